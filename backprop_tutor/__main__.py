@@ -1,0 +1,3 @@
+from backprop_tutor.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Numbers as a careful textbook prints them.
+
+Signs are written once and with a real minus (−): `a − 0.1` or `a + (−0.1)`, never `+ -0.1`,
+`--x` or `-0.0`. Functions here take SymPy numbers (exact or Float) and return text; nothing
+else in the package formats numbers by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+import sympy as sp
+
+MINUS = "−"
+KEY_DIGITS = 12  # answer keys and JSON: at least 12 significant digits
+SHOW_DIGITS = 6  # numbers substituted into a worked step, for readability
+WORK_DPS = 50  # precision of the numeric pass
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def to_decimal(value: sp.Expr, digits: int = KEY_DIGITS) -> Decimal:
+    """The value rounded to `digits` significant digits, as an exact Decimal (never −0)."""
+    number = sp.N(value, digits + 10)
+    if not number.is_number or not number.is_real:
+        raise ValueError(f"not a real number: {value}")
+    d = Context(prec=digits, rounding=ROUND_HALF_EVEN).create_decimal(str(number))
+    return Decimal(0) if d.is_zero() else d.normalize()
+
+
+def plain(value: sp.Expr, digits: int = KEY_DIGITS) -> str:
+    """ASCII decimal a learner could type back: `-0.0380982`, `1.5e-07`. No `-0`."""
+    d = to_decimal(value, digits)
+    if d == 0:
+        return "0"
+    exponent = d.adjusted()
+    if -5 <= exponent < 12:
+        text = format(d, "f")
+    else:
+        mantissa = d.scaleb(-exponent).normalize()
+        text = f"{format(mantissa, 'f')}e{exponent}"
+    return text
+
+
+def pretty(value: sp.Expr, digits: int = SHOW_DIGITS) -> str:
+    """Unicode decimal for display: `−0.0380982`, `1.5×10⁻⁷`."""
+    text = plain(value, digits)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}×10{exponent.translate(_SUPERSCRIPT)}"
+    return text.replace("-", MINUS)
+
+
+def latex(value: sp.Expr, digits: int = SHOW_DIGITS) -> str:
+    text = plain(value, digits)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa} \\times 10^{{{exponent}}}"
+    return text
+
+
+def is_negative(value: sp.Expr, digits: int = SHOW_DIGITS) -> bool:
+    return to_decimal(value, digits) < 0
+
+
+def factor(value: sp.Expr, digits: int = SHOW_DIGITS, tex: bool = False) -> str:
+    """A number used as a factor: negative ones in parentheses, `(−0.3)`."""
+    text = latex(value, digits) if tex else pretty(value, digits)
+    return f"({text})" if is_negative(value, digits) else text
+
+
+def product(values: Sequence[sp.Expr], digits: int = SHOW_DIGITS, tex: bool = False) -> str:
+    """`0.15·(−0.3)·0.1`: every factor after the first parenthesised when negative."""
+    dot = r" \cdot " if tex else "·"
+    return dot.join(factor(v, digits, tex) for v in values)
+
+
+def signed_sum(terms: Sequence[str | sp.Expr], tex: bool = False) -> str:
+    """Join terms with + and −. A term is already-formatted text or a number.
+
+    Text terms that start with a minus sign are folded into the operator: `a − 0.1`.
+    """
+    minus = "-" if tex else MINUS
+    out = ""
+    for i, term in enumerate(terms):
+        text = term if isinstance(term, str) else (latex(term) if tex else pretty(term))
+        negative = text.startswith(("-", MINUS))
+        body = text[1:] if negative else text
+        if i == 0:
+            out = text
+        else:
+            out += f" {minus} {body}" if negative else f" + {body}"
+    return out or "0"
+
+
+def difference(a: sp.Expr, b: sp.Expr, digits: int = SHOW_DIGITS, tex: bool = False) -> str:
+    """`a − b` with b's sign folded: `0.75 − 0.01`, `0.2 − (−0.3)` is written `0.2 + 0.3`."""
+    fmt = latex if tex else pretty
+    minus = "-" if tex else MINUS
+    if is_negative(b, digits):
+        return f"{fmt(a, digits)} + {fmt(-b, digits)}"
+    return f"{fmt(a, digits)} {minus} {fmt(b, digits)}"
+
+
+def json_number(value: sp.Expr) -> float | int:
+    """A JSON number: an int when the value is an exact integer, else the nearest double."""
+    if isinstance(value, sp.Integer):
+        return int(value)
+    result = float(sp.N(value, 30))
+    return 0.0 if result == 0 else result

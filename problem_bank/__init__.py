@@ -1,0 +1,1 @@
+"""The shipped problem bank: one YAML template per file (installed as backprop_tutor.problem_bank)."""
