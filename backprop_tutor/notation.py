@@ -1,0 +1,54 @@
+"""Symbols as PRODUCT.md writes them, in Unicode (w⁽²⁾₀₁) and LaTeX (w^{(2)}_{01})."""
+
+from __future__ import annotations
+
+_SUP = str.maketrans("0123456789()L+-l", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᴸ⁺⁻ˡ")
+_SUB = str.maketrans("0123456789jk,", "₀₁₂₃₄₅₆₇₈₉ⱼₖ,")
+
+_FUNCTION_UNICODE = {"sigmoid": "σ", "identity": "id"}
+_FUNCTION_LATEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "identity": r"\mathrm{id}"}
+
+
+def sup(text: str) -> str:
+    return text.translate(_SUP)
+
+
+def sub(text: str) -> str:
+    return text.translate(_SUB)
+
+
+def symbol(name: str, layer: int | str | None = None, *indices: int | str, tex: bool = False) -> str:
+    """`symbol("w", 2, 0, 1)` → w⁽²⁾₀₁; with tex=True → w^{(2)}_{01}."""
+    # Indices run together (w₀₁) while every one is a single digit; past 9 a comma keeps them apart.
+    sep = "," if any(len(str(i)) > 1 for i in indices) else ""
+    index = sep.join(str(i) for i in indices)
+    if tex:
+        base = {"delta": r"\delta", "eta": r"\eta"}.get(name, name)
+        layer_part = f"^{{({layer})}}" if layer is not None else ""
+        index_part = f"_{{{index}}}" if index else ""
+        return f"{base}{layer_part}{index_part}"
+    base = {"delta": "δ", "eta": "η"}.get(name, name)
+    layer_part = sup(f"({layer})") if layer is not None else ""
+    return f"{base}{layer_part}{sub(index)}"
+
+
+def function(name: str, tex: bool = False) -> str:
+    """How an activation is named inside a formula: σ, tanh, relu …"""
+    if tex:
+        escaped = name.replace("_", "\\_")
+        return _FUNCTION_LATEX.get(name, rf"\operatorname{{{escaped}}}")
+    return _FUNCTION_UNICODE.get(name, name)
+
+
+def prime(name: str, tex: bool = False) -> str:
+    return function(name, tex) + ("'" if tex else "′")
+
+
+def partial(numerator: str, denominator: str, tex: bool = False) -> str:
+    if tex:
+        return rf"\frac{{\partial {numerator}}}{{\partial {denominator}}}"
+    return f"∂{numerator}/∂{denominator}"
+
+
+def times(tex: bool = False) -> str:
+    return r" \cdot " if tex else "·"

@@ -1,0 +1,97 @@
+"""Render a Report as rich text, Markdown or a LaTeX document.
+
+`render_rich` builds renderables and leaves printing to the caller (one Console in the CLI),
+which also decides colour: none when piped or when NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from backprop_tutor.report import Report
+from backprop_tutor.texescape import escape
+
+
+def render_rich(report: Report) -> RenderableType:
+    parts: list[RenderableType] = [
+        Panel(Text("\n".join(report.summary)), title=Text(report.title, style="bold"), title_align="left",
+              box=box.ROUNDED, expand=False)
+    ]
+    for table in report.tables:
+        if not table.rows:
+            continue
+        out = RichTable(title=table.title, title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
+                        header_style="bold")
+        for i, column in enumerate(table.columns):
+            right = table.numeric[i] if i < len(table.numeric) else False
+            out.add_column(column, justify="right" if right else "left", no_wrap=True)
+        for row in table.rows:
+            out.add_row(*[cell.text for cell in row])
+        parts.append(out)
+    parts.append(Text("Worked solution", style="bold underline"))
+    for number, step in enumerate(report.steps, 1):
+        parts.append(Text(f"{number}. {step.title}", style="bold green"))
+        parts.append(Padding(Text(step.text), (0, 0, 1, 3)))
+    return Group(*parts)
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"# {report.title}", ""]
+    out += [f"- {line}" for line in report.summary] + [""]
+    for table in report.tables:
+        if not table.rows:
+            continue
+        out += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |",
+                "|" + "|".join("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---"
+                               for i in range(len(table.columns))) + "|"]
+        out += ["| " + " | ".join(cell.text for cell in row) + " |" for row in table.rows]
+        out.append("")
+    out += ["## Worked solution", ""]
+    for number, step in enumerate(report.steps, 1):
+        out += [f"### {number}. {step.title}", "", "```text", step.text, "```", ""]
+    return "\n".join(out)
+
+
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage[utf8]{inputenc}
+\usepackage{amsmath,amssymb}
+\usepackage{longtable}
+\usepackage[margin=2cm]{geometry}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+\allowdisplaybreaks
+"""
+
+
+def render_latex(report: Report) -> str:
+    out = [_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(report.title)}}}", r"\begin{itemize}"]
+    out += [rf"\item {escape(line)}" for line in report.summary]
+    out.append(r"\end{itemize}")
+    for table in report.tables:
+        if not table.rows:
+            continue
+        spec = "".join("r" if (table.numeric[i] if i < len(table.numeric) else False) else "l"
+                       for i in range(len(table.columns)))
+        out += [rf"\subsection*{{{escape(table.title)}}}", rf"\begin{{longtable}}{{{spec}}}",
+                " & ".join(escape(c) for c in table.columns) + r" \\ \hline"]
+        out += [" & ".join(cell.tex for cell in row) + r" \\" for row in table.rows]
+        out.append(r"\end{longtable}")
+    out.append(r"\section*{Worked solution}")
+    for number, step in enumerate(report.steps, 1):
+        out += [rf"\subsection*{{{number}. {escape(step.title)}}}", step.latex, ""]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
+
+
+def _math_cell(tex: str) -> str:
+    if tex.startswith("$"):
+        return tex
+    if any(ch.isdigit() for ch in tex) and all(ch.isdigit() or ch in "-+. {}^\\timesabcdefghijklmnopqrstuvwxyz" for ch in tex):
+        return f"${tex}$"
+    return tex

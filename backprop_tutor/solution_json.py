@@ -1,0 +1,98 @@
+"""Solutions as the JSON object of PRODUCT.md ("Solution JSON"): numbers as numbers, exact forms
+as SymPy strings beside them (null where the exact form is too long to be useful)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor import numbers as num
+from backprop_tutor.backprop import NetworkSolution
+from backprop_tutor.steps import Step
+
+EXACT_CHARS = 1000
+
+
+def exact_string(value: sp.Expr | None) -> str | None:
+    if value is None:
+        return None
+    text = sp.sstr(value)
+    return text if len(text) <= EXACT_CHARS else None
+
+
+def _vector(values) -> list:
+    return [num.json_number(v) for v in values]
+
+
+def _matrix(rows) -> list:
+    return [_vector(r) for r in rows]
+
+
+def _exact_vector(values) -> list:
+    return [exact_string(v) for v in values]
+
+
+def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
+    """The questions a network problem asks, with keys as a learner would type them."""
+    n, L = sol.numeric, sol.depth
+    parts = [{"id": "loss", "prompt": "the loss L", "answer": num.plain(n.loss), "skill": "forward_pass"}]
+    for l in range(L, 0, -1):
+        parts.append({"id": f"delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾ (a vector)",
+                      "answer": _answer_vector(n.delta[l]), "skill": "output_delta" if l == L else "hidden_delta"})
+    for l in range(1, L + 1):
+        parts.append({"id": f"W{l}", "prompt": f"∂L/∂W⁽{l}⁾ (a matrix, rows j, columns k)",
+                      "answer": _answer_matrix(n.grad_W[l]), "skill": "weight_gradient"})
+        parts.append({"id": f"b{l}", "prompt": f"∂L/∂b⁽{l}⁾ (a vector)",
+                      "answer": _answer_vector(n.grad_b[l]), "skill": "bias_gradient"})
+    parts.append({"id": "loss_after", "prompt": "the loss after one step of gradient descent",
+                  "answer": num.plain(n.loss_after), "skill": "update"})
+    return parts
+
+
+def _answer_vector(values) -> str:
+    return "[" + ", ".join(num.plain(v) for v in values) + "]"
+
+
+def _answer_matrix(rows) -> str:
+    return "[" + ", ".join(_answer_vector(r) for r in rows) + "]"
+
+
+def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any]:
+    n, e, L = sol.numeric, sol.exact, sol.depth
+    layers = range(1, L + 1)
+    exact: dict[str, Any] = {
+        "loss": exact_string(e.loss),
+        "gradients": {},
+        "loss_after": exact_string(e.loss_after),
+    }
+    for l in layers:
+        reached = len(e.grad_W) > l
+        exact["gradients"][f"W{l}"] = [_exact_vector(r) for r in e.grad_W[l]] if reached else None
+        exact["gradients"][f"b{l}"] = _exact_vector(e.grad_b[l]) if reached else None
+    if not e.complete or _has_null(exact):
+        exact["note"] = (f"exact forms longer than {EXACT_CHARS} characters (or past the exact pass's size limit) "
+                         "are null; the decimals are exact to the digits shown")
+    return {
+        "network": sol.network.to_json(),
+        "activations": {f"a{l}": _vector(n.a[l]) for l in range(L + 1)},
+        "preactivations": {f"z{l}": _vector(n.z[l]) for l in layers},
+        "loss": num.json_number(n.loss),
+        "deltas": {f"delta{l}": _vector(n.delta[l]) for l in layers},
+        "gradients": {k: v for l in layers for k, v in ((f"W{l}", _matrix(n.grad_W[l])), (f"b{l}", _vector(n.grad_b[l])))},
+        "updated": {k: v for l in layers for k, v in ((f"W{l}", _matrix(n.W_new[l])), (f"b{l}", _vector(n.b_new[l])))},
+        "loss_after": num.json_number(n.loss_after),
+        "exact": exact,
+        "parts": network_parts(sol),
+        "steps": [s.to_json() for s in steps],
+    }
+
+
+def _has_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(_has_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_null(v) for v in value)
+    return False
