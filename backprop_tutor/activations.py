@@ -36,11 +36,24 @@ class Activation:
     def derivative(self) -> sp.Expr:
         return sp.diff(self.expr, z)
 
-    def __call__(self, value: sp.Expr) -> sp.Expr:
-        return self.expr.xreplace({z: value})
+    def __call__(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+        return _at(self.expr, value, probe)
 
-    def prime(self, value: sp.Expr) -> sp.Expr:
-        return self.derivative.xreplace({z: value})
+    def prime(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+        return _at(self.derivative, value, probe)
+
+
+def _at(expr: sp.Expr, value: sp.Expr, probe: sp.Expr | None) -> sp.Expr:
+    """expr(z = value). `probe`, a numeric twin of an exact value, picks a Piecewise branch:
+    letting SymPy decide `value > 0` for a nested exact form goes through the assumptions
+    system, which re-evaluates the whole nest many times over."""
+    if isinstance(expr, sp.Piecewise) and probe is not None and not value.is_Rational:
+        for branch, condition in expr.args:
+            with sp.evaluate(True):  # the caller may be building an unevaluated exact form
+                holds = condition.xreplace({z: probe}) == sp.true
+            if holds:
+                return branch.xreplace({z: value})
+    return expr.xreplace({z: value})
 
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:

@@ -1,16 +1,20 @@
 """The backprop engine: network → forward pass, loss, deltas, gradients, one descent step.
 
-The same code runs twice over SymPy numbers: once in 50-digit Floats (every decimal the tool
-prints) and once exactly (Rationals, exp, log …) for the exact forms. Each node is computed once
-from the layer below (forward) or the layer above (backward), so cost grows linearly with the
-number of weights. Exact forms grow with depth, so the exact pass stops — and says so — once a
-value exceeds EXACT_NODE_LIMIT; the decimals never depend on it.
+Every quantity is computed once, as a pair: a 50-digit SymPy Float (the decimals the tool
+prints) and its exact SymPy form (Rationals, exp, log …). Each node comes from the layer below
+(forward) or the layer above (backward), so cost grows linearly with the number of weights.
+
+Exact forms of deep nodes are nested transcendental expressions. SymPy's automatic evaluation
+asks assumptions of them (positive? zero?), and each question re-evaluates the whole nest
+numerically, which costs seconds on a three-layer net; so exact results built from anything
+but rationals are assembled unevaluated, and a form larger than EXACT_NODE_LIMIT nodes is
+dropped (None) — the decimal beside it never depends on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -21,25 +25,42 @@ from backprop_tutor.numbers import WORK_DPS
 EXACT_NODE_LIMIT = 400
 FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
 
-Vector = tuple[sp.Expr, ...]
-Matrix = tuple[Vector, ...]
+
+@dataclass(frozen=True)
+class Q:
+    """One quantity: its numeric value and, while it stays small, its exact form."""
+
+    approx: sp.Float
+    exact: sp.Expr | None
+
+
+Vector = tuple  # tuple of Q (or of SymPy numbers in a Pass)
+Matrix = tuple
 
 
 @dataclass(frozen=True)
 class Pass:
-    """Every quantity of one evaluation, indexed like PRODUCT.md: a[0] is the input, z[0] unused."""
+    """Every quantity of one evaluation, indexed like PRODUCT.md: a[0] is the input, z[0],
+    delta[0], grad_W[0] … are empty so that index l means layer l. Entries are SymPy numbers
+    (the numeric view) or exact forms / None (the exact view)."""
 
-    z: tuple[Vector, ...] = ()
-    a: tuple[Vector, ...] = ()
-    loss: sp.Expr | None = None
-    dL_da: Vector = ()  # ∂L/∂a⁽ᴸ⁾
-    delta: tuple[Vector, ...] = ()  # delta[l] = ∂L/∂z⁽ˡ⁾, delta[0] unused
-    grad_W: tuple[Matrix, ...] = ()
-    grad_b: tuple[Vector, ...] = ()
-    W_new: tuple[Matrix, ...] = ()
-    b_new: tuple[Vector, ...] = ()
-    loss_after: sp.Expr | None = None
-    complete: bool = True  # False when the exact pass stopped early
+    z: tuple
+    a: tuple
+    loss: sp.Expr | None
+    dL_da: tuple  # ∂L/∂a⁽ᴸ⁾
+    delta: tuple  # delta[l] = ∂L/∂z⁽ˡ⁾
+    grad_W: tuple
+    grad_b: tuple
+    W_new: tuple
+    b_new: tuple
+    loss_after: sp.Expr | None
+
+    @property
+    def complete(self) -> bool:
+        """True when no exact form was dropped for size."""
+        return not _contains_none(
+            (self.z, self.a, self.loss, self.dL_da, self.delta, self.grad_W, self.W_new, self.b_new, self.loss_after)
+        )
 
 
 @dataclass(frozen=True)
@@ -58,32 +79,19 @@ class NetworkSolution:
     network: Network
     numeric: Pass
     exact: Pass
-    nudges: tuple[NudgeCheck, ...] = field(default=())
+    nudges: tuple[NudgeCheck, ...] = ()
 
     @property
     def depth(self) -> int:
         return len(self.network.layers)
 
 
-class _ExactTooLarge(Exception):
-    pass
-
-
-class _Arithmetic:
-    """How the pass turns results into numbers: rounding to Floats, or exact with a size guard."""
-
-    def __init__(self, exact: bool):
-        self.exact = exact
-
-    def number(self, value: sp.Rational) -> sp.Expr:
-        return value if self.exact else sp.Float(value, WORK_DPS)
-
-    def done(self, value: sp.Expr) -> sp.Expr:
-        if not self.exact:
-            return value if value.is_Float else value.evalf(WORK_DPS)
-        if _tree_size(value, EXACT_NODE_LIMIT) > EXACT_NODE_LIMIT:
-            raise _ExactTooLarge
-        return value
+def _contains_none(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, tuple):
+        return any(_contains_none(v) for v in value)
+    return False
 
 
 def _tree_size(expr: sp.Expr, limit: int) -> int:
@@ -96,139 +104,187 @@ def _tree_size(expr: sp.Expr, limit: int) -> int:
     return count
 
 
+def number(value: sp.Rational) -> Q:
+    return Q(sp.Float(value, WORK_DPS), value)
+
+
+def compute(build: Callable[..., sp.Expr], *args: Q, exact: bool = True) -> Q:
+    """build(*values) on both views. Exact: evaluated normally when every input is rational,
+    otherwise assembled unevaluated; None when an input is None or the result is too large."""
+    approx = build(*[a.approx for a in args])
+    if not approx.is_Float:
+        approx = approx.evalf(WORK_DPS)
+    if not exact or any(a.exact is None for a in args):
+        return Q(approx, None)
+    values = [a.exact for a in args]
+    if all(v.is_Rational for v in values):
+        value = build(*values)
+    else:
+        with sp.evaluate(False):
+            value = build(*values)
+    if _tree_size(value, EXACT_NODE_LIMIT) > EXACT_NODE_LIMIT:
+        value = None
+    return Q(approx, value)
+
+
+def _apply(f: Callable[..., sp.Expr], q: Q) -> Q:
+    """An activation (or its derivative) at q; the numeric twin chooses a Piecewise branch."""
+    return compute(lambda v: f(v, q.approx) if not v.is_Float else f(v), q)
+
+
 def solve_network(network: Network, nudge: bool = True) -> NetworkSolution:
-    numeric = _run(network, _Arithmetic(exact=False))
-    exact = _run(network, _Arithmetic(exact=True))
+    result = _run(network)
+    numeric = _view(result, "approx")
+    exact = _view(result, "exact")
     checks = _nudge_checks(network, numeric) if nudge else ()
     return NetworkSolution(network, numeric, exact, checks)
 
 
-def _run(network: Network, arith: _Arithmetic) -> Pass:
-    """One full evaluation; the exact pass returns what it reached before growing too large."""
-    result = Pass(complete=False)
-    try:
-        W, b = _parameters(network, arith)
-        x = tuple(arith.number(v) for v in network.input)
-        t = tuple(arith.number(v) for v in network.target)
-        z, a = forward(network.layers, W, b, x, arith)
-        loss_fn = losses.LOSSES[network.loss]
-        loss = arith.done(loss_fn.value(a[-1], t))
-        result = replace(result, z=z, a=a, loss=loss)
-        dL_da = tuple(arith.done(g) for g in loss_fn.output_gradient(a[-1], t))
-        result = replace(result, dL_da=dL_da)
-        delta = backward(network.layers, W, z, dL_da, arith)
-        grad_W = tuple(
-            tuple(tuple(arith.done(d * ak) for ak in a[l - 1]) for d in delta[l]) if l else ()
-            for l in range(len(a))
-        )
-        result = replace(result, delta=delta, grad_W=grad_W, grad_b=delta)
-        rate = arith.number(network.learning_rate)
-        W_new = tuple(
-            tuple(tuple(arith.done(w - rate * g) for w, g in zip(row, grow)) for row, grow in zip(Wl, gWl))
-            for Wl, gWl in zip(W, grad_W)
-        )
-        b_new = tuple(tuple(arith.done(v - rate * g) for v, g in zip(bl, gbl)) for bl, gbl in zip(b, delta))
-        result = replace(result, W_new=W_new, b_new=b_new)
-        _, a_after = forward(network.layers, W_new, b_new, x, arith)
-        loss_after = arith.done(loss_fn.value(a_after[-1], t))
-        return replace(result, loss_after=loss_after, complete=True)
-    except _ExactTooLarge:
-        return result
+def _view(result: dict, attribute: str) -> Pass:
+    def pick(value):
+        if isinstance(value, tuple):
+            return tuple(pick(v) for v in value)
+        return getattr(value, attribute)
+
+    return Pass(**{key: pick(value) for key, value in result.items()})
 
 
-def _parameters(network: Network, arith: _Arithmetic) -> tuple[tuple[Matrix, ...], tuple[Vector, ...]]:
-    """W[l], b[l] for l = 1..L; index 0 is an empty placeholder so indices match the notation."""
-    W = ((),) + tuple(tuple(tuple(arith.number(w) for w in row) for row in layer.weights) for layer in network.layers)
-    b = ((),) + tuple(tuple(arith.number(v) for v in layer.bias) for layer in network.layers)
+def _run(network: Network) -> dict:
+    W, b = parameters(network)
+    x = tuple(number(v) for v in network.input)
+    t = tuple(number(v) for v in network.target)
+    z, a = forward(network.layers, W, b, x)
+    loss_fn = losses.LOSSES[network.loss]
+    loss = compute(lambda *ot: loss_fn.value(ot[: len(t)], ot[len(t):]), *a[-1], *t)
+    dL_da = tuple(
+        compute(lambda *ot, j=j: loss_fn.output_gradient(ot[: len(t)], ot[len(t):])[j], *a[-1], *t)
+        for j in range(len(t))
+    )
+    delta = backward(network.layers, W, z, dL_da)
+    grad_W = ((),) + tuple(
+        tuple(tuple(compute(sp.Mul, d, ak) for ak in a[l - 1]) for d in delta[l]) for l in range(1, len(a))
+    )
+    rate = number(network.learning_rate)
+    W_new = ((),) + tuple(
+        tuple(tuple(compute(_descend, w, rate, g) for w, g in zip(row, grow)) for row, grow in zip(W[l], grad_W[l]))
+        for l in range(1, len(a))
+    )
+    b_new = ((),) + tuple(
+        tuple(compute(_descend, v, rate, g) for v, g in zip(b[l], delta[l])) for l in range(1, len(a))
+    )
+    _, a_after = forward(network.layers, W_new, b_new, x)
+    loss_after = compute(lambda *ot: loss_fn.value(ot[: len(t)], ot[len(t):]), *a_after[-1], *t)
+    return dict(z=z, a=a, loss=loss, dL_da=dL_da, delta=delta, grad_W=grad_W, grad_b=delta,
+                W_new=W_new, b_new=b_new, loss_after=loss_after)
+
+
+def _descend(value: sp.Expr, rate: sp.Expr, gradient: sp.Expr) -> sp.Expr:
+    """One step of gradient descent: value − η·gradient."""
+    return sp.Add(value, sp.Mul(-1, rate, gradient))
+
+
+def parameters(network: Network) -> tuple[tuple, tuple]:
+    """W[l], b[l] for l = 1..L as quantities; index 0 is empty so indices match the notation."""
+    W = ((),) + tuple(tuple(tuple(number(w) for w in row) for row in layer.weights) for layer in network.layers)
+    b = ((),) + tuple(tuple(number(v) for v in layer.bias) for layer in network.layers)
     return W, b
 
 
-def forward(
-    layers: Sequence[Layer], W: Sequence[Matrix], b: Sequence[Vector], x: Vector, arith: _Arithmetic
-) -> tuple[tuple[Vector, ...], tuple[Vector, ...]]:
+def forward(layers: Sequence[Layer], W: Sequence, b: Sequence, x: tuple) -> tuple[tuple, tuple]:
     """z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f_l(z⁽ˡ⁾), layer by layer."""
-    z: list[Vector] = [()]
-    a: list[Vector] = [x]
+    z: list = [()]
+    a: list = [x]
     for l, layer in enumerate(layers, start=1):
-        zl = tuple(
-            arith.done(sp.Add(*[w * ak for w, ak in zip(row, a[-1])], bj)) for row, bj in zip(W[l], b[l])
-        )
+        zl = tuple(compute(_affine(len(a[-1])), *row, *a[-1], bj) for row, bj in zip(W[l], b[l]))
         z.append(zl)
-        a.append(_activate(layer.activation, zl, arith))
+        a.append(_activate(layer.activation, zl))
     return tuple(z), tuple(a)
 
 
-def _activate(name: str, zl: Vector, arith: _Arithmetic) -> Vector:
+def _affine(n: int) -> Callable[..., sp.Expr]:
+    """(w₀ … wₙ₋₁, a₀ … aₙ₋₁, b) ↦ Σ wₖaₖ + b."""
+    return lambda *args: sp.Add(*[sp.Mul(args[k], args[n + k]) for k in range(n)], args[2 * n])
+
+
+def _dot(n: int) -> Callable[..., sp.Expr]:
+    return lambda *args: sp.Add(*[sp.Mul(args[k], args[n + k]) for k in range(n)])
+
+
+def _activate(name: str, zl: tuple) -> tuple:
     if name == activations.SOFTMAX:
-        return tuple(arith.done(p) for p in activations.softmax(list(zl)))
+        return tuple(compute(lambda *v, j=j: activations.softmax(list(v))[j], *zl) for j in range(len(zl)))
     f = activations.ELEMENTWISE[name]
-    return tuple(arith.done(f(v)) for v in zl)
+    return tuple(_apply(f, v) for v in zl)
 
 
-def local_slopes(name: str, zl: Vector, arith: _Arithmetic) -> Vector:
+def local_slopes(name: str, zl: tuple) -> tuple:
     """f′(zⱼ) for an elementwise activation."""
     f = activations.ELEMENTWISE[name]
-    return tuple(arith.done(f.prime(v)) for v in zl)
+    return tuple(_apply(f.prime, v) for v in zl)
 
 
-def softmax_jacobian_at(zl: Vector, arith: _Arithmetic) -> Matrix:
+def softmax_jacobian_at(zl: tuple) -> tuple:
     """∂pⱼ/∂zₖ evaluated at z, from SymPy's derivative of the softmax."""
     J, symbols = activations.softmax_jacobian(len(zl))
-    subs = dict(zip(symbols, zl))
-    return tuple(tuple(arith.done(J[j, k].xreplace(subs)) for k in range(len(zl))) for j in range(len(zl)))
+    return tuple(
+        tuple(compute(lambda *v, e=J[j, k]: e.xreplace(dict(zip(symbols, v))), *zl) for k in range(len(zl)))
+        for j in range(len(zl))
+    )
 
 
-def backward(
-    layers: Sequence[Layer], W: Sequence[Matrix], z: Sequence[Vector], dL_da: Vector, arith: _Arithmetic
-) -> tuple[Vector, ...]:
+def backward(layers: Sequence[Layer], W: Sequence, z: Sequence, dL_da: tuple) -> tuple:
     """δ⁽ᴸ⁾ from the loss, then δ⁽ˡ⁾ = f′(z⁽ˡ⁾) ⊙ (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾, each reusing the layer above."""
     L = len(layers)
-    delta: list[Vector] = [()] * (L + 1)
-    out = layers[-1].activation
-    if out == activations.SOFTMAX:
-        J = softmax_jacobian_at(z[L], arith)
-        n = len(dL_da)
-        delta[L] = tuple(arith.done(sp.Add(*[dL_da[j] * J[j][k] for j in range(n)])) for k in range(n))
+    delta: list = [()] * (L + 1)
+    n = len(dL_da)
+    if layers[-1].activation == activations.SOFTMAX:
+        J = softmax_jacobian_at(z[L])
+        delta[L] = tuple(compute(_dot(n), *dL_da, *(J[j][k] for j in range(n))) for k in range(n))
     else:
-        slopes = local_slopes(out, z[L], arith)
-        delta[L] = tuple(arith.done(g * s) for g, s in zip(dL_da, slopes))
+        slopes = local_slopes(layers[-1].activation, z[L])
+        delta[L] = tuple(compute(sp.Mul, g, s) for g, s in zip(dL_da, slopes))
     for l in range(L - 1, 0, -1):
-        slopes = local_slopes(layers[l - 1].activation, z[l], arith)
+        slopes = local_slopes(layers[l - 1].activation, z[l])
         above = delta[l + 1]
+        m = len(above)
         delta[l] = tuple(
-            arith.done(slopes[k] * sp.Add(*[W[l + 1][j][k] * above[j] for j in range(len(above))]))
+            compute(lambda s, *wd: sp.Mul(s, _dot(m)(*wd)), slopes[k], *(row[k] for row in W[l + 1]), *above)
             for k in range(len(slopes))
         )
     return tuple(delta)
 
 
-def loss_at(network: Network, W: Sequence[Matrix], b: Sequence[Vector]) -> sp.Expr:
-    """The loss for other parameters (numeric pass): what a nudge or a descent step changes."""
-    arith = _Arithmetic(exact=False)
-    x = tuple(arith.number(v) for v in network.input)
-    t = tuple(arith.number(v) for v in network.target)
-    _, a = forward(network.layers, W, b, x, arith)
-    return arith.done(losses.LOSSES[network.loss].value(a[-1], t))
+def loss_at(network: Network, W: Sequence, b: Sequence) -> sp.Expr:
+    """The loss for other parameters, numerically: what a nudge or a descent step changes."""
+    x = tuple(number(v) for v in network.input)
+    t = tuple(number(v) for v in network.target)
+    _, a = forward(network.layers, W, b, x)
+    value = losses.LOSSES[network.loss].value([q.approx for q in a[-1]], [q.approx for q in t])
+    return value if value.is_Float else value.evalf(WORK_DPS)
 
 
-def nudged(params, l: int, j: int, k: int, h: sp.Expr):
-    """A copy of the W (k ≥ 0) or b (k == −1) parameters with one entry moved by h."""
+def nudged(params: tuple, l: int, j: int, k: int, h: sp.Rational) -> tuple:
+    """A copy of the W (k ≥ 0) or b (k == −1) parameters, numeric only, with one entry moved by h."""
+    def shift(q: Q) -> Q:
+        return Q(q.approx + sp.Float(h, WORK_DPS), None)
+
+    def strip(value):
+        return tuple(strip(v) for v in value) if isinstance(value, tuple) else Q(value.approx, None)
+
+    out = [strip(p) for p in params]
+    layer = list(out[l])
     if k >= 0:
-        row = list(params[l][j])
-        row[k] = row[k] + h
-        layer = list(params[l])
+        row = list(layer[j])
+        row[k] = shift(row[k])
         layer[j] = tuple(row)
     else:
-        layer = list(params[l])
-        layer[j] = layer[j] + h
-    out = list(params)
+        layer[j] = shift(layer[j])
     out[l] = tuple(layer)
     return tuple(out)
 
 
 def _nudge_checks(network: Network, numeric: Pass) -> tuple[NudgeCheck, ...]:
-    arith = _Arithmetic(exact=False)
-    W, b = _parameters(network, arith)
+    W, b = parameters(network)
     L = len(network.layers)
     chosen = [(L, 0, 0)] + ([(1, 0, 0)] if L > 1 else []) + [(L, 0, -1)]
     checks = []
@@ -237,10 +293,7 @@ def _nudge_checks(network: Network, numeric: Pass) -> tuple[NudgeCheck, ...]:
         rows = []
         for text in FD_STEPS:
             h = sp.Rational(text)
-            hf = arith.number(h)
-            moved = loss_at(network, nudged(W, l, j, k, hf), b) if k >= 0 else loss_at(network, W, nudged(b, l, j, k, hf))
-            rows.append((h, moved, arith.done((moved - numeric.loss) / hf)))
+            moved = loss_at(network, nudged(W, l, j, k, h), b) if k >= 0 else loss_at(network, W, nudged(b, l, j, k, h))
+            rows.append((h, moved, ((moved - numeric.loss) / sp.Float(h, WORK_DPS)).evalf(WORK_DPS)))
         checks.append(NudgeCheck(l, j, k, derivative, tuple(rows)))
     return tuple(checks)
-
-

@@ -17,8 +17,21 @@ EXACT_CHARS = 1000
 def exact_string(value: sp.Expr | None) -> str | None:
     if value is None:
         return None
-    text = sp.sstr(value)
+    text = sp.sstr(tidy(value))
     return text if len(text) <= EXACT_CHARS else None
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """Fold the arithmetic of an unevaluated exact form (`-1*1/4` → `-1/4`) for printing.
+
+    Sums, products and powers are rebuilt with SymPy's evaluation; function calls are left
+    unevaluated, since evaluating exp/erf of a nested form is what the engine avoids."""
+    if not expr.args or expr.is_Atom:
+        return expr
+    args = [tidy(a) for a in expr.args]
+    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)):
+        return expr.func(*args)
+    return expr.func(*args, evaluate=False)
 
 
 def _vector(values) -> list:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from backprop_tutor import activations, losses
 from backprop_tutor import numbers as num
-from backprop_tutor.backprop import NetworkSolution
+from backprop_tutor.backprop import NetworkSolution, Q, local_slopes, softmax_jacobian_at
 from backprop_tutor.notation import function, partial, prime, symbol, times
 from backprop_tutor.steps import Step
 from backprop_tutor.texescape import escape
@@ -190,9 +190,7 @@ def _output_delta(sol: NetworkSolution) -> Step:
     if name == activations.SOFTMAX:
         lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
                   r"Softmax couples the outputs: every $p_j$ depends on every $z_k$, so the chain rule sums over $j$:")
-        from backprop_tutor.backprop import _Arithmetic, softmax_jacobian_at
-
-        J = softmax_jacobian_at(n.z[L], _Arithmetic(exact=False))
+        J = [[q.approx for q in row] for row in softmax_jacobian_at(tuple(Q(v, None) for v in n.z[L]))]
         size = len(n.a[-1])
         for k in _units(size):
             def chain(tex: bool, k=k) -> str:
@@ -326,9 +324,8 @@ def _loss_after(sol: NetworkSolution) -> Step:
 
 
 def _slopes(sol: NetworkSolution, l: int):
-    from backprop_tutor.backprop import _Arithmetic, local_slopes
-
-    return local_slopes(sol.network.layers[l - 1].activation, sol.numeric.z[l], _Arithmetic(exact=False))
+    zl = tuple(Q(v, None) for v in sol.numeric.z[l])
+    return tuple(q.approx for q in local_slopes(sol.network.layers[l - 1].activation, zl))
 
 
 def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:
