@@ -157,7 +157,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
 
     t = _vector(data["target"], "target", fail)
     if len(t) != below:
-        raise fail("target", f"has {len(t)} entries but the output layer has {below} units; give one target per output")
+        raise fail("target", f"has {_count(len(t), 'entry', 'entries')} but the output layer has "
+                   f"{_count(below, 'unit', 'units')}; give one target per output")
     loss = data["loss"]
     if loss not in losses.LOSSES:
         raise fail("loss", f"unknown loss {loss!r}{_suggest(loss, losses.NAMES)}; use one of {', '.join(losses.NAMES)}")
@@ -165,8 +166,11 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if loss == "cross_entropy" and output != activations.SOFTMAX:
         raise fail("loss", f"cross_entropy needs a softmax output layer, but the last layer is {output}; "
                    "set its activation to softmax, or use bce for sigmoid outputs")
-    if loss in ("bce", "cross_entropy") and any(v < 0 or v > 1 for v in t):
-        raise fail("target", f"{loss} needs targets between 0 and 1 (probabilities)")
+    if loss in ("bce", "cross_entropy"):
+        for j, v in enumerate(t):
+            if v < 0 or v > 1:
+                raise fail(f"target[{j}]", f"{data['target'][j]} is outside [0, 1]; {loss} needs targets "
+                           "that are probabilities")
     if loss == "bce" and output not in ("sigmoid", activations.SOFTMAX):
         raise fail("loss", f"bce needs outputs between 0 and 1, but the last layer is {output}; "
                    "set its activation to sigmoid")
@@ -218,7 +222,8 @@ def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
                    + " entries): every row needs one entry per unit below")
     if widths != {below}:
         raise fail(f"{field}.weights",
-                   f"rows have {widths.pop()} entries but {below_name} has {below} units; "
+                   f"rows have {_count(widths.pop(), 'entry', 'entries')} but {below_name} has "
+                   f"{_count(below, 'unit', 'units')}; "
                    "weights[j][k] goes from unit k below to unit j of this layer")
     units = len(weights)
     if act == activations.SOFTMAX and units < 2:
@@ -226,7 +231,8 @@ def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
     if "bias" in raw:
         bias = _vector(raw["bias"], f"{field}.bias", fail)
         if len(bias) != units:
-            raise fail(f"{field}.bias", f"has {len(bias)} entries but the layer has {units} units (rows of weights)")
+            raise fail(f"{field}.bias", f"has {_count(len(bias), 'entry', 'entries')} but the layer has "
+                       f"{_count(units, 'unit', 'units')} (rows of weights); give one bias per unit")
     else:
         bias = tuple(sp.Integer(0) for _ in range(units))
     return Layer(act, weights, bias)
@@ -260,6 +266,10 @@ def _check_keys(data: dict, allowed: tuple[str, ...], prefix: str, fail) -> None
     for key in data:
         if key not in allowed:
             raise fail(f"{prefix}{key}", f"unknown key{_suggest(str(key), allowed)}; allowed keys: {', '.join(allowed)}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _suggest(word: Any, choices: tuple[str, ...]) -> str:
