@@ -50,7 +50,35 @@ def cli() -> None:
     """
 
 
+def bank_options(func):
+    """--bank DIR (repeatable) and --only-bank, spelled the same on every command that reads templates."""
+    func = click.option("--only-bank", is_flag=True,
+                        help="Use only the folders given by --bank / TUTOR_BANK, not the shipped bank.")(func)
+    return click.option("--bank", "banks", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+                        help="Another folder of YAML templates (repeatable; also TUTOR_BANK).")(func)
+
+
+def _open_bank(banks, only_bank: bool):
+    from backprop_tutor.bank import Bank
+
+    return Bank.open(banks, only_bank)
+
+
+def _seed(seed: int | None) -> int:
+    """The seed to use; a drawn one is printed so the problem can be reproduced."""
+    if seed is not None:
+        return seed
+    import secrets
+
+    seed = secrets.randbelow(1_000_000)
+    click.echo(f"seed {seed} (repeat this problem with --seed {seed})", err=True)
+    return seed
+
+
 @cli.command()
+@click.argument("template", required=False)
+@click.option("--seed", type=click.IntRange(0), help="The variant of TEMPLATE (drawn and printed when left out).")
+@bank_options
 @click.option("--network", "network_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A network file (YAML or JSON): input, target, layers, loss, learning_rate.")
 @click.option("--expression", "-e", help='An expression to differentiate, e.g. "tanh(w*x+b)".')
@@ -60,11 +88,14 @@ def cli() -> None:
 @click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to this file instead of the terminal.")
 @_fail_on_tutor_errors
-def solve(network_file: Path | None, expression: str | None, at: str | None, fmt: str, out: Path | None) -> None:
-    """A full worked solution: forward pass, loss, backward pass, gradients, one descent step.
+def solve(template: str | None, seed: int | None, banks, only_bank: bool, network_file: Path | None,
+          expression: str | None, at: str | None, fmt: str, out: Path | None) -> None:
+    """A full worked solution: of a bank TEMPLATE and seed, of a network file, or of an expression.
 
     \b
     Examples:
+      tutor solve mlp_2_2_1 --seed 7
+      tutor solve mlp_2_2_1 --seed 7 --format json
       tutor solve --network net.yaml
       tutor solve --network net.yaml --format json --out solution.json
       tutor solve --expression "tanh(w*x+b)" --at w=0.5,x=1,b=0
@@ -80,15 +111,28 @@ def solve(network_file: Path | None, expression: str | None, at: str | None, fmt
       loss: half_sse
       learning_rate: 0.5
     """
-    if (network_file is None) == (expression is None):
-        raise UsageError("give exactly one of --network FILE or --expression EXPR (see tutor solve --help)")
-    if network_file is not None and at is not None:
-        raise UsageError("--at goes with --expression; a network file holds its own values")
-    if expression is not None:
+    if sum(x is not None for x in (template, network_file, expression)) != 1:
+        raise UsageError("give exactly one of TEMPLATE, --network FILE or --expression EXPR (see tutor solve --help)")
+    if at is not None and expression is None:
+        raise UsageError("--at goes with --expression; a network file or template holds its own values")
+    if seed is not None and template is None:
+        raise UsageError("--seed goes with TEMPLATE; a network file or expression has no random parts")
+    if template is not None:
+        report, data = _template_solution(_open_bank(banks, only_bank).load(template), _seed(seed))
+    elif expression is not None:
         report, data = _expression_solution(expression, at)
     else:
         report, data = _network_solution(network_file)
     _emit(report, data, fmt, out)
+
+
+def _template_solution(template, seed: int):
+    from backprop_tutor.generate import generate
+    from backprop_tutor.report import problem_report
+    from backprop_tutor.solution_json import problem_json
+
+    problem = generate(template, seed)
+    return problem_report(problem), lambda: problem_json(problem)
 
 
 def _network_solution(path: Path):
@@ -153,6 +197,138 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
     click.echo(f"wrote {out}", err=True)
+
+
+@cli.group()
+def bank() -> None:
+    """The problem bank: list, show and validate the YAML templates.
+
+    \b
+    Examples:
+      tutor bank list
+      tutor bank show mlp_2_2_1 --seed 3
+      tutor bank validate
+      tutor bank validate my_templates/new_problem.yaml
+    """
+
+
+@bank.command("list")
+@bank_options
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@_fail_on_tutor_errors
+def bank_list(banks, only_bank: bool, fmt: str) -> None:
+    """Every template: id, title, kind, skills and level.
+
+    \b
+    Examples:
+      tutor bank list
+      tutor bank list --format json
+      tutor bank list --bank ./my_templates
+    """
+    templates = _open_bank(banks, only_bank).templates()
+    rows = [{"id": t.id, "title": t.title, "kind": t.kind, "skills": list(t.skills), "level": t.level} for t in templates]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+    for column in ("id", "level", "kind", "title", "skills"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["id"], str(row["level"]), row["kind"], row["title"], ", ".join(row["skills"]))
+    Console().print(table)
+
+
+@bank.command("show")
+@click.argument("template_id")
+@click.option("--seed", type=click.IntRange(0), help="The sample variant (drawn and printed when left out).")
+@bank_options
+@_fail_on_tutor_errors
+def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> None:
+    """The template file, and one sample problem drawn from it.
+
+    \b
+    Examples:
+      tutor bank show mlp_2_2_1
+      tutor bank show mlp_2_2_1 --seed 3
+    """
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    from backprop_tutor.generate import generate
+    from backprop_tutor.render import render_rich
+    from backprop_tutor.report import problem_report
+
+    bank_ = _open_bank(banks, only_bank)
+    path = bank_.path(template_id)
+    template = bank_.load(template_id)
+    console = Console()
+    console.print(f"[bold]{path}[/bold]")
+    console.print(Syntax(path.read_text(encoding="utf-8"), "yaml", theme="ansi_dark", background_color="default"))
+    console.print(render_rich(problem_report(generate(template, _seed(seed)))))
+
+
+@bank.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--seeds", type=click.IntRange(2, 1000), default=20, show_default=True,
+              help="How many seeds to generate and check per template.")
+@bank_options
+def bank_validate(paths, seeds: int, banks, only_bank: bool) -> None:
+    """Check templates: the schema, then a self-test of generated problems.
+
+    PATHS are template files or folders (default: every template in the bank). For each template
+    the self-test generates --seeds variants and checks that every key, read back as a learner's
+    answer, equals the engine's value; that every numeric key agrees with a finite-difference or
+    second-method check; that no two seeds give the same problem; and that no constraint is
+    violated. Exit 0 when all pass, 1 when a self-test fails, 2 when a template is malformed.
+
+    \b
+    Examples:
+      tutor bank validate
+      tutor bank validate problem_bank/mlp_2_2_1.yaml
+      tutor bank validate --bank ./my_templates --only-bank
+    """
+    from backprop_tutor.errors import TutorError
+    from backprop_tutor.selftest import check_template
+
+    try:
+        files = _template_files(paths) if paths else list(_open_bank(banks, only_bank).paths().values())
+    except TutorError as e:
+        raise UsageError(str(e)) from None
+    malformed = failed = 0
+    for path in files:
+        try:
+            problems = check_template(path, seeds)
+        except TutorError as e:
+            malformed += 1
+            click.echo(f"invalid  {e}")
+            continue
+        if problems:
+            failed += 1
+            click.echo(f"FAILED   {path}")
+            for problem in problems:
+                click.echo(f"  - {problem}")
+        else:
+            click.echo(f"ok       {path.stem}  ({seeds} seeds)")
+    click.echo(f"{len(files)} templates: {len(files) - malformed - failed} ok, {failed} failed the self-test, "
+               f"{malformed} malformed")
+    if malformed:
+        sys.exit(2)
+    if failed:
+        sys.exit(1)
+
+
+def _template_files(paths) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return files
 
 
 def main() -> None:

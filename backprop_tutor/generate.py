@@ -237,7 +237,8 @@ def _part(template: Template, spec: PartSpec, instance: _Instance, seed: int) ->
             mistakes.append((_mistake_value(m.value, instance.resolve), _fill(m.feedback, instance.values, instance.resolve, where)))
         except QuantityError as e:
             raise TemplateError(f"{where}.mistakes: {e}") from None
-    return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, spec.tolerance, hints, tuple(mistakes))
+    return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, spec.quantity.replace(" ", ""),
+                spec.tolerance, hints, tuple(mistakes))
 
 
 def _mistake_value(text: str, resolve) -> Value:

@@ -17,6 +17,7 @@ class Part:
     skill: str
     points: float
     value: Value  # the engine's value, for grading
+    quantity: str = ""  # what the template asked for, e.g. "delta1" or "dW2[0][1]"
     tolerance: tuple[str, float] | None = None
     hints: tuple[str, ...] = ()
     mistakes: tuple[tuple[Value, str], ...] = ()

@@ -29,7 +29,8 @@ def render_rich(report: Report) -> RenderableType:
                         header_style="bold")
         for i, column in enumerate(table.columns):
             right = table.numeric[i] if i < len(table.numeric) else False
-            out.add_column(column, justify="right" if right else "left", no_wrap=True)
+            # Numbers never wrap (a split decimal misleads); prose columns fold to fit the terminal.
+            out.add_column(column, justify="right" if right else "left", no_wrap=right, overflow="fold")
         for row in table.rows:
             out.add_row(*[cell.text for cell in row])
         parts.append(out)

@@ -86,3 +86,15 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
               tuple(nudges), (False, True, True, True, True)),
     )
     return Report(title, summary, tables, steps)
+
+
+def problem_report(problem) -> Report:
+    """A bank problem: the statement, the questions with their keys, and the worked solution."""
+    questions = Table("Questions and answer keys", ("part", "question", "key", "skill"),
+                      tuple((text(p.id), text(p.prompt), Cell(p.answer, r"\texttt{" + escape(p.answer) + "}"), text(p.skill))
+                            for p in problem.parts))
+    tables: tuple[Table, ...] = (questions,)
+    if problem.kind == "network":
+        tables += network_report(problem.solution, problem.steps).tables
+    title = f"{problem.title}  ({problem.template}, seed {problem.seed})"
+    return Report(title, tuple(problem.statement.split("\n")), tables, problem.steps)

@@ -109,3 +109,31 @@ def _has_null(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_null(v) for v in value)
     return False
+
+
+def problem_json(problem) -> dict[str, Any]:
+    """A bank problem as the Solution JSON of its kind, with template, seed and its own parts."""
+    if problem.kind == "network":
+        data = network_json(problem.solution, problem.steps)
+    elif problem.kind == "expression":
+        data = expression_json(problem.solution)
+    else:
+        data = activation_json(problem.solution, problem.steps)
+    data["statement"] = problem.statement
+    data["parts"] = [p.to_json() for p in problem.parts]
+    data["template"] = problem.template
+    data["seed"] = problem.seed
+    return data
+
+
+def activation_json(sol, steps: tuple[Step, ...]) -> dict[str, Any]:
+    return {
+        "activation": sol.name,
+        "point": num.json_number(sol.point),
+        "value": num.json_number(sol.value),
+        "derivative": sp.sstr(sol.derivative),
+        "derivative_at": num.json_number(sol.slope),
+        "exact": {"value": exact_string(sol.value), "derivative_at": exact_string(sol.slope)},
+        "parts": [],
+        "steps": [s.to_json() for s in steps],
+    }
