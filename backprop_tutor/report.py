@@ -98,3 +98,23 @@ def problem_report(problem) -> Report:
         tables += network_report(problem.solution, problem.steps).tables
     title = f"{problem.title}  ({problem.template}, seed {problem.seed})"
     return Report(title, tuple(problem.statement.split("\n")), tables, problem.steps)
+
+
+def expression_report(sol) -> Report:
+    """An expression's computational graph: each node's value, local derivatives and gradient."""
+    at = ", ".join(f"{name} = {num.pretty(value)}" for name, value in sol.at.items())
+    summary = (f"f = {sol.echo}   at {at}", f"f = {num.pretty(sol.value, KEY)}",
+               "∇f: " + ", ".join(f"∂f/∂{name} = {num.pretty(g, KEY)}" for name, g in sol.gradient.items()))
+    nodes = tuple(
+        (text(node.id), text(node.op), text(node.label), text(", ".join(node.inputs)), number(node.value),
+         text("; ".join(f"∂/∂{i} = {num.pretty(d)}" for i, d in node.local)), number(node.grad))
+        for node in sol.nodes
+    )
+    gradient = tuple((text(f"∂f/∂{name}"), number(g)) for name, g in sol.gradient.items())
+    tables = (
+        Table("Computational graph (topological order)", ("node", "op", "computes", "inputs", "value",
+                                                          "local derivatives", "∂f/∂node"),
+              nodes, (False, False, False, False, True, False, True)),
+        Table("Gradient", ("derivative", "value"), gradient, (False, True)),
+    )
+    return Report(f"f = {sol.echo}", summary, tables, tuple(sol.steps))

@@ -111,6 +111,28 @@ def _has_null(value: Any) -> bool:
     return False
 
 
+def expression_json(sol) -> dict[str, Any]:
+    """`tutor solve --expression`: value, gradient and the graph replace the network keys."""
+    return {
+        "expression": sol.expression,
+        "interpreted_as": sol.echo,
+        "at": {name: num.json_number(v) for name, v in sol.at.items()},
+        "value": num.json_number(sol.value),
+        "gradient": {name: num.json_number(g) for name, g in sol.gradient.items()},
+        "nodes": [
+            {"id": n.id, "op": n.op, "label": n.label, "inputs": list(n.inputs), "value": num.json_number(n.value),
+             "local_derivatives": {i: num.json_number(d) for i, d in n.local}, "grad": num.json_number(n.grad)}
+            for n in sol.nodes
+        ],
+        "exact": {"value": exact_string(sol.value), "gradient": {name: exact_string(g) for name, g in sol.gradient.items()}},
+        "parts": [
+            {"id": f"grad_{name}", "prompt": f"∂f/∂{name}", "answer": num.plain(g), "skill": "chain_rule"}
+            for name, g in sol.gradient.items()
+        ],
+        "steps": [s.to_json() for s in sol.steps],
+    }
+
+
 def problem_json(problem) -> dict[str, Any]:
     """A bank problem as the Solution JSON of its kind, with template, seed and its own parts."""
     if problem.kind == "network":

@@ -1,0 +1,206 @@
+"""Problem part + answer text → Result. A badly formed answer is `invalid` (costs no attempt);
+a wrong one is `incorrect`, with the diagnosed mistake when one matches; never an exception.
+
+Numbers are compared by relative tolerance (1e-3 unless the part says otherwise), vectors and
+matrices entry by entry after the shape, expressions with SymPy and, when simplification is
+not conclusive, by evaluation at random points. Every evaluation of learner input is bounded
+in time (an interval timer in the main thread) as well as by the parser's size limits.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor import numbers as num
+from backprop_tutor.errors import AnswerFormatError
+from backprop_tutor.quantities import Value
+
+TIME_LIMIT = 2.0
+DEFAULT_TOLERANCE = ("relative", 1e-3)
+CORRECT, INCORRECT, INVALID = "correct", "incorrect", "invalid"
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str
+    score: float
+    interpreted_as: str | None
+    expected: str
+    feedback: str
+    diagnosis: str | None = None
+    points: float = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "score": self.score, "interpreted_as": self.interpreted_as,
+                "expected": self.expected, "feedback": self.feedback, "diagnosis": self.diagnosis}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a part expects: the engine's value, its key text and how to compare."""
+
+    value: Value
+    key: str
+    tolerance: tuple[str, float] | None = None
+    points: float = 1
+    mistakes: tuple[tuple[str, Value, str], ...] = field(default=())  # (name, value, feedback)
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise AnswerFormatError when the body runs longer than `seconds` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Timeout:
+        raise AnswerFormatError(f"this answer takes longer than {seconds:g} s to evaluate; simplify it") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def read_answer(text: str, variables: tuple[str, ...] = ()) -> tuple[Any, str]:
+    """(SymPy value or nested lists, the answer as understood). AnswerFormatError on bad input."""
+    with time_limit(TIME_LIMIT):
+        return _read(text, variables)
+
+
+def _read(text: str, variables: tuple[str, ...]) -> tuple[Any, str]:
+    from backprop_tutor.parsing import parse, to_sympy, unparse
+
+    if not isinstance(text, str):
+        raise AnswerFormatError("an answer is text")
+    node = parse(text, variables)
+    return to_sympy(node), unparse(node)
+
+
+def grade(target: Target, text: str) -> Result:
+    expected = target.key
+    echo = None
+    try:
+        with time_limit(TIME_LIMIT):
+            read, echo = _read(text, target.value.variables if target.value.expression else ())
+            verdict = _compare(read, target.value, target.tolerance or DEFAULT_TOLERANCE)
+            if verdict is None:
+                return Result(CORRECT, target.points, echo, expected, "Correct.", None, target.points)
+            for name, value, feedback in target.mistakes:
+                if _compare(read, value, target.tolerance or DEFAULT_TOLERANCE) is None:
+                    return Result(INCORRECT, 0, echo, expected, feedback, name, target.points)
+    except AnswerFormatError as e:
+        return Result(INVALID, 0, None, expected, str(e), None, target.points)
+    except _ShapeError as e:
+        return Result(INVALID if e.invalid else INCORRECT, 0, echo, expected, str(e), "shape" if not e.invalid else None,
+                      target.points)
+    return Result(INCORRECT, 0, echo, expected, verdict, None, target.points)
+
+
+class _ShapeError(Exception):
+    def __init__(self, message: str, invalid: bool = False):
+        super().__init__(message)
+        self.invalid = invalid
+
+
+def _compare(read, value: Value, tolerance) -> str | None:
+    """None when `read` matches; otherwise a short reason (never the expected value)."""
+    if value.expression:
+        if isinstance(read, list):
+            raise _ShapeError("an expression is expected here, not a list", invalid=True)
+        return None if equivalent(read, value.exact, value.variables) else "Not equivalent to the expected expression."
+    return _compare_numbers(read, value.approx, tolerance, "")
+
+
+def _compare_numbers(read, expected, tolerance, where: str) -> str | None:
+    if isinstance(expected, tuple):
+        kind = "matrix" if expected and isinstance(expected[0], tuple) else "vector"
+        if not isinstance(read, list):
+            raise _ShapeError(f"a {kind} of {_shape(expected)} is expected{where}, not a single number; "
+                              "write it in brackets, e.g. [0.1, -0.2]", invalid=True)
+        if len(read) != len(expected) or (kind == "matrix" and any(not isinstance(r, list) or len(r) != len(e)
+                                                                      for r, e in zip(read, expected))):
+            raise _ShapeError(f"the {kind} should have shape {_shape(expected)}, yours has {_shape(read)}")
+        wrong = [i for i, (r, e) in enumerate(zip(read, expected)) if _compare_numbers(r, e, tolerance, f" at {i}")]
+        if not wrong:
+            return None
+        entries = ", ".join(f"[{i}]" for i in wrong[:4])
+        return f"{len(wrong)} of {len(expected)} entries are off: {entries}."
+    if isinstance(read, list):
+        raise _ShapeError("a single number is expected here, not a list", invalid=True)
+    number = sp.N(read, 30)
+    if number.free_symbols:
+        names = ", ".join(sorted(s.name for s in number.free_symbols))
+        raise AnswerFormatError(f"a number is expected, but the answer has variables ({names})")
+    if not (number.is_real and number.is_finite):
+        raise AnswerFormatError("the answer is not a finite real number")
+    return None if within(number, expected, tolerance) else "Not within the tolerance of the expected value."
+
+
+def within(number: sp.Expr, expected: sp.Expr, tolerance: tuple[str, float]) -> bool:
+    kind, amount = tolerance
+    diff = abs(number - expected)
+    if kind == "absolute":
+        return diff <= amount
+    if kind == "sigfigs":
+        return num.to_decimal(number, int(amount)) == num.to_decimal(expected, int(amount))
+    return diff <= amount * abs(expected) or diff <= 1e-12
+
+
+def _shape(value) -> str:
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+        return f"{len(value)}×{len(value[0])}"
+    if isinstance(value, (list, tuple)):
+        return f"{len(value)} entries"
+    return "a number"
+
+
+def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int = 8) -> bool:
+    """SymPy first; random points when simplification is not conclusive (WeBWorK's approach)."""
+    try:
+        if sp.simplify(a - b) == 0:
+            return True
+    except (TypeError, ValueError, RecursionError):
+        pass
+    symbols = {s.name: s for s in (a.free_symbols | b.free_symbols)}
+    rng = random.Random(0)
+    tried = 0
+    for _ in range(points * 3):
+        point = {symbols[v]: sp.Rational(rng.randint(-250, 250), 100) for v in variables if v in symbols}
+        x, y = sp.N(a.xreplace(point), 30), sp.N(b.xreplace(point), 30)
+        if not (x.is_number and y.is_number) or x.free_symbols or y.free_symbols:
+            return False
+        if not (y.is_real and y.is_finite):
+            continue  # the expected expression is undefined here: try another point
+        tried += 1
+        if not (x.is_real and x.is_finite) or abs(x - y) > 1e-9 * max(1, abs(y)):
+            return False
+        if tried >= points:
+            return True
+    return tried > 0
+
+
+def target_of(part) -> Target:
+    """A generated Part as a grading target."""
+    mistakes = tuple((f"mistake{i + 1}", value, feedback) for i, (value, feedback) in enumerate(part.mistakes))
+    return Target(part.value, part.answer, part.tolerance, part.points, mistakes)
+
+
+GradeFunction = Callable[[Target, str], Result]
