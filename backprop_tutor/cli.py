@@ -199,6 +199,72 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[TEMPLATE] ANSWER")
+@click.option("--seed", type=click.IntRange(0), help="The variant of TEMPLATE.")
+@click.option("--part", "part_id", help="The part of TEMPLATE to grade, e.g. delta2.")
+@click.option("--expected", help="Grade against this expression or number instead of a template part.")
+@click.option("--earlier", "earlier", multiple=True, metavar="PART=ANSWER",
+              help="The learner's answer to an earlier part, for error carried forward (repeatable).")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@bank_options
+def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None:
+    """Grade one answer, non-interactively. Exit 0 correct, 1 incorrect, 2 invalid answer or bad usage.
+
+    \b
+    Examples:
+      tutor check mlp_2_2_1 --seed 7 --part delta2 -- -0.0829
+      tutor check sigmoid_derivative --seed 1 --part dsigma "σ(z)(1-σ(z))"
+      tutor check --expected "1 - tanh(x)^2" "sech(x)^2"
+      tutor check --expected 0.25 "1/4" --format json
+
+    Put `--` before an answer that starts with a minus sign.
+    """
+    from backprop_tutor.errors import AnswerFormatError, TutorError
+    from backprop_tutor.grading import grade, grade_part, target_for_expected
+
+    try:
+        if expected is not None:
+            if len(args) != 1 or seed is not None or part_id is not None:
+                raise UsageError("with --expected give just the ANSWER (no TEMPLATE, --seed or --part)")
+            try:
+                target = target_for_expected(expected)
+            except AnswerFormatError as e:
+                raise UsageError(f"--expected {expected!r}: {e}") from None
+            result = grade(target, args[0])
+        else:
+            if len(args) != 2 or seed is None or part_id is None:
+                raise UsageError("give TEMPLATE --seed N --part ID ANSWER, or --expected EXPR ANSWER "
+                                 "(see tutor check --help)")
+            from backprop_tutor.generate import generate
+
+            problem = generate(_open_bank(banks, only_bank).load(args[0]), seed)
+            previous = {}
+            for item in earlier:
+                pid, sep, text = item.partition("=")
+                if not sep:
+                    raise UsageError(f"--earlier {item!r}: write PART=ANSWER, e.g. --earlier delta2=0.13")
+                previous[pid.strip()] = text
+            try:
+                result = grade_part(problem, part_id, args[1], previous)
+            except AnswerFormatError as e:
+                raise UsageError(str(e)) from None
+    except TutorError as e:
+        raise UsageError(str(e)) from None
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        from rich.console import Console
+
+        from backprop_tutor.feedback import render_result
+
+        Console().print(render_result(result))
+    sys.exit({"correct": 0, "incorrect": 1}.get(result.status, 2))
+
+
 @cli.group()
 def bank() -> None:
     """The problem bank: list, show and validate the YAML templates.

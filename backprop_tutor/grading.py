@@ -204,3 +204,106 @@ def target_of(part) -> Target:
 
 
 GradeFunction = Callable[[Target, str], Result]
+
+
+def grade_part(problem, part_id: str, text: str, earlier: dict[str, str] | None = None) -> Result:
+    """Grade one part of a generated problem: the key, then the diagnosed mistakes (the
+    template's own, then those derived from the derivation), then error carried forward from
+    the learner's `earlier` answers (part id → text)."""
+    part = next((p for p in problem.parts if p.id == part_id), None)
+    if part is None:
+        ids = ", ".join(p.id for p in problem.parts)
+        raise AnswerFormatError(f"no part {part_id!r} in {problem.template}; its parts are {ids}")
+    target = target_of(part)
+    if problem.kind == "network":
+        from backprop_tutor.mistakes import diagnoses
+
+        derived = tuple(diagnoses(problem.solution, part.quantity))
+        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + derived)
+    elif problem.kind == "activation" and part.value.expression:
+        from backprop_tutor.mistakes import symbolic_slips
+
+        slips = tuple((name, Value(expr, expr, True, part.value.variables), feedback)
+                      for name, expr, feedback in symbolic_slips(problem.solution.name))
+        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + slips)
+    result = grade(target, text)
+    if result.status != INCORRECT or problem.kind != "network" or not earlier:
+        return result
+    return _carried_forward(problem, part, target, text, earlier) or result
+
+
+def _carried_forward(problem, part, target: Target, text: str, earlier: dict[str, str]) -> Result | None:
+    from backprop_tutor.carry_forward import expand, recompute
+
+    given: dict[str, sp.Expr] = {}
+    source: dict[str, str] = {}
+    order = [p.id for p in problem.parts]
+    for other in problem.parts[: order.index(part.id)]:
+        if other.id not in earlier or other.value.expression:
+            continue
+        try:
+            value, _ = read_answer(earlier[other.id])
+            entries = expand(other.quantity, _numeric(value))
+        except (AnswerFormatError, TypeError, ValueError):
+            continue
+        for name, v in entries.items():
+            given[name] = v
+            source[name] = other.id
+    if not given:
+        return None
+    value, used = recompute(problem.solution, part.quantity, given)
+    if not used or _same_numbers(value, part.value.approx):
+        return None
+    wrong = [name for name in used if not _matches_engine(problem, name, given[name])]
+    if not wrong:
+        return None
+    carried = Target(Value(value, None), target.key, target.tolerance, target.points)
+    try:
+        with time_limit(TIME_LIMIT):
+            read, echo = _read(text, ())
+            if _compare(read, carried.value, target.tolerance or DEFAULT_TOLERANCE) is not None:
+                return None
+    except (AnswerFormatError, _ShapeError):
+        return None
+    parts = sorted({source[name] for name in wrong}, key=[p.id for p in problem.parts].index)
+    note = (f"Correct given your value for {', '.join(wrong[:3])} (part {', '.join(parts)}); "
+            f"the error began in part {parts[0]}.")
+    return Result(CORRECT, target.points, echo, target.key, note, "error_carried_forward", target.points)
+
+
+def _numeric(value):
+    if isinstance(value, list):
+        return [_numeric(v) for v in value]
+    number = sp.N(value, 50)
+    if number.free_symbols or not number.is_real:
+        raise ValueError("not a number")
+    return number
+
+
+def _same_numbers(a, b) -> bool:
+    if isinstance(a, tuple):
+        return all(_same_numbers(x, y) for x, y in zip(a, b))
+    return abs(a - b) <= 1e-12 * max(1, abs(b))
+
+
+def _matches_engine(problem, name: str, value) -> bool:
+    from backprop_tutor.quantities import network_value
+
+    return within(value, network_value(problem.solution, name).approx, DEFAULT_TOLERANCE)
+
+
+def target_for_expected(text: str) -> Target:
+    """`tutor check --expected EXPR`: a number, vector, matrix or expression in its own variables."""
+    from backprop_tutor.parsing import parse, to_sympy, variables_of
+
+    with time_limit(TIME_LIMIT):
+        node = parse(text)
+        value = to_sympy(node)
+        names = variables_of(node)
+    if isinstance(value, list):
+        approx = _numeric(value)
+        as_tuple = tuple(tuple(r) if isinstance(r, list) else r for r in approx)
+        return Target(Value(as_tuple, None), text)
+    if names:
+        return Target(Value(value, value, True, tuple(names)), text)
+    return Target(Value(sp.N(value, 50), value), text)

@@ -187,7 +187,7 @@ def test_solve_needs_exactly_one_source(example_file):
     for args in ([], ["--network", str(example_file), "--expression", "x"]):
         result = run("solve", *args)
         assert result.exit_code == 2
-        assert result.stderr == "Error: give exactly one of --network FILE or --expression EXPR (see tutor solve --help)\n"
+        assert result.stderr == "Error: give exactly one of TEMPLATE, --network FILE or --expression EXPR (see tutor solve --help)\n"
     result = run("solve", "--network", str(example_file), "--at", "x=1")
     assert result.exit_code == 2 and "--at goes with --expression" in result.stderr
 
