@@ -106,15 +106,15 @@ def expression_report(sol) -> Report:
     summary = (f"f = {sol.echo}   at {at}", f"f = {num.pretty(sol.value, KEY)}",
                "∇f: " + ", ".join(f"∂f/∂{name} = {num.pretty(g, KEY)}" for name, g in sol.gradient.items()))
     nodes = tuple(
-        (text(node.id), text(node.op), text(node.label), text(", ".join(node.inputs)), number(node.value),
-         text("; ".join(f"∂/∂{i} = {num.pretty(d)}" for i, d in node.local)), number(node.grad))
+        (text(node.id), text(node.op), text(node.label), number(node.value),
+         text(", ".join(f"∂/∂{i} = {num.pretty(d)}" for i, d in node.local)), number(node.grad))
         for node in sol.nodes
     )
     gradient = tuple((text(f"∂f/∂{name}"), number(g)) for name, g in sol.gradient.items())
     tables = (
-        Table("Computational graph (topological order)", ("node", "op", "computes", "inputs", "value",
+        Table("Computational graph (topological order)", ("node", "op", "computes", "value",
                                                           "local derivatives", "∂f/∂node"),
-              nodes, (False, False, False, False, True, False, True)),
+              nodes, (False, False, False, True, False, True)),
         Table("Gradient", ("derivative", "value"), gradient, (False, True)),
     )
     return Report(f"f = {sol.echo}", summary, tables, tuple(sol.steps))
