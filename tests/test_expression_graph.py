@@ -1,0 +1,91 @@
+"""Expression graphs: every gradient equals sympy.diff of the whole expression; ties route as
+documented; order is deterministic; bad --at values are clear."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from backprop_tutor.cli import cli
+from backprop_tutor.errors import AnswerFormatError
+from backprop_tutor.graph import parse_assignments, solve_expression
+from backprop_tutor.parsing import parse_expression
+
+CASES = [
+    ("tanh(w*x+b)", "w=0.5,x=1,b=0"), ("sigmoid(w1*x1 + w2*x2 + b)", "w1=0.3,x1=-1,w2=-0.7,x2=0.4,b=0.1"),
+    ("(x+y)*z", "x=-2,y=5,z=-4"), ("x*x", "x=3/7"), ("x^3/y", "x=1.5,y=-0.25"), ("exp(x)*ln(y)", "x=0.2,y=2.5"),
+    ("max(x, y)*z", "x=2,y=-1,z=3"), ("max(x, y)*z", "x=-2,y=1,z=3"), ("relu(w*x + b)", "w=0.5,x=2,b=-0.3"),
+    ("gelu(x*y)", "x=0.7,y=-0.4"), ("softplus(x) - silu(y)", "x=0.3,y=1.2"), ("(1 - sigmoid(x))^2/2", "x=0.9"),
+    ("tanh(tanh(w*x))*w", "w=-0.6,x=0.8"), ("leaky_relu(x) + elu(y)", "x=-0.5,y=-0.5"), ("sqrt(x^2 + y^2)", "x=3,y=4"),
+    ("abs(x - y) + min(x, y)", "x=0.25,y=0.75"), ("x/(1 + e^(-x))", "x=-1.3"), ("gelu_tanh(x)", "x=0.35"),
+]
+
+
+@pytest.mark.parametrize("text,at", CASES)
+def test_gradient_equals_sympy_diff_of_the_whole(text, at):
+    values = parse_assignments(at)
+    sol = solve_expression(text, values)
+    expr = parse_expression(text)
+    point = {s: values[s.name] for s in expr.free_symbols}
+    assert abs(sp.N(sol.value - expr.xreplace(point), 40)) < 1e-35
+    for s in expr.free_symbols:
+        expected = sp.diff(expr, s).xreplace(point)
+        assert abs(sp.N(sol.gradient[s.name] - expected, 40)) < 1e-35, s
+
+
+def test_ties_route_to_the_first_argument_and_kinks_give_zero():
+    sol = solve_expression("max(x, y)", parse_assignments("x=1,y=1"))
+    assert sol.gradient == {"x": 1, "y": 0}
+    assert solve_expression("min(x, y)", parse_assignments("x=1,y=1")).gradient == {"x": 1, "y": 0}
+    assert solve_expression("relu(x)", parse_assignments("x=0")).gradient == {"x": 0}
+    assert solve_expression("abs(x)", parse_assignments("x=0")).gradient == {"x": 0}
+
+
+def test_node_order_is_deterministic_and_topological():
+    first = solve_expression("tanh(w*x+b)", parse_assignments("w=0.5,x=1,b=0"))
+    second = solve_expression("tanh(w*x+b)", parse_assignments("w=0.5,x=1,b=0"))
+    assert [(n.id, n.op, n.inputs) for n in first.nodes] == [(n.id, n.op, n.inputs) for n in second.nodes]
+    assert [n.op for n in first.nodes] == ["var", "var", "mul", "var", "add", "tanh"]
+    seen = set()
+    for node in first.nodes:
+        assert set(node.inputs) <= seen
+        seen.add(node.id)
+
+
+def test_steps_are_written_like_a_textbook():
+    sol = solve_expression("(x - y)*z", parse_assignments("x=-0.5,y=0.25,z=-2"))
+    text = "\n".join(s.text for s in sol.steps)
+    assert not re.search(r"\+ -|\+ −|--|−−|-0\.0\b", text)
+    assert "multiply swaps" in text and "∂f/∂z" in text
+
+
+@pytest.mark.parametrize("at,message", [
+    ("w=0.5,x=1", "no value for 'b': add it to --at, e.g. --at b=0.5"),
+    ("w=0.5,x=1,b=0,q=2", "--at gives 'q', which the expression does not use"),
+    ("w=0.5,x=1,b", "--at: 'b' is not NAME=VALUE; write e.g. --at w=0.5,x=1"),
+    ("w=0.5,x=1,b=oops", "--at b=oops: unknown name 'oops' at position 1; variables here: none: the answer is a number"),
+])
+def test_bad_at_values(at, message):
+    result = CliRunner().invoke(cli, ["solve", "--expression", "tanh(w*x+b)", "--at", at])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
+
+
+def test_bad_expressions():
+    for text, message in [("__import__('os')", "the character '_' at position 1 is not allowed"),
+                          ("tanh(w*x+", "ends too early"), ("ln(x - 2)", "not a real number at these values")]:
+        result = CliRunner().invoke(cli, ["solve", "--expression", text, "--at", "x=1" if "x -" in text else ""])
+        assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_expression_json():
+    result = CliRunner().invoke(cli, ["solve", "-e", "tanh(w*x+b)", "--at", "w=0.5,x=1,b=0", "--format", "json"])
+    data = json.loads(result.stdout)
+    assert {"expression", "at", "value", "gradient", "nodes", "exact", "parts", "steps"} <= set(data)
+    assert data["gradient"]["x"] == pytest.approx(0.5 * (1 - 0.46211715726000974**2), rel=1e-12)
+    assert [n["op"] for n in data["nodes"]] == ["var", "var", "mul", "var", "add", "tanh"]
+    assert data["nodes"][2]["local_derivatives"] == {"n0": 1, "n1": 0.5}
