@@ -137,7 +137,7 @@ def _compare_numbers(read, expected, tolerance, where: str) -> str | None:
                               "write it in brackets, e.g. [0.1, -0.2]", invalid=True)
         if len(read) != len(expected) or (kind == "matrix" and any(not isinstance(r, list) or len(r) != len(e)
                                                                       for r, e in zip(read, expected))):
-            raise _ShapeError(f"the {kind} should have shape {_shape(expected)}, yours has {_shape(read)}")
+            raise _ShapeError(f"the {kind} should be {_shape(expected)}, yours is {_shape(read)}")
         wrong = [i for i, (r, e) in enumerate(zip(read, expected)) if _compare_numbers(r, e, tolerance, f" at {i}")]
         if not wrong:
             return None
@@ -168,7 +168,7 @@ def _shape(value) -> str:
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
         return f"{len(value)}×{len(value[0])}"
     if isinstance(value, (list, tuple)):
-        return f"{len(value)} entries"
+        return f"{len(value)} {'entry' if len(value) == 1 else 'entries'} long"
     return "a number"
 
 
@@ -199,7 +199,7 @@ def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int =
 
 def target_of(part) -> Target:
     """A generated Part as a grading target."""
-    mistakes = tuple((f"mistake{i + 1}", value, feedback) for i, (value, feedback) in enumerate(part.mistakes))
+    mistakes = tuple((f"{part.id}_mistake{i + 1}", value, feedback) for i, (value, feedback) in enumerate(part.mistakes))
     return Target(part.value, part.answer, part.tolerance, part.points, mistakes)
 
 

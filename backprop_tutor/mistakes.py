@@ -34,8 +34,10 @@ SLIPS = (
     Slip("half_dropped", "The ½ of the loss cancels the 2 from the power rule; you kept the 2."),
     Slip("two_forgotten", "This loss has no ½: the power rule leaves a factor 2 in ∂L/∂o."),
     Slip("mean_forgotten", "The mean squared error divides by n, the number of outputs; the 1/n is missing."),
-    Slip("index_transposed", "The weight indices are swapped: w⁽ˡ⁾ⱼₖ goes from unit k below to unit j above, "
-                             "so the gradient pairs δⱼ with aₖ (and the hidden delta sums w·δ over j)."),
+    Slip("weights_transposed", "The weight indices are swapped in the hidden delta: w⁽ˡ⁺¹⁾ⱼₖ goes from unit k "
+                               "to unit j above, so δ⁽ˡ⁾ₖ sums w⁽ˡ⁺¹⁾ⱼₖ·δ⁽ˡ⁺¹⁾ⱼ over j (a column of W, not a row)."),
+    Slip("gradient_transposed", "The gradient's indices are swapped: ∂L/∂w⁽ˡ⁾ⱼₖ pairs δ⁽ˡ⁾ⱼ of the unit above "
+                                "with aₖ of the unit below (row j, column k)."),
     Slip("fanout_term_dropped", "A term of the hidden delta's sum is missing: a hidden unit feeds every unit of "
                                 "the next layer, so δ sums w·δ over all of them."),
     Slip("update_sign", "The update went uphill: gradient descent subtracts, w ← w − η·∂L/∂w."),
@@ -67,7 +69,7 @@ def diagnoses(sol: NetworkSolution, quantity: str) -> tuple[tuple[str, Value, st
 # rule) are told apart by where the part is in the derivation: the slip of that stage comes first.
 _FIRST_FOR = {
     "update": ("update_sign", "rate_forgotten"),
-    "hidden": ("fanout_term_dropped", "index_transposed", "updated_weights_used"),
+    "hidden": ("fanout_term_dropped", "weights_transposed", "gradient_transposed", "updated_weights_used"),
 }
 
 
@@ -97,7 +99,7 @@ def _variant(network: Network, slip: str) -> Pass | None:
     if slip in ("missing_fprime", "fprime_at_a", "f_instead_of_fprime") and all(
             layer.activation in ("identity", activations.SOFTMAX) for layer in network.layers):
         return None
-    if slip in ("fanout_term_dropped", "updated_weights_used") and L < 2:
+    if slip in ("fanout_term_dropped", "updated_weights_used", "weights_transposed") and L < 2:
         return None
     W, b = parameters(network)
     W, b = _numeric(W), _numeric(b)
@@ -139,7 +141,7 @@ def _variant(network: Network, slip: str) -> Pass | None:
         s = slopes(l)
         delta_l = []
         for k in range(len(s)):
-            if slip == "index_transposed":
+            if slip == "weights_transposed":
                 if len(rows) != len(s):
                     return None
                 column = tuple(rows[k][j] for j in range(len(above)))
@@ -153,7 +155,7 @@ def _variant(network: Network, slip: str) -> Pass | None:
             total = sum((w.approx * d.approx for w, d in terms), sp.Float(0, 50))
             delta_l.append(Q(s[k].approx * total, None))
         delta[l] = tuple(delta_l)
-    if slip == "index_transposed":
+    if slip == "gradient_transposed":
         if any(len(delta[l]) != len(a[l - 1]) for l in range(1, L + 1)):
             return None
         grad_W = ((),) + tuple(tuple(tuple(Q(delta[l][k].approx * a[l - 1][j].approx, None) for k in range(len(a[l - 1])))
