@@ -18,9 +18,17 @@ ENV = "TUTOR_BANK"
 
 
 def shipped_bank() -> Path:
+    """The bank installed inside the package; from a source checkout that is not installed
+    (python -m backprop_tutor in the repository), the repository's problem_bank/ folder."""
     from importlib.resources import files
 
-    return Path(str(files("backprop_tutor.problem_bank")))
+    try:
+        return Path(str(files("backprop_tutor.problem_bank")))
+    except ModuleNotFoundError:
+        checkout = Path(__file__).resolve().parent.parent / "problem_bank"
+        if checkout.is_dir():
+            return checkout
+        raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .") from None
 
 
 @dataclass(frozen=True)

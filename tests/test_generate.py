@@ -68,11 +68,13 @@ sys.stdout.write(json.dumps(out, sort_keys=True, ensure_ascii=False))
 """
 
 
-def test_deterministic_across_processes_and_hash_seeds():
+def test_deterministic_across_processes_and_hash_seeds(tmp_path):
     outputs = set()
     for hash_seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run([sys.executable, "-c", _DUMP], capture_output=True, text=True, env=env, check=True)
+        # cwd elsewhere, so the installed package is imported, not the source tree
+        result = subprocess.run([sys.executable, "-c", _DUMP], capture_output=True, text=True, env=env, check=True,
+                                cwd=tmp_path)
         outputs.add(result.stdout)
     assert len(outputs) == 1
 
