@@ -70,8 +70,10 @@ def _unicode(expr: sp.Expr) -> str:
 
 
 def answer_text(expr: sp.Expr) -> str:
-    """An expression as a learner would type it (and our parser reads): `1 - tanh(z)^2`."""
-    return sp.sstr(expr).replace("**", "^")
+    """An expression as a learner would type it (and our parser reads): `1 - tanh(z)^2`,
+    `sigmoid(z)*(1 - sigmoid(z))` rather than SymPy's exp-form of σ."""
+    sigma = sp.Function("sigmoid")(z)
+    return sp.sstr(expr.subs(1 / (1 + sp.exp(-z)), sigma)).replace("**", "^")
 
 
 __all__ = ["ActivationSolution", "solve_activation", "activation_steps", "answer_text", "z"]

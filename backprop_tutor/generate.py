@@ -225,8 +225,9 @@ def _expression_value(sol, text: str) -> Value:
 
 def _part(template: Template, spec: PartSpec, instance: _Instance, seed: int) -> Part:
     where = f"{template.source}: parts.{spec.id}"
+    quantity = _REF.sub(lambda m: _show(instance.values[m[1]]), spec.quantity).replace(" ", "")
     try:
-        value = instance.resolve(spec.quantity)
+        value = instance.resolve(quantity)
     except QuantityError as e:
         raise TemplateError(f"{where}.quantity: {e}") from None
     prompt = _fill(spec.prompt, instance.values, instance.resolve, f"{where}.prompt")
@@ -237,7 +238,7 @@ def _part(template: Template, spec: PartSpec, instance: _Instance, seed: int) ->
             mistakes.append((_mistake_value(m.value, instance.resolve), _fill(m.feedback, instance.values, instance.resolve, where)))
         except QuantityError as e:
             raise TemplateError(f"{where}.mistakes: {e}") from None
-    return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, spec.quantity.replace(" ", ""),
+    return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, quantity,
                 spec.tolerance, hints, tuple(mistakes))
 
 

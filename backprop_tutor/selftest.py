@@ -44,7 +44,12 @@ def check_template(path: Path, seeds: int = 20) -> list[str]:
 # --- keys, read back as a learner's answer ------------------------------------------------------
 
 def _check_key(part: Part) -> list[str]:
+    from backprop_tutor.grading import grade, target_of
     from backprop_tutor.parsing import parse, to_sympy
+
+    graded = grade(target_of(part), part.answer)
+    if graded.status != "correct":
+        return [f"the key {part.answer!r}, graded as a learner's answer, is {graded.status}: {graded.feedback}"]
 
     try:
         read = to_sympy(parse(part.answer, part.value.variables if part.value.expression else ()))

@@ -203,12 +203,16 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
     return tuple(out)
 
 
+_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+
+
 def _check_references(value: Any, names: set[str], key: str, fail) -> None:
-    """Every "$name" in the body names a parameter."""
-    if isinstance(value, str) and value.startswith("$"):
-        if value[1:] not in names:
-            known = ", ".join(sorted(names)) or "none defined"
-            raise fail(key, f"{value} is not a parameter{_suggest(value[1:], tuple(names))}; parameters: {known}")
+    """Every "$name" in the body (whole values or inside text) names a parameter."""
+    if isinstance(value, str):
+        for ref in _REF.findall(value):
+            if ref not in names:
+                known = ", ".join(sorted(names)) or "none defined"
+                raise fail(key, f"${ref} is not a parameter{_suggest(ref, tuple(names))}; parameters: {known}")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_references(v, names, f"{key}.{k}", fail)
@@ -271,6 +275,7 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
             raise fail(f"{key}.skill", f"{skill!r} is not among the template's skills ({', '.join(skills)}); add it there")
         prompt = _text(part["prompt"], f"{key}.prompt", fail)
         quantity = _text(part["quantity"], f"{key}.quantity", fail)
+        _check_references(quantity, names, f"{key}.quantity", fail)
         points = part.get("points", 1)
         if not _is_number(points) or points <= 0:
             raise fail(f"{key}.points", "expected a positive number")
