@@ -54,8 +54,9 @@ class Target:
     mistakes: tuple[tuple[str, Value, str], ...] = field(default=())  # (name, value, feedback)
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by the alarm. A BaseException, like KeyboardInterrupt, because SymPy catches
+    `Exception` in places and would otherwise swallow it and carry on computing."""
 
 
 @contextmanager

@@ -203,3 +203,19 @@ def _load(template_id):
     from backprop_tutor.bank import Bank
 
     return Bank.open().load(template_id)
+
+
+GRADER_HOSTILE = ["exp(exp(exp(exp(100))))", "x**x**x**x**x**x", "9^9^9^9", "__import__('os').system('true')",
+                  "(" * 5000, "1" * 1_000_000, "\x00", "tanh(" * 60 + "1" + ")" * 60, "10^-100000",
+                  "gamma(1)", "1e999999", "[" + "1," * 400 + "1]", "e^(e^(e^(e^(e^9))))"]
+
+
+@pytest.mark.parametrize("answer", GRADER_HOSTILE, ids=range(len(GRADER_HOSTILE)))
+@pytest.mark.parametrize("expected", ["0.25", "1 - tanh(x)^2", "[0.1, 0.2]"])
+def test_hostile_answers_are_graded_quickly_without_crashing(expected, answer):
+    import time
+
+    start = time.perf_counter()
+    result = grade(target_for_expected(expected), answer)
+    assert result.status in ("invalid", "incorrect")
+    assert time.perf_counter() - start < 2.5
