@@ -138,15 +138,15 @@ def _data(value):
 
 def _instantiate(template: Template, values: dict, seed: int) -> _Instance:
     body = _substitute(template.body, values)
-    where = f"{template.source}: {template.kind} (seed {seed})"
-    intro = _fill(template.statement, values, None, where + ": statement") if template.statement else ""
+    where = f"{template.source}: {template.kind}"
+    intro = _fill(template.statement, values, None, f"{template.source}: statement") if template.statement else ""
     if template.kind == "network":
         from backprop_tutor.backprop import solve_network
         from backprop_tutor.network import network_from_dict
         from backprop_tutor.worked import network_steps
 
         try:
-            network = network_from_dict(body, where)
+            network = network_from_dict(body, f"{where} (seed {seed})")
         except NetworkError as e:
             raise TemplateError(str(e)) from None
         solution = solve_network(network)
@@ -165,7 +165,8 @@ def _instantiate(template: Template, values: dict, seed: int) -> _Instance:
     try:
         solution = solve_expression(text, parse_assignments(at))
     except AnswerFormatError as e:
-        raise TemplateError(f"{where}: {e}") from None
+        message = str(e).replace("--at", "expression.at").replace("the answer", "expression.text")
+        raise TemplateError(f"{where} (seed {seed}): {message}") from None
     return _Instance(values, solution, lambda q: _expression_value(solution, q),
                      _expression_statement(intro, solution), tuple(solution.steps))
 
@@ -270,10 +271,17 @@ def answer_key(value: Value) -> str:
     return num.plain(value.approx)
 
 
+def _display(value) -> str:
+    """A vector or matrix at display precision, for prompts and hints: (0.25, −0.0381)."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_display(v) for v in value) + ")"
+    return num.pretty(value)
+
+
 def _fill(text: str, values: dict, resolve, where: str) -> str:
     """Placeholders: {name} of a parameter shows its value; {quantity} shows the engine's number."""
     def replace(match: re.Match) -> str:
-        key = match[1].strip()
+        key = _REF.sub(lambda m: _show(values[m[1]]) if m[1] in values else m[0], match[1].strip())
         if key in values:
             return _show(values[key]).replace("-", "−")
         if resolve is None:
@@ -286,7 +294,7 @@ def _fill(text: str, values: dict, resolve, where: str) -> str:
             return answer_key(value)
         if value.form == "number":
             return num.pretty(value.approx)
-        return answer_key(value).replace("-", "−")
+        return _display(value.approx)
 
     return _PLACEHOLDER.sub(replace, text)
 

@@ -286,6 +286,10 @@ class _Parser:
         if word in _FUNCTIONS and not is_variable:
             return self.call(word, tok)
         if self.variables is None:
+            follows = self.tok
+            if follows.text == "(" and follows.pos == tok.pos + len(tok.text) and word not in _CONSTANTS:
+                raise AnswerFormatError(f"unknown function {tok.text!r} at position {tok.pos}; known: "
+                                        f"{', '.join(FUNCTION_NAMES)} (for a product write {tok.text}*(…))")
             return Constant(word) if word in _CONSTANTS else Name(tok.text)
         if is_variable:
             return Name(tok.text)

@@ -147,6 +147,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
         raise fail(kind, f"missing: a {kind} template describes its {kind} here")
     body = data[kind]
     _check_references(body, names, kind, fail)
+    _check_named_choices(body, {p.name: p for p in parameters}, kind, fail)
     constraints = _constraints(data.get("constraints", {}), fail)
     parts = _parts(data["parts"], skills, names, fail)
     return Template(stem, source, title, kind, tuple(skills), level, statement, parameters, body, constraints, parts)
@@ -221,6 +222,34 @@ def _check_references(value: Any, names: set[str], key: str, fail) -> None:
             _check_references(v, names, f"{key}[{i}]", fail)
 
 
+def _check_named_choices(body: Any, parameters: dict, kind: str, fail) -> None:
+    """A parameter used as an activation, function or loss: every choice must be a known name,
+    checked now rather than only when some seed happens to draw the bad one."""
+    from backprop_tutor import activations, losses
+
+    def check(ref: Any, allowed: tuple[str, ...], what: str) -> None:
+        if isinstance(ref, str) and _REF.fullmatch(ref) and ref[1:] in parameters:
+            p = parameters[ref[1:]]
+            for i, choice in enumerate(p.spec if p.kind == "choice" else []):
+                if choice not in allowed:
+                    raise fail(f"parameters.{p.name}.choice[{i}]", f"{choice!r} is not {what}"
+                               f"{_suggest(choice, allowed)}; use one of {', '.join(allowed)}")
+
+    if kind == "network" and isinstance(body, dict):
+        check(body.get("loss"), losses.NAMES, "a loss")
+        for layer in body.get("layers") or []:
+            if isinstance(layer, dict):
+                check(layer.get("activation"), activations.NAMES, "an activation")
+    elif kind == "activation" and isinstance(body, dict):
+        check(body.get("function"), tuple(activations.ELEMENTWISE), "an activation")
+    elif kind == "expression" and isinstance(body, dict) and isinstance(body.get("text"), str):
+        from backprop_tutor.parsing import FUNCTION_NAMES
+
+        for ref in _REF.findall(body["text"]):
+            if ref in parameters and re.search(rf"\${ref}\s*\(", body["text"]):
+                check(f"${ref}", FUNCTION_NAMES, "a function")
+
+
 def _constraints(raw: Any, fail) -> Constraints:
     if raw is None:
         return Constraints()
@@ -289,8 +318,11 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
                 raise fail(f"{key}.tolerance.{tkind}", "expected a positive number" + (" (whole)" if tkind == "sigfigs" else ""))
             tolerance = (tkind, tvalue)
         hints = part.get("hints", [])
-        if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints) or len(hints) > 3:
+        if not isinstance(hints, list) or len(hints) > 3:
             raise fail(f"{key}.hints", "expected up to 3 hints, from the rule to the formula to the numbers")
+        for h, hint in enumerate(hints):
+            if not isinstance(hint, str) or not hint.strip():
+                raise fail(f"{key}.hints[{h}]", "is empty; write the hint, or remove it")
         mistakes = []
         for m, mistake in enumerate(part.get("mistakes", []) or []):
             mkey = f"{key}.mistakes[{m}]"
@@ -315,8 +347,10 @@ def _skill(value: Any, key: str, fail) -> str:
 
 
 def _text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+    if not isinstance(value, str):
         raise fail(key, f"expected text, found {_kind(value)}")
+    if not allow_empty and not value.strip():
+        raise fail(key, "is empty; write the text")
     return value
 
 

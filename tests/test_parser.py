@@ -27,7 +27,7 @@ SYNTAX = [
     ("min(x, 0)", sp.Min(x, 0)), ("π", sp.pi), ("pi/4", sp.pi / 4), ("2^-1", sp.Rational(1, 2)), ("-x^2", -(x**2)),
     ("2^3^2", sp.Integer(512)), ("x·y", x * y), ("x × y", x * y), ("x − y", x - y), ("x ÷ y", x / y),
     ("cosh(x)", sp.cosh(x)), ("sinh(x)", sp.sinh(x)), ("softplus(x)", sp.log(1 + sp.exp(x))),
-    ("silu(x)", x * sig(x)), ("erf(x)", sp.erf(x)), ("a(1-a)", a * (1 - a)), ("x⁻¹", 1 / x),
+    ("silu(x)", x * sig(x)), ("erf(x)", sp.erf(x)), ("x⁻¹", 1 / x),
 ]
 
 
@@ -44,6 +44,12 @@ def test_vectors_and_matrices():
         parse("[[1, 2], [3]]")
     with pytest.raises(AnswerFormatError, match="mixes numbers and rows"):
         parse("[1, [2]]")
+
+
+def test_a_declared_variable_before_a_bracket_multiplies_and_an_unknown_one_is_a_function():
+    assert parse_expression("a(1-a)", variables=["a"]) == a * (1 - a)
+    with pytest.raises(AnswerFormatError, match=r"unknown function 'a' at position 1; .* write a\*\(…\)"):
+        parse("a(1-a)")
 
 
 def test_declared_variables_split_concatenations_and_reject_others():
