@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import mpmath
 import sympy as sp
 
 z = sp.Symbol("z", real=True)
@@ -36,11 +37,32 @@ class Activation:
     def derivative(self) -> sp.Expr:
         return sp.diff(self.expr, z)
 
+    @cached_property
+    def _numeric(self):
+        return sp.lambdify(z, self.expr, "mpmath")
+
+    @cached_property
+    def _numeric_prime(self):
+        return sp.lambdify(z, self.derivative, "mpmath")
+
     def __call__(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+        if value.is_Float:
+            return float_call(self._numeric, value)
         return _at(self.expr, value, probe)
 
     def prime(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+        if value.is_Float:
+            return float_call(self._numeric_prime, value)
         return _at(self.derivative, value, probe)
+
+
+def float_call(function, *values: sp.Float) -> sp.Float:
+    """A lambdified SymPy expression evaluated by mpmath at the Floats' own precision: the same
+    number SymPy's evalf gives, without rebuilding and re-simplifying the expression tree."""
+    prec = max(v._prec for v in values)
+    with mpmath.workprec(prec):
+        result = mpmath.mpf(function(*[mpmath.mpf(v._mpf_) for v in values]))
+    return sp.Float._new(result._mpf_, prec)
 
 
 def _at(expr: sp.Expr, value: sp.Expr, probe: sp.Expr | None) -> sp.Expr:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -78,12 +79,17 @@ class NudgeCheck:
 class NetworkSolution:
     network: Network
     numeric: Pass
-    exact: Pass
     nudges: tuple[NudgeCheck, ...] = ()
 
     @property
     def depth(self) -> int:
         return len(self.network.layers)
+
+    @cached_property
+    def exact(self) -> Pass:
+        """The exact forms, computed on first use: keys, steps and grading need only the
+        decimals, so generating a problem never pays for them."""
+        return _view(_run(self.network, exact=True), "exact")
 
 
 def _contains_none(value) -> bool:
@@ -104,8 +110,9 @@ def _tree_size(expr: sp.Expr, limit: int) -> int:
     return count
 
 
-def number(value: sp.Rational) -> Q:
-    return Q(sp.Float(value, WORK_DPS), value)
+def number(value: sp.Rational, exact: bool = True) -> Q:
+    """A given number. Without its exact form, everything computed from it is numeric only."""
+    return Q(sp.Float(value, WORK_DPS), value if exact else None)
 
 
 def compute(build: Callable[..., sp.Expr], *args: Q, exact: bool = True) -> Q:
@@ -133,11 +140,9 @@ def _apply(f: Callable[..., sp.Expr], q: Q) -> Q:
 
 
 def solve_network(network: Network, nudge: bool = True) -> NetworkSolution:
-    result = _run(network)
-    numeric = _view(result, "approx")
-    exact = _view(result, "exact")
+    numeric = _view(_run(network, exact=False), "approx")
     checks = _nudge_checks(network, numeric) if nudge else ()
-    return NetworkSolution(network, numeric, exact, checks)
+    return NetworkSolution(network, numeric, checks)
 
 
 def _view(result: dict, attribute: str) -> Pass:
@@ -149,10 +154,10 @@ def _view(result: dict, attribute: str) -> Pass:
     return Pass(**{key: pick(value) for key, value in result.items()})
 
 
-def _run(network: Network) -> dict:
-    W, b = parameters(network)
-    x = tuple(number(v) for v in network.input)
-    t = tuple(number(v) for v in network.target)
+def _run(network: Network, exact: bool) -> dict:
+    W, b = parameters(network, exact)
+    x = tuple(number(v, exact) for v in network.input)
+    t = tuple(number(v, exact) for v in network.target)
     z, a = forward(network.layers, W, b, x)
     loss_fn = losses.LOSSES[network.loss]
     loss = compute(lambda *ot: loss_fn.value(ot[: len(t)], ot[len(t):]), *a[-1], *t)
@@ -164,7 +169,7 @@ def _run(network: Network) -> dict:
     grad_W = ((),) + tuple(
         tuple(tuple(compute(sp.Mul, d, ak) for ak in a[l - 1]) for d in delta[l]) for l in range(1, len(a))
     )
-    rate = number(network.learning_rate)
+    rate = number(network.learning_rate, exact)
     W_new = ((),) + tuple(
         tuple(tuple(compute(_descend, w, rate, g) for w, g in zip(row, grow)) for row, grow in zip(W[l], grad_W[l]))
         for l in range(1, len(a))
@@ -183,10 +188,10 @@ def _descend(value: sp.Expr, rate: sp.Expr, gradient: sp.Expr) -> sp.Expr:
     return sp.Add(value, sp.Mul(-1, rate, gradient))
 
 
-def parameters(network: Network) -> tuple[tuple, tuple]:
+def parameters(network: Network, exact: bool = False) -> tuple[tuple, tuple]:
     """W[l], b[l] for l = 1..L as quantities; index 0 is empty so indices match the notation."""
-    W = ((),) + tuple(tuple(tuple(number(w) for w in row) for row in layer.weights) for layer in network.layers)
-    b = ((),) + tuple(tuple(number(v) for v in layer.bias) for layer in network.layers)
+    W = ((),) + tuple(tuple(tuple(number(w, exact) for w in row) for row in layer.weights) for layer in network.layers)
+    b = ((),) + tuple(tuple(number(v, exact) for v in layer.bias) for layer in network.layers)
     return W, b
 
 
@@ -256,8 +261,8 @@ def backward(layers: Sequence[Layer], W: Sequence, z: Sequence, dL_da: tuple) ->
 
 def loss_at(network: Network, W: Sequence, b: Sequence) -> sp.Expr:
     """The loss for other parameters, numerically: what a nudge or a descent step changes."""
-    x = tuple(number(v) for v in network.input)
-    t = tuple(number(v) for v in network.target)
+    x = tuple(number(v, exact=False) for v in network.input)
+    t = tuple(number(v, exact=False) for v in network.target)
     _, a = forward(network.layers, W, b, x)
     value = losses.LOSSES[network.loss].value([q.approx for q in a[-1]], [q.approx for q in t])
     return value if value.is_Float else value.evalf(WORK_DPS)

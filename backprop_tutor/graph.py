@@ -21,8 +21,8 @@ import sympy as sp
 
 from backprop_tutor import numbers as num
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.parsing import (_FUNCTIONS, Binary, Call, Constant, Name, Number, Unary, Vector, parse,
-                                    to_sympy, unparse, variables_of)
+from backprop_tutor.parsing import (_FUNCTIONS, Binary, Call, Constant, Name, Number, Unary, Vector, _split,
+                                    check_number, check_power, parse, to_sympy, unparse, variables_of)
 from backprop_tutor.steps import Step
 from backprop_tutor.texescape import escape
 
@@ -93,7 +93,7 @@ def parse_assignments(text: str) -> dict[str, sp.Expr]:
     values: dict[str, sp.Expr] = {}
     if not text.strip():
         return values
-    for pair in text.split(","):
+    for pair in _top_level_pieces(text):
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name or not value.strip():
@@ -112,14 +112,35 @@ def parse_assignments(text: str) -> dict[str, sp.Expr]:
     return values
 
 
+def _top_level_pieces(text: str) -> list[str]:
+    """Split at commas outside brackets, so `w=max(1, 2)` stays one pair."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == "," and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    return pieces + [text[start:]]
+
+
+def _parse_for(text: str, at: Mapping[str, sp.Expr]):
+    """Parse with the names of --at declared (so `wx` means w·x and `e` may be a variable); when a
+    name has no value, say which one: a name that is not a run of given names."""
+    try:
+        return parse(text, variables=tuple(at))
+    except AnswerFormatError as declared:
+        loose = parse(text)  # a syntax error is reported as such
+        for name in variables_of(loose):
+            if name not in at and _split(name, set(at)) is None:
+                raise AnswerFormatError(f"no value for {name!r}: add it to --at, e.g. --at {name}=0.5") from None
+        raise declared from None
+
+
 def solve_expression(text: str, at: Mapping[str, sp.Expr]) -> ExpressionSolution:
-    tree = parse(text)
+    tree = _parse_for(text, at)
     if isinstance(tree, Vector):
         raise AnswerFormatError("a single expression is expected, not a list")
     names = variables_of(tree)
-    for name in names:
-        if name not in at:
-            raise AnswerFormatError(f"no value for {name!r}: add it to --at, e.g. --at {name}=0.5")
     for name in at:
         if name not in names:
             raise AnswerFormatError(f"--at gives {name!r}, which the expression does not use")
@@ -174,6 +195,11 @@ class _Builder:
         expr = _op_expr(op, len(inputs))
         subs = dict(zip(_U, values))
         label = unparse(n)
+        if op == "pow":  # x^y at x=10, y=10^5 must be refused before it is computed
+            try:
+                check_power(*values)
+            except AnswerFormatError as e:
+                raise AnswerFormatError(f"{label} at node n{len(self.nodes)}: {e}") from None
         value = _checked(expr.xreplace(subs), label, f"n{len(self.nodes)}")
         local = []
         for k, input_id in enumerate(inputs):
@@ -192,7 +218,7 @@ def _checked(value: sp.Expr, label: str, node_id: str) -> sp.Expr:
     if not approx.is_real:
         raise AnswerFormatError(f"{label} is not a real number at these values (node {node_id}: e.g. the log or "
                                 "square root of a negative number)")
-    return value
+    return check_number(value, f"{label} at these values (node {node_id})")  # exp(10^999): exact, unprintable
 
 
 def _backward(nodes: list[dict], output: str) -> dict[str, sp.Expr]:

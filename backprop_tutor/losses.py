@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import sympy as sp
 
+from backprop_tutor.activations import float_call
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -33,11 +35,15 @@ class Loss:
         return _gradient(self.name, n)
 
     def value(self, outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> sp.Expr:
+        if all(v.is_Float for v in (*outputs, *targets)):
+            return float_call(_numeric(self.name, len(outputs))[0], *outputs, *targets)
         return self.expr(len(outputs)).xreplace(_substitution(outputs, targets))
 
     def output_gradient(
         self, outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]
     ) -> tuple[sp.Expr, ...]:
+        if all(v.is_Float for v in (*outputs, *targets)):
+            return tuple(float_call(g, *outputs, *targets) for g in _numeric(self.name, len(outputs))[1])
         subs = _substitution(outputs, targets)
         return tuple(g.xreplace(subs) for g in self.gradient(len(outputs)))
 
@@ -60,6 +66,14 @@ def _gradient(name: str, n: int) -> tuple[sp.Expr, ...]:
     o, _ = _symbols(n)
     expr = _expr(name, n)
     return tuple(sp.diff(expr, oj) for oj in o)
+
+
+@lru_cache(maxsize=None)
+def _numeric(name: str, n: int):
+    """(L, (∂L/∂o₀, …)) as mpmath functions of (o₀ … oₙ₋₁, t₀ … tₙ₋₁), lambdified from SymPy's."""
+    o, t = _symbols(n)
+    return (sp.lambdify((*o, *t), _expr(name, n), "mpmath"),
+            tuple(sp.lambdify((*o, *t), g, "mpmath") for g in _gradient(name, n)))
 
 
 def _substitution(outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> dict:

@@ -57,7 +57,7 @@ def diagnoses(sol: NetworkSolution, quantity: str) -> tuple[tuple[str, Value, st
         if variant is None:
             continue
         try:
-            value = network_value(NetworkSolution(sol.network, variant, variant), quantity)
+            value = network_value(NetworkSolution(sol.network, variant), quantity)
         except (QuantityError, IndexError):
             continue
         if not _same(value.approx, correct):

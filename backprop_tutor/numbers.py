@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import sympy as sp
+from mpmath.libmp import to_str
 
 MINUS = "−"
 KEY_DIGITS = 12  # answer keys and JSON: at least 12 significant digits
@@ -22,10 +23,12 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 def to_decimal(value: sp.Expr, digits: int = KEY_DIGITS) -> Decimal:
     """The value rounded to `digits` significant digits, as an exact Decimal (never −0)."""
-    number = sp.N(value, digits + 10)
+    number = value if getattr(value, "is_Float", False) else sp.N(value, digits + 10)
     if not number.is_number or not number.is_real:
         raise ValueError(f"not a real number: {value}")
-    d = Context(prec=digits, rounding=ROUND_HALF_EVEN).create_decimal(str(number))
+    # mpmath prints the binary value to digits + 5 places (fast); Decimal then rounds once
+    text = to_str(number._mpf_, digits + 5) if number.is_Float else str(number)
+    d = Context(prec=digits, rounding=ROUND_HALF_EVEN).create_decimal(text)
     return Decimal(0) if d.is_zero() else d.normalize()
 
 

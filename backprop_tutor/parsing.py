@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
 
 from backprop_tutor.activations import ELEMENTWISE
@@ -237,6 +238,10 @@ class _Parser:
         tok = self.tok
         if tok.kind == "num":
             self.take()
+            exponent = re.search(r"[eE]([-+]?\d+)$", tok.text)
+            if exponent and abs(int(exponent[1])) > MAX_SYMBOLIC_EXPONENT:  # before Rational() builds it
+                raise AnswerFormatError(f"the number {tok.text!r} at position {tok.pos} is out of range "
+                                        f"(powers of ten up to {MAX_SYMBOLIC_EXPONENT} are read)")
             return Number(tok.text)
         if tok.text == "(":
             self.take()
@@ -383,7 +388,9 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
             return -value if n.op == "-" else value
         if isinstance(n, Call):
             args = [_scalar(build(a), n.func) for a in n.args]
-            return _FUNCTIONS[n.func][1](args)
+            if n.func == "log" and len(args) == 2 and args[1].is_number and (args[1] <= 0 or args[1] == 1):
+                raise AnswerFormatError("the base of a log must be positive and not 1")
+            return check_number(_FUNCTIONS[n.func][1](args), f"{_SHOW_FUNCTION.get(n.func, n.func)}(…)")
         left = _scalar(build(n.left), f"'{n.op}'")
         right = _scalar(build(n.right), f"'{n.op}'")
         if n.op == "+":
@@ -396,7 +403,7 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
             if right == 0:
                 raise AnswerFormatError("division by zero")
             return left / right
-        return _power(left, right)
+        return check_number(_power(left, right), "a power")
 
     return build(node)
 
@@ -407,18 +414,46 @@ def _scalar(value, where: str):
     return value
 
 
+def _log10_size(value: sp.Expr) -> float:
+    """How many decimal digits writing `value` exactly takes (numerator or denominator), roughly,
+    without building anything big: 1/10^500 is small but has 500 digits, like 10^500."""
+    if isinstance(value, sp.Rational):
+        return max(math.log10(abs(value.p)) if value.p else 0.0, math.log10(value.q))
+    approx = mpmath.mpf(sp.N(abs(value), 15))  # mpmath floats have unbounded exponents
+    return 0.0 if approx == 0 else abs(float(mpmath.log10(approx)))
+
+
+def check_power(base: sp.Expr, exponent: sp.Expr) -> None:
+    """Refuse base^exponent when the result would be too large to be an answer (9^9^9^9,
+    (1 + 10^-500)^10000) or undefined (0^-1), judging from sizes without computing the power."""
+    if not (exponent.is_number and not exponent.free_symbols):
+        return
+    size = abs(sp.N(exponent, 15))
+    if base.is_number and not base.free_symbols:
+        if base not in (0, 1, -1) and size * _log10_size(base) > MAX_DIGITS:
+            raise AnswerFormatError("a number that large (or small) cannot be an answer here")
+    elif size > MAX_SYMBOLIC_EXPONENT:
+        raise AnswerFormatError(f"an exponent above {MAX_SYMBOLIC_EXPONENT} cannot be an answer here")
+    if base == 0 and exponent.is_negative:
+        raise AnswerFormatError("division by zero (0 to a negative power)")
+
+
+def check_number(value: sp.Expr, where: str) -> sp.Expr:
+    """A number computed from an answer must be real, finite and of a writable size:
+    log(0), sqrt(-1), (-8)^(1/3) and exp(10^100) are not answers (and would crash printing)."""
+    if not (value.is_number and not value.free_symbols):
+        return value
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
+    if value.is_real is False or value.has(sp.I):
+        raise AnswerFormatError(f"{where} is not a real number (e.g. the log or square root of a negative number)")
+    if _log10_size(value) > MAX_DIGITS:
+        raise AnswerFormatError(f"{where} is a number too large (or too small) to be an answer here")
+    return value
+
+
 def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
-    """base^exponent, refusing results too large to be an answer (9^9^9^9) without computing them."""
-    if exponent.is_number and not exponent.free_symbols:
-        size = abs(sp.N(exponent, 15))
-        if base.is_number and not base.free_symbols:
-            magnitude = abs(sp.N(base, 15))
-            if magnitude not in (0, 1) and size * abs(math.log10(float(magnitude))) > MAX_DIGITS:
-                raise AnswerFormatError("a number that large (or small) cannot be an answer here")
-        elif size > MAX_SYMBOLIC_EXPONENT:
-            raise AnswerFormatError(f"an exponent above {MAX_SYMBOLIC_EXPONENT} cannot be an answer here")
-        if base == 0 and exponent.is_negative:
-            raise AnswerFormatError("division by zero (0 to a negative power)")
+    check_power(base, exponent)
     return sp.Pow(base, exponent)
 
 

@@ -51,7 +51,13 @@ class Value:
         return "number"
 
 
-def network_value(sol: NetworkSolution, text: str) -> Value:
+def network_value(sol: NetworkSolution, text: str, exact: bool = False) -> Value:
+    """The quantity's decimals; with exact=True also its exact form (computing the exact pass)."""
+    value = _network_value(sol, text, sol.exact if exact else sol.numeric)
+    return value if exact else Value(value.approx, None)
+
+
+def _network_value(sol: NetworkSolution, text: str, e) -> Value:
     text = text.replace(" ", "")
     nudge = _NUDGE.fullmatch(text)
     if nudge:
@@ -60,7 +66,7 @@ def network_value(sol: NetworkSolution, text: str) -> Value:
     if not match:
         raise QuantityError(f"{text!r} is not a quantity; use names such as z1[0], a2[1], delta2[0], dW1[0][1], "
                             "db2[0], W2_new[0][0], loss, loss_after or nudge(W2[0][0], 0.01)")
-    n, e, L = sol.numeric, sol.exact, sol.depth
+    n, L = sol.numeric, sol.depth
     if match["plain"]:
         name, idx = match["plain"], _indices(match["idx2"])
         table = {"x": (n.a[0], e.a[0]), "t": (_given(sol.network.target),) * 2, "dL_da": (n.dL_da, e.dL_da),
@@ -82,7 +88,8 @@ def network_value(sol: NetworkSolution, text: str) -> Value:
         activation = sol.network.layers[layer - 1].activation
         if activation == "softmax":
             raise QuantityError(f"{text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
-        slopes = local_slopes(activation, tuple(Q(v, x) for v, x in zip(n.z[layer], e.z[layer])))
+        slopes = local_slopes(activation, tuple(Q(v, x if isinstance(x, sp.Basic) and not x.is_Float else None)
+                                                for v, x in zip(n.z[layer], e.z[layer])))
         pair = (tuple(q.approx for q in slopes), tuple(q.exact for q in slopes))
     else:
         field = {"z": "z", "a": "a", "delta": "delta", "dW": "grad_W", "db": "grad_b"}[name]
