@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+
+import mpmath
 
 import sympy as sp
 
@@ -260,12 +262,32 @@ def backward(layers: Sequence[Layer], W: Sequence, z: Sequence, dL_da: tuple) ->
 
 
 def loss_at(network: Network, W: Sequence, b: Sequence) -> sp.Expr:
-    """The loss for other parameters, numerically: what a nudge or a descent step changes."""
-    x = tuple(number(v, exact=False) for v in network.input)
-    t = tuple(number(v, exact=False) for v in network.target)
-    _, a = forward(network.layers, W, b, x)
-    value = losses.LOSSES[network.loss].value([q.approx for q in a[-1]], [q.approx for q in t])
-    return value if value.is_Float else value.evalf(WORK_DPS)
+    """The loss for other parameters, numerically: what a nudge or a descent step changes.
+
+    Runs the forward pass in mpmath at WORK_DPS with the same lambdified activation and loss
+    functions the numeric pass uses: a finite-difference table needs a dozen of these per
+    problem, and SymPy Float arithmetic would make them most of a variant's cost."""
+    def mp(value) -> mpmath.mpf:
+        value = value.approx if isinstance(value, Q) else value
+        return mpmath.mpf(value._mpf_) if value.is_Float else mpmath.mpf(value.p) / value.q
+
+    with mpmath.workdps(WORK_DPS):
+        a = [mp(v) for v in network.input]
+        for l, layer in enumerate(network.layers, start=1):
+            zl = [mpmath.fsum(mp(w) * ak for w, ak in zip(row, a)) + mp(bj) for row, bj in zip(W[l], b[l])]
+            if layer.activation == activations.SOFTMAX:
+                a = [mpmath.mpf(p) for p in _softmax_numeric(len(zl))(*zl)]
+            else:
+                f = activations.ELEMENTWISE[layer.activation]._numeric
+                a = [mpmath.mpf(f(v)) for v in zl]
+        value = mpmath.mpf(losses.numeric_value(network.loss, len(a))(*a, *(mp(v) for v in network.target)))
+        return sp.Float._new(value._mpf_, mpmath.mp.prec)
+
+
+@lru_cache(maxsize=None)
+def _softmax_numeric(n: int):
+    zs = sp.symbols(f"z0:{n}", real=True)
+    return sp.lambdify(zs, activations.softmax(list(zs)), "mpmath")
 
 
 def nudged(params: tuple, l: int, j: int, k: int, h: sp.Rational) -> tuple:

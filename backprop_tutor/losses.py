@@ -76,6 +76,11 @@ def _numeric(name: str, n: int):
             tuple(sp.lambdify((*o, *t), g, "mpmath") for g in _gradient(name, n)))
 
 
+def numeric_value(name: str, n: int):
+    """The loss as an mpmath function of (o0 … on−1, t0 … tn−1)."""
+    return _numeric(name, n)[0]
+
+
 def _substitution(outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> dict:
     o, t = _symbols(len(outputs))
     return {**dict(zip(o, outputs)), **dict(zip(t, targets))}

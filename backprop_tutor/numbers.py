@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from functools import lru_cache
 
 import sympy as sp
 from mpmath.libmp import to_str
@@ -21,6 +22,7 @@ WORK_DPS = 50  # precision of the numeric pass
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+@lru_cache(maxsize=65536)  # a worked solution shows each number several times
 def to_decimal(value: sp.Expr, digits: int = KEY_DIGITS) -> Decimal:
     """The value rounded to `digits` significant digits, as an exact Decimal (never −0)."""
     number = value if getattr(value, "is_Float", False) else sp.N(value, digits + 10)
