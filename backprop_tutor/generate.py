@@ -239,8 +239,29 @@ def _part(template: Template, spec: PartSpec, instance: _Instance, seed: int) ->
             mistakes.append((_mistake_value(m.value, instance.resolve), _fill(m.feedback, instance.values, instance.resolve, where)))
         except QuantityError as e:
             raise TemplateError(f"{where}.mistakes: {e}") from None
+    defined = _where(spec, value, instance, where)
     return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, quantity,
-                spec.tolerance, hints, tuple(mistakes))
+                spec.tolerance, hints, tuple(mistakes), defined)
+
+
+def _where(spec: PartSpec, value: Value, instance: _Instance, where: str) -> tuple[tuple[str, str], ...]:
+    """The part's intermediates with placeholders filled, each checked to parse in its variables."""
+    from backprop_tutor.parsing import parse
+
+    if spec.where and not value.expression:
+        raise TemplateError(f"{where}.where: only a part whose answer is an expression can define intermediates")
+    out = []
+    for name, text in spec.where:
+        if name in value.variables:
+            raise TemplateError(f"{where}.where.{name}: {name!r} is already a variable of this part; choose another name")
+        filled = _fill(text, instance.values, None, f"{where}.where.{name}")
+        try:
+            parse(filled, value.variables)
+        except AnswerFormatError as e:
+            raise TemplateError(f"{where}.where.{name}: {filled!r} is not an expression in "
+                                f"{', '.join(value.variables)}: {e}") from None
+        out.append((name, filled))
+    return tuple(out)
 
 
 def _mistake_value(text: str, resolve) -> Value:

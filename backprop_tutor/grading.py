@@ -52,6 +52,7 @@ class Target:
     tolerance: tuple[str, float] | None = None
     points: float = 1
     mistakes: tuple[tuple[str, Value, str], ...] = field(default=())  # (name, value, feedback)
+    where: tuple[tuple[str, str], ...] = ()  # intermediates the answer may be written in
 
 
 class _Timeout(BaseException):
@@ -86,13 +87,15 @@ def read_answer(text: str, variables: tuple[str, ...] = ()) -> tuple[Any, str]:
         return _read(text, variables)
 
 
-def _read(text: str, variables: tuple[str, ...]) -> tuple[Any, str]:
+def _read(text: str, variables: tuple[str, ...], where: tuple[tuple[str, str], ...] = ()) -> tuple[Any, str]:
+    """Parse within `variables`; a name defined in `where` stands for its expression."""
     from backprop_tutor.parsing import parse, to_sympy, unparse
 
     if not isinstance(text, str):
         raise AnswerFormatError("an answer is text")
-    node = parse(text, variables)
-    return to_sympy(node), unparse(node)
+    defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
+    node = parse(text, variables + tuple(defined))
+    return to_sympy(node, defined), unparse(node)
 
 
 def grade(target: Target, text: str) -> Result:
@@ -100,7 +103,8 @@ def grade(target: Target, text: str) -> Result:
     echo = None
     try:
         with time_limit(TIME_LIMIT):
-            read, echo = _read(text, target.value.variables if target.value.expression else ())
+            read, echo = _read(text, target.value.variables if target.value.expression else (),
+                               target.where if target.value.expression else ())
             verdict = _compare(read, target.value, target.tolerance or DEFAULT_TOLERANCE)
             if verdict is None:
                 return Result(CORRECT, target.points, echo, expected, "Correct.", None, target.points)
@@ -212,7 +216,7 @@ def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points:
 def target_of(part) -> Target:
     """A generated Part as a grading target."""
     mistakes = tuple((f"{part.id}_mistake{i + 1}", value, feedback) for i, (value, feedback) in enumerate(part.mistakes))
-    return Target(part.value, part.answer, part.tolerance, part.points, mistakes)
+    return Target(part.value, part.answer, part.tolerance, part.points, mistakes, part.where)
 
 
 GradeFunction = Callable[[Target, str], Result]
@@ -231,13 +235,13 @@ def grade_part(problem, part_id: str, text: str, earlier: dict[str, str] | None 
         from backprop_tutor.mistakes import diagnoses
 
         derived = tuple(diagnoses(problem.solution, part.quantity))
-        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + derived)
+        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + derived, target.where)
     elif problem.kind == "activation" and part.value.expression:
         from backprop_tutor.mistakes import symbolic_slips
 
         slips = tuple((name, Value(expr, expr, True, part.value.variables), feedback)
                       for name, expr, feedback in symbolic_slips(problem.solution.name))
-        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + slips)
+        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + slips, target.where)
     result = grade(target, text)
     if result.status != INCORRECT or problem.kind != "network" or not earlier:
         return result

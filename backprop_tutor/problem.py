@@ -21,12 +21,15 @@ class Part:
     tolerance: tuple[str, float] | None = None
     hints: tuple[str, ...] = ()
     mistakes: tuple[tuple[Value, str], ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # (name, expression): intermediates an answer may use
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "prompt": self.prompt, "answer": self.answer, "skill": self.skill,
                                 "points": self.points}
         if self.tolerance:
             data["tolerance"] = {self.tolerance[0]: self.tolerance[1]}
+        if self.where:
+            data["where"] = dict(self.where)
         return data
 
 

@@ -23,7 +23,7 @@ DEFAULT_MAX_DRAWS = 200
 _TOP_KEYS = ("id", "title", "kind", "skills", "level", "statement", "parameters", "network", "activation",
              "expression", "constraints", "parts")
 _REQUIRED = ("title", "kind", "skills", "level", "parts")
-_PART_KEYS = ("id", "prompt", "quantity", "skill", "points", "tolerance", "hints", "mistakes", "may_be_zero")
+_PART_KEYS = ("id", "prompt", "quantity", "skill", "points", "tolerance", "hints", "mistakes", "may_be_zero", "where")
 _PARAM_KINDS = ("choice", "integer", "decimal")
 _PARAM_KEYS = _PARAM_KINDS + ("places", "nonzero", "shape")
 _CONSTRAINT_KEYS = ("kink_margin", "saturation", "nonzero_answers", "loss", "max_draws")
@@ -59,6 +59,9 @@ class PartSpec:
     hints: tuple[str, ...] = ()
     mistakes: tuple[Mistake, ...] = ()
     may_be_zero: bool = False
+    # intermediate quantities a learner may write the answer in: (name, expression text),
+    # e.g. ("a", "{f}(z)") so that a(1 − a) is read as σ(z)(1 − σ(z))
+    where: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,7 +339,26 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         may_be_zero = part.get("may_be_zero", False)
         if not isinstance(may_be_zero, bool):
             raise fail(f"{key}.may_be_zero", "expected true or false")
-        out.append(PartSpec(pid, prompt, quantity, skill, points, tolerance, tuple(hints), tuple(mistakes), may_be_zero))
+        where = _where(part.get("where", {}), f"{key}.where", fail)
+        out.append(PartSpec(pid, prompt, quantity, skill, points, tolerance, tuple(hints), tuple(mistakes), may_be_zero,
+                            where))
+    return tuple(out)
+
+
+def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
+    """`where: {a: "{f}(z)"}`: names for intermediate quantities, checked here; the expressions
+    are parsed at generation, once their placeholders have values."""
+    from backprop_tutor.parsing import FUNCTION_NAMES
+
+    if not isinstance(raw, dict):
+        raise fail(key, 'expected a mapping of names to expressions, e.g. {a: "sigmoid(z)"}')
+    out = []
+    for name, expression in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise fail(f"{key}.{name}", "expected a name of letters, digits and _ starting with a letter")
+        if name in FUNCTION_NAMES or name in ("e", "pi"):
+            raise fail(f"{key}.{name}", f"{name!r} is a function or constant a learner may type; choose another name")
+        out.append((name, _text(expression, f"{key}.{name}", fail)))
     return tuple(out)
 
 

@@ -164,7 +164,7 @@ PRECISE = [
      "parts[0].quantity: missing (a part needs id, prompt, quantity and skill)"),
     ("part-unknown-key", edit(NETWORK, (["parts", 0, "answer"], "0.5")),
      "parts[0].answer: unknown key; allowed: id, prompt, quantity, skill, points, tolerance, hints, mistakes, "
-     "may_be_zero"),
+     "may_be_zero, where"),
     ("part-id-with-a-space", edit(NETWORK, (["parts", 0, "id"], "part one")),
      "parts[0].id: expected a short name of letters, digits and _ (it is typed in answer files)"),
     ("points-zero", edit(NETWORK, (["parts", 0, "points"], 0)), "parts[0].points: expected a positive number"),
@@ -218,6 +218,16 @@ PRECISE = [
      "or derivative"),
     ("expression-gradient-of-a-missing-variable", edit(EXPRESSION, (["parts", 0, "quantity"], "grad[b]")),
      "parts.dw.quantity: 'grad[b]' is not a quantity of this expression; use value or one of grad[w], grad[x]"),
+    # --- intermediates a part's answer may be written in
+    ("where-not-a-mapping", edit(ACTIVATION, (["parts", 0, "where"], ["a"])),
+     'parts[0].where: expected a mapping of names to expressions, e.g. {a: "sigmoid(z)"}'),
+    ("where-names-a-function", edit(ACTIVATION, (["parts", 0, "where"], {"tanh": "tanh(z)"})),
+     "parts[0].where.tanh: 'tanh' is a function or constant a learner may type; choose another name"),
+    ("where-on-a-numeric-part", edit(ACTIVATION, (["parts", 0, "where"], {"a": "{f}(z)"})),
+     "parts.slope.where: only a part whose answer is an expression can define intermediates"),
+    ("where-not-an-expression-in-the-variables",
+     edit(ACTIVATION, (["parts", 0, "quantity"], "derivative"), (["parts", 0, "where"], {"a": "{f}(y)"})),
+     "parts.slope.where.a: 'sigmoid(y)' is not an expression in z: unknown name 'y' at position 9; …"),
     ("expression-section-not-a-mapping", edit(EXPRESSION, (["expression"], "tanh(w*x)")),
      "expression: expected {text: EXPRESSION, at: {variable: value, …}}"),
 ]

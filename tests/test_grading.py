@@ -158,6 +158,35 @@ def test_symbolic_slips_are_named():
     assert grade_part(problem, "d", "tanh(z)").diagnosis == "tanh_itself"
 
 
+@pytest.mark.parametrize("f,right,slip,diagnosis", [
+    ("sigmoid", "a(1-a)", "a(1+a)", "sigma_one_plus"),
+    ("tanh", "1 - a²", "1 + a^2", "one_plus_tanh_squared"),
+])
+def test_an_answer_may_be_written_in_the_parts_intermediates(f, right, slip, diagnosis):
+    """`where: {a: "{f}(z)"}`: a(1 − a) is read as σ(z)(1 − σ(z)), and slips written in a are
+    still diagnosed; the check is SymPy's, after substitution, not a string match."""
+    from backprop_tutor.generate import generate as gen
+
+    data = {"title": "t", "kind": "activation", "level": 1, "skills": ["activation_derivative"],
+            "parameters": {"f": {"choice": [f]}, "p": {"decimal": [0.1, 1], "places": 2}},
+            "activation": {"function": "$f", "point": "$p"},
+            "parts": [{"id": "d", "prompt": "f′(z), with a = f(z)", "quantity": "derivative",
+                       "skill": "activation_derivative", "where": {"a": "{f}(z)"}}]}
+    problem = gen(template_from_dict(data, "t", "t.yaml"), 0)
+    assert problem.parts[0].to_json()["where"] == {"a": f"{f}(z)"}
+    assert grade_part(problem, "d", right).status == "correct"
+    assert grade_part(problem, "d", slip).diagnosis == diagnosis
+    assert grade_part(problem, "d", "a").status == "incorrect"
+    assert grade_part(problem, "d", "b(1-b)").status == "invalid"  # only the defined names
+
+
+def test_the_shipped_symbolic_template_accepts_a_for_sigma():
+    template = _load("activation_derivative_symbolic")
+    problem = next(p for p in (generate(template, s) for s in range(60)) if dict(p.parameters)["f"] == "sigmoid")
+    assert grade_part(problem, "derivative", "a(1 - a)").status == "correct"
+    assert grade_part(problem, "derivative", "a(1 - a)^2").status == "incorrect"
+
+
 def test_error_carried_forward_credits_a_consistent_later_part():
     problem = generate(_template(), 3)
     wrong_delta1 = tuple(2 * v for v in _q(problem, "delta1"))
