@@ -299,9 +299,20 @@ def _display(value) -> str:
     return num.pretty(value)
 
 
+_AFTER_OPERATOR = re.compile(r"[+\-−·×*/]\s*$")
+
+
 def _fill(text: str, values: dict, resolve, where: str) -> str:
-    """Placeholders: {name} of a parameter shows its value; {quantity} shows the engine's number."""
+    """Placeholders: {name} of a parameter shows its value; {quantity} shows the engine's number.
+    A negative number right after an operator is parenthesised, as a textbook writes it:
+    `{w}·{x} + {b}` becomes `0.5·(−1.2) + (−0.4)`, never `+ −0.4`."""
     def replace(match: re.Match) -> str:
+        shown = _shown(match)
+        if shown.startswith("−") and _AFTER_OPERATOR.search(text, 0, match.start()):
+            return f"({shown})"
+        return shown
+
+    def _shown(match: re.Match) -> str:
         key = _REF.sub(lambda m: _show(values[m[1]]) if m[1] in values else m[0], match[1].strip())
         if key in values:
             return _show(values[key]).replace("-", "−")

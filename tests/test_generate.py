@@ -43,6 +43,8 @@ def test_template_generates_a_sound_problem(template_id, seed):
     for part in problem.parts:
         assert part.answer and part.prompt and "{" not in part.prompt
         assert all("{" not in hint for hint in part.hints)
+        for text in (part.prompt, *part.hints):  # textbook signs: `+ (−0.4)`, never `+ −0.4` or `+ -0.4`
+            assert not re.search(r"[+\-−·×*/]\s*[−-]\d", text), text
     if problem.kind == "network":
         loss = problem.solution.network.loss
         assert f"Loss: {loss}," in problem.statement and "mind the constant factor" in problem.statement
