@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
+from backprop_tutor.bank import Bank
 from backprop_tutor.cli import cli
 from backprop_tutor.generate import generate
 from backprop_tutor.grading import grade, grade_part, target_for_expected
@@ -248,3 +249,59 @@ def test_hostile_answers_are_graded_quickly_without_crashing(expected, answer):
     result = grade(target_for_expected(expected), answer)
     assert result.status in ("invalid", "incorrect")
     assert time.perf_counter() - start < 2.5
+
+
+# --- every derived slip on the shipped bank -------------------------------------------------------
+
+NETWORK_TEMPLATES = [t.id for t in Bank.open().templates() if t.kind == "network"]
+
+
+def _answer_text(value) -> str:
+    from backprop_tutor.generate import answer_key
+    from backprop_tutor.quantities import Value
+
+    return answer_key(Value(value, None))
+
+
+@pytest.mark.parametrize("template_id", NETWORK_TEMPLATES)
+def test_every_derived_slip_fires_on_the_shipped_templates(template_id):
+    """For every part of every network template (two seeds), typing the number a slip gives is
+    diagnosed as that slip — or as an earlier-listed diagnosis giving the same number, which the
+    grader cannot tell apart — and the key is never diagnosed."""
+    from backprop_tutor.mistakes import diagnoses
+
+    for seed in (0, 1):
+        problem = generate(_load(template_id), seed)
+        for part in problem.parts:
+            if part.value.expression:
+                continue
+            key = grade_part(problem, part.id, part.answer)
+            assert key.status == "correct" and key.diagnosis is None, (part.id, key)
+            tolerance = part.tolerance or ("relative", 1e-3)
+            listed = [(f"{part.id}_mistake{i + 1}", v) for i, (v, _) in enumerate(part.mistakes)]
+            listed += [(name, v) for name, v, _ in diagnoses(problem.solution, part.quantity)]
+            for i, (name, value) in enumerate(listed):
+                if _close(value.approx, part.value.approx, tolerance):
+                    continue  # within tolerance of the key: correct, as it should be
+                result = grade_part(problem, part.id, _answer_text(value.approx))
+                same = {n for n, v in listed[: i + 1] if _close(v.approx, value.approx, tolerance)}
+                assert result.status == "incorrect" and result.diagnosis in same, (seed, part.id, name, result)
+
+
+def _close(a, b, tolerance) -> bool:
+    from backprop_tutor.grading import within
+
+    if isinstance(a, tuple):
+        return all(_close(x, y, tolerance) for x, y in zip(a, b))
+    return within(a, b, tolerance)
+
+
+def test_the_shipped_bank_exercises_every_derived_slip():
+    from backprop_tutor.mistakes import SLIPS, diagnoses
+
+    reachable = set()
+    for template_id in NETWORK_TEMPLATES:
+        problem = generate(_load(template_id), 0)
+        for part in problem.parts:
+            reachable |= {name for name, _, _ in diagnoses(problem.solution, part.quantity)}
+    assert reachable == {s.name for s in SLIPS}, {s.name for s in SLIPS} - reachable
