@@ -342,6 +342,9 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         where = _where(part.get("where", {}), f"{key}.where", fail)
         out.append(PartSpec(pid, prompt, quantity, skill, points, tolerance, tuple(hints), tuple(mistakes), may_be_zero,
                             where))
+    unused = [s for s in skills if all(p.skill != s for p in out)]
+    if unused:
+        raise fail("skills", f"{unused[0]!r} is listed but no part practises it; add a part with that skill or remove it")
     return tuple(out)
 
 

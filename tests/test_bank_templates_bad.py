@@ -218,6 +218,8 @@ PRECISE = [
      "or derivative"),
     ("expression-gradient-of-a-missing-variable", edit(EXPRESSION, (["parts", 0, "quantity"], "grad[b]")),
      "parts.dw.quantity: 'grad[b]' is not a quantity of this expression; use value or one of grad[w], grad[x]"),
+    ("skill-listed-but-no-part-practises-it", edit(ACTIVATION, (["skills"], ["activation_derivative", "update"])),
+     "skills: 'update' is listed but no part practises it; add a part with that skill or remove it"),
     # --- intermediates a part's answer may be written in
     ("where-not-a-mapping", edit(ACTIVATION, (["parts", 0, "where"], ["a"])),
      'parts[0].where: expected a mapping of names to expressions, e.g. {a: "sigmoid(z)"}'),
