@@ -199,7 +199,33 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
-@cli.command()
+class _AnswerCommand(click.Command):
+    """A command whose arguments may be answers like `-0.0829` or `-tanh(x)`: anything that is
+    not one of the command's options is an argument, so no `--` is needed before a negative
+    answer. A misspelt long option (`--sed`) is still reported as one."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {}
+        for param in self.get_params(ctx):  # with --help
+            if isinstance(param, click.Option):
+                for name in param.opts + param.secondary_opts:
+                    takes_value[name] = not (param.is_flag or param.count)
+        options, answers = [], []
+        tokens = iter(args)
+        for token in tokens:
+            name = token.split("=", 1)[0]
+            if token == "--":
+                answers += list(tokens)
+            elif name in takes_value or (token.startswith("--") and token[2:3].isalpha()):
+                options.append(token)
+                if takes_value.get(name) and "=" not in token:
+                    options += [next(tokens, "")]
+            else:
+                answers.append(token)
+        return super().parse_args(ctx, options + ["--"] + answers)
+
+
+@cli.command(cls=_AnswerCommand)
 @click.argument("args", nargs=-1, metavar="[TEMPLATE] ANSWER")
 @click.option("--seed", type=click.IntRange(0), help="The variant of TEMPLATE.")
 @click.option("--part", "part_id", help="The part of TEMPLATE to grade, e.g. delta2.")
@@ -214,12 +240,11 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
 
     \b
     Examples:
-      tutor check mlp_2_2_1 --seed 7 --part delta2 -- -0.0829
-      tutor check sigmoid_derivative --seed 1 --part dsigma "σ(z)(1-σ(z))"
+      tutor check mlp_2_2_1 --seed 7 --part delta2 -0.0829
+      tutor check activation_derivative_symbolic --seed 9 --part derivative "σ(z)(1-σ(z))"
+      tutor check mlp_2_2_1 --seed 7 --part dW1 -0.105 --earlier delta1="[-0.15, -0.05]"
       tutor check --expected "1 - tanh(x)^2" "sech(x)^2"
       tutor check --expected 0.25 "1/4" --format json
-
-    Put `--` before an answer that starts with a minus sign.
     """
     from backprop_tutor.errors import AnswerFormatError, TutorError
     from backprop_tutor.grading import grade, grade_part, target_for_expected
@@ -299,16 +324,25 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
 
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
-    from rich import box
 
+    columns = ("id", "level", "kind", "title", "skills")
+    cells = [[r["id"], str(r["level"]), r["kind"], r["title"], " ".join(r["skills"])] for r in rows]
+    console = Console()
+    if not console.is_terminal:  # piped: one aligned row per line, for grep and cut
+        widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
+        for line in [list(columns), *cells]:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        return
     table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-    for column in ("id", "level", "kind", "title", "skills"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row["id"], str(row["level"]), row["kind"], row["title"], ", ".join(row["skills"]))
-    Console().print(table)
+    table.add_column("id", no_wrap=True)  # ids are typed back on the command line
+    for column in columns[1:]:
+        table.add_column(column, justify="right" if column == "level" else "left")
+    for line in cells:
+        table.add_row(*line)
+    console.print(table)
 
 
 @bank.command("show")

@@ -131,6 +131,13 @@ def test_bank_list_json_lists_every_template():
     assert all(set(row) == {"id", "title", "kind", "skills", "level"} for row in data)
 
 
+def test_bank_list_piped_is_one_row_per_template():
+    lines = run("bank", "list").stdout.splitlines()
+    assert lines[0].split() == ["id", "level", "kind", "title", "skills"]
+    assert [line.split()[0] for line in lines[1:]] == TEMPLATES
+    assert all(line == line.rstrip() for line in lines)
+
+
 def test_bank_show_prints_the_template_and_a_sample():
     result = run("bank", "show", "mlp_2_2_1", "--seed", "2")
     assert result.exit_code == 0

@@ -216,6 +216,17 @@ def test_check_against_a_template_part():
     assert data["status"] == "incorrect" and data["diagnosis"] == "delta2_mistake1"
 
 
+def test_check_takes_a_negative_answer_without_a_double_dash():
+    key = next(p.answer for p in generate(_load("mlp_2_2_1"), 7).parts if p.id == "delta2")
+    assert key.startswith("-")
+    assert CliRunner().invoke(cli, ["check", "mlp_2_2_1", "--seed", "7", "--part", "delta2", key]).exit_code == 0
+    flipped = CliRunner().invoke(cli, ["check", "--expected", "-tanh(x)", "-tanh(x)", "-f", "json"])
+    assert flipped.exit_code == 0 and json.loads(flipped.stdout)["status"] == "correct"
+    assert "check [OPTIONS] [TEMPLATE] ANSWER" in CliRunner().invoke(cli, ["check", "-h"]).stdout
+    typo = CliRunner().invoke(cli, ["check", "--sed", "7", "mlp_2_2_1", "1"])
+    assert typo.exit_code == 2 and "No such option '--sed'. Did you mean '--seed'?" in typo.output
+
+
 def test_check_invalid_and_usage_errors_exit_2():
     result = run("check", "--expected", "0.25", "__import__('os')", "--format", "json")
     assert result.exit_code == 2 and json.loads(result.stdout)["status"] == "invalid"
