@@ -12,30 +12,11 @@ from pathlib import Path
 import click
 
 from backprop_tutor import __version__
+from backprop_tutor.cli_common import UsageError, bank_options, drawn_seed as _seed
+from backprop_tutor.cli_common import fail_on_tutor_errors as _fail_on_tutor_errors
+from backprop_tutor.cli_common import open_bank as _open_bank
 
 FORMATS = ("text", "json", "markdown", "latex")
-
-
-class UsageError(click.ClickException):
-    """A user's input is wrong: one line, exit code 2."""
-
-    exit_code = 2
-
-
-def _fail_on_tutor_errors(func):
-    """Turn the core's exceptions into one-line CLI errors."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from backprop_tutor.errors import TutorError
-
-        try:
-            return func(*args, **kwargs)
-        except TutorError as e:
-            raise UsageError(str(e)) from None
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,34 +26,11 @@ def cli() -> None:
 
     \b
     Examples:
+      tutor why
+      tutor practice
       tutor solve --network net.yaml
       tutor solve --expression "tanh(w*x+b)" --at w=0.5,x=1,b=0
     """
-
-
-def bank_options(func):
-    """--bank DIR (repeatable) and --only-bank, spelled the same on every command that reads templates."""
-    func = click.option("--only-bank", is_flag=True,
-                        help="Use only the folders given by --bank / TUTOR_BANK, not the shipped bank.")(func)
-    return click.option("--bank", "banks", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-                        help="Another folder of YAML templates (repeatable; also TUTOR_BANK).")(func)
-
-
-def _open_bank(banks, only_bank: bool):
-    from backprop_tutor.bank import Bank
-
-    return Bank.open(banks, only_bank)
-
-
-def _seed(seed: int | None) -> int:
-    """The seed to use; a drawn one is printed so the problem can be reproduced."""
-    if seed is not None:
-        return seed
-    import secrets
-
-    seed = secrets.randbelow(1_000_000)
-    click.echo(f"seed {seed} (repeat this problem with --seed {seed})", err=True)
-    return seed
 
 
 @cli.command()
@@ -429,6 +387,14 @@ def _template_files(paths) -> list[Path]:
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     return files
+
+
+# The learner's commands live in cli_learner.py (practice, stats, why).
+from backprop_tutor.cli_learner import practice, stats, why  # noqa: E402
+
+cli.add_command(practice)
+cli.add_command(stats)
+cli.add_command(why)
 
 
 def main() -> None:

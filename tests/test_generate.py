@@ -114,7 +114,7 @@ def test_solve_template_in_every_format(fmt):
 def test_solve_without_seed_prints_the_seed_it_drew():
     result = run("solve", "mlp_2_2_1", "--format", "json")
     assert result.exit_code == 0
-    seed = int(re.fullmatch(r"seed (\d+) \(repeat this problem with --seed \1\)\n", result.stderr)[1])
+    seed = int(re.fullmatch(r"seed (\d+) \(repeat with --seed \1\)\n", result.stderr)[1])
     assert json.loads(result.stdout)["seed"] == seed
     assert run("solve", "mlp_2_2_1", "--seed", str(seed), "--format", "json").stdout == result.stdout
 

@@ -1,0 +1,221 @@
+"""The progress store and what `tutor stats` reads from it: schema and migrations, durability,
+two writers at once, a corrupted file, and the statistics themselves."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from backprop_tutor import progress
+from backprop_tutor.cli import cli
+from backprop_tutor.store import MIGRATIONS, VERSION, Attempt, Outcome, Store, StoreError, default_path
+
+
+def attempt(skill: str, status: str, template: str = "mlp_2_2_1", part: str = "a2") -> Attempt:
+    return Attempt(template, 7, part, skill, "0.5", status, 1.0 if status == "correct" else 0.0, 1.0)
+
+
+def outcome(template: str, result: str = "correct", session: int = 1, seed: int = 1) -> Outcome:
+    return Outcome(template, seed, "p", "forward_pass", result, 1, 0, 1.0 if result == "correct" else 0.0, 1.0,
+                   session)
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path):
+    path = tmp_path / "sub" / "progress.sqlite3"
+    with Store.open(path) as store:
+        assert store.version() == VERSION
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+
+
+def test_an_old_file_is_migrated_and_keeps_its_attempts(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO attempts (session, at, template, seed, part, skill, answer, status, score, points) "
+               "VALUES (NULL, '2024-01-01T00:00:00+00:00', 'mlp_2_2_1', 7, 'a2', 'forward_pass', '0.46', 'correct', 1, 1)")
+    db.commit()
+    db.close()
+    with Store.open(path) as store:
+        assert store.version() == VERSION
+        assert [a.answer for a in store.attempts()] == ["0.46"]
+        assert store.outcomes() == []  # the table added by migration 2 exists
+
+
+def test_a_file_from_a_newer_version_is_refused_with_a_way_out(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {VERSION + 1}").connection.commit()
+    with pytest.raises(StoreError, match="newer backprop-tutor.*--db PATH"):
+        Store.open(path)
+
+
+def test_every_write_is_committed_at_once(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    store = Store.open(path)
+    store.start_session(3)
+    store.record_attempt(attempt("forward_pass", "correct"))
+    # another connection sees it while the first is still open: nothing waits for close()
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM attempts").fetchone()[0] == 1
+    store.close()
+
+
+def test_the_default_file_honours_TUTOR_DB(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTOR_DB", str(tmp_path / "x.sqlite3"))
+    assert default_path() == tmp_path / "x.sqlite3"
+    monkeypatch.delenv("TUTOR_DB")
+    assert default_path().name == "progress.sqlite3"
+    assert "backprop-tutor" in str(default_path())
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from backprop_tutor.store import Attempt, Store
+    store = Store.open(sys.argv[1])
+    store.start_session(int(sys.argv[2]))
+    for i in range(60):
+        store.record_attempt(Attempt("mlp_2_2_1", int(sys.argv[2]), "a2", "forward_pass", str(i), "correct", 1, 1))
+    store.close()
+""")
+
+
+def test_two_sessions_writing_at_once_both_keep_their_attempts(tmp_path):
+    path = tmp_path / "shared.sqlite3"  # new: both also race to create the schema
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(seed)], stderr=subprocess.PIPE)
+               for seed in (1, 2)]
+    for writer in writers:
+        _, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err.decode()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT seed, count(*) FROM attempts GROUP BY seed ORDER BY seed").fetchall() == [(1, 60), (2, 60)]
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("content", [b"this is not a database\n" * 10, b"SQLite format 3\x00" + b"\xff" * 2000])
+def test_a_corrupted_file_is_one_clear_line_naming_it_and_the_way_out(tmp_path, content):
+    path = tmp_path / "progress.sqlite3"
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    message = str(caught.value)
+    assert str(path) in message and "move it aside" in message and "--db PATH" in message
+    for args in (["stats", "--db", str(path)], ["practice", "--db", str(path), "--seed", "1"]):
+        result = CliRunner().invoke(cli, args, input="")
+        assert result.exit_code == 2
+        assert result.output.strip().splitlines() == [f"Error: {message}"]
+        assert "Traceback" not in result.output
+
+
+def test_a_folder_given_as_the_db_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(cli, ["stats", "--db", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Error:" in result.output and "Traceback" not in result.output
+
+
+# --- what the history says -----------------------------------------------------------------------
+
+def test_mastery_needs_evidence_and_looks_at_recent_attempts():
+    stats = progress.skill_stats([attempt("forward_pass", "correct")])
+    assert stats["forward_pass"].mastery == pytest.approx(0.2)  # one lucky answer is not mastery
+    history = [attempt("forward_pass", "incorrect")] * 10 + [attempt("forward_pass", "correct")] * 10
+    stats = progress.skill_stats(history)["forward_pass"]
+    assert (stats.attempts, stats.correct, stats.accuracy, stats.mastery) == (20, 10, 0.5, 1.0)
+
+
+def test_streak_counts_the_correct_answers_at_the_end():
+    assert progress.streak([attempt("a", "correct"), attempt("a", "incorrect")] + [attempt("a", "correct")] * 3) == 3
+    assert progress.streak([]) == 0
+
+
+def test_a_missed_template_comes_back_after_the_gap():
+    history = [outcome("mlp_2_2_1", "missed", seed=1)]
+    for n in range(progress.REVISIT_GAP):
+        assert progress.revisits_due(history) == []
+        history.append(outcome("neuron_one_input", seed=10 + n))
+    assert progress.revisits_due(history) == ["mlp_2_2_1"]
+    history.append(outcome("mlp_2_2_1", "correct", seed=2))  # revisited and solved: no longer due
+    assert progress.revisits_due(history) == []
+
+
+@dataclass(frozen=True)
+class T:
+    id: str
+    skills: tuple
+    level: int
+
+
+TEMPLATES = [T("easy_forward", ("forward_pass",), 1), T("chain", ("chain_rule",), 1),
+             T("hard_chain", ("chain_rule", "hidden_delta"), 3), T("deltas", ("hidden_delta",), 2)]
+
+
+def test_the_next_problem_targets_the_weakest_skill_at_the_easiest_level():
+    attempts = ([attempt("forward_pass", "correct")] * 10 + [attempt("hidden_delta", "correct")] * 10
+                + [attempt("chain_rule", "incorrect")] * 3)
+    choice = progress.choose_next(TEMPLATES, attempts, [], random.Random(0))
+    assert choice.template == "chain" and "chain_rule" in choice.reason
+
+
+def test_the_next_problem_is_a_due_revisit_first():
+    outcomes = [outcome("deltas", "missed")] + [outcome("easy_forward", seed=n) for n in range(3)]
+    choice = progress.choose_next(TEMPLATES, [], outcomes, random.Random(0))
+    assert choice.template == "deltas" and "revisit" in choice.reason
+
+
+# --- tutor stats ---------------------------------------------------------------------------------
+
+def _filled(path: Path) -> None:
+    with Store.open(path) as store:
+        store.start_session(1)
+        for a in [attempt("forward_pass", "correct"), attempt("output_delta", "incorrect", part="delta2"),
+                  attempt("output_delta", "correct", part="delta2")]:
+            store.record_attempt(a)
+        store.record_outcome(outcome("mlp_2_2_1"))
+
+
+def test_stats_json_is_the_documented_object(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    _filled(path)
+    result = CliRunner().invoke(cli, ["stats", "--db", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["attempts"], data["correct"], data["streak"], data["problems"]) == (3, 2, 1, 1)
+    assert data["skills"]["output_delta"] == {"attempts": 2, "correct": 1, "accuracy": 0.5, "mastery": 0.2,
+                                              "mastered": False, "last_practised": data["skills"]["output_delta"]["last_practised"]}
+    assert data["skills"]["hidden_delta"]["attempts"] == 0  # every skill of the bank is listed
+    assert len(data["next"]) == progress.NEXT_SKILLS
+
+
+def test_stats_text_when_piped_is_plain_aligned_rows(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    _filled(path)
+    result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "3 attempts, 2 correct (67%) over 1 problem; current streak: 1 correct in a row."
+    assert lines[1].split() == ["skill", "attempts", "correct", "accuracy", "mastery", "last", "practised"]
+    assert any(line.split()[:5] == ["output_delta", "2", "1", "50%", "20%"] for line in lines)
+    assert lines[-1].startswith("Work on next: ")
+    assert "\x1b[" not in result.output
+
+
+def test_stats_without_a_history_says_how_to_start_and_creates_nothing(tmp_path):
+    path = tmp_path / "none.sqlite3"
+    result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
+    assert result.exit_code == 0
+    assert result.output == f"No practice saved yet in {path}. Start with: tutor practice\n"
+    assert not path.exists()
+    data = json.loads(CliRunner().invoke(cli, ["stats", "--db", str(path), "--format", "json"]).output)
+    assert (data["attempts"], data["correct"], data["accuracy"]) == (0, 0, None)
