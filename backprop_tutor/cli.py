@@ -30,6 +30,8 @@ def cli() -> None:
       tutor practice
       tutor solve --network net.yaml
       tutor solve --expression "tanh(w*x+b)" --at w=0.5,x=1,b=0
+      tutor generate mlp_2_2_1 gradient_descent_step --count 30 --seed 1 --out hw1
+      tutor grade hw1/set.json submitted/ --out grades.csv
     """
 
 
@@ -395,6 +397,12 @@ from backprop_tutor.cli_learner import practice, stats, why  # noqa: E402
 cli.add_command(practice)
 cli.add_command(stats)
 cli.add_command(why)
+
+# The instructor's commands live in cli_homework.py (generate, grade).
+from backprop_tutor.cli_homework import generate as generate_set, grade as grade_set  # noqa: E402
+
+cli.add_command(generate_set, "generate")
+cli.add_command(grade_set, "grade")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import sympy as sp
 
@@ -39,10 +39,11 @@ class _Instance:
     solution: Any
     resolve: Any  # quantity text → Value
     statement: tuple[str, str]
-    steps: tuple
+    steps: Callable[[], tuple]  # the worked solution, made only for the draw that is kept
 
 
-def generate(template: Template, seed: int) -> Problem:
+def generate(template: Template, seed: int, worked: bool = True) -> Problem:
+    """`worked=False` leaves out the worked solution's steps (grading needs only the values)."""
     rng = random.Random(f"{template.id}:{seed}")
     failures: Counter[str] = Counter()
     for draw in range(1, template.constraints.max_draws + 1):
@@ -53,7 +54,8 @@ def generate(template: Template, seed: int) -> Problem:
         if violated is None:
             return Problem(template.id, seed, template.title, template.kind, template.level, template.skills,
                            instance.statement[0], instance.statement[1],
-                           tuple((k, _show(v)) for k, v in values.items()), parts, instance.solution, instance.steps, draw)
+                           tuple((k, _show(v)) for k, v in values.items()), parts, instance.solution,
+                           instance.steps() if worked else (), draw)
         failures[violated] += 1
     name, count = failures.most_common(1)[0]
     raise TemplateError(
@@ -151,14 +153,14 @@ def _instantiate(template: Template, values: dict, seed: int) -> _Instance:
             raise TemplateError(str(e)) from None
         solution = solve_network(network)
         return _Instance(values, solution, lambda q: network_value(solution, q),
-                         _network_statement(intro, network), network_steps(solution))
+                         _network_statement(intro, network), lambda: network_steps(solution))
     if template.kind == "activation":
         from backprop_tutor.activation_solution import activation_steps, solve_activation
 
         name, point = _activation_body(body, where)
         solution = solve_activation(name, point)
         return _Instance(values, solution, lambda q: _activation_value(solution, q),
-                         _activation_statement(intro, name, point), activation_steps(solution))
+                         _activation_statement(intro, name, point), lambda: activation_steps(solution))
     from backprop_tutor.graph import parse_assignments, solve_expression
 
     text, at = _expression_body(body, where)
@@ -168,7 +170,7 @@ def _instantiate(template: Template, values: dict, seed: int) -> _Instance:
         message = str(e).replace("--at", "expression.at").replace("the answer", "expression.text")
         raise TemplateError(f"{where} (seed {seed}): {message}") from None
     return _Instance(values, solution, lambda q: _expression_value(solution, q),
-                     _expression_statement(intro, solution), tuple(solution.steps))
+                     _expression_statement(intro, solution), lambda: tuple(solution.steps))
 
 
 def _activation_body(body: Any, where: str) -> tuple[str, sp.Rational]:

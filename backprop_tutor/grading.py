@@ -231,6 +231,10 @@ def grade_part(problem, part_id: str, text: str, earlier: dict[str, str] | None 
         ids = ", ".join(p.id for p in problem.parts)
         raise AnswerFormatError(f"no part {part_id!r} in {problem.template}; its parts are {ids}")
     target = target_of(part)
+    result = grade(target, text)
+    if result.status != INCORRECT or result.diagnosis:
+        return result if result.status != INCORRECT else _or_carried_forward(problem, part, target, text, earlier, result)
+    # Only an undiagnosed wrong answer needs the derived mistakes (they re-run the network once per slip).
     if problem.kind == "network":
         from backprop_tutor.mistakes import diagnoses
 
@@ -242,7 +246,12 @@ def grade_part(problem, part_id: str, text: str, earlier: dict[str, str] | None 
         slips = tuple((name, Value(expr, expr, True, part.value.variables), feedback)
                       for name, expr, feedback in symbolic_slips(problem.solution.name))
         target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + slips, target.where)
-    result = grade(target, text)
+    if len(target.mistakes) > len(part.mistakes):
+        result = grade(target, text)
+    return _or_carried_forward(problem, part, target, text, earlier, result)
+
+
+def _or_carried_forward(problem, part, target: Target, text: str, earlier, result: Result) -> Result:
     if result.status != INCORRECT or problem.kind != "network" or not earlier:
         return result
     return _carried_forward(problem, part, target, text, earlier) or result

@@ -21,7 +21,7 @@ import sympy as sp
 
 from backprop_tutor import numbers as num
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.parsing import (_FUNCTIONS, Binary, Call, Constant, Name, Number, Unary, Vector, _split,
+from backprop_tutor.parsing import (_FUNCTIONS, Call, Constant, Name, Number, Unary, Vector, _split,
                                     check_number, check_power, parse, to_sympy, unparse, variables_of)
 from backprop_tutor.steps import Step
 from backprop_tutor.texescape import escape
@@ -244,7 +244,7 @@ def _steps(sol: ExpressionSolution, output: str) -> tuple[Step, ...]:
         forward_text.append(f"  {n.id} = {n.label} = {num.pretty(n.value)}    ({n.op} of {args})")
         forward_tex.append(rf"\[ {n.id} = {sp.latex(_label_expr(n, by_id))} = {num.latex(n.value)} \]")
     steps = [Step("The graph, forward", f"f = {sol.echo} at {at}, one node per operation:\n" + "\n".join(forward_text),
-                  f"$f = {escape(sol.echo)}$ at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex))]
+                  f"f = {escape(sol.echo)} at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex))]
     back_text = [f"  ∂f/∂{output} = 1 (the output)"]
     back_tex = [rf"\[ \frac{{\partial f}}{{\partial {output}}} = 1 \]"]
     users: dict[str, list[tuple[GraphNode, sp.Expr]]] = {}

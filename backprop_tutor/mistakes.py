@@ -14,7 +14,7 @@ from functools import lru_cache
 import sympy as sp
 
 from backprop_tutor import activations, losses
-from backprop_tutor.backprop import (NetworkSolution, Pass, Q, _dot, _descend, compute, forward, local_slopes,
+from backprop_tutor.backprop import (NetworkSolution, Pass, Q, _dot, compute, forward, local_slopes,
                                      parameters, softmax_jacobian_at)
 from backprop_tutor.network import Network
 from backprop_tutor.quantities import QuantityError, Value, network_value

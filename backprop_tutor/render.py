@@ -41,25 +41,31 @@ def render_rich(report: Report) -> RenderableType:
     return Group(*parts)
 
 
-def render_markdown(report: Report) -> str:
-    out = [f"# {report.title}", ""]
-    out += [f"- {line}" for line in report.summary] + [""]
+def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str:
+    """The report as Markdown; `depth` is the level of its title (a homework key nests each
+    problem one level down), `summary` False leaves out the summary list (the key shows the
+    statement itself)."""
+    h = "#" * depth
+    out = [f"{h} {report.title}", ""]
+    if summary:
+        out += [f"- {line}" for line in report.summary] + [""]
     for table in report.tables:
         if not table.rows:
             continue
-        out += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |",
+        out += [f"{h}# {table.title}", "", "| " + " | ".join(table.columns) + " |",
                 "|" + "|".join("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---"
                                for i in range(len(table.columns))) + "|"]
         out += ["| " + " | ".join(cell.text for cell in row) + " |" for row in table.rows]
         out.append("")
-    out += ["## Worked solution", ""]
+    out += [f"{h}# Worked solution", ""]
     for number, step in enumerate(report.steps, 1):
-        out += [f"### {number}. {step.title}", "", "```text", step.text, "```", ""]
+        out += [f"{h}## {number}. {step.title}", "", "```text", step.text, "```", ""]
     return "\n".join(out)
 
 
-_PREAMBLE = r"""\documentclass[11pt]{article}
+LATEX_PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
+\usepackage{lmodern}  % Type 1 fonts: no bitmap fonts generated at build time
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
 \usepackage{longtable}
@@ -71,23 +77,36 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 
 
 def render_latex(report: Report) -> str:
-    out = [_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(report.title)}}}", r"\begin{itemize}"]
-    out += [rf"\item {escape(line)}" for line in report.summary]
-    out.append(r"\end{itemize}")
+    body = latex_body(report)
+    return "\n".join([LATEX_PREAMBLE, r"\begin{document}", *body, r"\end{document}"]) + "\n"
+
+
+def latex_body(report: Report, summary: bool = True, nested: bool = False) -> list[str]:
+    """The report's lines inside a document. On its own, the worked solution is a section
+    beside the title; `nested` (each problem of a homework key) keeps it inside the problem."""
+    worked, step = ("subsection", "subsubsection") if nested else ("section", "subsection")
+    out = [rf"\section*{{{escape(report.title)}}}"]
+    if summary:
+        out += [r"\begin{itemize}", *(rf"\item {escape(line)}" for line in report.summary), r"\end{itemize}"]
     for table in report.tables:
         if not table.rows:
             continue
-        spec = "".join("r" if (table.numeric[i] if i < len(table.numeric) else False) else "l"
-                       for i in range(len(table.columns)))
+        spec = "".join(_latex_column(table, i) for i in range(len(table.columns)))
         out += [rf"\subsection*{{{escape(table.title)}}}", rf"\begin{{longtable}}{{{spec}}}",
                 " & ".join(escape(c) for c in table.columns) + r" \\ \hline"]
         out += [" & ".join(cell.tex for cell in row) + r" \\" for row in table.rows]
         out.append(r"\end{longtable}")
-    out.append(r"\section*{Worked solution}")
-    for number, step in enumerate(report.steps, 1):
-        out += [rf"\subsection*{{{number}. {escape(step.title)}}}", step.latex, ""]
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+    out.append(rf"\{worked}*{{Worked solution}}")
+    for number, s in enumerate(report.steps, 1):
+        out += [rf"\{step}*{{{number}. {escape(s.title)}}}", s.latex, ""]
+    return out
+
+
+def _latex_column(table, i: int) -> str:
+    """Numbers align right; prose long enough to run off the page wraps in a paragraph column."""
+    if i < len(table.numeric) and table.numeric[i]:
+        return "r"
+    return r"p{0.4\linewidth}" if any(len(row[i].text) > 40 for row in table.rows) else "l"
 
 
 def _math_cell(tex: str) -> str:

@@ -3,7 +3,6 @@ precise line and exit 2; a template whose seeds repeat fails the self-test with 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml

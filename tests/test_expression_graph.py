@@ -11,7 +11,6 @@ import sympy as sp
 from click.testing import CliRunner
 
 from backprop_tutor.cli import cli
-from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.graph import parse_assignments, solve_expression
 from backprop_tutor.parsing import parse_expression
 

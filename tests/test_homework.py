@@ -1,0 +1,405 @@
+"""tutor generate and tutor grade: the set's layout and contract, the variant rule, rosters,
+byte-identical regeneration (any --jobs), and a graded 30-student roundtrip."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from backprop_tutor import homework
+from backprop_tutor.bank import Bank
+from backprop_tutor.cli import cli
+from backprop_tutor.generate import generate
+
+TEMPLATES = ["mlp_2_2_1", "activation_derivative_symbolic", "neuron_sigmoid_bce"]
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("roster") / "class.csv"
+    rows = ["id,name"] + [f"stu{i:02d},Student {i}" for i in range(1, 31)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def class_set(tmp_path_factory, roster) -> Path:
+    out = tmp_path_factory.mktemp("hw") / "hw1"
+    result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 2026, "--out", out)
+    assert result.exit_code == 0, result.output + result.stderr
+    return out
+
+
+def load(out: Path) -> dict:
+    return json.loads((out / "set.json").read_text())
+
+
+# --- the variant rule and the roster --------------------------------------------------------
+
+def test_the_variant_seed_is_the_documented_sha256_rule():
+    for seed, student, n in [(0, "s01", 1), (2026, "stu17", 3), (7, "Ana-María", 2)]:
+        digest = hashlib.sha256(f"{seed}:{student}:{n}".encode("utf-8")).digest()
+        assert homework.variant_seed(seed, student, n) == int.from_bytes(digest[:4], "big")
+
+
+def test_a_students_variant_depends_on_nothing_else_in_the_roster(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id\nx1\nx2\n")
+    b.write_text("id\nzz\nx2\nx9\n")
+    assert run("generate", "mlp_2_2_1", "--roster", a, "--seed", 3, "--out", tmp_path / "A").exit_code == 0
+    assert run("generate", "mlp_2_2_1", "--roster", b, "--seed", 3, "--out", tmp_path / "B").exit_code == 0
+    for kind in ("sheets/x2.md", "keys/x2.tex", "answers/x2.yaml"):
+        assert (tmp_path / "A" / kind).read_bytes() == (tmp_path / "B" / kind).read_bytes()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name,email\nAna,a@x\n", "the roster needs an 'id' column (a header line starting with id); columns found: 'name', 'email'"),
+    ("id,name\ns1,A\ns2,B\ns1,C\n", "line 4: duplicate id 's1' (first on line 2)"),
+    ("id,name\ns1,A\n,B\n", "line 3: empty id; every student needs one"),
+    ("id\n../evil\n", "line 2: id '../evil' cannot name a file"),
+    ("id\n", "the roster has an id column but no students"),
+    ("", "the roster needs an 'id' column (a header line starting with id); columns found: none (the file is empty)"),
+])
+def test_a_bad_roster_is_one_line_naming_the_problem(tmp_path, text, message):
+    path = tmp_path / "class.csv"
+    path.write_text(text)
+    result = run("generate", "mlp_2_2_1", "--roster", path, "--seed", 1, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {path}: {message}"] or \
+        result.stderr.strip().startswith(f"Error: {path}: {message}"), result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out" / "set.json").exists()
+
+
+def test_a_roster_from_a_spreadsheet_with_bom_and_blank_lines_is_read(tmp_path):
+    path = tmp_path / "class.csv"
+    path.write_bytes("\ufeffid , name\r\n s1 ,A\r\n\r\ns2,B\r\n".encode())
+    assert homework.read_roster(path) == ["s1", "s2"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mlp_2_2_1", "--seed", "1"], "give the students with exactly one of --count N or --roster FILE.csv"),
+    (["mlp_2_2_1", "--count", "2", "--roster", "r.csv", "--seed", "1"], "exactly one of --count N or --roster"),
+    (["no_such_template", "--count", "2", "--seed", "1"], "no_such_template"),
+    (["mlp_2_2_1", "--count", "0", "--seed", "1"], "--count"),
+])
+def test_generate_usage_errors_exit_2_in_one_line(tmp_path, args, message):
+    result = run("generate", *args, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_non_empty_out_is_not_overwritten_without_force(tmp_path):
+    out = tmp_path / "hw"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = run("generate", "mlp_2_2_1", "--count", 2, "--seed", 1, "--out", out)
+    assert result.exit_code == 2 and "the folder is not empty" in result.stderr and "--force" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert run("generate", "mlp_2_2_1", "--count", 2, "--seed", 1, "--out", out, "--force").exit_code == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "set.json").exists()
+
+
+def test_ctrl_c_while_generating_writes_nothing(tmp_path, monkeypatch):
+    from backprop_tutor import homework_writer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(homework_writer, "render_all", interrupted)
+    result = run("generate", "mlp_2_2_1", "--count", 3, "--seed", 1, "--out", tmp_path / "hw")
+    assert result.exit_code == 130 and "interrupted: nothing was written" in result.stderr
+    assert not (tmp_path / "hw").exists() or not any((tmp_path / "hw").iterdir())
+
+
+# --- what the set holds --------------------------------------------------------------------
+
+def test_the_set_has_every_file_of_the_layout(class_set):
+    data = load(class_set)
+    ids = [s["id"] for s in data["students"]]
+    assert ids == [f"stu{i:02d}" for i in range(1, 31)]
+    expected = {"set.json", "moodle.xml"} | {f"{d}/{i}.{e}" for i in ids for d, e in
+                                             [("sheets", "md"), ("sheets", "tex"), ("keys", "md"), ("keys", "tex"),
+                                              ("answers", "yaml")]}
+    assert set(files_of(class_set)) == expected
+
+
+def test_set_json_keeps_the_contract_and_its_keys_are_the_engines(class_set):
+    data = load(class_set)
+    assert data["seed"] == 2026 and data["templates"] == TEMPLATES
+    bank = Bank.open()
+    for student in data["students"][:5]:
+        assert [p["template"] for p in student["problems"]] == TEMPLATES
+        for n, record in enumerate(student["problems"], 1):
+            assert record["seed"] == homework.variant_seed(2026, student["id"], n)
+            problem = generate(bank.load(record["template"]), record["seed"])
+            assert [{k: p[k] for k in ("id", "prompt", "answer", "skill")} for p in record["parts"]] == \
+                [{"id": p.id, "prompt": p.prompt, "answer": p.answer, "skill": p.skill} for p in problem.parts]
+
+
+def test_students_get_different_variants(class_set):
+    data = load(class_set)
+    firsts = {json.dumps(s["problems"][0]["parts"]) for s in data["students"]}
+    assert len(firsts) >= 25  # 30 students, a few coincidences at most
+
+
+def test_the_blank_answer_file_maps_every_label_to_empty_text(class_set):
+    data = load(class_set)
+    student = data["students"][3]
+    answers = yaml.safe_load((class_set / "answers" / f"{student['id']}.yaml").read_text())
+    labels = [f"{p['number']}.{q['id']}" for p in student["problems"] for q in p["parts"]]
+    assert list(answers) == labels and set(answers.values()) == {""}
+
+
+def test_the_sheet_labels_every_part_and_gives_no_answer_away(class_set):
+    data = load(class_set)
+    student = data["students"][0]
+    sheet = (class_set / "sheets" / f"{student['id']}.md").read_text()
+    key = (class_set / "keys" / f"{student['id']}.md").read_text()
+    for p in student["problems"]:
+        for q in p["parts"]:
+            assert f"`{p['number']}.{q['id']}`" in sheet
+            assert q["answer"] not in sheet or len(q["answer"]) < 4
+            assert q["answer"] in key
+    assert "Worked solution" in key and "Worked solution" not in sheet
+
+
+def test_regenerating_gives_byte_identical_output_for_any_jobs(tmp_path, roster, class_set):
+    again = tmp_path / "again"
+    result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 2026, "--out", again, "--jobs", 2)
+    assert result.exit_code == 0, result.stderr
+    assert files_of(again) == files_of(class_set)
+
+
+# --- LaTeX ----------------------------------------------------------------------------------
+
+def test_the_latex_sheets_and_keys_of_every_template_compile_with_pdflatex(tmp_path):
+    from backprop_tutor import homework_writer
+
+    if homework_writer.latex_tool() is None:
+        if os.environ.get("TUTOR_REQUIRE_LATEX"):
+            pytest.fail("pdflatex is missing; .ci/run should have installed TeX Live")
+        pytest.skip("no pdflatex here; .ci/run installs TeX Live, so CI runs this test")
+    everything = [t.id for t in Bank.open().templates()]
+    out = tmp_path / "all"
+    result = run("generate", *everything, "--count", 2, "--seed", 5, "--out", out, "--pdf", "--jobs", 2)
+    assert result.exit_code == 0, result.output + result.stderr
+    for folder in ("sheets", "keys"):
+        for student in ("s01", "s02"):
+            pdf = out / folder / f"{student}.pdf"
+            assert pdf.read_bytes()[:5] == b"%PDF-", pdf
+    assert not list(out.rglob("*.aux")) and not list(out.rglob("*.log"))
+
+
+def test_pdf_without_latex_says_so_plainly(tmp_path, monkeypatch):
+    from backprop_tutor import homework_writer
+
+    monkeypatch.setattr(homework_writer, "latex_tool", lambda: None)
+    result = run("generate", "mlp_2_2_1", "--count", 1, "--seed", 1, "--out", tmp_path / "hw", "--pdf")
+    assert result.exit_code == 1
+    assert "--pdf: neither latexmk nor pdflatex is installed" in result.stderr
+    assert (tmp_path / "hw" / "sheets" / "s01.tex").exists()
+
+
+# --- grading --------------------------------------------------------------------------------
+
+def keys_of(student: dict) -> dict[str, str]:
+    return {f"{p['number']}.{q['id']}": q["answer"] for p in student["problems"] for q in p["parts"]}
+
+
+def wrong(answer: str, k: int) -> str:
+    """A wrong answer of the same shape: every number scaled by a factor that differs from part
+    to part (equal keys such as δ and ∂L/∂b must not become consistently wrong, which the grader
+    rightly credits as an error carried forward), an expression doubled."""
+    if re.search(r"[a-z]", answer):
+        return f"2*({answer})"
+    return re.sub(r"-?\d+\.?\d*(?:e-?\d+)?", lambda m: repr(float(m[0]) * (1.5 + k / 7) or 0.5), answer)
+
+
+@pytest.fixture(scope="module")
+def graded(class_set, tmp_path_factory):
+    data = load(class_set)
+    subs = tmp_path_factory.mktemp("subs")
+    students = data["students"]
+    for i, student in enumerate(students):
+        name = subs / f"{student['id']}.yaml"
+        if i == 28:
+            continue  # never handed in
+        if i == 29:
+            name.write_text('"1.a2": [0.1\n')  # malformed
+            continue
+        answers = keys_of(student)
+        if i % 2:
+            answers = {k: wrong(v, j) for j, (k, v) in enumerate(answers.items())}
+        if i == 3:
+            answers["1.delta2"] = answers["1.delta2"]  # wrong already
+            sign = keys_of(student)["1.delta2"]
+            answers["1.delta2"] = sign[1:] if sign.startswith("-") else "-" + sign
+        name.write_text(yaml.safe_dump(answers, allow_unicode=True))
+    (subs / "nobody.yaml").write_text('"1.a2": "0.5"\n')
+    out = tmp_path_factory.mktemp("grades") / "grades.csv"
+    result = run("grade", class_set / "set.json", subs, "--out", out, env={"COLUMNS": "200"})
+    rows = list(csv.DictReader(out.open(newline="")))
+    return result, rows, out, students
+
+
+def test_grading_runs_exit_0_and_writes_the_contract_columns(graded):
+    result, rows, out, _ = graded
+    assert result.exit_code == 0, result.output + result.stderr
+    assert out.read_text().splitlines()[0] == "student,problem,part,answer,score,diagnosis"
+
+
+def test_keys_submitted_as_answers_score_full_marks(graded):
+    _, rows, _, students = graded
+    for student in students[0:28:2]:
+        mine = [r for r in rows if r["student"] == student["id"]]
+        assert len(mine) == len(keys_of(student))
+        assert all(r["score"] == "1" and r["diagnosis"] == "" for r in mine), mine
+
+
+def test_wrong_answers_score_zero(graded):
+    _, rows, _, students = graded
+    for student in students[1:28:2]:
+        if student["id"] == students[3]["id"]:
+            continue
+        mine = [r for r in rows if r["student"] == student["id"]]
+        assert len(mine) == len(keys_of(student))
+        assert all(r["score"] == "0" for r in mine), [r for r in mine if r["score"] != "0"]
+
+
+def test_a_diagnosable_mistake_is_named_and_the_error_carried_forward_is_credited(graded):
+    _, rows, _, students = graded
+    mine = {r["part"]: r for r in rows if r["student"] == students[3]["id"] and r["problem"] == "1"}
+    assert mine["delta2"]["score"] == "0" and mine["delta2"]["diagnosis"], mine["delta2"]
+    assert mine["db2"]["score"] == "0"  # db2 = δ⁽²⁾ but the learner's own db2 is wrong by 1.5×
+
+
+def test_missing_malformed_and_unknown_submissions_get_their_own_rows(graded):
+    result, rows, _, students = graded
+    by = {r["student"]: r for r in rows if r["problem"] == ""}
+    assert by[students[28]["id"]]["diagnosis"] == "no_submission" and by[students[28]["id"]]["score"] == "0"
+    assert by[students[29]["id"]]["diagnosis"].startswith("malformed_submission: ")
+    assert "not valid YAML at line 2" in by[students[29]["id"]]["diagnosis"]
+    assert by["nobody"]["diagnosis"].startswith("unknown_student: ") and by["nobody"]["score"] == ""
+    assert "Needs attention" in result.output and "nobody" in result.output
+
+
+def test_the_summary_gives_the_class_mean_and_the_most_missed_parts(graded):
+    result, rows, _, students = graded
+    graded_rows = [r for r in rows if r["problem"] not in ("",) and r["score"] != ""]
+    total = sum(len(keys_of(s)) for s in students)
+    mean = sum(float(r["score"]) for r in graded_rows) / total  # every part is worth 1 point
+    assert f"Class mean: {mean:.1%}" in result.output
+    assert "Most missed parts" in result.output
+    assert "The sign is flipped" in " ".join(result.output.split()), result.output
+
+
+def test_each_student_gets_a_feedback_file(graded):
+    _, rows, out, students = graded
+    folder = out.parent / "feedback"
+    assert sorted(p.stem for p in folder.glob("*.md")) == sorted(s["id"] for s in students)
+    text = (folder / f"{students[1]['id']}.md").read_text()
+    assert text.startswith(f"# Feedback: {students[1]['id']}\n\nScore: 0/") and "expected: `" in text
+    assert "no submission" in (folder / f"{students[28]['id']}.md").read_text()
+
+
+def test_yaml_numbers_and_lists_written_without_quotes_are_graded_as_typed(class_set, tmp_path):
+    student = load(class_set)["students"][0]
+    keys = keys_of(student)
+    text = "\n".join(f'"{k}": {v}' for k, v in keys.items() if not re.search(r"[a-z]", v))  # unquoted
+    (tmp_path / f"{student['id']}.yaml").write_text(text + "\n")
+    out = tmp_path / "g.csv"
+    assert run("grade", class_set, tmp_path / f"{student['id']}.yaml", "--out", out).exit_code == 0
+    rows = [r for r in csv.DictReader(out.open()) if r["student"] == student["id"]]
+    answered = [r for r in rows if r["answer"]]
+    assert answered and all(r["score"] == "1" for r in answered)
+    assert {r["diagnosis"] for r in rows if not r["answer"]} == {"no_answer"}
+
+
+def test_a_changed_template_is_graded_against_set_json_with_a_note(class_set, tmp_path):
+    data = load(class_set)
+    data["students"] = data["students"][:1]
+    record = data["students"][0]["problems"][0]
+    record["parts"][0]["answer"] = "0.123456"  # as if the bank had changed since
+    (tmp_path / "set.json").write_text(json.dumps(data))
+    sid = data["students"][0]["id"]
+    (tmp_path / f"{sid}.yaml").write_text('"1.a2": "0.123456"\n')
+    out = tmp_path / "g.csv"
+    result = run("grade", tmp_path / "set.json", tmp_path / f"{sid}.yaml", "--out", out)
+    assert result.exit_code == 0
+    rows = {r["part"]: r for r in csv.DictReader(out.open()) if r["problem"] == "1"}
+    assert rows["a2"]["score"] == "1"
+    assert "the bank's keys differ from set.json's" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda d: (d / "set.json").write_text("{not json"), "not a set.json written by tutor generate"),
+    (lambda d: (d / "set.json").write_text('{"students": [{"id": 3}]}'), "students[0]: needs an 'id'"),
+])
+def test_grade_usage_errors_exit_2(tmp_path, setup, message):
+    setup(tmp_path)
+    (tmp_path / "s01.yaml").write_text("{}")
+    result = run("grade", tmp_path / "set.json", tmp_path / "s01.yaml", "--out", tmp_path / "g.csv")
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_grade_needs_existing_files(tmp_path):
+    result = run("grade", tmp_path / "nope.json", tmp_path / "x.yaml")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+# --- the Moodle import ----------------------------------------------------------------------
+
+def test_every_number_in_moodle_xml_is_the_key_in_set_json(class_set):
+    """moodle.xml against set.json, not against the engine: what the LMS grades by is what
+    tutor grade grades by. Symbolic parts are essays for manual grading with the key attached."""
+    import html
+    import xml.etree.ElementTree as ET
+    from decimal import Decimal
+
+    quiz = ET.parse(class_set / "moodle.xml").getroot()
+    assert quiz.tag == "quiz" and quiz[0].get("type") == "category"
+    questions: dict[tuple[str, int], list] = {}
+    for q in quiz[1:]:
+        name = q.findtext("name/text")
+        student, n = re.match(r"(\S+) – problem (\d+)", name).groups()
+        questions.setdefault((student, int(n)), []).append(q)
+    checked = 0
+    for student in load(class_set)["students"]:
+        for record in student["problems"]:
+            found = questions.pop((student["id"], record["number"]))
+            numeric = [p for p in record["parts"] if not re.search(r"[a-zA-Z]", p["answer"])]
+            symbolic = [p for p in record["parts"] if p not in numeric]
+            keys = [Decimal(x) for p in numeric for x in re.findall(r"-?[\d.]+", p["answer"])]
+            essays = [q for q in found if q.get("type") == "essay"]
+            assert [q.findtext("graderinfo/text") for q in essays] == [p["answer"] for p in symbolic]
+            graded = [q for q in found if q.get("type") != "essay"]
+            if not keys:
+                assert not graded
+                continue
+            (q,) = graded
+            if q.get("type") == "numerical":
+                got = [Decimal(a.findtext("text")) for a in q.findall("answer") if a.get("fraction") == "100"]
+                assert q.find("answer/tolerance") is not None
+            else:
+                assert q.get("type") == "cloze"
+                text = html.unescape(q.findtext("questiontext/text"))
+                got = [Decimal(key) for key in re.findall(r"\{\d+:NUMERICAL:=([^:}]+):[^}]+\}", text)]
+            assert got == keys, (student["id"], record["number"])
+            checked += len(keys)
+    assert not questions and checked > 30 * 5
