@@ -82,10 +82,11 @@ def _local(sol: NetworkSolution, name: str, given: Mapping[str, sp.Expr]) -> tup
         return get(f"delta{l}[{idx[0]}]"), used
     if kind == "delta":
         (j,) = idx
+        if l == L and net.layers[-1].activation == activations.SOFTMAX:
+            # softmax with cross-entropy: δ = p − t, from the learner's own p
+            return get(f"a{L}[{j}]") - sp.Float(net.target[j], 50), used
         slope = _slope(sol, l, j, get)
         if l == L:
-            if net.layers[-1].activation == activations.SOFTMAX:
-                return network_value(sol, name).approx, used
             o = [get(f"a{L}[{i}]") for i in range(len(net.target))]
             grad = losses.LOSSES[net.loss].output_gradient(o, [sp.Float(t, 50) for t in net.target])[j]
             return grad * slope, used

@@ -59,7 +59,7 @@ def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, on
 
     \b
     Examples:
-      tutor generate mlp_2_2_1 softmax_2_3_2 --count 30 --seed 2026 --out hw1
+      tutor generate mlp_2_2_1 softmax_cross_entropy_2_3_2 --count 30 --seed 2026 --out hw1
       tutor generate mlp_2_2_1 gradient_descent_step --roster class.csv --seed 7 --out hw2 --pdf --jobs 0
     """
     import os
@@ -93,8 +93,8 @@ def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, on
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
     if pdf:
         _compile(out, [f.student for f in files], jobs, console)
-    click.echo(f"hand out sheets/ID and answers/ID.yaml; grade with: tutor grade {out / 'set.json'} SUBMISSIONS... "
-               "--out grades.csv")
+    click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
+               f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
 
 
 def _compile(out: Path, students: list[str], jobs: int, console) -> None:
@@ -178,12 +178,18 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
     from rich.table import Table
 
     console = Console()
-    missing = summary.students - summary.submitted
-    console.print(f"Graded {summary.submitted} of {summary.students} students"
-                  + (f" ({missing} without a submission count as 0)" if missing else "")
-                  + f": {out}, feedback in {feedback}/")
-    console.print(f"[bold]Class mean: {summary.mean:.1%}[/bold]"
-                  + (f"  ({summary.mean_submitted:.1%} over those who submitted)" if missing else ""))
+    missing, malformed = summary.students - summary.submitted, summary.submitted - summary.readable
+    notes = [f"{missing} without a submission" if missing else "", f"{malformed} malformed" if malformed else ""]
+    notes = [n for n in notes if n]
+    console.print(f"Graded {summary.readable} of {summary.students} students"
+                  + (f" ({', '.join(notes)}: each counts as 0)" if notes else "")
+                  + f": {out}, feedback in {feedback}/", highlight=False)
+    if not summary.readable:
+        console.print("[bold yellow]No answer file could be graded.[/bold yellow] Answer files are named ID.yaml "
+                      "after the student ids in set.json; see the list below.")
+    else:
+        console.print(f"[bold]Class mean: {summary.mean:.1%}[/bold]"
+                      + (f"  ({summary.mean_submitted:.1%} over those graded)" if notes else ""))
     if summary.most_missed:
         table = Table(title="Most missed parts", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                       header_style="bold")
@@ -193,7 +199,7 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
             causes = ", ".join(f"{name} ×{n}" for name, n in m.diagnoses)
             table.add_row(m.label, m.title, f"{m.missed}/{m.of}", causes)
         console.print(table)
-    else:
+    elif summary.readable:
         console.print("Every graded part was answered correctly.")
     attention = [r for s in book.students for r in s.rows if not isinstance(r.problem, int) and r.diagnosis] + book.unknown
     if attention:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis")
 NO_ANSWER, NO_SUBMISSION = "no_answer", "no_submission"
 MALFORMED, UNKNOWN_STUDENT, UNKNOWN_LABEL = "malformed_submission", "unknown_student", "unknown_label"
 INVALID_ANSWER, DUPLICATE = "invalid_answer", "duplicate_submission"
+SKIPPED, GRADING_ERROR = "skipped_file", "grading_error"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class StudentGrade:
     rows: list[Row] = field(default_factory=list)
     points: float = 0  # what the set was worth for this student
     submitted: Path | None = None
+    readable: bool = False  # the answer file was read (not malformed)
     problem_titles: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -89,8 +92,18 @@ def load_set(path: Path) -> dict:
                     and isinstance(problem.get("seed"), int) and isinstance(problem.get("parts"), list)):
                 raise HomeworkError(f"{where}.problems[{j}]: needs 'template', 'seed' and 'parts'")
             for k, part in enumerate(problem["parts"]):
+                at = f"{where}.problems[{j}].parts[{k}]"
                 if not (isinstance(part, dict) and isinstance(part.get("id"), str) and isinstance(part.get("answer"), str)):
-                    raise HomeworkError(f"{where}.problems[{j}].parts[{k}]: needs 'id' and 'answer'")
+                    raise HomeworkError(f"{at}: needs 'id' and 'answer'")
+                points = part.get("points", 1)
+                if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+                    raise HomeworkError(f"{at}.points: must be a number ≥ 0, not {points!r}")
+                tolerance = part.get("tolerance")
+                if tolerance is not None and not (
+                        isinstance(tolerance, dict) and len(tolerance) == 1
+                        and next(iter(tolerance)) in ("relative", "absolute", "sigfigs")
+                        and isinstance(next(iter(tolerance.values())), (int, float))):
+                    raise HomeworkError(f"{at}.tolerance: must be like {{\"relative\": 0.001}}, not {tolerance!r}")
     return data
 
 
@@ -154,13 +167,16 @@ def _problem(bank, record: dict, cache: dict):
     return cache[key]
 
 
-def _recorded_target(part: dict):
+def _recorded_target(part: dict, label: str):
     """Grade against the key written in set.json (exact, but without diagnosis)."""
     from dataclasses import replace
 
     from backprop_tutor.grading import target_for_expected
 
-    target = target_for_expected(part["answer"])
+    try:
+        target = target_for_expected(part["answer"])
+    except TutorError as e:
+        raise HomeworkError(f"set.json: the key of {label}, {part['answer']!r}, cannot be read ({e})") from None
     tolerance = part.get("tolerance")
     if isinstance(tolerance, dict) and len(tolerance) == 1:
         (kind, amount), = tolerance.items()
@@ -194,24 +210,53 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
                 student.rows.append(Row(student.student, n, part["id"], "", 0, NO_ANSWER, "No answer given.",
                                         part["answer"], points))
                 continue
-            if problem is not None:
-                result = grade_part(problem, part["id"], text, earlier)
-            else:
-                result = grade(_recorded_target(part), text)
+            if _DECIMAL_COMMA.fullmatch(text):
+                student.rows.append(Row(student.student, n, part["id"], text, 0, INVALID_ANSWER,
+                                        f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
+                                        part["answer"], points))
+                continue
+            try:
+                if problem is not None:
+                    result = grade_part(problem, part["id"], text, earlier)
+                else:
+                    result = grade(_recorded_target(part, label), text)
+            except HomeworkError:
+                raise
+            except Exception as e:  # one answer must never stop a class's grading; the row says what happened
+                student.rows.append(Row(student.student, n, part["id"], text, 0,
+                                        f"{GRADING_ERROR}: {type(e).__name__}: {e}",
+                                        "This answer could not be graded automatically; your instructor will "
+                                        "look at it.", part["answer"], points))
+                continue
             if result.status == INVALID:
                 diagnosis = INVALID_ANSWER
             else:
                 earlier[part["id"]] = text
-                diagnosis = result.diagnosis or ""
+                diagnosis = _named(result.diagnosis, result.feedback)
             score = result.score if result.status == CORRECT else 0
             student.rows.append(Row(student.student, n, part["id"], text, score, diagnosis, result.feedback,
                                     part["answer"], points))
     example = min(labels, default="1.a", key=lambda l: (len(l), l))
     for label in sorted(set(answers) - labels):
         n, _, part_id = label.partition(".")
-        student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "", UNKNOWN_LABEL,
-                                f"{label!r} is not a label of this set (labels look like {example!r})."))
+        message = f"{label!r} is not a label of this set (labels look like {example!r})"
+        student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "",
+                                f"{UNKNOWN_LABEL}: {message}", message + "; that answer was not graded."))
     return student
+
+
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def _named(diagnosis: str | None, feedback: str) -> str:
+    """A diagnosis for the gradebook. A template's own mistake rules are named only by part and
+    number (delta2_mistake1), so the start of their feedback is added: what the mistake is."""
+    if not diagnosis:
+        return ""
+    if re.search(r"_mistake\d+$", diagnosis) and feedback:
+        sentence = feedback.split(":")[0].split(";")[0].rstrip(".")
+        return f"{diagnosis} ({sentence if len(sentence) <= 60 else sentence[:57] + '…'})"
+    return diagnosis
 
 
 def _no_work(record: dict, diagnosis: str, message: str) -> StudentGrade:
@@ -221,28 +266,54 @@ def _no_work(record: dict, diagnosis: str, message: str) -> StudentGrade:
     return student
 
 
-def submission_files(paths: Sequence[Path]) -> list[Path]:
-    """The answer files named, a folder standing for the .yaml/.yml files in it."""
+_ANSWER_SUFFIXES = (".yaml", ".yml")
+
+
+def submission_files(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(the answer files named, a folder standing for the .yaml/.yml files in it; the other
+    files found in those folders, which are reported rather than silently passed over)."""
     files: list[Path] = []
+    skipped: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        else:
-            files.append(path)
-    return files
+        found = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for p in found:
+            if path.is_dir() and p.suffix.lower() not in _ANSWER_SUFFIXES:
+                if not p.name.startswith("."):
+                    skipped.append(p)
+                continue
+            if p.resolve() not in seen:  # the same file named twice is one submission
+                seen.add(p.resolve())
+                files.append(p)
+    return files, skipped
+
+
+def _match(stem: str, ids: dict[str, str]) -> str | None:
+    """The student an answer file belongs to: its stem is the id, compared in Unicode NFC (macOS
+    writes file names decomposed), and without regard to case when that is unambiguous."""
+    stem = unicodedata.normalize("NFC", stem)
+    if stem in ids:
+        return ids[stem]
+    folded = [sid for key, sid in ids.items() if key.casefold() == stem.casefold()]
+    return folded[0] if len(folded) == 1 else None
 
 
 def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
     records = {s["id"]: s for s in data["students"]}
+    ids = {unicodedata.normalize("NFC", sid): sid for sid in records}
     by_student: dict[str, Path] = {}
     unknown: list[Row] = []
-    for path in submission_files(submissions):
-        if path.stem not in records:
+    files, skipped = submission_files(submissions)
+    for path in skipped:
+        unknown.append(Row(path.stem, "", "", "", "", f"{SKIPPED}: {path} is not a .yaml or .yml file"))
+    for path in files:
+        student = _match(path.stem, ids)
+        if student is None:
             unknown.append(Row(path.stem, "", "", "", "", f"{UNKNOWN_STUDENT}: {path} matches no student of the set"))
-        elif path.stem in by_student:
-            unknown.append(Row(path.stem, "", "", "", "", f"{DUPLICATE}: {path} (graded {by_student[path.stem]})"))
+        elif student in by_student:
+            unknown.append(Row(student, "", "", "", "", f"{DUPLICATE}: {path} (graded {by_student[student]})"))
         else:
-            by_student[path.stem] = path
+            by_student[student] = path
     students, cache, fallback = [], {}, []
     for student_id, record in records.items():
         path = by_student.get(student_id)
@@ -255,6 +326,7 @@ def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
             grade = _no_work(record, MALFORMED, str(e))
         else:
             grade = grade_student(record, answers, bank, cache, fallback)
+            grade.readable = True
         grade.submitted = path
         students.append(grade)
     return Gradebook(students, unknown, fallback)
@@ -272,21 +344,19 @@ class Missed:
 @dataclass(frozen=True)
 class Summary:
     students: int
-    submitted: int
+    submitted: int  # handed in a file, readable or not
+    readable: int  # ... that could be read and graded
     mean: float  # fraction of the points, over all students (no submission counts 0)
-    mean_submitted: float
+    mean_submitted: float  # over the students whose file was graded
     most_missed: tuple[Missed, ...]
 
 
 def _cause(row: Row) -> str:
-    """A missed part's cause for the summary. A template's own mistake rules are named only by
-    their part and number (delta2_mistake1), so its feedback sentence says what it is."""
+    """A missed part's cause for the summary: the mistake in words where the name alone says little."""
     if not row.diagnosis:
         return "undiagnosed"
-    if re.search(r"_mistake\d+$", row.diagnosis) and row.feedback:
-        sentence = row.feedback.split(":")[0].split(";")[0].rstrip(".")
-        return sentence if len(sentence) <= 60 else sentence[:57] + "…"
-    return row.diagnosis
+    named = re.fullmatch(r"\w+_mistake\d+ \((.*)\)", row.diagnosis)
+    return named[1] if named else row.diagnosis.split(":")[0]
 
 
 def summarise(book: Gradebook, top: int = 5) -> Summary:
@@ -313,8 +383,9 @@ def summarise(book: Gradebook, top: int = 5) -> Summary:
                         tuple(sorted(diagnoses[(n, part)].items(), key=lambda kv: (-kv[1], kv[0]))))
                  for n, part in order)
     everyone = sum(fractions.values()) / len(fractions) if fractions else 0.0
-    handed_in = sum(fractions[s.student] for s in graded) / len(graded) if graded else 0.0
-    return Summary(len(book.students), len(graded), everyone, handed_in, most)
+    readable = [s for s in graded if s.readable]
+    handed_in = sum(fractions[s.student] for s in readable) / len(readable) if readable else 0.0
+    return Summary(len(book.students), len(graded), sum(s.readable for s in graded), everyone, handed_in, most)
 
 
 def feedback_markdown(student: StudentGrade) -> str:
@@ -324,7 +395,12 @@ def feedback_markdown(student: StudentGrade) -> str:
     current = None
     for r in student.rows:
         if not isinstance(r.problem, int):
-            out += [f"- {r.diagnosis.replace('_', ' ')}" + (f" (`{r.part}`)" if r.part else ""), ""]
+            if student.submitted is None:
+                out += ["No answer file was handed in.", ""]
+            elif r.feedback:
+                out += [f"- {r.feedback}", ""]
+            else:
+                out += [f"- {r.diagnosis}", ""]
             continue
         if r.problem != current:
             current = r.problem

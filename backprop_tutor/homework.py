@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,34 +51,41 @@ def numbered_students(count: int) -> list[str]:
     return [f"s{i:0{width}d}" for i in range(1, count + 1)]
 
 
+_ID = re.compile(r"[\w@.\- ]+")  # \w: letters (any script), digits and _
+
+
 def read_roster(path: Path) -> list[str]:
-    """The `id` column of a CSV roster, in order. Ids name files (answers/<id>.yaml), so they
-    must be non-empty, unique, and free of path separators."""
+    """The `id` column of a CSV roster, in order. Comma, semicolon (European spreadsheets) or
+    tab separated; the header `id` in any case. Ids name files (answers/<id>.yaml) and appear
+    in LaTeX, so they are letters, digits, spaces and - _ . @, unique and non-empty."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
     except OSError as e:
         raise HomeworkError(f"{path}: cannot read the roster ({e.strerror})") from None
     except UnicodeDecodeError:
         raise HomeworkError(f"{path}: the roster is not UTF-8 text; save it as CSV (UTF-8)") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
-    if "id" not in columns:
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    columns = [c.strip() for c in next(reader, [])]
+    folded = [c.casefold() for c in columns]
+    if "id" not in folded:
         found = ", ".join(repr(c) for c in columns) or "none (the file is empty)"
-        raise HomeworkError(f"{path}: the roster needs an 'id' column (a header line starting with id); "
-                            f"columns found: {found}")
-    reader.fieldnames = columns
+        raise HomeworkError(f"{path}: the roster needs a column headed 'id' (one line of column names first, "
+                            f"then one student per line); columns found: {found}")
+    column = folded.index("id")
     students: list[str] = []
     first_line: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+        if not any(cell.strip() for cell in row):
             continue  # a blank line
-        student = (row.get("id") or "").strip()
+        student = unicodedata.normalize("NFC", row[column].strip() if column < len(row) else "")
         if not student:
             raise HomeworkError(f"{path}: line {line}: empty id; every student needs one")
-        if any(ch in student for ch in "/\\\0") or student.startswith(".") or not student.isprintable():
+        if not _ID.fullmatch(student) or student.startswith("."):
             raise HomeworkError(f"{path}: line {line}: id {student!r} cannot name a file; use letters, digits, "
-                                "'-', '_' or '.' (not first)")
+                                "spaces and - _ . @ (not . first)")
         if student in first_line:
             raise HomeworkError(f"{path}: line {line}: duplicate id {student!r} (first on line {first_line[student]})")
         first_line[student] = line
@@ -114,6 +123,7 @@ def blank_answers(assignment: Assignment) -> str:
     """answers/<id>.yaml: every key with an empty answer, and how to fill it in."""
     lines = [f"# Answers of {assignment.student}. Write each answer between the quotes, as you would type it",
              "# in the terminal: 0.1385, -3/4, [0.1, -0.2], [[1, 2], [3, 4]], 1 - tanh(z)^2.",
+             "# Numbers count within 0.1% of the exact value: give at least 4 significant digits.",
              "# Leave a part blank if you have no answer. Keep the keys as they are."]
     for n, problem in enumerate(assignment.problems, 1):
         lines.append(f"# Problem {n}: {problem.title}")

@@ -85,11 +85,32 @@ def set_document(template_ids: Sequence[str], set_seed: int, files: Sequence[Stu
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def previous_set_files(out: Path) -> list[Path]:
+    """The files an earlier set in `out` wrote (read from its set.json), PDFs included, so that
+    `--force` leaves no sheet, key or answer file of the old set behind: a student dropped from
+    the roster must not be handed an old answer file."""
+    try:
+        data = json.loads((out / "set.json").read_text(encoding="utf-8"))
+        ids = [s["id"] for s in data["students"] if isinstance(s["id"], str)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    files = [out / "set.json", out / "moodle.xml"]
+    for student in ids:
+        if "/" in student or "\\" in student or student.startswith("."):
+            continue  # never follow a hand-edited id out of the folder
+        files += [out / "sheets" / f"{student}.{ext}" for ext in ("md", "tex", "pdf")]
+        files += [out / "keys" / f"{student}.{ext}" for ext in ("md", "tex", "pdf")]
+        files.append(out / "answers" / f"{student}.yaml")
+    return [f for f in files if f.is_file()]
+
+
 def write_set(out: Path, template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles],
               moodle_xml: str) -> int:
     """Write the set into `out`; returns the number of files written. set.json goes last, so a
     folder with a set.json is a complete set."""
     count = 0
+    for old in previous_set_files(out):
+        old.unlink()
     for sub in ("sheets", "keys", "answers"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     for f in files:

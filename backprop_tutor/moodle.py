@@ -1,6 +1,7 @@
 """A homework set as a Moodle XML quiz import (docs.moodle.org/en/Moodle_XML_format).
 
-Each problem becomes, in order:
+The questions are filed by problem number: a subcategory `Problem n (template)` under the
+quiz's category holds every student's variant of problem n. Each problem becomes, in order:
 - its numeric parts as one question: `numerical` when they are a single number, otherwise
   `cloze` with one NUMERICAL subquestion per number (a vector or matrix gets one per entry);
 - each symbolic part as an `essay` question graded by hand, with the key in the grader
@@ -59,8 +60,15 @@ def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backp
     question = ET.SubElement(quiz, "question", type="category")
     _text(question, "category", f"$course$/top/{category.strip()}")
     _text(question, "info", "", "html")
-    for student, number, problem in entries:
-        _add_problem(quiz, str(student), int(number), problem, scale)
+    # One subcategory per problem number, holding every student's variant of it, so a quiz can
+    # draw "a random question from Problem 2" without the instructor sorting 90 questions by hand.
+    for number in sorted({int(n) for _, n, _ in entries}):
+        group = [(student, problem) for student, n, problem in entries if int(n) == number]
+        question = ET.SubElement(quiz, "question", type="category")
+        _text(question, "category", f"$course$/top/{category.strip()}/Problem {number} ({group[0][1].template})")
+        _text(question, "info", "", "html")
+        for student, problem in group:
+            _add_problem(quiz, str(student), number, problem, scale)
     ET.indent(quiz, "  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode") + "\n"
 

@@ -102,11 +102,20 @@ def latex_body(report: Report, summary: bool = True, nested: bool = False) -> li
     return out
 
 
+def _wide(table, i: int) -> bool:
+    numeric = i < len(table.numeric) and table.numeric[i]
+    return not numeric and any(len(row[i].text) > 30 for row in table.rows)
+
+
 def _latex_column(table, i: int) -> str:
-    """Numbers align right; prose long enough to run off the page wraps in a paragraph column."""
+    """Numbers align right; prose long enough to run off the page wraps in a paragraph column
+    (the wide columns share two thirds of the line)."""
     if i < len(table.numeric) and table.numeric[i]:
         return "r"
-    return r"p{0.4\linewidth}" if any(len(row[i].text) > 40 for row in table.rows) else "l"
+    if not _wide(table, i):
+        return "l"
+    share = 0.66 / sum(_wide(table, k) for k in range(len(table.columns)))
+    return rf"p{{{min(share, 0.45):.2f}\linewidth}}"
 
 
 def _math_cell(tex: str) -> str:

@@ -22,10 +22,24 @@ def _md_cell(value: str) -> str:
     return value.replace("|", r"\|").replace("\n", " ")
 
 
+PRECISION = ("A number counts as correct within 0.1% of the exact value, so give at least 4 significant "
+             "digits; formulas may be written in any equivalent form.")
+
+
 def _intro(assignment: Assignment, set_seed: int) -> str:
     count = len(assignment.problems)
     return (f"Set seed {set_seed}, {count} problem{'s' if count != 1 else ''}. Write your answers in "
-            f"answers/{assignment.student}.yaml, each under the label shown (problem number, dot, part).")
+            f"answers/{assignment.student}.yaml, each under the label shown (problem number, dot, part). "
+            + PRECISION)
+
+
+def _own_tolerance(part) -> str:
+    """A part whose tolerance is not the default says so beside its question."""
+    if not part.tolerance:
+        return ""
+    kind, amount = part.tolerance
+    return {"relative": f" (within {amount:.2%} of the exact value)", "absolute": f" (within ±{amount:g})",
+            "sigfigs": f" (to {amount:g} significant figures)"}[kind]
 
 
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
@@ -34,7 +48,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
         out += [f"## Problem {n}: {problem.title}", ""]
         out += [line + "  " for line in problem.statement.split("\n")] + [""]
         out += ["| label | question | points |", "|---|---|---:|"]
-        out += [f"| `{n}.{p.id}` | {_md_cell(p.prompt)} | {p.points:g} |" for p in problem.parts]
+        out += [f"| `{n}.{p.id}` | {_md_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
     return "\n".join(out)
 
@@ -45,7 +59,7 @@ def sheet_latex(assignment: Assignment, set_seed: int) -> str:
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement_latex, "",
                 r"\begin{description}"]
-        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt)} \hfill ({_points(p.points)})"
+        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + _own_tolerance(p))} \hfill ({_points(p.points)})"
                 for p in problem.parts]
         out += [r"\end{description}", ""]
     out.append(r"\end{document}")

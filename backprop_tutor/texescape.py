@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 _REPLACE = {
     "\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}",
     "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "$": r"\$",
@@ -25,8 +27,8 @@ def escape(text: str) -> str:
             out.append(f"$^{{{_DIGITS_SUP[ch]}}}$")
         elif ch in _DIGITS_SUB:
             out.append(f"$_{{{_DIGITS_SUB[ch]}}}$")
-        elif ord(ch) < 128:
-            out.append(ch)
+        elif ord(ch) < 128 or (0xC0 <= ord(ch) < 0x180 and unicodedata.category(ch).startswith("L")):
+            out.append(ch)  # ASCII, and the accented Latin letters of names, which T1 + utf8 typeset
         else:
             out.append("?")  # pdflatex cannot typeset what it has no glyph for; never fail the build
     return "".join(out)

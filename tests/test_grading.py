@@ -316,3 +316,20 @@ def test_the_shipped_bank_exercises_every_derived_slip():
         for part in problem.parts:
             reachable |= {name for name, _, _ in diagnoses(problem.solution, part.quantity)}
     assert reachable == {s.name for s in SLIPS}, {s.name for s in SLIPS} - reachable
+
+
+def test_softmax_output_delta_is_credited_from_the_learners_own_p():
+    """δ⁽ᴸ⁾ = p − t for softmax with cross-entropy: a wrong p carried into δ earns the credit."""
+    from backprop_tutor.bank import Bank
+    from backprop_tutor.generate import generate
+    from backprop_tutor.grading import grade_part
+
+    problem = generate(Bank.open().load("softmax_cross_entropy_2_3_2"), 1)
+    t = problem.solution.network.target
+    p = [0.5, 0.5]
+    delta = "[" + ", ".join(repr(pj - float(tj)) for pj, tj in zip(p, t)) + "]"
+    result = grade_part(problem, "delta2", delta, {"p": "[0.5, 0.5]"})
+    assert (result.status, result.diagnosis) == ("correct", "error_carried_forward")
+    assert "the error began in part p" in result.feedback
+    wrong = grade_part(problem, "delta2", "[0.7, -0.7]", {"p": "[0.5, 0.5]"})
+    assert wrong.status == "incorrect"

@@ -69,12 +69,13 @@ def test_a_students_variant_depends_on_nothing_else_in_the_roster(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name,email\nAna,a@x\n", "the roster needs an 'id' column (a header line starting with id); columns found: 'name', 'email'"),
+    ("name,email\nAna,a@x\n", "the roster needs a column headed 'id' (one line of column names first, then one student per line); columns found: 'name', 'email'"),
     ("id,name\ns1,A\ns2,B\ns1,C\n", "line 4: duplicate id 's1' (first on line 2)"),
     ("id,name\ns1,A\n,B\n", "line 3: empty id; every student needs one"),
     ("id\n../evil\n", "line 2: id '../evil' cannot name a file"),
+    ("id\nd&e_100%\n", "line 2: id 'd&e_100%' cannot name a file; use letters, digits, spaces and - _ . @"),
     ("id\n", "the roster has an id column but no students"),
-    ("", "the roster needs an 'id' column (a header line starting with id); columns found: none (the file is empty)"),
+    ("", "the roster needs a column headed 'id' (one line of column names first, then one student per line); columns found: none (the file is empty)"),
 ])
 def test_a_bad_roster_is_one_line_naming_the_problem(tmp_path, text, message):
     path = tmp_path / "class.csv"
@@ -86,10 +87,15 @@ def test_a_bad_roster_is_one_line_naming_the_problem(tmp_path, text, message):
     assert "Traceback" not in result.stderr and not (tmp_path / "out" / "set.json").exists()
 
 
-def test_a_roster_from_a_spreadsheet_with_bom_and_blank_lines_is_read(tmp_path):
+@pytest.mark.parametrize("text, ids", [
+    ("\ufeffid , name\r\n s1 ,A\r\n\r\ns2,B\r\n", ["s1", "s2"]),  # Excel: BOM, CRLF, a blank line
+    ("Name;ID;Email\nAna;ana.garcia;a@x\nBo;bo@uni.edu;b@x\n", ["ana.garcia", "bo@uni.edu"]),  # European Excel
+    ("name\tid\nJosé Pérez\tJosé Pérez\n", ["José Pérez"]),  # tabs, accents, a space
+])
+def test_rosters_as_spreadsheets_write_them_are_read(tmp_path, text, ids):
     path = tmp_path / "class.csv"
-    path.write_bytes("\ufeffid , name\r\n s1 ,A\r\n\r\ns2,B\r\n".encode())
-    assert homework.read_roster(path) == ["s1", "s2"]
+    path.write_bytes(text.encode())
+    assert homework.read_roster(path) == ids
 
 
 @pytest.mark.parametrize("args, message", [
@@ -315,7 +321,7 @@ def test_each_student_gets_a_feedback_file(graded):
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(s["id"] for s in students)
     text = (folder / f"{students[1]['id']}.md").read_text()
     assert text.startswith(f"# Feedback: {students[1]['id']}\n\nScore: 0/") and "expected: `" in text
-    assert "no submission" in (folder / f"{students[28]['id']}.md").read_text()
+    assert "No answer file was handed in." in (folder / f"{students[28]['id']}.md").read_text()
 
 
 def test_yaml_numbers_and_lists_written_without_quotes_are_graded_as_typed(class_set, tmp_path):
@@ -376,6 +382,8 @@ def test_every_number_in_moodle_xml_is_the_key_in_set_json(class_set):
     assert quiz.tag == "quiz" and quiz[0].get("type") == "category"
     questions: dict[tuple[str, int], list] = {}
     for q in quiz[1:]:
+        if q.get("type") == "category":
+            continue
         name = q.findtext("name/text")
         student, n = re.match(r"(\S+) – problem (\d+)", name).groups()
         questions.setdefault((student, int(n)), []).append(q)
@@ -403,3 +411,131 @@ def test_every_number_in_moodle_xml_is_the_key_in_set_json(class_set):
             assert got == keys, (student["id"], record["number"])
             checked += len(keys)
     assert not questions and checked > 30 * 5
+
+
+def test_force_replaces_the_old_set_entirely(tmp_path):
+    out = tmp_path / "hw"
+    assert run("generate", "mlp_2_2_1", "--count", 3, "--seed", 7, "--out", out).exit_code == 0
+    (out / "sheets" / "s03.pdf").write_bytes(b"%PDF- an old compiled sheet")
+    (out / "grading-notes.txt").write_text("mine")
+    assert run("generate", "mlp_2_2_1", "--count", 2, "--seed", 99, "--out", out, "--force").exit_code == 0
+    assert sorted(p.name for p in (out / "answers").iterdir()) == ["s01.yaml", "s02.yaml"]
+    assert not (out / "sheets" / "s03.pdf").exists() and not (out / "keys" / "s03.md").exists()
+    assert "Set seed 99" in (out / "sheets" / "s01.md").read_text()
+    assert (out / "grading-notes.txt").read_text() == "mine"  # not a file of the set: left alone
+
+
+# --- every template, and the files students really hand in -------------------------------------
+
+@pytest.fixture(scope="module")
+def every_template(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("all") / "set"
+    ids = [t.id for t in Bank.open().templates()]
+    assert run("generate", *ids, "--count", 3, "--seed", 11, "--out", out).exit_code == 0
+    return out
+
+
+def test_every_template_grades_keys_right_and_wrong_answers_wrong_without_errors(every_template, tmp_path):
+    """s01 hands in the keys; s02 a different wrong number in every part (so error carried
+    forward is tried on every later part, softmax included); s03 only the first part of each
+    problem wrong."""
+    students = load(every_template)["students"]
+    for student, how in zip(students, ("keys", "all wrong", "first wrong")):
+        answers = keys_of(student)
+        firsts = {f"{p['number']}.{p['parts'][0]['id']}" for p in student["problems"]}
+        for j, label in enumerate(answers):
+            if how == "all wrong" or (how == "first wrong" and label in firsts):
+                answers[label] = wrong(answers[label], j)
+        (tmp_path / f"{student['id']}.yaml").write_text(yaml.safe_dump(answers, allow_unicode=True))
+    out = tmp_path / "g.csv"
+    result = run("grade", every_template, tmp_path, "--out", out)
+    assert result.exit_code == 0, result.output + result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert not [r for r in rows if r["diagnosis"].startswith(("grading_error", "invalid_answer"))]
+    by = {s["id"]: [r for r in rows if r["student"] == s["id"]] for s in students}
+    assert all(r["score"] == "1" for r in by["s01"])
+    assert all(r["score"] == "0" for r in by["s02"]), [r for r in by["s02"] if r["score"] != "0"]
+    firsts = {(str(p["number"]), p["parts"][0]["id"]) for p in students[2]["problems"]}
+    assert all((r["score"] == "0") == ((r["problem"], r["part"]) in firsts) for r in by["s03"])
+
+
+def test_a_failure_inside_one_answer_is_a_row_and_everyone_else_is_graded(class_set, tmp_path, monkeypatch):
+    from backprop_tutor import grading
+
+    real = grading.grade_part
+
+    def flaky(problem, part_id, text, earlier=None):
+        if text == "13.5":
+            raise RuntimeError("simulated")
+        return real(problem, part_id, text, earlier)
+
+    monkeypatch.setattr(grading, "grade_part", flaky)
+    a, b = load(class_set)["students"][:2]
+    (tmp_path / f"{a['id']}.yaml").write_text('"1.a2": "13.5"\n')
+    (tmp_path / f"{b['id']}.yaml").write_text(yaml.safe_dump(keys_of(b)))
+    out = tmp_path / "g.csv"
+    result = run("grade", class_set, tmp_path, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    failed = [r for r in rows if r["diagnosis"].startswith("grading_error: RuntimeError: simulated")]
+    assert [(r["student"], r["part"], r["score"]) for r in failed] == [(a["id"], "a2", "0")]
+    assert all(r["score"] == "1" for r in rows if r["student"] == b["id"])
+
+
+def test_answer_files_are_matched_as_students_save_them(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\nJosé\ncarol\nbo\ndan\n", encoding="utf-8")
+    hw = tmp_path / "hw"
+    assert run("generate", "neuron_one_input", "--roster", roster, "--seed", 1, "--out", hw).exit_code == 0
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    import unicodedata
+
+    (subs / (unicodedata.normalize("NFD", "José") + ".yaml")).write_text("{}")  # macOS file name
+    (subs / "Carol.YAML").write_text("{}")  # another case, upper-case extension
+    (subs / "bo.yml").write_text("{}")
+    (subs / "dan.yaml.txt").write_text("{}")  # saved by Notepad
+    out = tmp_path / "g.csv"
+    result = run("grade", hw, subs, subs / "bo.yml", "--out", out)  # bo named twice: one submission
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    whole = {r["student"]: r["diagnosis"] for r in rows if r["problem"] == ""}
+    assert whole == {"dan": "no_submission", "dan.yaml": f"skipped_file: {subs / 'dan.yaml.txt'} is not a .yaml or .yml file"}
+    for student in ("José", "carol", "bo"):
+        assert {r["diagnosis"] for r in rows if r["student"] == student} == {"no_answer"}
+
+
+def test_grading_with_no_matching_file_says_so(class_set, tmp_path):
+    (tmp_path / "someone.yaml").write_text("{}")
+    result = run("grade", class_set, tmp_path / "someone.yaml", "--out", tmp_path / "g.csv")
+    assert result.exit_code == 0
+    assert "No answer file could be graded" in result.output and "Class mean" not in result.output
+    assert "answered correctly" not in result.output
+
+
+def test_a_decimal_comma_and_an_unknown_label_are_explained(class_set, tmp_path):
+    student = load(class_set)["students"][0]
+    (tmp_path / f"{student['id']}.yaml").write_text('"1.a2": 0,4283\n"1.a3": "0.1"\n')
+    out = tmp_path / "g.csv"
+    assert run("grade", class_set, tmp_path, "--out", out).exit_code == 0
+    rows = {r["part"]: r for r in csv.DictReader(out.open())}
+    assert rows["a2"]["diagnosis"] == "invalid_answer" and rows["a2"]["score"] == "0"
+    assert rows["a3"]["diagnosis"] == "unknown_label: '1.a3' is not a label of this set (labels look like '1.a2')"
+    feedback = (out.parent / "feedback" / f"{student['id']}.md").read_text()
+    assert "Write decimals with a point: 0.4283, not 0,4283." in feedback
+    assert "'1.a3' is not a label of this set" in feedback
+
+
+def test_a_hand_edited_set_json_is_a_usage_error_not_a_traceback(class_set, tmp_path):
+    data = load(class_set)
+    data["students"][0]["problems"][0]["parts"][0]["points"] = "x"
+    (tmp_path / "set.json").write_text(json.dumps(data))
+    (tmp_path / "a.yaml").write_text("{}")
+    result = run("grade", tmp_path / "set.json", tmp_path / "a.yaml", "--out", tmp_path / "g.csv")
+    assert result.exit_code == 2 and "parts[0].points: must be a number ≥ 0, not 'x'" in result.stderr
+
+
+def test_the_sheet_and_answer_file_say_how_precise_an_answer_must_be(class_set):
+    sid = load(class_set)["students"][0]["id"]
+    assert "within 0.1% of the exact value" in (class_set / "sheets" / f"{sid}.md").read_text()
+    assert "within 0.1% of the exact value" in (class_set / "answers" / f"{sid}.yaml").read_text()

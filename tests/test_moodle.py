@@ -86,9 +86,10 @@ def test_every_template_exports_the_questions_moodle_expects(template_id):
     entries = [("s1", 1, problem(template_id, 0)), ("s2", 1, problem(template_id, 1))]
     root = parse(quiz_xml(entries))
     assert root.tag == "quiz"
-    category, *rest = questions(root)
-    assert category.get("type") == "category"
+    category, sub, *rest = questions(root)
+    assert category.get("type") == "category" and sub.get("type") == "category"
     assert category.findtext("category/text") == "$course$/top/backprop-tutor"
+    assert sub.findtext("category/text") == f"$course$/top/backprop-tutor/Problem 1 ({template_id})"
     assert [q.get("type") for q in rest] == [k for _, _, p in entries for k in expected_kinds(p)]
     for q in rest:
         assert q.findtext("name/text") and q.findtext("questiontext/text")
@@ -210,7 +211,7 @@ def test_a_single_number_is_a_numerical_question():
     part = dataclasses.replace(base.parts[1], points=2)  # o = 0.715042105701
     root = parse(quiz_xml([("s1", 4, dataclasses.replace(base, parts=(part,)))]))
     q, = questions(root, "numerical")
-    assert len(questions(root)) == 2
+    assert len(questions(root)) == 3  # the category, the problem's subcategory, the question
     assert q.findtext("name/text") == f"s1 – problem 4: {base.title}"
     assert q.findtext("defaultgrade") == "2"
     answer = q.find('answer[@fraction="100"]')
@@ -239,7 +240,7 @@ def test_a_problem_with_only_symbolic_parts_is_only_essays():
     base = problem("activation_derivative_symbolic", 0)
     p = dataclasses.replace(base, parts=base.parts[:1])
     root = parse(quiz_xml([("s1", 1, p)]))
-    assert [q.get("type") for q in questions(root)] == ["category", "essay"]
+    assert [q.get("type") for q in questions(root)] == ["category", "category", "essay"]
 
 
 def test_weights_are_whole_and_proportional_to_points_across_the_quiz():
@@ -291,3 +292,15 @@ def test_output_is_deterministic():
     assert quiz_xml(entries) == quiz_xml(list(entries))
     fresh = [(s, n, generate(Bank.open().load(p.template), p.seed)) for s, n, p in entries]
     assert quiz_xml(fresh) == quiz_xml(entries)
+
+
+def test_each_problem_number_has_its_own_subcategory_with_every_students_variant():
+    entries = [(s, n, problem(t, seed)) for seed, s in enumerate(("s1", "s2"))
+               for n, t in enumerate(("mlp_2_2_1", "neuron_sigmoid_bce"), 1)]
+    root = parse(quiz_xml(entries, category="hw1"))
+    layout = [q.findtext("category/text") if q.get("type") == "category" else q.findtext("name/text")
+              for q in questions(root)]
+    assert layout == ["$course$/top/hw1", "$course$/top/hw1/Problem 1 (mlp_2_2_1)",
+                      f"s1 – problem 1: {entries[0][2].title}", f"s2 – problem 1: {entries[0][2].title}",
+                      "$course$/top/hw1/Problem 2 (neuron_sigmoid_bce)",
+                      f"s1 – problem 2: {entries[1][2].title}", f"s2 – problem 2: {entries[1][2].title}"]
