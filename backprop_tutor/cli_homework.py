@@ -136,8 +136,9 @@ def grade(set_file, submissions, out, feedback, banks, only_bank) -> None:
 
     SUBMISSIONS are answer files named ID.yaml (as tutor generate wrote them into answers/,
     filled in) or folders of them. Every part is graded like tutor check: exact keys within
-    tolerance, diagnosed mistakes, and credit for errors carried forward. Exit 0 whenever
-    grading ran, whatever the scores; 2 on a usage error.
+    tolerance, diagnosed mistakes, and credit for errors carried forward. Grading again
+    replaces --out and the feedback files. Exit 0 whenever grading ran, whatever the scores;
+    2 on a usage error.
 
     \b
     Examples:

@@ -36,10 +36,11 @@ class StudentFiles:
 
 def render_student(templates: Sequence[Template], student: str, set_seed: int) -> StudentFiles:
     assignment = homework.assign(list(templates), student, set_seed)
+    reports = sheets.key_reports(assignment)
     texts = ((f"sheets/{student}.md", sheets.sheet_markdown(assignment, set_seed)),
              (f"sheets/{student}.tex", sheets.sheet_latex(assignment, set_seed)),
-             (f"keys/{student}.md", sheets.key_markdown(assignment, set_seed)),
-             (f"keys/{student}.tex", sheets.key_latex(assignment, set_seed)),
+             (f"keys/{student}.md", sheets.key_markdown(assignment, set_seed, reports)),
+             (f"keys/{student}.tex", sheets.key_latex(assignment, set_seed, reports)),
              (f"answers/{student}.yaml", homework.blank_answers(assignment)))
     light = tuple(replace(p, solution=None, steps=()) for p in assignment.problems)
     return StudentFiles(student, homework.student_json(assignment), texts, light)

@@ -81,21 +81,27 @@ def _origin(problem) -> str:
     return f"Template {problem.template}, seed {problem.seed}."
 
 
-def key_markdown(assignment: Assignment, set_seed: int) -> str:
+def key_reports(assignment: Assignment) -> list:
+    """Each problem's report for its key: made once, rendered as Markdown and as LaTeX."""
+    return [_key_report(problem, n) for n, problem in enumerate(assignment.problems, 1)]
+
+
+def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
+    reports = reports or key_reports(assignment)
     out = [f"# Answer key: {assignment.student}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
-        report = _key_report(problem, n)
-        body = render_markdown(report, depth=2, summary=False).split("\n")
+        body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
         statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.split("\n")]
         out += body[:2] + statement + [""] + body[2:]
     return "\n".join(out) + "\n"
 
 
-def key_latex(assignment: Assignment, set_seed: int) -> str:
+def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
+    reports = reports or key_reports(assignment)
     out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{Answer key: {escape(assignment.student)}}}",
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
-        body = latex_body(_key_report(problem, n), summary=False, nested=True)
+        body = latex_body(reports[n - 1], summary=False, nested=True)
         out += body[:1] + [escape(_origin(problem)), "", problem.statement_latex, ""] + body[1:]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
