@@ -24,13 +24,31 @@ def db_option(func):
                              "user data folder.")(func)
 
 
-def _terminal_input():
-    """input() with line editing and history (readline) when a person is typing."""
+def _terminal_input(history: Path | None = None):
+    """input() with line editing and history (readline) when a person is typing; the history
+    is kept between sessions in `history` (beside the progress file), so ↑ finds yesterday's
+    answers too."""
     if sys.stdin.isatty():
         try:
-            import readline  # noqa: F401  (importing it is what gives input() editing and history)
+            import readline  # importing it is what gives input() editing and history
         except ImportError:  # Windows without pyreadline: plain input still works
-            pass
+            return input
+        if history is not None:
+            import atexit
+
+            try:
+                readline.read_history_file(history)
+            except OSError:
+                pass  # no history yet, or unreadable: start afresh
+            readline.set_history_length(1000)
+
+            def save() -> None:
+                try:
+                    readline.write_history_file(history)
+                except OSError:
+                    pass
+
+            atexit.register(save)
     return input
 
 
@@ -77,7 +95,9 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
         select_templates(bank.templates(), skill, level)
     seed = _seed(seed)
     console = Console(highlight=False)
-    ask = _terminal_input()
+    from backprop_tutor.store import default_path
+
+    ask = _terminal_input((db or default_path()).with_name("practice-history"))
     with Store.open(db) as store:
         store.start_session(seed)
         session = Session(store, ask, console.print)

@@ -247,3 +247,20 @@ def test_kill_9_in_the_middle_of_a_session_loses_no_graded_attempt(tmp_path, key
     child.close()
     assert child.signalstatus == signal.SIGKILL
     assert saved(db) == [("a2", key["a2"], "correct"), ("delta2", "0.5", "incorrect")]
+
+
+def test_in_a_terminal_the_up_arrow_recalls_answers_from_an_earlier_session(tmp_path):
+    db = tmp_path / "p.sqlite3"
+    child = spawn(db)
+    child.sendline("0.31415")
+    child.expect_exact("a2> ")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "0.31415" in (tmp_path / "practice-history").read_text()
+    child = spawn(db)
+    child.send("\x1b[A\x1b[A")  # ↑↑: past yesterday's quit, its answer
+    child.sendline("")
+    child.expect_exact("understood as: 0.31415")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
