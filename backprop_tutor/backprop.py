@@ -117,6 +117,28 @@ def number(value: sp.Rational, exact: bool = True) -> Q:
     return Q(sp.Float(value, WORK_DPS), value if exact else None)
 
 
+def add(*terms: sp.Expr) -> sp.Expr:
+    """Σ terms. Floats are added pairwise by Float's own operator, which works on the binary
+    mantissas directly; sp.Add would flatten, sort and query assumptions for every sum, and
+    that made the numeric pass most of a problem's cost."""
+    if all(t.is_Float for t in terms):
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+    return sp.Add(*terms)
+
+
+def mul(*factors: sp.Expr) -> sp.Expr:
+    """Π factors, with the same fast path as `add`."""
+    if all(f.is_Float for f in factors):
+        product = factors[0]
+        for f in factors[1:]:
+            product = product * f
+        return product
+    return sp.Mul(*factors)
+
+
 def compute(build: Callable[..., sp.Expr], *args: Q, exact: bool = True) -> Q:
     """build(*values) on both views. Exact: evaluated normally when every input is rational,
     otherwise assembled unevaluated; None when an input is None or the result is too large."""
@@ -169,7 +191,7 @@ def _run(network: Network, exact: bool) -> dict:
     )
     delta = backward(network.layers, W, z, dL_da)
     grad_W = ((),) + tuple(
-        tuple(tuple(compute(sp.Mul, d, ak) for ak in a[l - 1]) for d in delta[l]) for l in range(1, len(a))
+        tuple(tuple(compute(mul, d, ak) for ak in a[l - 1]) for d in delta[l]) for l in range(1, len(a))
     )
     rate = number(network.learning_rate, exact)
     W_new = ((),) + tuple(
@@ -187,6 +209,8 @@ def _run(network: Network, exact: bool) -> dict:
 
 def _descend(value: sp.Expr, rate: sp.Expr, gradient: sp.Expr) -> sp.Expr:
     """One step of gradient descent: value − η·gradient."""
+    if value.is_Float and rate.is_Float and gradient.is_Float:
+        return value - rate * gradient
     return sp.Add(value, sp.Mul(-1, rate, gradient))
 
 
@@ -210,11 +234,11 @@ def forward(layers: Sequence[Layer], W: Sequence, b: Sequence, x: tuple) -> tupl
 
 def _affine(n: int) -> Callable[..., sp.Expr]:
     """(w₀ … wₙ₋₁, a₀ … aₙ₋₁, b) ↦ Σ wₖaₖ + b."""
-    return lambda *args: sp.Add(*[sp.Mul(args[k], args[n + k]) for k in range(n)], args[2 * n])
+    return lambda *args: add(*[mul(args[k], args[n + k]) for k in range(n)], args[2 * n])
 
 
 def _dot(n: int) -> Callable[..., sp.Expr]:
-    return lambda *args: sp.Add(*[sp.Mul(args[k], args[n + k]) for k in range(n)])
+    return lambda *args: add(*[mul(args[k], args[n + k]) for k in range(n)])
 
 
 def _activate(name: str, zl: tuple) -> tuple:
@@ -249,13 +273,13 @@ def backward(layers: Sequence[Layer], W: Sequence, z: Sequence, dL_da: tuple) ->
         delta[L] = tuple(compute(_dot(n), *dL_da, *(J[j][k] for j in range(n))) for k in range(n))
     else:
         slopes = local_slopes(layers[-1].activation, z[L])
-        delta[L] = tuple(compute(sp.Mul, g, s) for g, s in zip(dL_da, slopes))
+        delta[L] = tuple(compute(mul, g, s) for g, s in zip(dL_da, slopes))
     for l in range(L - 1, 0, -1):
         slopes = local_slopes(layers[l - 1].activation, z[l])
         above = delta[l + 1]
         m = len(above)
         delta[l] = tuple(
-            compute(lambda s, *wd: sp.Mul(s, _dot(m)(*wd)), slopes[k], *(row[k] for row in W[l + 1]), *above)
+            compute(lambda s, *wd: mul(s, _dot(m)(*wd)), slopes[k], *(row[k] for row in W[l + 1]), *above)
             for k in range(len(slopes))
         )
     return tuple(delta)

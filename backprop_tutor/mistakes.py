@@ -14,7 +14,7 @@ from functools import lru_cache
 import sympy as sp
 
 from backprop_tutor import activations, losses
-from backprop_tutor.backprop import (NetworkSolution, Pass, Q, _dot, compute, forward, local_slopes,
+from backprop_tutor.backprop import (NetworkSolution, Pass, Q, _dot, compute, mul, forward, local_slopes,
                                      parameters, softmax_jacobian_at)
 from backprop_tutor.network import Network
 from backprop_tutor.quantities import QuantityError, Value, network_value
@@ -128,7 +128,7 @@ def _variant(network: Network, slip: str) -> Pass | None:
         J = softmax_jacobian_at(z[L])
         delta[L] = tuple(compute(_dot(n), *dL_da, *(J[j][k] for j in range(n)), exact=False) for k in range(n))
     else:
-        delta[L] = tuple(compute(sp.Mul, g, s, exact=False) for g, s in zip(dL_da, slopes(L)))
+        delta[L] = tuple(compute(mul, g, s, exact=False) for g, s in zip(dL_da, slopes(L)))
     rate = sp.Float(network.learning_rate, 50)
     W_backward = W
     for l in range(L - 1, 0, -1):
