@@ -238,7 +238,8 @@ def _part(template: Template, spec: PartSpec, instance: _Instance, seed: int) ->
     mistakes = []
     for m in spec.mistakes:
         try:
-            mistakes.append((_mistake_value(m.value, instance.resolve), _fill(m.feedback, instance.values, instance.resolve, where)))
+            mistakes.append((_mistake_value(m.value, instance.resolve), _fill(m.feedback, instance.values, instance.resolve, where),
+                             m.name))
         except QuantityError as e:
             raise TemplateError(f"{where}.mistakes: {e}") from None
     defined = _where(spec, value, instance, where)

@@ -215,7 +215,8 @@ def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points:
 
 def target_of(part) -> Target:
     """A generated Part as a grading target."""
-    mistakes = tuple((f"{part.id}_mistake{i + 1}", value, feedback) for i, (value, feedback) in enumerate(part.mistakes))
+    mistakes = tuple((name or f"{part.id}_mistake{i + 1}", value, feedback)
+                     for i, (value, feedback, name) in enumerate(part.mistakes))
     return Target(part.value, part.answer, part.tolerance, part.points, mistakes, part.where)
 
 

@@ -20,7 +20,7 @@ class Part:
     quantity: str = ""  # what the template asked for, e.g. "delta1" or "dW2[0][1]"
     tolerance: tuple[str, float] | None = None
     hints: tuple[str, ...] = ()
-    mistakes: tuple[tuple[Value, str], ...] = ()
+    mistakes: tuple[tuple[Value, str, str], ...] = ()  # (value, feedback, name or "")
     where: tuple[tuple[str, str], ...] = ()  # (name, expression): intermediates an answer may use
 
     def to_json(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ _PARAM_KINDS = ("choice", "integer", "decimal")
 _PARAM_KEYS = _PARAM_KINDS + ("places", "nonzero", "shape")
 _CONSTRAINT_KEYS = ("kink_margin", "saturation", "nonzero_answers", "loss", "max_draws")
 _TOLERANCE_KEYS = ("relative", "absolute", "sigfigs")
-_MISTAKE_KEYS = ("value", "feedback")
+_MISTAKE_KEYS = ("value", "feedback", "name")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -46,6 +46,7 @@ class Parameter:
 class Mistake:
     value: str  # an expression over quantities, e.g. "-delta2[0]"
     feedback: str
+    name: str = ""  # the diagnosis a gradebook shows, e.g. error_sign; default <part>_mistake<n>
 
 
 @dataclass(frozen=True)
@@ -334,8 +335,13 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
             _check_keys(mistake, _MISTAKE_KEYS, mkey + ".", fail)
             if "value" not in mistake or "feedback" not in mistake:
                 raise fail(mkey, "needs both value and feedback")
+            name = mistake.get("name", "")
+            if name and not (isinstance(name, str) and _NAME.fullmatch(name)):
+                raise fail(f"{mkey}.name", "expected a name like error_sign (letters, digits and _)")
+            if name and any(name == other.name for other in mistakes):
+                raise fail(f"{mkey}.name", f"{name!r} is already the name of another mistake of this part")
             mistakes.append(Mistake(_text(str(mistake["value"]), f"{mkey}.value", fail),
-                                    _text(mistake["feedback"], f"{mkey}.feedback", fail)))
+                                    _text(mistake["feedback"], f"{mkey}.feedback", fail), name))
         may_be_zero = part.get("may_be_zero", False)
         if not isinstance(may_be_zero, bool):
             raise fail(f"{key}.may_be_zero", "expected true or false")

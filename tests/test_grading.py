@@ -213,7 +213,7 @@ def test_check_against_a_template_part():
     assert wrong.exit_code == 1
     data = json.loads(wrong.stdout)
     assert set(data) == {"status", "score", "interpreted_as", "expected", "feedback", "diagnosis"}
-    assert data["status"] == "incorrect" and data["diagnosis"] == "delta2_mistake1"
+    assert data["status"] == "incorrect" and data["diagnosis"] == "error_sign"
 
 
 def test_check_takes_a_negative_answer_without_a_double_dash():
@@ -289,7 +289,7 @@ def test_every_derived_slip_fires_on_the_shipped_templates(template_id):
             key = grade_part(problem, part.id, part.answer)
             assert key.status == "correct" and key.diagnosis is None, (part.id, key)
             tolerance = part.tolerance or ("relative", 1e-3)
-            listed = [(f"{part.id}_mistake{i + 1}", v) for i, (v, _) in enumerate(part.mistakes)]
+            listed = [(name or f"{part.id}_mistake{i + 1}", v) for i, (v, _, name) in enumerate(part.mistakes)]
             listed += [(name, v) for name, v, _ in diagnoses(problem.solution, part.quantity)]
             for i, (name, value) in enumerate(listed):
                 if _close(value.approx, part.value.approx, tolerance):

@@ -312,7 +312,7 @@ def test_the_summary_gives_the_class_mean_and_the_most_missed_parts(graded):
     mean = sum(float(r["score"]) for r in graded_rows) / total  # every part is worth 1 point
     assert f"Class mean: {mean:.1%}" in result.output
     assert "Most missed parts" in result.output
-    assert "The sign is flipped" in " ".join(result.output.split()), result.output
+    assert "error_sign ×" in " ".join(result.output.split()), result.output
 
 
 def test_each_student_gets_a_feedback_file(graded):
