@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from backprop_tutor import __version__
-from backprop_tutor.cli_common import UsageError, bank_options, drawn_seed as _seed
+from backprop_tutor.cli_common import UsageError, bank_options, drawn_seed as _seed, print_rows
 from backprop_tutor.cli_common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli_common import open_bank as _open_bank
 
@@ -284,25 +284,9 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
 
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
     columns = ("id", "level", "kind", "title", "skills")
     cells = [[r["id"], str(r["level"]), r["kind"], r["title"], " ".join(r["skills"])] for r in rows]
-    console = Console()
-    if not console.is_terminal:  # piped: one aligned row per line, for grep and cut
-        widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
-        for line in [list(columns), *cells]:
-            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
-        return
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-    table.add_column("id", no_wrap=True)  # ids are typed back on the command line
-    for column in columns[1:]:
-        table.add_column(column, justify="right" if column == "level" else "left")
-    for line in cells:
-        table.add_row(*line)
-    console.print(table)
+    print_rows(columns, cells, right=("level",), no_wrap=("id",))  # ids are typed back on the command line
 
 
 @bank.command("show")

@@ -55,3 +55,24 @@ def drawn_seed(seed: int | None) -> int:
     seed = secrets.randbelow(1_000_000)
     click.echo(f"seed {seed} (repeat with --seed {seed})", err=True)
     return seed
+
+
+def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[str, ...] = (),
+               no_wrap: tuple[str, ...] = ()) -> None:
+    """A table: rich in a terminal; piped, one aligned row per line, for grep and cut."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
+        for line in [list(columns), *cells]:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        return
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", no_wrap=column in no_wrap)
+    for line in cells:
+        table.add_row(*line)
+    console.print(table)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from backprop_tutor.cli_common import UsageError, bank_options, drawn_seed as _seed
+from backprop_tutor.cli_common import UsageError, bank_options, drawn_seed as _seed, print_rows
 from backprop_tutor.cli_common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli_common import open_bank as _open_bank
 
@@ -82,7 +82,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     from rich.console import Console
 
     from backprop_tutor.practice import Session, plan
-    from backprop_tutor.store import Store
+    from backprop_tutor.store import Store, default_path
 
     if template is not None and (skill is not None or level is not None):
         raise UsageError("--template picks the problem itself; leave out --skill and --level with it")
@@ -95,10 +95,9 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
         select_templates(bank.templates(), skill, level)
     seed = _seed(seed)
     console = Console(highlight=False)
-    from backprop_tutor.store import default_path
-
-    ask = _terminal_input((db or default_path()).with_name("practice-history"))
-    with Store.open(db) as store:
+    path = db or default_path()
+    ask = _terminal_input(path.with_name("practice-history"))
+    with Store.open(path) as store:
         store.start_session(seed)
         session = Session(store, ask, console.print)
         session.run(plan(bank, store, seed, count, template, skill, level), count)
@@ -145,11 +144,6 @@ def _percent(value) -> str:
 
 
 def _print_stats(data: dict, path: Path) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
     if not data["attempts"]:
         click.echo(f"No practice saved yet in {path}. Start with: tutor practice")
         return
@@ -159,17 +153,7 @@ def _print_stats(data: dict, path: Path) -> None:
     cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),
               _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
              for name, s in data["skills"].items()]
-    if console.is_terminal:
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-        for column in columns:
-            table.add_column(column, justify="left" if column in ("skill", "last practised") else "right")
-        for line in cells:
-            table.add_row(*line)
-        console.print(table)
-    else:  # piped: one aligned row per skill, for grep and cut
-        widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
-        for line in [list(columns), *cells]:
-            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+    print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"))
     if data["next"]:
         click.echo(f"Work on next: {', '.join(data['next'])}  (tutor practice --skill {data['next'][0]})")
     if data["revisits_due"]:

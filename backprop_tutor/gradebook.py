@@ -352,11 +352,8 @@ class Summary:
 
 
 def _cause(row: Row) -> str:
-    """A missed part's cause for the summary: the mistake in words where the name alone says little."""
-    if not row.diagnosis:
-        return "undiagnosed"
-    named = re.fullmatch(r"\w+_mistake\d+ \((.*)\)", row.diagnosis)
-    return named[1] if named else row.diagnosis.split(":")[0]
+    """A missed part's cause for the summary: its diagnosis without the details after a colon."""
+    return row.diagnosis.split(":")[0] if row.diagnosis else "undiagnosed"
 
 
 def summarise(book: Gradebook, top: int = 5) -> Summary:

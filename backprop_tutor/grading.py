@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -233,29 +233,29 @@ def grade_part(problem, part_id: str, text: str, earlier: dict[str, str] | None 
         raise AnswerFormatError(f"no part {part_id!r} in {problem.template}; its parts are {ids}")
     target = target_of(part)
     result = grade(target, text)
-    if result.status != INCORRECT or result.diagnosis:
-        return result if result.status != INCORRECT else _or_carried_forward(problem, part, target, text, earlier, result)
-    # Only an undiagnosed wrong answer needs the derived mistakes (they re-run the network once per slip).
-    if problem.kind == "network":
-        from backprop_tutor.mistakes import diagnoses
-
-        derived = tuple(diagnoses(problem.solution, part.quantity))
-        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + derived, target.where)
-    elif problem.kind == "activation" and part.value.expression:
-        from backprop_tutor.mistakes import symbolic_slips
-
-        slips = tuple((name, Value(expr, expr, True, part.value.variables), feedback)
-                      for name, expr, feedback in symbolic_slips(problem.solution.name))
-        target = Target(target.value, target.key, target.tolerance, target.points, target.mistakes + slips, target.where)
-    if len(target.mistakes) > len(part.mistakes):
-        result = grade(target, text)
-    return _or_carried_forward(problem, part, target, text, earlier, result)
-
-
-def _or_carried_forward(problem, part, target: Target, text: str, earlier, result: Result) -> Result:
+    if result.status == INCORRECT and not result.diagnosis:
+        # Only an undiagnosed wrong answer needs the derived mistakes (they re-run the network once per slip).
+        derived = _derived_mistakes(problem, part)
+        if derived:
+            target = replace(target, mistakes=target.mistakes + derived)
+            result = grade(target, text)
     if result.status != INCORRECT or problem.kind != "network" or not earlier:
         return result
     return _carried_forward(problem, part, target, text, earlier) or result
+
+
+def _derived_mistakes(problem, part) -> tuple:
+    """Mistakes worked out from the derivation: the network slips, or an activation's classic ones."""
+    if problem.kind == "network":
+        from backprop_tutor.mistakes import diagnoses
+
+        return tuple(diagnoses(problem.solution, part.quantity))
+    if problem.kind == "activation" and part.value.expression:
+        from backprop_tutor.mistakes import symbolic_slips
+
+        return tuple((name, Value(expr, expr, True, part.value.variables), feedback)
+                     for name, expr, feedback in symbolic_slips(problem.solution.name))
+    return ()
 
 
 def _carried_forward(problem, part, target: Target, text: str, earlier: dict[str, str]) -> Result | None:

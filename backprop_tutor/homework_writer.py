@@ -21,11 +21,6 @@ from backprop_tutor import homework, sheets
 from backprop_tutor.problem import Problem
 from backprop_tutor.template import Template
 
-# What tutor generate writes, relative to --out; with --force only these are replaced.
-LAYOUT = ("set.json", "moodle.xml", "sheets/<id>.md", "sheets/<id>.tex", "keys/<id>.md", "keys/<id>.tex",
-          "answers/<id>.yaml")
-
-
 @dataclass(frozen=True)
 class StudentFiles:
     student: str

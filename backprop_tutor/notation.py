@@ -52,3 +52,8 @@ def partial(numerator: str, denominator: str, tex: bool = False) -> str:
 
 def times(tex: bool = False) -> str:
     return r" \cdot " if tex else "·"
+
+
+def points(value: float) -> str:
+    """A part's worth as the sheets and the practice loop say it: 1 point, 2.5 points."""
+    return f"{value:g} point" + ("" if value == 1 else "s")

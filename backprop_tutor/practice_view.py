@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_tutor import numbers as num
-from backprop_tutor.notation import function
+from backprop_tutor.notation import function, points
 from backprop_tutor.problem import Part, Problem
 from backprop_tutor.steps import Step
 
@@ -76,7 +76,7 @@ def _layers(net) -> Table:
 def part_prompt(part: Part, index: int, count: int) -> Text:
     out = Text(f"\nPart {index}/{count} ", style="bold cyan")
     out.append(f"[{part.id}] ", style="cyan")
-    out.append(f"({_points(part.points)} {'point' if part.points == 1 else 'points'})  ", style="dim")
+    out.append(f"({points(part.points)})  ", style="dim")
     out.append(part.prompt)
     return out
 

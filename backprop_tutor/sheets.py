@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from backprop_tutor.homework import Assignment
+from backprop_tutor.notation import points
 from backprop_tutor.render import LATEX_PREAMBLE, latex_body, render_markdown
 from backprop_tutor.report import Cell, Table, problem_report, text
 from backprop_tutor.texescape import escape
-
-
-def _points(points: float) -> str:
-    return f"{points:g} point" + ("" if points == 1 else "s")
 
 
 def _md_cell(value: str) -> str:
@@ -59,7 +56,7 @@ def sheet_latex(assignment: Assignment, set_seed: int) -> str:
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement_latex, "",
                 r"\begin{description}"]
-        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + _own_tolerance(p))} \hfill ({_points(p.points)})"
+        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + _own_tolerance(p))} \hfill ({points(p.points)})"
                 for p in problem.parts]
         out += [r"\end{description}", ""]
     out.append(r"\end{document}")

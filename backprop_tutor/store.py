@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -193,32 +193,30 @@ class Store:
         return self.session
 
     def record_attempt(self, attempt: Attempt) -> None:
-        self._guard(self._db.execute,
-                    "INSERT INTO attempts (session, at, template, seed, part, skill, answer, status, score, points, "
-                    "diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self.session, attempt.at or _now(), attempt.template, attempt.seed, attempt.part, attempt.skill,
-                     attempt.answer, attempt.status, attempt.score, attempt.points, attempt.diagnosis))
+        self._insert("attempts", attempt)
 
     def record_outcome(self, outcome: Outcome) -> None:
-        self._guard(self._db.execute,
-                    "INSERT INTO outcomes (session, at, template, seed, part, skill, outcome, attempts, hints, score, "
-                    "points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self.session, outcome.at or _now(), outcome.template, outcome.seed, outcome.part, outcome.skill,
-                     outcome.outcome, outcome.attempts, outcome.hints, outcome.score, outcome.points))
+        self._insert("outcomes", outcome)
+
+    def _insert(self, table: str, record: Attempt | Outcome) -> None:
+        # Columns named by the record's fields: the dataclass is the one place they are spelled.
+        values = {**asdict(record), "session": self.session, "at": record.at or _now()}
+        columns = ", ".join(values)
+        self._guard(self._db.execute, f"INSERT INTO {table} ({columns}) VALUES ({', '.join(':' + c for c in values)})",
+                    values)
 
     # --- reading ----------------------------------------------------------------------------------
 
     def attempts(self) -> list[Attempt]:
-        rows = self._guard(lambda: self._db.execute(
-            "SELECT template, seed, part, skill, answer, status, score, points, diagnosis, at "
-            "FROM attempts ORDER BY id").fetchall())
-        return [Attempt(*row) for row in rows]
+        return self._select("attempts", Attempt)
 
     def outcomes(self) -> list[Outcome]:
-        rows = self._guard(lambda: self._db.execute(
-            "SELECT template, seed, part, skill, outcome, attempts, hints, score, points, session, at "
-            "FROM outcomes ORDER BY id").fetchall())
-        return [Outcome(*row) for row in rows]
+        return self._select("outcomes", Outcome)
+
+    def _select(self, table: str, record: type):
+        columns = ", ".join(f.name for f in fields(record))
+        rows = self._guard(lambda: self._db.execute(f"SELECT {columns} FROM {table} ORDER BY id").fetchall())
+        return [record(*row) for row in rows]
 
 
 def _unusable(path: Path, reason: str) -> StoreError:

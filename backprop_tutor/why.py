@@ -23,7 +23,7 @@ from backprop_tutor import activations
 from backprop_tutor.backprop import FD_STEPS, NetworkSolution, solve_network
 from backprop_tutor.errors import TutorError
 from backprop_tutor.network import Layer, Network, network_from_dict
-from backprop_tutor.numbers import WORK_DPS, json_number
+from backprop_tutor.numbers import json_number
 
 DESCENT_STEPS = 20
 LEARNING_RATE = sp.Rational(1, 2)
@@ -104,8 +104,12 @@ def lesson(activation: str = DEFAULT_ACTIVATION, seed: int = 0) -> Lesson:
     rng = random.Random(f"why:{activation}:{seed}")
     for _ in range(MAX_DRAWS):
         network = _draw(activation, rng)
-        candidate = _build(activation, seed, network)
-        if _shows_the_lesson(candidate):
+        solution = solve_network(network)
+        # The cheap checks first: most rejected draws never need their 20 descent steps.
+        if not _worth_descending(activation, network, solution):
+            continue
+        candidate = _build(activation, seed, network, solution)
+        if activation == "step" or _falls(candidate.descent):
             return candidate
     raise TutorError(f"no network for --activation {activation} --seed {seed} shows the lesson; try another seed")
 
@@ -128,8 +132,7 @@ def _draw(activation: str, rng: random.Random) -> Network:
     }, "the why lesson")
 
 
-def _build(activation: str, seed: int, network: Network) -> Lesson:
-    solution = solve_network(network)
+def _build(activation: str, seed: int, network: Network, solution: NetworkSolution) -> Lesson:
     check = next(c for c in solution.nudges if (c.layer, c.j, c.k) == (1, 0, 0))
     derivative = solution.numeric.grad_W[1][0][0]
     nudges = tuple(Nudge(h, moved, ratio, abs(ratio - derivative)) for h, moved, ratio in check.rows)
@@ -144,7 +147,6 @@ def with_weight(network: Network, w: sp.Expr) -> Network:
 
 
 def _descend(network: Network, start: NetworkSolution) -> tuple[DescentStep, ...]:
-    rate = sp.Float(network.learning_rate, WORK_DPS)
     w: sp.Expr = network.layers[0].weights[0][0]
     solution = start
     steps = []
@@ -153,25 +155,25 @@ def _descend(network: Network, start: NetworkSolution) -> tuple[DescentStep, ...
         steps.append(DescentStep(w, gradient, solution.numeric.loss))
         if n == DESCENT_STEPS:
             break
-        w = (sp.Float(w, WORK_DPS) - rate * gradient).evalf(WORK_DPS)
+        w = solution.numeric.W_new[1][0][0]  # w − η·∂L/∂w, as the engine's update computed it
         solution = solve_network(with_weight(network, w), nudge=False)
     return tuple(steps)
 
 
-def _shows_the_lesson(lesson: Lesson) -> bool:
-    """Every draw must have a loss worth lowering; then, for step, no nudge may cross the jump
-    (|z| > |x|·h for the largest h); for the others, a clear derivative, and a descent whose
-    loss falls at every step and by at least a third overall."""
-    if lesson.loss < sp.Rational(1, 20):
+def _worth_descending(activation: str, network: Network, solution: NetworkSolution) -> bool:
+    """Every draw must have a loss worth lowering; then, where f has a kink or a jump, no nudge
+    may cross it (|z| > |x|·h for the largest h); and but for step, a clear derivative."""
+    numeric = solution.numeric
+    if numeric.loss < sp.Rational(1, 20):
         return False
-    x = lesson.network.input[0]
-    if activations.ELEMENTWISE[lesson.activation].kink_note or lesson.activation in ("relu", "elu", "step"):
-        if abs(lesson.z) < abs(x) * sp.Rational(FD_STEPS[0]) + sp.Rational(1, 10):
+    f = activations.ELEMENTWISE[activation]
+    if f.expr.has(sp.Piecewise):
+        if abs(numeric.z[1][0]) < abs(network.input[0]) * sp.Rational(FD_STEPS[0]) + sp.Rational(1, 10):
             return False
-    if lesson.activation == "step":
-        return True
-    if abs(lesson.derivative) < sp.Rational(1, 20):
-        return False
-    losses = [d.loss for d in lesson.descent]
-    falling = all(b < a for a, b in zip(losses, losses[1:]))
-    return falling and losses[-1] < losses[0] * sp.Rational(2, 3)
+    return activation == "step" or abs(numeric.grad_W[1][0][0]) >= sp.Rational(1, 20)
+
+
+def _falls(descent: tuple[DescentStep, ...]) -> bool:
+    """A descent whose loss falls at every step and by at least a third overall."""
+    losses = [d.loss for d in descent]
+    return all(b < a for a, b in zip(losses, losses[1:])) and losses[-1] < losses[0] * sp.Rational(2, 3)
