@@ -1,3 +1,3 @@
-from backprop_tutor.cli import main
+from backprop_tutor.cli.app import main
 
 main()

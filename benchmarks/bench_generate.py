@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.generate import generate
-from backprop_tutor.render import render_markdown
-from backprop_tutor.report import problem_report
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.worked.render import render_markdown
+from backprop_tutor.worked.report import problem_report
 
 
 def run(template, seeds: range, render: bool) -> float:

@@ -14,9 +14,9 @@ import argparse
 import statistics
 import time
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.generate import generate
-from backprop_tutor.grading import grade_part
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.grading.grade import grade_part
 
 
 def wrong(answer: str, expression: bool) -> str:

@@ -19,8 +19,8 @@ DEFAULT = ["mlp_2_2_1", "activation_derivative_symbolic", "neuron_sigmoid_bce"]
 
 
 def generate_set(templates, students, seed: int, out: Path, jobs: int) -> list:
-    from backprop_tutor import homework_writer
-    from backprop_tutor.moodle import quiz_xml
+    from backprop_tutor.homework import writer as homework_writer
+    from backprop_tutor.homework.moodle import quiz_xml
 
     files = homework_writer.render_all(templates, students, seed, jobs)
     entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
@@ -46,8 +46,9 @@ def submissions(files, folder: Path) -> int:
 
 
 def measure(templates, count: int, jobs: int) -> tuple[float, float, int, int]:
-    from backprop_tutor import gradebook, homework
-    from backprop_tutor.bank import Bank
+    from backprop_tutor.homework import gradebook
+    from backprop_tutor.homework import assignment as homework
+    from backprop_tutor.bank.folders import Bank
 
     students = homework.numbered_students(count)
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--templates", nargs="+", default=DEFAULT)
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
-    from backprop_tutor.bank import Bank
+    from backprop_tutor.bank.folders import Bank
 
     bank = Bank.open()
     templates = [bank.load(t) for t in args.templates]

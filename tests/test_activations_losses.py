@@ -7,8 +7,9 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
-from backprop_tutor import activations, losses
-from backprop_tutor.activations import ELEMENTWISE, z
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import losses
+from backprop_tutor.engine.activations import ELEMENTWISE, z
 
 mp.mp.dps = 50
 POINTS = [sp.Rational(-17, 10), sp.Rational(-3, 10), sp.Rational(1, 7), sp.Rational(9, 4)]

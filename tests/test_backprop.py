@@ -9,9 +9,10 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
-from backprop_tutor import activations, losses
-from backprop_tutor.backprop import solve_network
-from backprop_tutor.network import network_from_dict
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import losses
+from backprop_tutor.engine.backprop import solve_network
+from backprop_tutor.engine.network import network_from_dict
 
 from conftest import EXAMPLE
 

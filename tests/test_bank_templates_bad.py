@@ -17,7 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from backprop_tutor.cli import cli
+from backprop_tutor.cli.app import cli
 
 NETWORK = {
     "title": "A 2-2-1 network",

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from backprop_tutor.bank import shipped_bank
-from backprop_tutor.cli import cli
+from backprop_tutor.bank.folders import shipped_bank
+from backprop_tutor.cli.app import cli
 
 GOOD = yaml.safe_load((shipped_bank() / "mlp_2_2_1.yaml").read_text(encoding="utf-8"))
 

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from backprop_tutor.cli import cli
+from backprop_tutor.cli.app import cli
 
 from conftest import EXAMPLE
 

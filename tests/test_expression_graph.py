@@ -10,9 +10,9 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from backprop_tutor.cli import cli
-from backprop_tutor.graph import parse_assignments, solve_expression
-from backprop_tutor.parsing import parse_expression
+from backprop_tutor.cli.app import cli
+from backprop_tutor.engine.expression import parse_assignments, solve_expression
+from backprop_tutor.engine.parsing import parse_expression
 
 CASES = [
     ("tanh(w*x+b)", "w=0.5,x=1,b=0"), ("sigmoid(w1*x1 + w2*x2 + b)", "w1=0.3,x1=-1,w2=-0.7,x2=0.4,b=0.1"),

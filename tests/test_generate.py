@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.cli import cli
-from backprop_tutor.generate import generate
-from backprop_tutor.solution_json import problem_json
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.cli.app import cli
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.worked.solution_json import problem_json
 
 GOLDEN = Path(__file__).parent / "golden"
 TEMPLATES = list(Bank.open().paths())
@@ -61,9 +61,9 @@ def test_seeds_give_different_problems(template_id):
 
 _DUMP = """
 import json, sys
-from backprop_tutor.bank import Bank
-from backprop_tutor.generate import generate
-from backprop_tutor.solution_json import problem_json
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.worked.solution_json import problem_json
 bank = Bank.open()
 out = {i: problem_json(generate(bank.load(i), 3)) for i in bank.paths()}
 sys.stdout.write(json.dumps(out, sort_keys=True, ensure_ascii=False))

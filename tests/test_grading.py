@@ -10,12 +10,12 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.cli import cli
-from backprop_tutor.generate import generate
-from backprop_tutor.grading import grade, grade_part, target_for_expected
-from backprop_tutor.quantities import network_value
-from backprop_tutor.template import template_from_dict
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.cli.app import cli
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.grading.grade import grade, grade_part, target_for_expected
+from backprop_tutor.engine.quantities import network_value
+from backprop_tutor.bank.template import template_from_dict
 
 TABLE = [
     # numbers and tolerance
@@ -147,7 +147,7 @@ def test_each_slip_is_diagnosed_and_never_fires_on_the_key(slip, options, part, 
 
 
 def test_symbolic_slips_are_named():
-    from backprop_tutor.generate import generate as gen
+    from backprop_tutor.bank.generate import generate as gen
 
     data = {"title": "t", "kind": "activation", "level": 1, "skills": ["activation_derivative"],
             "parameters": {"f": {"choice": ["tanh"]}, "p": {"decimal": [0.1, 1], "places": 2}},
@@ -166,7 +166,7 @@ def test_symbolic_slips_are_named():
 def test_an_answer_may_be_written_in_the_parts_intermediates(f, right, slip, diagnosis):
     """`where: {a: "{f}(z)"}`: a(1 − a) is read as σ(z)(1 − σ(z)), and slips written in a are
     still diagnosed; the check is SymPy's, after substitution, not a string match."""
-    from backprop_tutor.generate import generate as gen
+    from backprop_tutor.bank.generate import generate as gen
 
     data = {"title": "t", "kind": "activation", "level": 1, "skills": ["activation_derivative"],
             "parameters": {"f": {"choice": [f]}, "p": {"decimal": [0.1, 1], "places": 2}},
@@ -241,7 +241,7 @@ def test_check_expected_uses_its_own_variables():
 
 
 def _load(template_id):
-    from backprop_tutor.bank import Bank
+    from backprop_tutor.bank.folders import Bank
 
     return Bank.open().load(template_id)
 
@@ -268,8 +268,8 @@ NETWORK_TEMPLATES = [t.id for t in Bank.open().templates() if t.kind == "network
 
 
 def _answer_text(value) -> str:
-    from backprop_tutor.generate import answer_key
-    from backprop_tutor.quantities import Value
+    from backprop_tutor.bank.generate import answer_key
+    from backprop_tutor.engine.quantities import Value
 
     return answer_key(Value(value, None))
 
@@ -279,7 +279,7 @@ def test_every_derived_slip_fires_on_the_shipped_templates(template_id):
     """For every part of every network template (two seeds), typing the number a slip gives is
     diagnosed as that slip — or as an earlier-listed diagnosis giving the same number, which the
     grader cannot tell apart — and the key is never diagnosed."""
-    from backprop_tutor.mistakes import diagnoses
+    from backprop_tutor.engine.mistakes import diagnoses
 
     for seed in (0, 1):
         problem = generate(_load(template_id), seed)
@@ -300,7 +300,7 @@ def test_every_derived_slip_fires_on_the_shipped_templates(template_id):
 
 
 def _close(a, b, tolerance) -> bool:
-    from backprop_tutor.grading import within
+    from backprop_tutor.grading.grade import within
 
     if isinstance(a, tuple):
         return all(_close(x, y, tolerance) for x, y in zip(a, b))
@@ -308,7 +308,7 @@ def _close(a, b, tolerance) -> bool:
 
 
 def test_the_shipped_bank_exercises_every_derived_slip():
-    from backprop_tutor.mistakes import SLIPS, diagnoses
+    from backprop_tutor.engine.mistakes import SLIPS, diagnoses
 
     reachable = set()
     for template_id in NETWORK_TEMPLATES:
@@ -320,9 +320,9 @@ def test_the_shipped_bank_exercises_every_derived_slip():
 
 def test_softmax_output_delta_is_credited_from_the_learners_own_p():
     """δ⁽ᴸ⁾ = p − t for softmax with cross-entropy: a wrong p carried into δ earns the credit."""
-    from backprop_tutor.bank import Bank
-    from backprop_tutor.generate import generate
-    from backprop_tutor.grading import grade_part
+    from backprop_tutor.bank.folders import Bank
+    from backprop_tutor.bank.generate import generate
+    from backprop_tutor.grading.grade import grade_part
 
     problem = generate(Bank.open().load("softmax_cross_entropy_2_3_2"), 1)
     t = problem.solution.network.target

@@ -10,8 +10,8 @@ import pytest
 import sympy as sp
 
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.graph import parse_assignments, solve_expression
-from backprop_tutor.parsing import parse_expression
+from backprop_tutor.engine.expression import parse_assignments, solve_expression
+from backprop_tutor.engine.parsing import parse_expression
 
 
 def test_names_given_in_at_split_a_concatenation():

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from backprop_tutor import homework
-from backprop_tutor.bank import Bank
-from backprop_tutor.cli import cli
-from backprop_tutor.generate import generate
+from backprop_tutor.homework import assignment as homework
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.cli.app import cli
+from backprop_tutor.bank.generate import generate
 
 TEMPLATES = ["mlp_2_2_1", "activation_derivative_symbolic", "neuron_sigmoid_bce"]
 
@@ -122,7 +122,7 @@ def test_a_non_empty_out_is_not_overwritten_without_force(tmp_path):
 
 
 def test_ctrl_c_while_generating_writes_nothing(tmp_path, monkeypatch):
-    from backprop_tutor import homework_writer
+    from backprop_tutor.homework import writer as homework_writer
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -195,7 +195,7 @@ def test_regenerating_gives_byte_identical_output_for_any_jobs(tmp_path, roster,
 # --- LaTeX ----------------------------------------------------------------------------------
 
 def test_the_latex_sheets_and_keys_of_every_template_compile_with_pdflatex(tmp_path):
-    from backprop_tutor import homework_writer
+    from backprop_tutor.homework import writer as homework_writer
 
     if homework_writer.latex_tool() is None:
         if os.environ.get("TUTOR_REQUIRE_LATEX"):
@@ -213,7 +213,7 @@ def test_the_latex_sheets_and_keys_of_every_template_compile_with_pdflatex(tmp_p
 
 
 def test_pdf_without_latex_says_so_plainly(tmp_path, monkeypatch):
-    from backprop_tutor import homework_writer
+    from backprop_tutor.homework import writer as homework_writer
 
     monkeypatch.setattr(homework_writer, "latex_tool", lambda: None)
     result = run("generate", "mlp_2_2_1", "--count", 1, "--seed", 1, "--out", tmp_path / "hw", "--pdf")
@@ -469,7 +469,7 @@ def test_every_template_grades_keys_right_and_wrong_answers_wrong_without_errors
 
 
 def test_a_failure_inside_one_answer_is_a_row_and_everyone_else_is_graded(class_set, tmp_path, monkeypatch):
-    from backprop_tutor import grading
+    from backprop_tutor.grading import grade as grading
 
     real = grading.grade_part
 

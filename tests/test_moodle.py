@@ -15,10 +15,10 @@ from functools import cache
 import pytest
 import sympy as sp
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.generate import generate
-from backprop_tutor.grading import DEFAULT_TOLERANCE, read_answer, within
-from backprop_tutor.moodle import quiz_xml
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.grading.grade import DEFAULT_TOLERANCE, read_answer, within
+from backprop_tutor.homework.moodle import quiz_xml
 
 TEMPLATES = list(Bank.open().paths())
 SUBQUESTION = re.compile(r"\{(\d+):NUMERICAL:=([^:}]+):([^}]+)\}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backprop_tutor import numbers as num
+from backprop_tutor.engine import numbers as num
 
 
 def test_plain_has_twelve_significant_digits_and_no_negative_zero():

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.parsing import parse, parse_expression, to_sympy, unparse, variables_of
+from backprop_tutor.engine.parsing import parse, parse_expression, to_sympy, unparse, variables_of
 
 x, y, z, w, a = (sp.Symbol(n, real=True) for n in "xyzwa")
 sig = lambda v: 1 / (1 + sp.exp(-v))  # noqa: E731

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.parsing import parse, parse_expression, to_sympy
+from backprop_tutor.engine.parsing import parse, parse_expression, to_sympy
 
 x = sp.Symbol("x", real=True)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_tutor.bank import Bank
-from backprop_tutor.cli import cli
-from backprop_tutor.generate import generate
-from backprop_tutor.practice import steps_for
-from backprop_tutor.store import Attempt, Store
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.cli.app import cli
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.learner.practice import steps_for
+from backprop_tutor.learner.store import Attempt, Store
 
 TEMPLATE, SEED = "mlp_2_2_1", 7
 

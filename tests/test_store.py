@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_tutor import progress
-from backprop_tutor.cli import cli
-from backprop_tutor.store import MIGRATIONS, VERSION, Attempt, Outcome, Store, StoreError, default_path
+from backprop_tutor.learner import progress
+from backprop_tutor.cli.app import cli
+from backprop_tutor.learner.store import MIGRATIONS, VERSION, Attempt, Outcome, Store, StoreError, default_path
 
 
 def attempt(skill: str, status: str, template: str = "mlp_2_2_1", part: str = "a2") -> Attempt:
@@ -83,7 +83,7 @@ def test_the_default_file_honours_TUTOR_DB(tmp_path, monkeypatch):
 
 WRITER = textwrap.dedent("""
     import sys
-    from backprop_tutor.store import Attempt, Store
+    from backprop_tutor.learner.store import Attempt, Store
     store = Store.open(sys.argv[1])
     store.start_session(int(sys.argv[2]))
     for i in range(60):

@@ -10,9 +10,10 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from backprop_tutor import activations, cli_learner
-from backprop_tutor.cli import cli
-from backprop_tutor.why import CHOICES, DESCENT_STEPS, lesson
+from backprop_tutor.engine import activations
+from backprop_tutor.cli import learner as cli_learner
+from backprop_tutor.cli.app import cli
+from backprop_tutor.learner.why import CHOICES, DESCENT_STEPS, lesson
 
 LEARNING = [name for name in CHOICES if name != "step"]
 
@@ -147,7 +148,7 @@ def test_bank_options_are_spelled_as_on_every_other_command():
 
 
 def test_the_loss_chart_switches_to_a_log_scale_so_late_steps_stay_visible():
-    from backprop_tutor.why_view import _bars
+    from backprop_tutor.cli.why_view import _bars
 
     linear, title = _bars([4, 2, 1])
     assert title == "chart of L" and [len(b) for b in linear] == [20, 10, 5]

@@ -1,0 +1,81 @@
+"""Where templates live: the shipped bank (inside the package), plus any folders named by
+--bank or the TUTOR_BANK environment variable (os.pathsep-separated). A template in a later
+folder replaces a shipped one with the same id."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from backprop_tutor.errors import TemplateError
+from backprop_tutor.bank.template import Template, load_template
+
+ENV = "TUTOR_BANK"
+
+
+def shipped_bank() -> Path:
+    """The bank installed inside the package; from a source checkout that is not installed
+    (python -m backprop_tutor in the repository), the repository's problem_bank/ folder."""
+    from importlib.resources import files
+
+    try:
+        return Path(str(files("backprop_tutor.problem_bank")))
+    except ModuleNotFoundError:
+        checkout = Path(__file__).resolve().parents[2] / "problem_bank"
+        if checkout.is_dir():
+            return checkout
+        raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .") from None
+
+
+@dataclass(frozen=True)
+class Bank:
+    folders: tuple[Path, ...]
+
+    @classmethod
+    def open(cls, extra: Sequence[str | Path] = (), only_extra: bool = False) -> Bank:
+        env = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
+        folders = [] if only_extra else [shipped_bank()]
+        for folder in [*env, *extra]:
+            path = Path(folder)
+            if not path.is_dir():
+                source = f"{ENV}" if str(folder) in env else "--bank"
+                raise TemplateError(f"{source}: {folder}: no such folder of templates")
+            folders.append(path)
+        if not folders:
+            raise TemplateError("--only-bank needs at least one --bank DIR (or TUTOR_BANK)")
+        return cls(tuple(folders))
+
+    def paths(self) -> dict[str, Path]:
+        """id → file, later folders winning; sorted by id for a stable listing."""
+        found: dict[str, Path] = {}
+        for folder in self.folders:
+            for path in sorted(folder.glob("*.yaml")):
+                found[path.stem] = path
+        return dict(sorted(found.items()))
+
+    def path(self, template_id: str) -> Path:
+        paths = self.paths()
+        if template_id not in paths:
+            close = difflib.get_close_matches(template_id, list(paths), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TemplateError(f"unknown template {template_id!r}{hint}; `tutor bank list` shows them all")
+        return paths[template_id]
+
+    def load(self, template_id: str) -> Template:
+        return _load(self.path(template_id))
+
+    def templates(self) -> list[Template]:
+        return [_load(p) for p in self.paths().values()]
+
+
+@lru_cache(maxsize=256)
+def _load_cached(path: str, mtime: float) -> Template:
+    return load_template(path)
+
+
+def _load(path: Path) -> Template:
+    return _load_cached(str(path), path.stat().st_mtime)

@@ -1,0 +1,409 @@
+"""Problem templates: the YAML schema, validated on load.
+
+A template is data: one YAML file per template, id = file stem. Every error names the file, the
+key and what would be valid, as a TemplateError. Loading uses yaml.safe_load only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backprop_tutor.errors import TemplateError
+
+KINDS = ("network", "activation", "expression")
+SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
+          "hidden_delta", "weight_gradient", "bias_gradient", "update", "finite_difference", "vectorized")
+MAX_TEMPLATE_BYTES = 200_000
+DEFAULT_MAX_DRAWS = 200
+
+_TOP_KEYS = ("id", "title", "kind", "skills", "level", "statement", "parameters", "network", "activation",
+             "expression", "constraints", "parts")
+_REQUIRED = ("title", "kind", "skills", "level", "parts")
+_PART_KEYS = ("id", "prompt", "quantity", "skill", "points", "tolerance", "hints", "mistakes", "may_be_zero", "where")
+_PARAM_KINDS = ("choice", "integer", "decimal")
+_PARAM_KEYS = _PARAM_KINDS + ("places", "nonzero", "shape")
+_CONSTRAINT_KEYS = ("kink_margin", "saturation", "nonzero_answers", "loss", "max_draws")
+_TOLERANCE_KEYS = ("relative", "absolute", "sigfigs")
+_MISTAKE_KEYS = ("value", "feedback", "name")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    kind: str  # choice | integer | decimal
+    spec: Any  # the list of choices, or [low, high]
+    places: int = 2
+    nonzero: bool = False
+    shape: tuple = ()  # () scalar, (n,) vector, (n, m) matrix; entries int or parameter names
+
+
+@dataclass(frozen=True)
+class Mistake:
+    value: str  # an expression over quantities, e.g. "-delta2[0]"
+    feedback: str
+    name: str = ""  # the diagnosis a gradebook shows, e.g. error_sign; default <part>_mistake<n>
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    id: str
+    prompt: str
+    quantity: str
+    skill: str
+    points: float = 1
+    tolerance: tuple[str, float] | None = None  # ("relative", 1e-3) …
+    hints: tuple[str, ...] = ()
+    mistakes: tuple[Mistake, ...] = ()
+    may_be_zero: bool = False
+    # intermediate quantities a learner may write the answer in: (name, expression text),
+    # e.g. ("a", "{f}(z)") so that a(1 − a) is read as σ(z)(1 − σ(z))
+    where: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Constraints:
+    kink_margin: float = 0.05
+    saturation: tuple[float, float] | None = (0.05, 0.95)
+    nonzero_answers: bool = True
+    loss: tuple[float, float] = (1e-3, 10.0)
+    max_draws: int = DEFAULT_MAX_DRAWS
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    source: str  # the file it came from
+    title: str
+    kind: str
+    skills: tuple[str, ...]
+    level: int
+    statement: str
+    parameters: tuple[Parameter, ...]
+    body: Any  # the network / activation / expression section, with $references
+    constraints: Constraints
+    parts: tuple[PartSpec, ...] = field(default=())
+
+
+def load_template(path: str | Path) -> Template:
+    path = Path(path)
+    source = str(path)
+    try:
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(f"{source}: the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB; is it a template?")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{source}: no such file") from None
+    except UnicodeDecodeError:
+        raise TemplateError(f"{source}: not a text file (it is not UTF-8)") from None
+    except OSError as e:
+        raise TemplateError(f"{source}: cannot read ({e.strerror})") from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise TemplateError(f"{source}: not valid YAML ({where}{e.problem or e})") from None
+    except yaml.YAMLError as e:
+        raise TemplateError(f"{source}: not valid YAML ({e})") from None
+    return template_from_dict(data, path.stem, source)
+
+
+def template_from_dict(data: Any, stem: str, source: str) -> Template:
+    def fail(key: str, message: str) -> TemplateError:
+        return TemplateError(f"{source}: {key}: {message}")
+
+    if data is None:
+        raise TemplateError(f"{source}: the file is empty; a template needs {', '.join(_REQUIRED)}")
+    if not isinstance(data, dict):
+        raise TemplateError(f"{source}: expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}")
+    _check_keys(data, _TOP_KEYS, "", fail)
+    for key in _REQUIRED:
+        if key not in data:
+            raise fail(key, "missing (a template needs " + ", ".join(_REQUIRED) + ")")
+    if "id" in data and data["id"] != stem:
+        raise fail("id", f"{data['id']!r} differs from the file name; the id is the file stem, {stem!r} (or leave id out)")
+    title = _text(data["title"], "title", fail)
+    kind = data["kind"]
+    if kind not in KINDS:
+        raise fail("kind", f"unknown kind {kind!r}{_suggest(kind, KINDS)}; use one of {', '.join(KINDS)}")
+    skills = data["skills"]
+    if not isinstance(skills, list) or not skills:
+        raise fail("skills", f"expected a non-empty list of skills from: {', '.join(SKILLS)}")
+    for i, skill in enumerate(skills):
+        _skill(skill, f"skills[{i}]", fail)
+    level = data["level"]
+    if isinstance(level, bool) or level not in (1, 2, 3):
+        raise fail("level", f"expected 1, 2 or 3, found {level!r}")
+    statement = _text(data.get("statement", ""), "statement", fail, allow_empty=True)
+    parameters = _parameters(data.get("parameters", {}), fail)
+    names = {p.name for p in parameters}
+    for other in KINDS:
+        if other != kind and other in data:
+            raise fail(other, f"belongs to kind {other}, but this template is kind {kind}")
+    if kind not in data:
+        raise fail(kind, f"missing: a {kind} template describes its {kind} here")
+    body = data[kind]
+    _check_references(body, names, kind, fail)
+    _check_named_choices(body, {p.name: p for p in parameters}, kind, fail)
+    constraints = _constraints(data.get("constraints", {}), fail)
+    parts = _parts(data["parts"], skills, names, fail)
+    return Template(stem, source, title, kind, tuple(skills), level, statement, parameters, body, constraints, parts)
+
+
+def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise fail("parameters", "expected a mapping of name → {choice | integer | decimal …}")
+    out: list[Parameter] = []
+    seen: set[str] = set()
+    for name, spec in raw.items():
+        key = f"parameters.{name}"
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise fail(key, "a parameter name is a letter followed by letters, digits or _")
+        if not isinstance(spec, dict):
+            raise fail(key, "expected a mapping such as {decimal: [-1, 1], places: 2} or {choice: [sigmoid, tanh]}")
+        _check_keys(spec, _PARAM_KEYS, key + ".", fail)
+        kinds = [k for k in _PARAM_KINDS if k in spec]
+        if len(kinds) != 1:
+            raise fail(key, "give exactly one of choice, integer or decimal")
+        kind = kinds[0]
+        value = spec[kind]
+        if kind == "choice":
+            if not isinstance(value, list) or not value:
+                raise fail(f"{key}.choice", "expected a non-empty list of options")
+        else:
+            if (not isinstance(value, list) or len(value) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+                raise fail(f"{key}.{kind}", "expected [low, high], two numbers")
+            if value[0] > value[1]:
+                raise fail(f"{key}.{kind}", f"low {value[0]} is above high {value[1]}")
+            if kind == "integer" and not all(isinstance(v, int) for v in value):
+                raise fail(f"{key}.integer", "expected two whole numbers [low, high]")
+        places = spec.get("places", 2)
+        if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= 6:
+            raise fail(f"{key}.places", "expected a whole number of decimal places from 0 to 6")
+        if "places" in spec and kind != "decimal":
+            raise fail(f"{key}.places", "only a decimal parameter has places")
+        nonzero = spec.get("nonzero", False)
+        if not isinstance(nonzero, bool):
+            raise fail(f"{key}.nonzero", "expected true or false")
+        shape = spec.get("shape", [])
+        if not isinstance(shape, list) or len(shape) > 2:
+            raise fail(f"{key}.shape", "expected [n] for a vector or [rows, columns] for a matrix")
+        for i, dim in enumerate(shape):
+            if isinstance(dim, str) and dim.startswith("$") and dim[1:] in seen:
+                continue
+            if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= 64:
+                raise fail(f"{key}.shape[{i}]", "expected a size from 1 to 64, or $name of an earlier parameter")
+        seen.add(name)
+        out.append(Parameter(name, kind, value, places, nonzero, tuple(shape)))
+    return tuple(out)
+
+
+_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+
+
+def _check_references(value: Any, names: set[str], key: str, fail) -> None:
+    """Every "$name" in the body (whole values or inside text) names a parameter."""
+    if isinstance(value, str):
+        for ref in _REF.findall(value):
+            if ref not in names:
+                known = ", ".join(sorted(names)) or "none defined"
+                raise fail(key, f"${ref} is not a parameter{_suggest(ref, tuple(names))}; parameters: {known}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_references(v, names, f"{key}.{k}", fail)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_references(v, names, f"{key}[{i}]", fail)
+
+
+def _check_named_choices(body: Any, parameters: dict, kind: str, fail) -> None:
+    """A parameter used as an activation, function or loss: every choice must be a known name,
+    checked now rather than only when some seed happens to draw the bad one."""
+    from backprop_tutor.engine import activations
+    from backprop_tutor.engine import losses
+
+    def check(ref: Any, allowed: tuple[str, ...], what: str) -> None:
+        if isinstance(ref, str) and _REF.fullmatch(ref) and ref[1:] in parameters:
+            p = parameters[ref[1:]]
+            for i, choice in enumerate(p.spec if p.kind == "choice" else []):
+                if choice not in allowed:
+                    raise fail(f"parameters.{p.name}.choice[{i}]", f"{choice!r} is not {what}"
+                               f"{_suggest(choice, allowed)}; use one of {', '.join(allowed)}")
+
+    if kind == "network" and isinstance(body, dict):
+        check(body.get("loss"), losses.NAMES, "a loss")
+        for layer in body.get("layers") or []:
+            if isinstance(layer, dict):
+                check(layer.get("activation"), activations.NAMES, "an activation")
+    elif kind == "activation" and isinstance(body, dict):
+        check(body.get("function"), tuple(activations.ELEMENTWISE), "an activation")
+    elif kind == "expression" and isinstance(body, dict) and isinstance(body.get("text"), str):
+        from backprop_tutor.engine.parsing import FUNCTION_NAMES
+
+        for ref in _REF.findall(body["text"]):
+            if ref in parameters and re.search(rf"\${ref}\s*\(", body["text"]):
+                check(f"${ref}", FUNCTION_NAMES, "a function")
+
+
+def _constraints(raw: Any, fail) -> Constraints:
+    if raw is None:
+        return Constraints()
+    if not isinstance(raw, dict):
+        raise fail("constraints", f"expected a mapping with keys from: {', '.join(_CONSTRAINT_KEYS)}")
+    _check_keys(raw, _CONSTRAINT_KEYS, "constraints.", fail)
+    c = Constraints()
+    margin = raw.get("kink_margin", c.kink_margin)
+    if not _is_number(margin) or margin < 0:
+        raise fail("constraints.kink_margin", "expected a number ≥ 0 (how far every z must stay from a kink)")
+    saturation = raw.get("saturation", list(c.saturation))
+    if saturation is not False:
+        if not (isinstance(saturation, list) and len(saturation) == 2 and all(_is_number(v) for v in saturation)
+                and 0 <= saturation[0] < saturation[1] <= 1):
+            raise fail("constraints.saturation", "expected [low, high] with 0 ≤ low < high ≤ 1, or false to allow saturation")
+        saturation = tuple(saturation)
+    else:
+        saturation = None
+    nonzero = raw.get("nonzero_answers", c.nonzero_answers)
+    if not isinstance(nonzero, bool):
+        raise fail("constraints.nonzero_answers", "expected true or false")
+    loss = raw.get("loss", list(c.loss))
+    if not (isinstance(loss, list) and len(loss) == 2 and all(_is_number(v) for v in loss) and 0 <= loss[0] < loss[1]):
+        raise fail("constraints.loss", "expected [low, high] with 0 ≤ low < high")
+    draws = raw.get("max_draws", c.max_draws)
+    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= 10_000:
+        raise fail("constraints.max_draws", "expected a whole number from 1 to 10000")
+    return Constraints(float(margin), saturation, nonzero, (float(loss[0]), float(loss[1])), draws)
+
+
+def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise fail("parts", "expected a non-empty list of parts, each with id, prompt, quantity and skill")
+    out: list[PartSpec] = []
+    seen: set[str] = set()
+    for i, part in enumerate(raw):
+        key = f"parts[{i}]"
+        if not isinstance(part, dict):
+            raise fail(key, "expected a mapping with id, prompt, quantity and skill")
+        _check_keys(part, _PART_KEYS, key + ".", fail)
+        for required in ("id", "prompt", "quantity", "skill"):
+            if required not in part:
+                raise fail(f"{key}.{required}", "missing (a part needs id, prompt, quantity and skill)")
+        pid = part["id"]
+        if not isinstance(pid, str) or not re.fullmatch(r"[A-Za-z0-9_]+", pid):
+            raise fail(f"{key}.id", "expected a short name of letters, digits and _ (it is typed in answer files)")
+        if pid in seen:
+            raise fail(f"{key}.id", f"duplicate part id {pid!r}; every part needs its own id")
+        seen.add(pid)
+        skill = _skill(part["skill"], f"{key}.skill", fail)
+        if skill not in skills:
+            raise fail(f"{key}.skill", f"{skill!r} is not among the template's skills ({', '.join(skills)}); add it there")
+        prompt = _text(part["prompt"], f"{key}.prompt", fail)
+        quantity = _text(part["quantity"], f"{key}.quantity", fail)
+        _check_references(quantity, names, f"{key}.quantity", fail)
+        points = part.get("points", 1)
+        if not _is_number(points) or points <= 0:
+            raise fail(f"{key}.points", "expected a positive number")
+        tolerance = None
+        if "tolerance" in part:
+            tol = part["tolerance"]
+            if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in _TOLERANCE_KEYS:
+                raise fail(f"{key}.tolerance", "expected one of {relative: 1e-3}, {absolute: 0.001}, {sigfigs: 3}")
+            (tkind, tvalue), = tol.items()
+            if not _is_number(tvalue) or tvalue <= 0 or (tkind == "sigfigs" and not isinstance(tvalue, int)):
+                raise fail(f"{key}.tolerance.{tkind}", "expected a positive number" + (" (whole)" if tkind == "sigfigs" else ""))
+            tolerance = (tkind, tvalue)
+        hints = part.get("hints", [])
+        if not isinstance(hints, list) or len(hints) > 3:
+            raise fail(f"{key}.hints", "expected up to 3 hints, from the rule to the formula to the numbers")
+        for h, hint in enumerate(hints):
+            if not isinstance(hint, str) or not hint.strip():
+                raise fail(f"{key}.hints[{h}]", "is empty; write the hint, or remove it")
+        mistakes = []
+        for m, mistake in enumerate(part.get("mistakes", []) or []):
+            mkey = f"{key}.mistakes[{m}]"
+            if not isinstance(mistake, dict):
+                raise fail(mkey, "expected {value: EXPRESSION over quantities, feedback: TEXT}")
+            _check_keys(mistake, _MISTAKE_KEYS, mkey + ".", fail)
+            if "value" not in mistake or "feedback" not in mistake:
+                raise fail(mkey, "needs both value and feedback")
+            name = mistake.get("name", "")
+            if name and not (isinstance(name, str) and _NAME.fullmatch(name)):
+                raise fail(f"{mkey}.name", "expected a name like error_sign (letters, digits and _)")
+            if name and any(name == other.name for other in mistakes):
+                raise fail(f"{mkey}.name", f"{name!r} is already the name of another mistake of this part")
+            mistakes.append(Mistake(_text(str(mistake["value"]), f"{mkey}.value", fail),
+                                    _text(mistake["feedback"], f"{mkey}.feedback", fail), name))
+        may_be_zero = part.get("may_be_zero", False)
+        if not isinstance(may_be_zero, bool):
+            raise fail(f"{key}.may_be_zero", "expected true or false")
+        where = _where(part.get("where", {}), f"{key}.where", fail)
+        out.append(PartSpec(pid, prompt, quantity, skill, points, tolerance, tuple(hints), tuple(mistakes), may_be_zero,
+                            where))
+    unused = [s for s in skills if all(p.skill != s for p in out)]
+    if unused:
+        raise fail("skills", f"{unused[0]!r} is listed but no part practises it; add a part with that skill or remove it")
+    return tuple(out)
+
+
+def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
+    """`where: {a: "{f}(z)"}`: names for intermediate quantities, checked here; the expressions
+    are parsed at generation, once their placeholders have values."""
+    from backprop_tutor.engine.parsing import FUNCTION_NAMES
+
+    if not isinstance(raw, dict):
+        raise fail(key, 'expected a mapping of names to expressions, e.g. {a: "sigmoid(z)"}')
+    out = []
+    for name, expression in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise fail(f"{key}.{name}", "expected a name of letters, digits and _ starting with a letter")
+        if name in FUNCTION_NAMES or name in ("e", "pi"):
+            raise fail(f"{key}.{name}", f"{name!r} is a function or constant a learner may type; choose another name")
+        out.append((name, _text(expression, f"{key}.{name}", fail)))
+    return tuple(out)
+
+
+def _skill(value: Any, key: str, fail) -> str:
+    if value not in SKILLS:
+        raise fail(key, f"unknown skill {value!r}{_suggest(value, SKILLS)}; use one of {', '.join(SKILLS)}")
+    return value
+
+
+def _text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise fail(key, f"expected text, found {_kind(value)}")
+    if not allow_empty and not value.strip():
+        raise fail(key, "is empty; write the text")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_keys(data: dict, allowed: tuple[str, ...], prefix: str, fail) -> None:
+    for key in data:
+        if key not in allowed:
+            raise fail(f"{prefix}{key}", f"unknown key{_suggest(str(key), allowed)}; allowed: {', '.join(allowed)}")
+
+
+def _suggest(word: Any, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return f"the text {value[:30]!r}"
+    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), f"the number {value!r}")

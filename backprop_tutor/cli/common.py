@@ -1,0 +1,78 @@
+"""What every `tutor` command shares: the one-line usage error, the core-error wrapper, the
+--bank options and the seed rule. Its own module so cli.py and the command modules it
+registers (cli_learner, cli_homework) can all import it without importing each other.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+
+class UsageError(click.ClickException):
+    """A user's input is wrong: one line, exit code 2."""
+
+    exit_code = 2
+
+
+def fail_on_tutor_errors(func):
+    """Turn the core's exceptions into one-line CLI errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from backprop_tutor.errors import TutorError
+
+        try:
+            return func(*args, **kwargs)
+        except TutorError as e:
+            raise UsageError(str(e)) from None
+
+    return wrapper
+
+
+def bank_options(func):
+    """--bank DIR (repeatable) and --only-bank, spelled the same on every command that reads templates."""
+    func = click.option("--only-bank", is_flag=True,
+                        help="Use only the folders given by --bank / TUTOR_BANK, not the shipped bank.")(func)
+    return click.option("--bank", "banks", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+                        help="Another folder of YAML templates (repeatable; also TUTOR_BANK).")(func)
+
+
+def open_bank(banks, only_bank: bool):
+    from backprop_tutor.bank.folders import Bank
+
+    return Bank.open(banks, only_bank)
+
+
+def drawn_seed(seed: int | None) -> int:
+    """The seed to use; a drawn one is printed so the run can be reproduced."""
+    if seed is not None:
+        return seed
+    import secrets
+
+    seed = secrets.randbelow(1_000_000)
+    click.echo(f"seed {seed} (repeat with --seed {seed})", err=True)
+    return seed
+
+
+def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[str, ...] = (),
+               no_wrap: tuple[str, ...] = ()) -> None:
+    """A table: rich in a terminal; piped, one aligned row per line, for grep and cut."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
+        for line in [list(columns), *cells]:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        return
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", no_wrap=column in no_wrap)
+    for line in cells:
+        table.add_row(*line)
+    console.print(table)

@@ -1,0 +1,213 @@
+"""The instructor's commands: `tutor generate` (a class's homework) and `tutor grade`.
+
+Registered on the `tutor` group at the end of cli.py; engine imports stay inside the commands
+so `tutor --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed, fail_on_tutor_errors, open_bank
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _progress(console, label: str, total: int):
+    """A progress bar on stderr when a person is watching; silent when piped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                    disable=not console.is_terminal or total < 2, transient=True)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; give a folder for the set")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UsageError(f"--out {out}: the folder is not empty; choose a new one, or add --force to overwrite "
+                         "the files tutor generate writes there")
+
+
+@click.command()
+@click.argument("template_ids", nargs=-1, required=True, metavar="TEMPLATE...")
+@click.option("--count", "-n", type=click.IntRange(1, 100_000), help="Students s01 … sNN (or use --roster).")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="A CSV with an 'id' column: one variant per student id.")
+@click.option("--seed", type=click.IntRange(0), help="The set's seed (drawn and printed when omitted).")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The folder to write the set into.")
+@click.option("--force", is_flag=True, help="Write into a non-empty --out, replacing the files of a set.")
+@click.option("--pdf", is_flag=True, help="Also compile the LaTeX sheets and keys (needs latexmk or pdflatex).")
+@click.option("--jobs", "-j", type=click.IntRange(0), default=1, show_default=True,
+              help="Processes to use; 0 = one per core. The output is the same for any value.")
+@bank_options
+@fail_on_tutor_errors
+def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, only_bank) -> None:
+    """Generate a class's homework: one variant per student, with keys and a Moodle import.
+
+    Each student's problem n uses the seed sha256("SEED:ID:n") (first 8 hex digits), so the same
+    roster and seed give the same set anywhere. Writes into OUT: set.json (for tutor grade),
+    sheets/ID.md and .tex, keys/ID.md and .tex, answers/ID.yaml (blank, for the student) and
+    moodle.xml.
+
+    \b
+    Examples:
+      tutor generate mlp_2_2_1 softmax_cross_entropy_2_3_2 --count 30 --seed 2026 --out hw1
+      tutor generate mlp_2_2_1 gradient_descent_step --roster class.csv --seed 7 --out hw2 --pdf --jobs 0
+    """
+    import os
+
+    from backprop_tutor.homework import assignment as homework
+    from backprop_tutor.homework import writer as homework_writer
+
+    if (count is None) == (roster is None):
+        raise UsageError("give the students with exactly one of --count N or --roster FILE.csv")
+    _check_out(out, force)
+    bank = open_bank(banks, only_bank)
+    templates = [bank.load(t) for t in template_ids]
+    students = homework.read_roster(roster) if roster else homework.numbered_students(count)
+    seed = drawn_seed(seed)
+    jobs = jobs or os.cpu_count() or 1
+    console = _console()
+    try:
+        with _progress(console, "generating", len(students)) as bar:
+            task = bar.add_task("generate", total=len(students))
+            files = homework_writer.render_all(templates, students, seed, jobs, lambda: bar.advance(task))
+        from backprop_tutor.homework.moodle import quiz_xml
+
+        entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
+        written = homework_writer.write_set(out, template_ids, seed, files, quiz_xml(entries))
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
+    problems = len(templates)
+    click.echo(f"wrote {written} files for {len(students)} students × {problems} problem{'s' * (problems != 1)} "
+               f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
+    if pdf:
+        _compile(out, [f.student for f in files], jobs, console)
+    click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
+               f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
+
+
+def _compile(out: Path, students: list[str], jobs: int, console) -> None:
+    from backprop_tutor.homework import writer as homework_writer
+
+    tool = homework_writer.latex_tool()
+    if tool is None:
+        click.echo("--pdf: neither latexmk nor pdflatex is installed, so no PDFs were made; the .tex files are "
+                   "written. Install TeX Live (e.g. apt-get install texlive-latex-base texlive-latex-recommended) "
+                   "and run again with --force --pdf.", err=True)
+        sys.exit(1)
+    paths = [out / folder / f"{s}.tex" for s in students for folder in ("sheets", "keys")]
+    try:
+        with _progress(console, f"{tool}", len(paths)) as bar:
+            task = bar.add_task("pdf", total=len(paths))
+            failures = homework_writer.compile_all(paths, tool, jobs, lambda: bar.advance(task))
+    except KeyboardInterrupt:
+        click.echo("interrupted: the .tex files are written; some PDFs may be missing", err=True)
+        sys.exit(130)
+    for path, error in failures:
+        click.echo(f"--pdf: {path}: {error}", err=True)
+    if failures:
+        sys.exit(1)
+    click.echo(f"compiled {len(paths)} PDFs with {tool} (sheets/ID.pdf, keys/ID.pdf)")
+
+
+@click.command()
+@click.argument("set_file", metavar="SET.json", type=click.Path(exists=True, path_type=Path))
+@click.argument("submissions", nargs=-1, required=True, metavar="SUBMISSIONS...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default="grades.csv",
+              show_default=True, help="The gradebook CSV: student, problem, part, answer, score, diagnosis.")
+@click.option("--feedback", type=click.Path(file_okay=False, path_type=Path),
+              help="Where each student's feedback (ID.md) goes. Default: feedback/ beside --out.")
+@bank_options
+@fail_on_tutor_errors
+def grade(set_file, submissions, out, feedback, banks, only_bank) -> None:
+    """Grade a class's answer files against their set.
+
+    SUBMISSIONS are answer files named ID.yaml (as tutor generate wrote them into answers/,
+    filled in) or folders of them. Every part is graded like tutor check: exact keys within
+    tolerance, diagnosed mistakes, and credit for errors carried forward. Grading again
+    replaces --out and the feedback files. Exit 0 whenever grading ran, whatever the scores;
+    2 on a usage error.
+
+    \b
+    Examples:
+      tutor grade hw1/set.json submitted/ --out grades.csv
+      tutor grade hw1 submitted/s01.yaml submitted/s02.yaml --out hw1-grades.csv
+    """
+    import csv
+
+    from backprop_tutor.homework import gradebook
+
+    if set_file.is_dir():
+        set_file = set_file / "set.json"
+    data = gradebook.load_set(set_file)
+    bank = open_bank(banks, only_bank)
+    try:
+        book = gradebook.grade_set(data, submissions, bank)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+    feedback = feedback or out.parent / "feedback"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(gradebook.COLUMNS)
+            writer.writerows(row.csv() for row in book.rows())
+        feedback.mkdir(parents=True, exist_ok=True)
+        for student in book.students:
+            (feedback / f"{student.student}.md").write_text(gradebook.feedback_markdown(student), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write the grades: {e.filename}: {e.strerror}") from None
+    _print_summary(book, gradebook.summarise(book), out, feedback)
+
+
+def _print_summary(book, summary, out: Path, feedback: Path) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    missing, malformed = summary.students - summary.submitted, summary.submitted - summary.readable
+    notes = [f"{missing} without a submission" if missing else "", f"{malformed} malformed" if malformed else ""]
+    notes = [n for n in notes if n]
+    console.print(f"Graded {summary.readable} of {summary.students} students"
+                  + (f" ({', '.join(notes)}: each counts as 0)" if notes else "")
+                  + f": {out}, feedback in {feedback}/", highlight=False)
+    if not summary.readable:
+        console.print("[bold yellow]No answer file could be graded.[/bold yellow] Answer files are named ID.yaml "
+                      "after the student ids in set.json; see the list below.")
+    else:
+        console.print(f"[bold]Class mean: {summary.mean:.1%}[/bold]"
+                      + (f"  ({summary.mean_submitted:.1%} over those graded)" if notes else ""))
+    if summary.most_missed:
+        table = Table(title="Most missed parts", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
+                      header_style="bold")
+        for column, right in (("part", False), ("problem", False), ("missed", True), ("diagnosed mistakes", False)):
+            table.add_column(column, justify="right" if right else "left", overflow="fold")
+        for m in summary.most_missed:
+            causes = ", ".join(f"{name} ×{n}" for name, n in m.diagnoses)
+            table.add_row(m.label, m.title, f"{m.missed}/{m.of}", causes)
+        console.print(table)
+    elif summary.readable:
+        console.print("Every graded part was answered correctly.")
+    attention = [r for s in book.students for r in s.rows if not isinstance(r.problem, int) and r.diagnosis] + book.unknown
+    if attention:
+        console.print("[bold yellow]Needs attention:[/bold yellow]")
+        for r in attention:
+            console.print(f"  {r.student}: {r.diagnosis}", markup=False, highlight=False)
+    for why in book.fallback:
+        console.print(f"[yellow]note:[/yellow] {why}; graded against set.json's keys, without diagnosis",
+                      highlight=False)

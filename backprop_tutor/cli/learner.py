@@ -1,0 +1,213 @@
+"""The learner's commands: `tutor practice`, `tutor stats`, `tutor why`.
+
+Registered on the `tutor` group at the end of cli.py. This module does not import cli.py
+(cli.py imports it, and `python -m backprop_tutor.cli` would then load it half-made); what the
+commands share comes from cli_common.
+Engine imports stay inside the commands so `tutor --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, print_rows
+from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
+from backprop_tutor.cli.common import open_bank as _open_bank
+
+
+def db_option(func):
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
+                        help="The progress file (SQLite). Default: TUTOR_DB, else progress.sqlite3 in your "
+                             "user data folder.")(func)
+
+
+def _terminal_input(history: Path | None = None):
+    """input() with line editing and history (readline) when a person is typing; the history
+    is kept between sessions in `history` (beside the progress file), so ↑ finds yesterday's
+    answers too."""
+    if sys.stdin.isatty():
+        try:
+            import readline  # importing it is what gives input() editing and history
+        except ImportError:  # Windows without pyreadline: plain input still works
+            return input
+        if history is not None:
+            import atexit
+
+            try:
+                readline.read_history_file(history)
+            except OSError:
+                pass  # no history yet, or unreadable: start afresh
+            readline.set_history_length(1000)
+
+            def save() -> None:
+                try:
+                    readline.write_history_file(history)
+                except OSError:
+                    pass
+
+            atexit.register(save)
+    return input
+
+
+@click.command()
+@click.option("--template", "-t", help="Practise this template (see `tutor bank list`); default: chosen for you.")
+@click.option("--skill", "--topic", "skill", help="Only templates that practise this skill, e.g. hidden_delta.")
+@click.option("--level", type=click.IntRange(1, 3), help="Only templates of this level (1–3).")
+@click.option("--count", "-n", type=click.IntRange(1), default=5, show_default=True, help="How many problems.")
+@click.option("--seed", type=click.IntRange(0),
+              help="Problem n uses seed + n (drawn and printed when left out).")
+@db_option
+@bank_options
+@_fail_on_tutor_errors
+def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
+    """Practise in the terminal: each part is checked, mistakes are explained, progress is saved.
+
+    At the prompt type your answer (0.25, 3/4, [0.1, -0.2], 1 - tanh(z)^2 ...), or
+    hint (the next of three hints), solution (the worked step), skip, or quit. Three attempts
+    per part; an answer that cannot be read costs none. After each problem comes its worked
+    solution, with the parts you missed highlighted. Without --template, the next problem
+    practises your weakest skill, and problems you got wrong come back a few problems later.
+    Every graded answer is saved at once; Ctrl-D or Ctrl-C leaves and prints the score.
+
+    \b
+    Examples:
+      tutor practice
+      tutor practice --skill hidden_delta --count 3
+      tutor practice --template mlp_2_2_1 --seed 7
+      tutor practice --level 1 --db ./my-progress.sqlite3
+    """
+    from rich.console import Console
+
+    from backprop_tutor.learner.practice import Session, plan
+    from backprop_tutor.learner.store import Store, default_path
+
+    if template is not None and (skill is not None or level is not None):
+        raise UsageError("--template picks the problem itself; leave out --skill and --level with it")
+    bank = _open_bank(banks, only_bank)
+    if template is not None:
+        bank.path(template)  # an unknown id fails here, before the session starts
+    else:
+        from backprop_tutor.learner.practice import select_templates
+
+        select_templates(bank.templates(), skill, level)
+    seed = _seed(seed)
+    console = Console(highlight=False)
+    path = db or default_path()
+    ask = _terminal_input(path.with_name("practice-history"))
+    with Store.open(path) as store:
+        store.start_session(seed)
+        session = Session(store, ask, console.print)
+        session.run(plan(bank, store, seed, count, template, skill, level), count)
+
+
+@click.command()
+@db_option
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@bank_options
+@_fail_on_tutor_errors
+def stats(db, fmt, banks, only_bank) -> None:
+    """Your progress per skill: attempts, accuracy, mastery, streak, and what to work on next.
+
+    Mastery is your accuracy over your last 10 attempts at a skill, counting at least 5
+    (so one lucky answer is 20 %, not 100 %); from 80 % a skill counts as mastered.
+
+    \b
+    Examples:
+      tutor stats
+      tutor stats --format json
+      tutor stats --db ./my-progress.sqlite3
+    """
+    from backprop_tutor.learner.progress import summary
+    from backprop_tutor.learner.store import Store, default_path
+
+    path = db if db is not None else default_path()
+    known = sorted({s for t in _open_bank(banks, only_bank).templates() for s in t.skills})
+    if path.exists():
+        with Store.open(path) as store:
+            data = summary(store.attempts(), store.outcomes(), known)
+    else:
+        data = summary([], [], known)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    _print_stats(data, path)
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _print_stats(data: dict, path: Path) -> None:
+    if not data["attempts"]:
+        click.echo(f"No practice saved yet in {path}. Start with: tutor practice")
+        return
+    click.echo(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct ({_percent(data['accuracy'])}) over "
+               f"{data['problems']} {'problem' if data['problems'] == 1 else 'problems'}; current streak: {data['streak']} correct in a row.")
+    columns = ("skill", "attempts", "correct", "accuracy", "mastery", "last practised")
+    cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),
+              _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
+             for name, s in data["skills"].items()]
+    print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"))
+    if data["next"]:
+        click.echo(f"Work on next: {', '.join(data['next'])}  (tutor practice --skill {data['next'][0]})")
+    if data["revisits_due"]:
+        click.echo(f"Due for another try: {', '.join(data['revisits_due'])}  (tutor practice brings them back)")
+
+
+def _activations() -> tuple[str, ...]:
+    # The names without importing SymPy (kept equal to why.CHOICES by a test).
+    return ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "silu", "gelu", "gelu_tanh",
+            "step")
+
+
+@click.command()
+@click.option("--activation", "-a", type=click.Choice(_activations()), default="tanh", show_default=True,
+              help="The hidden activation; step shows why a zero derivative cannot learn.")
+@click.option("--seed", type=click.IntRange(0), help="The network's values (drawn and printed when left out).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the activation with its tangent and the falling loss to this PNG (needs matplotlib).")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@_fail_on_tutor_errors
+def why(activation, seed, plot_file, fmt) -> None:
+    """Why backprop needs derivatives, answered with numbers.
+
+    A small network, one weight w and the loss L: nudge w by h = 0.1, 0.01, 0.001, 0.0001 and
+    watch (L(w+h) − L(w))/h become the derivative ∂L/∂w; then run gradient descent,
+    w ← w − η·∂L/∂w, and watch the loss fall. With --activation step the derivative is 0,
+    and nothing moves.
+
+    \b
+    Examples:
+      tutor why
+      tutor why --activation sigmoid --seed 3
+      tutor why --activation step
+      tutor why --seed 3 --plot why.png
+      tutor why --format json
+    """
+    from backprop_tutor.learner.why import lesson
+
+    if plot_file is not None and plot_file.suffix.lower() != ".png":
+        raise UsageError(f"--plot {plot_file}: the plot is a PNG; give a file name ending in .png")
+    result = lesson(activation, _seed(seed))
+    if plot_file is not None:
+        from backprop_tutor.cli.why_view import plot
+
+        plot(result, plot_file)
+        click.echo(f"wrote {plot_file}", err=True)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from backprop_tutor.cli.why_view import render
+
+    Console(highlight=False).print(render(result))

@@ -1,0 +1,148 @@
+"""The why lesson on screen (rich renderables) and on paper (a matplotlib PNG).
+
+Every number shown is the engine's, printed by numbers.pretty; the bars of the loss chart and
+the plotted curves are drawings of those numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.errors import TutorError
+from backprop_tutor.worked.notation import function, symbol
+from backprop_tutor.learner.why import Lesson
+
+KEY = num.KEY_DIGITS
+BAR = 20
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _bar(fraction: float) -> str:
+    eighths = int(round(fraction * BAR * 8))
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def _bars(losses) -> tuple[list[str], str]:
+    """Bars for the loss column. Descent often takes the loss down many orders of magnitude in
+    a few steps; linear bars would then vanish after step 2, so past a 100× range the bars are
+    drawn on a log scale (and the column says so)."""
+    import math
+
+    values = [float(v) for v in losses]
+    largest = max(values)
+    if largest <= 0:
+        return ["" for _ in values], "chart of L"
+    smallest = min((v for v in values if v > 0), default=largest)
+    if largest / smallest <= 100:
+        return [_bar(v / largest) for v in values], "chart of L"
+    floor = math.log10(smallest) - 1  # so the smallest loss still gets a sliver
+    span = math.log10(largest) - floor
+    return [_bar((math.log10(v) - floor) / span) if v > 0 else "" for v in values], "chart of L (log scale)"
+
+
+def render(lesson: Lesson) -> RenderableType:
+    net = lesson.network
+    first, second = net.layers
+    f = function(lesson.activation)
+    w = symbol("w", 1, 0, 0)
+    n = lesson.solution.numeric
+    d = lesson.derivative
+    header = Text("Why does backprop need derivatives?", style="bold")
+    header.append(f"  (activation {lesson.activation}, seed {lesson.seed})", style="dim")
+    network = Text(f"The network:\n  x → z⁽¹⁾ = w·x + b⁽¹⁾ → a⁽¹⁾ = {f}(z⁽¹⁾) → o = w⁽²⁾·a⁽¹⁾ + b⁽²⁾\n")
+    network.append(f"  L = ½(t − o)²,  x = {num.pretty(net.input[0])},  t = {num.pretty(net.target[0])},  "
+                   f"b⁽¹⁾ = {num.pretty(first.bias[0])},  w⁽²⁾ = {num.pretty(second.weights[0][0])},  "
+                   f"b⁽²⁾ = {num.pretty(second.bias[0])}\n")
+    network.append(f"  the weight we study: w = {w} = {num.pretty(lesson.weight)}\n")
+    network.append(f"  forward pass: z⁽¹⁾ = {num.pretty(n.z[1][0])},  a⁽¹⁾ = {num.pretty(n.a[1][0])},  "
+                   f"o = {num.pretty(n.a[2][0])},  L = {num.pretty(lesson.loss)}\n")
+    network.append("Backprop, by the chain rule: ∂L/∂w = (o − t)·w⁽²⁾·" + f"{f}′(z⁽¹⁾)·x = ")
+    network.append(num.pretty(d, KEY), style="bold")
+    network.append(f"\n  with {f}′(z⁽¹⁾) = {f}′({num.pretty(lesson.z)}) = {num.pretty(lesson.slope)}.")
+
+    nudges = Table(title="1. Nudge w by h and watch the loss", title_justify="left", title_style="bold cyan",
+                   box=box.SIMPLE_HEAD, header_style="bold")
+    for column in ("h", "L(w+h)", "ratio (L(w+h) − L(w))/h", "|ratio − ∂L/∂w|"):
+        nudges.add_column(column, justify="right", no_wrap=True)
+    for row in lesson.nudges:
+        nudges.add_row(num.pretty(row.h), num.pretty(row.loss, KEY), num.pretty(row.ratio, KEY), num.pretty(row.error, 3))
+    if lesson.learns:
+        after = Text(f"As h shrinks, the ratio closes in on ∂L/∂w = {num.pretty(d, KEY)}: "
+                     "the derivative is the limit of this ratio.")
+    else:
+        after = Text(f"The ratio is 0 for every h: {lesson.activation} is flat on both sides of its jump, so "
+                     f"nudging w leaves the loss at {num.pretty(lesson.loss, KEY)}; ∂L/∂w = 0 "
+                     f"(because {f}′ = 0).")
+
+    steps = len(lesson.descent) - 1
+    descent = Table(title=f"2. Gradient descent on w: w ← w − η·∂L/∂w, η = {num.pretty(net.learning_rate)}, "
+                          f"{steps} steps", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
+                    header_style="bold")
+    bars, chart = _bars([s.loss for s in lesson.descent])
+    for column, right in (("step", True), ("w", True), ("∂L/∂w", True), ("L", True), (chart, False)):
+        descent.add_column(column, justify="right" if right else "left", no_wrap=True)
+    for k, s in enumerate(lesson.descent):
+        descent.add_row(str(k), num.pretty(s.weight), num.pretty(s.gradient), num.pretty(s.loss),
+                        Text(bars[k], style="green"))
+    start, end = lesson.descent[0], lesson.descent[-1]
+    if lesson.learns:
+        fell = Text(f"The loss fell from {num.pretty(start.loss)} to {num.pretty(end.loss)} in {steps} steps.")
+        way = "increasing" if d < 0 else "decreasing"
+        why = Text(f"Why: the derivative ∂L/∂w says which way and how fast the loss changes when w moves: here it "
+                   f"is {num.pretty(d)}, so {way} w lowers L, by about {num.pretty(abs(d))} per unit of w. "
+                   "Gradient descent follows it downhill, each step moving w against the derivative, and that is "
+                   "why backprop computes ∂L/∂w for every weight.", style="bold")
+    else:
+        fell = Text(f"w stays at {num.pretty(end.weight)} and the loss stays at {num.pretty(end.loss)}: "
+                    "descent does not move.")
+        why = Text(f"Why: the derivative says which way and how fast the loss changes when w moves, and here it "
+                   f"is 0, because {f}′(z) = 0 wherever it is defined. Gradient descent can only follow the "
+                   "derivative, so with a step activation nothing learns; that is why networks use activations "
+                   "with a slope, like sigmoid, tanh or relu.", style="bold")
+    return Group(header, Text(""), network, Text(""), nudges, after, Text(""), descent, fell, Text(""), why)
+
+
+def plot(lesson: Lesson, path: Path) -> None:
+    """The activation with its tangent at z, and the loss along the descent, as a PNG."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TutorError("--plot needs matplotlib: pip install 'backprop-tutor[plot]' (or pip install matplotlib)") from None
+    import sympy as sp
+
+    act = activations.ELEMENTWISE[lesson.activation]
+    z0 = lesson.z
+    zs = [z0 + sp.Rational(k - 60, 20) for k in range(121)]
+    values = [float(act(sp.Float(v, 30))) for v in zs]
+    slope, height = lesson.slope, act(z0)
+    tangent = [float(height + slope * (v - z0)) for v in zs]
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot([float(v) for v in zs], values, label=f"{lesson.activation}(z)")
+    left.plot([float(v) for v in zs], tangent, "--", label=f"tangent at z = {num.pretty(z0)}, slope {num.pretty(slope)}")
+    left.plot([float(z0)], [float(height)], "o", color="black")
+    left.set_xlabel("z")
+    left.set_title("The activation and its derivative (the tangent's slope)")
+    left.legend(fontsize="small")
+    losses = [float(s.loss) for s in lesson.descent]
+    right.plot(range(len(losses)), losses, "o-")
+    right.set_xlabel("gradient descent step")
+    right.set_ylabel("loss L")
+    right.set_title(f"The loss, with ∂L/∂w = {num.pretty(lesson.derivative)} at the start")
+    figure.tight_layout()
+    try:
+        figure.savefig(path, format="png", dpi=100)
+    except OSError as e:
+        raise TutorError(f"--plot {path}: cannot write ({e.strerror})") from None
+    finally:
+        plt.close(figure)

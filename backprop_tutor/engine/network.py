@@ -1,0 +1,287 @@
+"""Network files: load, validate and normalise into frozen dataclasses.
+
+Numbers in a file become exact rationals (0.15 → 3/20) so the engine can keep exact forms.
+Every error is one line naming the source, the field and the fix, raised as NetworkError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import losses
+from backprop_tutor.errors import NetworkError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_PARAMETERS = 20_000
+MAX_MAGNITUDE = 1000
+
+_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate")
+_REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
+_LAYER_KEYS = ("activation", "weights", "bias")
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(\s*/\s*\d+)?\s*")
+
+
+@dataclass(frozen=True)
+class Layer:
+    activation: str
+    weights: tuple[tuple[sp.Rational, ...], ...]  # weights[j][k]: unit k below → unit j here
+    bias: tuple[sp.Rational, ...]
+
+    @property
+    def units(self) -> int:
+        return len(self.weights)
+
+
+@dataclass(frozen=True)
+class Network:
+    input: tuple[sp.Rational, ...]
+    target: tuple[sp.Rational, ...]
+    layers: tuple[Layer, ...]
+    loss: str
+    learning_rate: sp.Rational
+    name: str | None = None
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (len(self.input),) + tuple(layer.units for layer in self.layers)
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(layer.units * (len(layer.weights[0]) + 1) for layer in self.layers)
+
+    def to_json(self) -> dict[str, Any]:
+        from backprop_tutor.engine.numbers import json_number
+
+        def vec(values):
+            return [json_number(v) for v in values]
+
+        data: dict[str, Any] = {"name": self.name} if self.name is not None else {}
+        data.update(
+            input=vec(self.input),
+            target=vec(self.target),
+            layers=[
+                {"activation": layer.activation, "weights": [vec(r) for r in layer.weights],
+                 "bias": vec(layer.bias)}
+                for layer in self.layers
+            ],
+            loss=self.loss,
+            learning_rate=json_number(self.learning_rate),
+        )
+        return data
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a YAML or JSON network file; NetworkError names the file on any problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise NetworkError(
+                f"{source}: the file is {size / 1e6:.1f} MB; a network file is at most "
+                f"{MAX_FILE_BYTES // 1_000_000} MB (is this the right file?)"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NetworkError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise NetworkError(f"{source}: is a directory, not a network file") from None
+    except PermissionError:
+        raise NetworkError(f"{source}: permission denied") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NetworkError(f"{source}: not a text file (it is not UTF-8): expected YAML or JSON") from None
+    return network_from_dict(_parse_text(text, source, path.suffix.lower()), source)
+
+
+def _parse_text(text: str, source: str, suffix: str) -> Any:
+    if not text.strip():
+        raise NetworkError(
+            f"{source}: the file is empty: expected a mapping with keys {', '.join(_REQUIRED)}"
+        )
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise NetworkError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise NetworkError(f"{source}: not valid YAML ({where}{e.problem or e})") from None
+    except yaml.YAMLError as e:
+        raise NetworkError(f"{source}: not valid YAML ({e})") from None
+
+
+def network_from_dict(data: Any, source: str = "network") -> Network:
+    """Validate a parsed network mapping; errors read `SOURCE: FIELD: problem; fix`."""
+
+    def fail(field: str, message: str) -> NetworkError:
+        return NetworkError(f"{source}: {field}: {message}")
+
+    if not isinstance(data, dict):
+        raise NetworkError(
+            f"{source}: expected a mapping with keys {', '.join(_REQUIRED)}, "
+            f"found {_kind(data)}"
+        )
+    _check_keys(data, _KEYS, "", fail)
+    for key in _REQUIRED:
+        if key not in data:
+            raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
+
+    x = _vector(data["input"], "input", fail)
+    raw_layers = data["layers"]
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise fail("layers", "expected a non-empty list of layers (activation, weights, bias)")
+    layers: list[Layer] = []
+    below = len(x)
+    below_name = "the input"
+    for i, raw in enumerate(raw_layers):
+        layer = _layer(raw, f"layers[{i}]", below, below_name, fail)
+        if layer.activation == activations.SOFTMAX and i != len(raw_layers) - 1:
+            raise fail(f"layers[{i}].activation", "softmax is allowed only on the output (last) layer")
+        layers.append(layer)
+        below, below_name = layer.units, f"layers[{i}]"
+
+    t = _vector(data["target"], "target", fail)
+    if len(t) != below:
+        raise fail("target", f"has {_count(len(t), 'entry', 'entries')} but the output layer has "
+                   f"{_count(below, 'unit', 'units')}; give one target per output")
+    loss = data["loss"]
+    if loss not in losses.LOSSES:
+        raise fail("loss", f"unknown loss {loss!r}{_suggest(loss, losses.NAMES)}; use one of {', '.join(losses.NAMES)}")
+    output = layers[-1].activation
+    if loss == "cross_entropy" and output != activations.SOFTMAX:
+        raise fail("loss", f"cross_entropy needs a softmax output layer, but the last layer is {output}; "
+                   "set its activation to softmax, or use bce for sigmoid outputs")
+    if loss in ("bce", "cross_entropy"):
+        for j, v in enumerate(t):
+            if v < 0 or v > 1:
+                raise fail(f"target[{j}]", f"{data['target'][j]} is outside [0, 1]; {loss} needs targets "
+                           "that are probabilities")
+    if loss == "bce" and output not in ("sigmoid", activations.SOFTMAX):
+        raise fail("loss", f"bce needs outputs between 0 and 1, but the last layer is {output}; "
+                   "set its activation to sigmoid")
+    rate = _number(data["learning_rate"], "learning_rate", fail)
+    if rate <= 0:
+        raise fail("learning_rate", "must be positive (a step against the gradient), e.g. 0.5")
+    name = data.get("name")
+    if name is not None and not isinstance(name, (str, int, float)):
+        raise fail("name", "expected a short text")
+    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name))
+    if network.parameter_count > MAX_PARAMETERS:
+        raise NetworkError(f"{source}: layers: {network.parameter_count} parameters; the tutor solves "
+                           f"networks of at most {MAX_PARAMETERS}")
+    return network
+
+
+_EXAMPLES = {
+    "input": "[0.05, 0.10]",
+    "target": "[0.01, 0.99]",
+    "layers": "[{activation: sigmoid, weights: [[0.15, 0.20]], bias: [0.35]}]",
+    "loss": "half_sse",
+    "learning_rate": "0.5",
+}
+
+
+def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
+    if not isinstance(raw, dict):
+        raise fail(field, f"expected a mapping with activation, weights and bias, found {_kind(raw)}")
+    _check_keys(raw, _LAYER_KEYS, field + ".", fail)
+    if "activation" not in raw:
+        raise fail(f"{field}.activation", f"missing; use one of {', '.join(activations.NAMES)}")
+    act = raw["activation"]
+    if act not in activations.NAMES:
+        raise fail(f"{field}.activation",
+                   f"unknown activation {act!r}{_suggest(act, activations.NAMES)}; use one of {', '.join(activations.NAMES)}")
+    if "weights" not in raw:
+        raise fail(f"{field}.weights", f"missing; give one row per unit, each with {below} entries")
+    rows = raw["weights"]
+    if not isinstance(rows, list) or not rows:
+        raise fail(f"{field}.weights", "expected a list of rows, one per unit of this layer, e.g. [[0.15, 0.20], [0.25, 0.30]]")
+    if not all(isinstance(r, list) for r in rows):
+        flat = all(not isinstance(r, (list, dict)) for r in rows)
+        fix = f"; for a single unit write [[{', '.join(str(r) for r in rows)}]]" if flat else ""
+        raise fail(f"{field}.weights", f"expected a list of rows (lists of numbers){fix}")
+    weights = tuple(_vector(r, f"{field}.weights[{j}]", fail) for j, r in enumerate(rows))
+    widths = {len(r) for r in weights}
+    if len(widths) > 1:
+        raise fail(f"{field}.weights", "ragged rows (" + ", ".join(str(len(r)) for r in weights)
+                   + " entries): every row needs one entry per unit below")
+    if widths != {below}:
+        raise fail(f"{field}.weights",
+                   f"rows have {_count(widths.pop(), 'entry', 'entries')} but {below_name} has "
+                   f"{_count(below, 'unit', 'units')}; "
+                   "weights[j][k] goes from unit k below to unit j of this layer")
+    units = len(weights)
+    if act == activations.SOFTMAX and units < 2:
+        raise fail(f"{field}.activation", "softmax over a single unit is always 1; use sigmoid for one output")
+    if "bias" in raw:
+        bias = _vector(raw["bias"], f"{field}.bias", fail)
+        if len(bias) != units:
+            raise fail(f"{field}.bias", f"has {_count(len(bias), 'entry', 'entries')} but the layer has "
+                       f"{_count(units, 'unit', 'units')} (rows of weights); give one bias per unit")
+    else:
+        bias = tuple(sp.Integer(0) for _ in range(units))
+    return Layer(act, weights, bias)
+
+
+def _vector(raw: Any, field: str, fail) -> tuple[sp.Rational, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise fail(field, f"expected a non-empty list of numbers, found {_kind(raw)}")
+    return tuple(_number(v, f"{field}[{i}]", fail) for i, v in enumerate(raw))
+
+
+def _number(raw: Any, field: str, fail) -> sp.Rational:
+    if isinstance(raw, bool):
+        raise fail(field, f"expected a number, found {str(raw).lower()}")
+    if isinstance(raw, int):
+        value = sp.Integer(raw)
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise fail(field, f"expected a finite number, found {raw}")
+        value = sp.Rational(repr(raw))  # the shortest decimal that round-trips: 0.15 → 3/20
+    elif isinstance(raw, str) and _NUMBER_TEXT.fullmatch(raw):
+        value = sp.Rational(raw.replace(" ", ""))
+    else:
+        raise fail(field, f"expected a number (like 0.25 or '1/3'), found {_kind(raw)}")
+    if abs(value) > MAX_MAGNITUDE:
+        raise fail(field, f"{raw} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
+    return value
+
+
+def _check_keys(data: dict, allowed: tuple[str, ...], prefix: str, fail) -> None:
+    for key in data:
+        if key not in allowed:
+            raise fail(f"{prefix}{key}", f"unknown key{_suggest(str(key), allowed)}; allowed keys: {', '.join(allowed)}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _suggest(word: Any, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"the text {shown!r}"
+    return {dict: "a mapping", list: "a list", bool: "a true/false"}.get(type(value), f"{type(value).__name__} {value!r}")

@@ -1,0 +1,527 @@
+"""A safe reader for mathematical text: learners' answers and `--expression`.
+
+Nothing here evaluates text as Python (no eval, exec, sympify or parse_expr: those call eval).
+A whitelisting tokenizer admits only numbers, names, operators and brackets; a recursive-descent
+parser builds a small frozen AST; `to_sympy` builds SymPy objects through their constructors,
+refusing numbers too large to be an answer. Limits: 1,000 characters, nesting depth 50.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from backprop_tutor.engine.activations import ELEMENTWISE
+from backprop_tutor.errors import AnswerFormatError
+
+MAX_LENGTH = 1000
+MAX_DEPTH = 50
+MAX_DIGITS = 10_000  # |result| of a numeric power may have at most this many digits
+MAX_SYMBOLIC_EXPONENT = 1000
+
+# name → (arity: (min, max), builder)
+_ALIASES = {"sigma": "sigmoid", "σ": "sigmoid", "ln": "log"}
+_FUNCTIONS = {
+    "sigmoid": ((1, 1), lambda a: ELEMENTWISE["sigmoid"](a[0])),
+    "tanh": ((1, 1), lambda a: sp.tanh(a[0])),
+    "sinh": ((1, 1), lambda a: sp.sinh(a[0])),
+    "cosh": ((1, 1), lambda a: sp.cosh(a[0])),
+    "sech": ((1, 1), lambda a: sp.sech(a[0])),
+    "exp": ((1, 1), lambda a: sp.exp(a[0])),
+    "log": ((1, 2), lambda a: sp.log(*a)),
+    "sqrt": ((1, 1), lambda a: sp.sqrt(a[0])),
+    "abs": ((1, 1), lambda a: sp.Abs(a[0])),
+    "erf": ((1, 1), lambda a: sp.erf(a[0])),
+    "max": ((2, 8), lambda a: sp.Max(*a)),
+    "min": ((2, 8), lambda a: sp.Min(*a)),
+}
+for _name in ELEMENTWISE:
+    if _name not in _FUNCTIONS:
+        _FUNCTIONS[_name] = ((1, 1), lambda a, _f=ELEMENTWISE[_name]: _f(a[0]))
+_CONSTANTS = {"e": sp.E, "pi": sp.pi}
+FUNCTION_NAMES = tuple(sorted(set(_FUNCTIONS) | set(_ALIASES) - {"σ"}))
+
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))
+_SYMBOLS = {"·": "*", "×": "*", "∗": "*", "⋅": "*", "−": "-", "–": "-", "÷": "/", "π": "pi"}
+_TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9_]*|σ)"
+                    r"|(?P<op>\*\*|[-+*/^()\[\],√]))")
+
+
+# --- the AST ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Number:
+    text: str
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str  # a variable
+
+
+@dataclass(frozen=True)
+class Constant:
+    name: str  # e or pi
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "+"
+    operand: object
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / ^
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Vector:
+    items: tuple
+
+
+Node = Number | Name | Constant | Call | Unary | Binary | Vector
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # num, name, op, end
+    text: str
+    pos: int  # 1-based position in the original text
+
+
+def _tokens(text: str) -> list[_Tok]:
+    if len(text) > MAX_LENGTH:
+        raise AnswerFormatError(f"the answer is {len(text):,} characters long; at most {MAX_LENGTH:,} are read")
+    out: list[_Tok] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _SUPERSCRIPTS:  # x² → x^(2); runs like ⁻¹ become one exponent
+            j = i
+            while j < len(text) and text[j] in _SUPERSCRIPTS:
+                j += 1
+            digits = "".join(_SUPERSCRIPTS[c] for c in text[i:j])
+            if not re.fullmatch(r"[-+]?\d+", digits):
+                raise AnswerFormatError(f"the superscript at position {i + 1} is not a whole number")
+            out += [_Tok("op", "^", i + 1), _Tok("op", "(", i + 1), _Tok("num", digits.lstrip("+"), i + 1),
+                    _Tok("op", ")", i + 1)] if not digits.startswith("-") else [
+                _Tok("op", "^", i + 1), _Tok("op", "(", i + 1), _Tok("op", "-", i + 1), _Tok("num", digits[1:], i + 1),
+                _Tok("op", ")", i + 1)]
+            i = j
+            continue
+        if ch in _SYMBOLS:
+            mapped = _SYMBOLS[ch]
+            out.append(_Tok("name" if mapped == "pi" else "op", mapped, i + 1))
+            i += 1
+            continue
+        if ch.isspace():
+            if ch not in " \t\n\r":
+                raise AnswerFormatError(f"the character U+{ord(ch):04X} at position {i + 1} is not allowed in an answer")
+            i += 1
+            continue
+        match = _TOKEN.match(text, i)
+        if not match or match.end() == i:
+            raise AnswerFormatError(_bad_character(ch, i + 1))
+        kind = match.lastgroup
+        out.append(_Tok(kind, match[kind], match.start(kind) + 1))
+        i = match.end()
+    out.append(_Tok("end", "", len(text) + 1))
+    return out
+
+
+def _bad_character(ch: str, pos: int) -> str:
+    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+    why = {";": " (one answer at a time)", "=": " (give only the value)", ".": " (no attribute access)",
+           "_": " (names start with a letter)", '"': " (no quotes)", "'": " (no quotes)", "\\": "",
+           "{": " (use round brackets)", "}": " (use round brackets)"}.get(ch, "")
+    return f"the character {shown} at position {pos} is not allowed in an answer{why}"
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+class _Parser:
+    def __init__(self, text: str, variables: Collection[str] | None):
+        self.tokens = _tokens(text)
+        self.i = 0
+        self.depth = 0
+        self.variables = None if variables is None else set(variables)
+
+    @property
+    def tok(self) -> _Tok:
+        return self.tokens[self.i]
+
+    def take(self, text: str | None = None) -> _Tok:
+        tok = self.tok
+        if text is not None and tok.text != text:
+            raise AnswerFormatError(self._expected(f"'{text}'"))
+        self.i += 1
+        return tok
+
+    def _expected(self, what: str) -> str:
+        tok = self.tok
+        if tok.kind == "end":
+            return f"the answer ends too early: {what} expected"
+        return f"unexpected {tok.text!r} at position {tok.pos}: {what} expected"
+
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise AnswerFormatError(f"brackets nested more than {MAX_DEPTH} deep")
+
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise AnswerFormatError("the answer is empty")
+        node = self.sum()
+        if self.tok.kind != "end":
+            if self.tok.text in ")]":
+                raise AnswerFormatError(f"unmatched {self.tok.text!r} at position {self.tok.pos}")
+            raise AnswerFormatError(self._expected("an operator"))
+        return node
+
+    def sum(self) -> Node:
+        node = self.product()
+        while self.tok.text in ("+", "-") and self.tok.kind == "op":
+            op = self.take().text
+            node = Binary(op, node, self.product())
+        return node
+
+    def product(self) -> Node:
+        node = self.unary()
+        while True:
+            if self.tok.kind == "op" and self.tok.text in ("*", "/"):
+                op = self.take().text
+                node = Binary(op, node, self.unary())
+            elif self.tok.kind in ("num", "name") or self.tok.text in ("(", "√"):
+                if self.tok.kind == "num" and self.tokens[self.i - 1].kind == "num":
+                    raise AnswerFormatError(f"two numbers in a row at position {self.tok.pos}; "
+                                            "put an operator between them")
+                node = Binary("*", node, self.power())  # implicit multiplication: 2x, σ(z)(1 − σ(z))
+            else:
+                return node
+
+    def unary(self) -> Node:
+        if self.tok.kind == "op" and self.tok.text in ("-", "+"):
+            op = self.take().text
+            self.nest()
+            operand = self.unary()
+            self.depth -= 1
+            return Unary(op, operand)
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.primary()
+        if self.tok.text in ("^", "**"):
+            self.take()
+            self.nest()
+            exponent = self.unary()  # right-associative; allows 2^-1
+            self.depth -= 1
+            return Binary("^", base, exponent)
+        return base
+
+    def primary(self) -> Node:
+        tok = self.tok
+        if tok.kind == "num":
+            self.take()
+            exponent = re.search(r"[eE]([-+]?\d+)$", tok.text)
+            if exponent and abs(int(exponent[1])) > MAX_SYMBOLIC_EXPONENT:  # before Rational() builds it
+                raise AnswerFormatError(f"the number {tok.text!r} at position {tok.pos} is out of range "
+                                        f"(powers of ten up to {MAX_SYMBOLIC_EXPONENT} are read)")
+            return Number(tok.text)
+        if tok.text == "(":
+            self.take()
+            self.nest()
+            node = self.sum()
+            self.depth -= 1
+            if self.tok.text != ")":
+                raise AnswerFormatError(self._expected(f"')' to close the '(' at position {tok.pos}"))
+            self.take()
+            return node
+        if tok.text == "[":
+            return self.vector()
+        if tok.text == "√":
+            self.take()
+            self.nest()
+            arg = self.power()
+            self.depth -= 1
+            return Call("sqrt", (arg,))
+        if tok.kind == "name":
+            return self.name()
+        raise AnswerFormatError(self._expected("a number, a name or '('"))
+
+    def vector(self) -> Node:
+        start = self.take("[")
+        self.nest()
+        items = [self.sum()]
+        while self.tok.text == ",":
+            self.take()
+            items.append(self.sum())
+        if self.tok.text != "]":
+            raise AnswerFormatError(self._expected(f"',' or ']' to close the '[' at position {start.pos}"))
+        self.take()
+        self.depth -= 1
+        rows = [isinstance(item, Vector) for item in items]
+        if any(rows) and not all(rows):
+            raise AnswerFormatError(f"the list at position {start.pos} mixes numbers and rows")
+        if all(rows) and len({len(item.items) for item in items}) > 1:
+            raise AnswerFormatError(f"the matrix at position {start.pos} has rows of different lengths")
+        if all(rows) and any(isinstance(x, Vector) for item in items for x in item.items):
+            raise AnswerFormatError("only vectors and matrices are understood, not deeper lists")
+        return Vector(tuple(items))
+
+    def name(self) -> Node:
+        tok = self.take()
+        word = _ALIASES.get(tok.text, tok.text)
+        is_variable = self.variables is not None and tok.text in self.variables
+        if word in _FUNCTIONS and not is_variable:
+            return self.call(word, tok)
+        if self.variables is None:
+            follows = self.tok
+            if follows.text == "(" and follows.pos == tok.pos + len(tok.text) and word not in _CONSTANTS:
+                raise AnswerFormatError(f"unknown function {tok.text!r} at position {tok.pos}; known: "
+                                        f"{', '.join(FUNCTION_NAMES)} (for a product write {tok.text}*(…))")
+            return Constant(word) if word in _CONSTANTS else Name(tok.text)
+        if is_variable:
+            return Name(tok.text)
+        if word in _CONSTANTS:
+            return Constant(word)
+        parts = _split(tok.text, self.variables)
+        if parts is None:
+            allowed = ", ".join(sorted(self.variables)) if self.variables else "none: the answer is a number"
+            raise AnswerFormatError(f"unknown name {tok.text!r} at position {tok.pos}; variables here: {allowed}")
+        node: Node = parts[0]
+        for part in parts[1:]:
+            node = Binary("*", node, part)
+        return node
+
+    def call(self, func: str, tok: _Tok) -> Node:
+        exponent = None
+        if self.tok.text in ("^", "**"):  # tanh^2(x) and tanh²(x) mean tanh(x)^2
+            self.take()
+            if self.tok.text == "(" and self.tokens[self.i + 1].kind == "num" and self.tokens[self.i + 2].text == ")":
+                self.take()
+                exponent = Number(self.take().text)
+                self.take(")")
+            elif self.tok.kind == "num":
+                exponent = Number(self.take().text)
+            else:
+                raise AnswerFormatError(f"after {tok.text}^ a whole number is expected, as in {tok.text}^2(x)")
+        if self.tok.text != "(":
+            raise AnswerFormatError(f"{tok.text} at position {tok.pos} needs its argument in brackets, e.g. {tok.text}(x)")
+        open_ = self.take()
+        self.nest()
+        args = [self.sum()]
+        while self.tok.text == ",":
+            self.take()
+            args.append(self.sum())
+        if self.tok.text != ")":
+            raise AnswerFormatError(self._expected(f"')' to close {tok.text}( at position {open_.pos}"))
+        self.take()
+        self.depth -= 1
+        low, high = _FUNCTIONS[func][0]
+        if not low <= len(args) <= high:
+            count = f"{low}" if low == high else f"{low} to {high}"
+            raise AnswerFormatError(f"{tok.text} takes {count} argument{'s' if high > 1 else ''}, not {len(args)}")
+        node: Node = Call(func, tuple(args))
+        return Binary("^", node, exponent) if exponent is not None else node
+
+
+def _split(word: str, variables: set[str]) -> list[Node] | None:
+    """`wx` with variables {w, x} → [w, x]: a run of known names written without a sign."""
+    known = sorted(variables | set(_CONSTANTS), key=len, reverse=True)
+
+    def go(rest: str) -> list[Node] | None:
+        if not rest:
+            return []
+        for name in known:
+            if rest.startswith(name):
+                tail = go(rest[len(name):])
+                if tail is not None:
+                    node = Name(name) if name in variables else Constant(name)
+                    return [node] + tail
+        return None
+
+    return go(word)
+
+
+def parse(text: str, variables: Collection[str] | None = None) -> Node:
+    """Text → AST. With `variables`, only those names (and known functions/constants) are allowed."""
+    if not isinstance(text, str):
+        raise AnswerFormatError("an answer is text")
+    return _Parser(text, variables).parse()
+
+
+# --- to SymPy -----------------------------------------------------------------------------------
+
+def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
+    """AST → SymPy expression; a vector → list, a matrix → list of lists."""
+    symbols = dict(symbols or {})
+
+    def build(n: Node):
+        if isinstance(n, Number):
+            return sp.Rational(n.text)
+        if isinstance(n, Name):
+            if n.name not in symbols:
+                symbols[n.name] = sp.Symbol(n.name, real=True)
+            return symbols[n.name]
+        if isinstance(n, Constant):
+            return _CONSTANTS[n.name]
+        if isinstance(n, Vector):
+            return [build(item) for item in n.items]
+        if isinstance(n, Unary):
+            value = _scalar(build(n.operand), "a sign")
+            return -value if n.op == "-" else value
+        if isinstance(n, Call):
+            args = [_scalar(build(a), n.func) for a in n.args]
+            if n.func == "log" and len(args) == 2 and args[1].is_number and (args[1] <= 0 or args[1] == 1):
+                raise AnswerFormatError("the base of a log must be positive and not 1")
+            return check_number(_FUNCTIONS[n.func][1](args), f"{_SHOW_FUNCTION.get(n.func, n.func)}(…)")
+        left = _scalar(build(n.left), f"'{n.op}'")
+        right = _scalar(build(n.right), f"'{n.op}'")
+        if n.op == "+":
+            return left + right
+        if n.op == "-":
+            return left - right
+        if n.op == "*":
+            return left * right
+        if n.op == "/":
+            if right == 0:
+                raise AnswerFormatError("division by zero")
+            return left / right
+        return check_number(_power(left, right), "a power")
+
+    return build(node)
+
+
+def _scalar(value, where: str):
+    if isinstance(value, list):
+        raise AnswerFormatError(f"a vector cannot be used with {where}; give vectors and matrices as plain lists")
+    return value
+
+
+def _log10_size(value: sp.Expr) -> float:
+    """How many decimal digits writing `value` exactly takes (numerator or denominator), roughly,
+    without building anything big: 1/10^500 is small but has 500 digits, like 10^500."""
+    if isinstance(value, sp.Rational):
+        return max(math.log10(abs(value.p)) if value.p else 0.0, math.log10(value.q))
+    approx = mpmath.mpf(sp.N(abs(value), 15))  # mpmath floats have unbounded exponents
+    return 0.0 if approx == 0 else abs(float(mpmath.log10(approx)))
+
+
+def check_power(base: sp.Expr, exponent: sp.Expr) -> None:
+    """Refuse base^exponent when the result would be too large to be an answer (9^9^9^9,
+    (1 + 10^-500)^10000) or undefined (0^-1), judging from sizes without computing the power."""
+    if not (exponent.is_number and not exponent.free_symbols):
+        return
+    size = abs(sp.N(exponent, 15))
+    if base.is_number and not base.free_symbols:
+        if base not in (0, 1, -1) and size * _log10_size(base) > MAX_DIGITS:
+            raise AnswerFormatError("a number that large (or small) cannot be an answer here")
+    elif size > MAX_SYMBOLIC_EXPONENT:
+        raise AnswerFormatError(f"an exponent above {MAX_SYMBOLIC_EXPONENT} cannot be an answer here")
+    if base == 0 and exponent.is_negative:
+        raise AnswerFormatError("division by zero (0 to a negative power)")
+
+
+def check_number(value: sp.Expr, where: str) -> sp.Expr:
+    """A number computed from an answer must be real, finite and of a writable size:
+    log(0), sqrt(-1), (-8)^(1/3) and exp(10^100) are not answers (and would crash printing)."""
+    if not (value.is_number and not value.free_symbols):
+        return value
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
+    if value.is_real is False or value.has(sp.I):
+        raise AnswerFormatError(f"{where} is not a real number (e.g. the log or square root of a negative number)")
+    if _log10_size(value) > MAX_DIGITS:
+        raise AnswerFormatError(f"{where} is a number too large (or too small) to be an answer here")
+    return value
+
+
+def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
+    check_power(base, exponent)
+    return sp.Pow(base, exponent)
+
+
+def parse_expression(text: str, variables: Collection[str] | None = None) -> sp.Expr:
+    value = to_sympy(parse(text, variables))
+    if isinstance(value, list):
+        raise AnswerFormatError("a single expression is expected here, not a list")
+    return value
+
+
+def variables_of(node: Node) -> tuple[str, ...]:
+    """The variables, in order of first appearance."""
+    seen: dict[str, None] = {}
+
+    def walk(n):
+        if isinstance(n, Name):
+            seen.setdefault(n.name, None)
+        elif isinstance(n, (Call, Vector)):
+            for child in (n.args if isinstance(n, Call) else n.items):
+                walk(child)
+        elif isinstance(n, Unary):
+            walk(n.operand)
+        elif isinstance(n, Binary):
+            walk(n.left)
+            walk(n.right)
+
+    walk(node)
+    return tuple(seen)
+
+
+# --- the echo: the answer as it was understood ----------------------------------------------------
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "^": 4}
+_SHOW_FUNCTION = {"sigmoid": "σ", "log": "ln", "sqrt": "√"}
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def unparse(node: Node) -> str:
+    """A readable Unicode form: σ(z)·(1 − σ(z)), x², [0.1, −0.2]."""
+    return _show(node, 0)
+
+
+def _show(n: Node, outer: int) -> str:
+    if isinstance(n, Number):
+        return n.text
+    if isinstance(n, Name):
+        return n.name
+    if isinstance(n, Constant):
+        return "π" if n.name == "pi" else "e"
+    if isinstance(n, Vector):
+        return "[" + ", ".join(_show(i, 0) for i in n.items) + "]"
+    if isinstance(n, Call):
+        name = _SHOW_FUNCTION.get(n.func, n.func)
+        return f"{name}(" + ", ".join(_show(a, 0) for a in n.args) + ")"
+    if isinstance(n, Unary):
+        text = ("−" if n.op == "-" else "+") + _show(n.operand, _PRECEDENCE["neg"])
+        return f"({text})" if outer > _PRECEDENCE["neg"] or outer == _PRECEDENCE["*"] + 0.5 else text
+    prec = _PRECEDENCE[n.op]
+    if n.op == "^":
+        left = _show(n.left, prec + 1)
+        if isinstance(n.right, Number) and re.fullmatch(r"\d+", n.right.text):
+            text = left + n.right.text.translate(_SUP)
+        elif isinstance(n.right, Unary) and isinstance(n.right.operand, Number) and re.fullmatch(r"\d+", n.right.operand.text):
+            text = left + ("-" + n.right.operand.text).translate(_SUP)
+        else:
+            text = f"{left}^{_show(n.right, prec)}"
+    else:
+        symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/"}[n.op]
+        right_prec = prec + 1 if n.op in ("-", "/") else prec
+        text = _show(n.left, prec) + symbol + _show(n.right, right_prec + (0.5 if n.op == "*" else 0))
+    return f"({text})" if prec < outer else text

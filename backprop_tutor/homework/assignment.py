@@ -1,0 +1,131 @@
+"""A class's homework set: who the students are, which variant each one gets, and the
+`set.json` that records it all (PRODUCT.md "Homework set").
+
+The variant rule is public and stable, so anyone can check a student's problem by hand:
+
+    seed of problem n for student s = int(sha256(f"{set seed}:{s}:{n}").hexdigest()[:8], 16)
+
+(problems numbered from 1). It depends on the student's id and nothing else about the roster,
+so adding a student later, or reordering the roster, changes no one else's problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from backprop_tutor import __version__
+from backprop_tutor.errors import TutorError
+from backprop_tutor.bank.problem import Problem
+from backprop_tutor.bank.template import Template
+
+SEED_RULE = 'int(sha256(f"{set seed}:{student id}:{problem number}").hexdigest()[:8], 16)'
+FORMAT = 1
+
+
+class HomeworkError(TutorError):
+    """A roster, a set.json or a submission is not usable."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One student's problems, numbered from 1 in the order of the templates."""
+
+    student: str
+    problems: tuple[Problem, ...]
+
+
+def variant_seed(set_seed: int, student: str, number: int) -> int:
+    digest = hashlib.sha256(f"{set_seed}:{student}:{number}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+def numbered_students(count: int) -> list[str]:
+    """`--count N`: s01 … sNN, zero-padded so they sort in order."""
+    width = max(2, len(str(count)))
+    return [f"s{i:0{width}d}" for i in range(1, count + 1)]
+
+
+_ID = re.compile(r"[\w@.\- ]+")  # \w: letters (any script), digits and _
+
+
+def read_roster(path: Path) -> list[str]:
+    """The `id` column of a CSV roster, in order. Comma, semicolon (European spreadsheets) or
+    tab separated; the header `id` in any case. Ids name files (answers/<id>.yaml) and appear
+    in LaTeX, so they are letters, digits, spaces and - _ . @, unique and non-empty."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
+    except OSError as e:
+        raise HomeworkError(f"{path}: cannot read the roster ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path}: the roster is not UTF-8 text; save it as CSV (UTF-8)") from None
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    columns = [c.strip() for c in next(reader, [])]
+    folded = [c.casefold() for c in columns]
+    if "id" not in folded:
+        found = ", ".join(repr(c) for c in columns) or "none (the file is empty)"
+        raise HomeworkError(f"{path}: the roster needs a column headed 'id' (one line of column names first, "
+                            f"then one student per line); columns found: {found}")
+    column = folded.index("id")
+    students: list[str] = []
+    first_line: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        student = unicodedata.normalize("NFC", row[column].strip() if column < len(row) else "")
+        if not student:
+            raise HomeworkError(f"{path}: line {line}: empty id; every student needs one")
+        if not _ID.fullmatch(student) or student.startswith("."):
+            raise HomeworkError(f"{path}: line {line}: id {student!r} cannot name a file; use letters, digits, "
+                                "spaces and - _ . @ (not . first)")
+        if student in first_line:
+            raise HomeworkError(f"{path}: line {line}: duplicate id {student!r} (first on line {first_line[student]})")
+        first_line[student] = line
+        students.append(student)
+    if not students:
+        raise HomeworkError(f"{path}: the roster has an id column but no students")
+    return students
+
+
+def assign(templates: list[Template], student: str, set_seed: int) -> Assignment:
+    from backprop_tutor.bank.generate import generate
+
+    return Assignment(student, tuple(generate(t, variant_seed(set_seed, student, n))
+                                     for n, t in enumerate(templates, 1)))
+
+
+def answer_keys(problems: tuple[Problem, ...]) -> list[str]:
+    """The keys of an answer file, "<problem number>.<part id>", in order."""
+    return [f"{n}.{part.id}" for n, problem in enumerate(problems, 1) for part in problem.parts]
+
+
+def student_json(assignment: Assignment) -> dict:
+    return {"id": assignment.student,
+            "problems": [{"number": n, "template": p.template, "seed": p.seed, "title": p.title,
+                          "parts": [part.to_json() for part in p.parts]}
+                         for n, p in enumerate(assignment.problems, 1)]}
+
+
+def set_json(template_ids: list[str], set_seed: int, students: list[dict]) -> dict:
+    return {"format": FORMAT, "generator": f"backprop-tutor {__version__}", "seed": set_seed,
+            "seed_rule": SEED_RULE, "templates": template_ids, "students": students}
+
+
+def blank_answers(assignment: Assignment) -> str:
+    """answers/<id>.yaml: every key with an empty answer, and how to fill it in."""
+    lines = [f"# Answers of {assignment.student}. Write each answer between the quotes, as you would type it",
+             "# in the terminal: 0.1385, -3/4, [0.1, -0.2], [[1, 2], [3, 4]], 1 - tanh(z)^2.",
+             "# Numbers count within 0.1% of the exact value: give at least 4 significant digits.",
+             "# Leave a part blank if you have no answer. Keep the keys as they are."]
+    for n, problem in enumerate(assignment.problems, 1):
+        lines.append(f"# Problem {n}: {problem.title}")
+        lines += [f'"{n}.{part.id}": ""' for part in problem.parts]
+    return "\n".join(lines) + "\n"

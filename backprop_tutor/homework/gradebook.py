@@ -1,0 +1,412 @@
+"""`tutor grade`'s core: a set.json and the students' answer files → one graded row per part,
+and what the instructor and each student should read about it. No printing, no writing.
+
+Each problem is regenerated from its template and seed, so the grader has the whole worked
+solution to diagnose mistakes and carry errors forward. If the bank no longer gives the key
+recorded in set.json (a template was edited or removed since), that problem is graded against
+set.json's own keys instead: still exact, without the diagnosis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from backprop_tutor.errors import TutorError
+from backprop_tutor.homework.assignment import HomeworkError
+
+COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis")
+NO_ANSWER, NO_SUBMISSION = "no_answer", "no_submission"
+MALFORMED, UNKNOWN_STUDENT, UNKNOWN_LABEL = "malformed_submission", "unknown_student", "unknown_label"
+INVALID_ANSWER, DUPLICATE = "invalid_answer", "duplicate_submission"
+SKIPPED, GRADING_ERROR = "skipped_file", "grading_error"
+
+
+@dataclass(frozen=True)
+class Row:
+    student: str
+    problem: int | str
+    part: str
+    answer: str
+    score: float | str  # points earned; "" where nothing was gradable (an unknown file or label)
+    diagnosis: str
+    feedback: str = ""  # for the student's feedback file, not the CSV
+    key: str = ""
+    points: float = 0
+
+    def csv(self) -> list:
+        score = f"{self.score:g}" if isinstance(self.score, (int, float)) else self.score
+        return [self.student, self.problem, self.part, self.answer, score, self.diagnosis]
+
+
+@dataclass
+class StudentGrade:
+    student: str
+    rows: list[Row] = field(default_factory=list)
+    points: float = 0  # what the set was worth for this student
+    submitted: Path | None = None
+    readable: bool = False  # the answer file was read (not malformed)
+    problem_titles: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.rows if isinstance(r.score, (int, float)))
+
+
+@dataclass
+class Gradebook:
+    students: list[StudentGrade]
+    unknown: list[Row]  # files that match no student
+    fallback: list[str]  # problems graded against set.json's keys, and why
+
+    def rows(self) -> list[Row]:
+        return [r for s in self.students for r in s.rows] + self.unknown
+
+
+def load_set(path: Path) -> dict:
+    """set.json, checked for what grading needs; a clear error otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise HomeworkError(f"{path}: cannot read the set ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HomeworkError(f"{path}: not a set.json written by tutor generate ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("students"), list):
+        raise HomeworkError(f"{path}: not a set.json written by tutor generate (no 'students' list)")
+    for i, student in enumerate(data["students"]):
+        where = f"{path}: students[{i}]"
+        if not isinstance(student, dict) or not isinstance(student.get("id"), str):
+            raise HomeworkError(f"{where}: needs an 'id'")
+        problems = student.get("problems")
+        if not isinstance(problems, list):
+            raise HomeworkError(f"{where}: needs a 'problems' list")
+        for j, problem in enumerate(problems):
+            if not (isinstance(problem, dict) and isinstance(problem.get("template"), str)
+                    and isinstance(problem.get("seed"), int) and isinstance(problem.get("parts"), list)):
+                raise HomeworkError(f"{where}.problems[{j}]: needs 'template', 'seed' and 'parts'")
+            for k, part in enumerate(problem["parts"]):
+                at = f"{where}.problems[{j}].parts[{k}]"
+                if not (isinstance(part, dict) and isinstance(part.get("id"), str) and isinstance(part.get("answer"), str)):
+                    raise HomeworkError(f"{at}: needs 'id' and 'answer'")
+                points = part.get("points", 1)
+                if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+                    raise HomeworkError(f"{at}.points: must be a number ≥ 0, not {points!r}")
+                tolerance = part.get("tolerance")
+                if tolerance is not None and not (
+                        isinstance(tolerance, dict) and len(tolerance) == 1
+                        and next(iter(tolerance)) in ("relative", "absolute", "sigfigs")
+                        and isinstance(next(iter(tolerance.values())), (int, float))):
+                    raise HomeworkError(f"{at}.tolerance: must be like {{\"relative\": 0.001}}, not {tolerance!r}")
+    return data
+
+
+def answer_text(value: Any) -> str | None:
+    """An answer as the student typed it. YAML reads an unquoted 0.25 as a number and [1, 2] as a
+    list; both are turned back into the text they came from (Python's repr of a float is the
+    shortest text that reads back to it, so 0.1385 stays 0.1385)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        items = [answer_text(v) for v in value]
+        return None if any(i is None for i in items) else "[" + ", ".join(items) + "]"
+    return None
+
+
+def read_submission(path: Path) -> dict[str, Any]:
+    """An answer file: a mapping of labels to answers. Raises HomeworkError saying what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise HomeworkError(f"cannot read {path} ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path} is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or "not valid YAML"
+        raise HomeworkError(f"{path.name} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HomeworkError(f"{path.name} should map labels like \"1.a2\" to answers, not be a {type(data).__name__}")
+    return {str(k): v for k, v in data.items()}
+
+
+def _problem(bank, record: dict, cache: dict):
+    """The regenerated problem, or None when the bank no longer gives set.json's keys."""
+    from backprop_tutor.bank.generate import generate
+
+    key = (record["template"], record["seed"])
+    if key not in cache:
+        try:
+            problem = generate(bank.load(record["template"]), record["seed"], worked=False)
+        except TutorError as e:
+            cache[key] = (None, str(e))
+        else:
+            recorded = {p["id"]: p["answer"] for p in record["parts"]}
+            now = {p.id: p.answer for p in problem.parts}
+            same = recorded == now
+            cache[key] = (problem if same else None,
+                          "" if same else f"{record['template']} seed {record['seed']}: the bank's keys differ from "
+                                          "set.json's (the template changed since the set was generated)")
+    return cache[key]
+
+
+def _recorded_target(part: dict, label: str):
+    """Grade against the key written in set.json (exact, but without diagnosis)."""
+    from dataclasses import replace
+
+    from backprop_tutor.grading.grade import target_for_expected
+
+    try:
+        target = target_for_expected(part["answer"])
+    except TutorError as e:
+        raise HomeworkError(f"set.json: the key of {label}, {part['answer']!r}, cannot be read ({e})") from None
+    tolerance = part.get("tolerance")
+    if isinstance(tolerance, dict) and len(tolerance) == 1:
+        (kind, amount), = tolerance.items()
+        target = replace(target, tolerance=(kind, float(amount)))
+    return replace(target, points=float(part.get("points", 1)))
+
+
+def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fallback: list[str]) -> StudentGrade:
+    from backprop_tutor.grading.grade import CORRECT, INVALID, grade, grade_part
+
+    student = StudentGrade(record["id"])
+    labels = set()
+    for n, problem_record in enumerate(record["problems"], 1):
+        problem, why = _problem(bank, problem_record, cache)
+        if problem is None and why not in fallback:
+            fallback.append(why)
+        student.problem_titles[n] = problem_record.get("title", problem_record["template"])
+        earlier: dict[str, str] = {}
+        for part in problem_record["parts"]:
+            label = f"{n}.{part['id']}"
+            labels.add(label)
+            points = float(part.get("points", 1))
+            student.points += points
+            text = answer_text(answers.get(label))
+            if text is None:
+                student.rows.append(Row(student.student, n, part["id"], str(answers.get(label)), 0, INVALID_ANSWER,
+                                        "Not an answer: write it as text, e.g. \"0.25\" or \"[0.1, -0.2]\".",
+                                        part["answer"], points))
+                continue
+            if not text:
+                student.rows.append(Row(student.student, n, part["id"], "", 0, NO_ANSWER, "No answer given.",
+                                        part["answer"], points))
+                continue
+            if _DECIMAL_COMMA.fullmatch(text):
+                student.rows.append(Row(student.student, n, part["id"], text, 0, INVALID_ANSWER,
+                                        f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
+                                        part["answer"], points))
+                continue
+            try:
+                if problem is not None:
+                    result = grade_part(problem, part["id"], text, earlier)
+                else:
+                    result = grade(_recorded_target(part, label), text)
+            except HomeworkError:
+                raise
+            except Exception as e:  # one answer must never stop a class's grading; the row says what happened
+                student.rows.append(Row(student.student, n, part["id"], text, 0,
+                                        f"{GRADING_ERROR}: {type(e).__name__}: {e}",
+                                        "This answer could not be graded automatically; your instructor will "
+                                        "look at it.", part["answer"], points))
+                continue
+            if result.status == INVALID:
+                diagnosis = INVALID_ANSWER
+            else:
+                earlier[part["id"]] = text
+                diagnosis = _named(result.diagnosis, result.feedback)
+            score = result.score if result.status == CORRECT else 0
+            student.rows.append(Row(student.student, n, part["id"], text, score, diagnosis, result.feedback,
+                                    part["answer"], points))
+    example = min(labels, default="1.a", key=lambda l: (len(l), l))
+    for label in sorted(set(answers) - labels):
+        n, _, part_id = label.partition(".")
+        message = f"{label!r} is not a label of this set (labels look like {example!r})"
+        student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "",
+                                f"{UNKNOWN_LABEL}: {message}", message + "; that answer was not graded."))
+    return student
+
+
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def _named(diagnosis: str | None, feedback: str) -> str:
+    """A diagnosis for the gradebook. A template's own mistake rules are named only by part and
+    number (delta2_mistake1), so the start of their feedback is added: what the mistake is."""
+    if not diagnosis:
+        return ""
+    if re.search(r"_mistake\d+$", diagnosis) and feedback:
+        sentence = feedback.split(":")[0].split(";")[0].rstrip(".")
+        return f"{diagnosis} ({sentence if len(sentence) <= 60 else sentence[:57] + '…'})"
+    return diagnosis
+
+
+def _no_work(record: dict, diagnosis: str, message: str) -> StudentGrade:
+    student = StudentGrade(record["id"])
+    student.points = sum(float(p.get("points", 1)) for pr in record["problems"] for p in pr["parts"])
+    student.rows.append(Row(student.student, "", "", "", 0, f"{diagnosis}: {message}" if message else diagnosis, message))
+    return student
+
+
+_ANSWER_SUFFIXES = (".yaml", ".yml")
+
+
+def submission_files(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(the answer files named, a folder standing for the .yaml/.yml files in it; the other
+    files found in those folders, which are reported rather than silently passed over)."""
+    files: list[Path] = []
+    skipped: list[Path] = []
+    seen: set[Path] = set()
+    for path in paths:
+        found = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for p in found:
+            if path.is_dir() and p.suffix.lower() not in _ANSWER_SUFFIXES:
+                if not p.name.startswith("."):
+                    skipped.append(p)
+                continue
+            if p.resolve() not in seen:  # the same file named twice is one submission
+                seen.add(p.resolve())
+                files.append(p)
+    return files, skipped
+
+
+def _match(stem: str, ids: dict[str, str]) -> str | None:
+    """The student an answer file belongs to: its stem is the id, compared in Unicode NFC (macOS
+    writes file names decomposed), and without regard to case when that is unambiguous."""
+    stem = unicodedata.normalize("NFC", stem)
+    if stem in ids:
+        return ids[stem]
+    folded = [sid for key, sid in ids.items() if key.casefold() == stem.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
+    records = {s["id"]: s for s in data["students"]}
+    ids = {unicodedata.normalize("NFC", sid): sid for sid in records}
+    by_student: dict[str, Path] = {}
+    unknown: list[Row] = []
+    files, skipped = submission_files(submissions)
+    for path in skipped:
+        unknown.append(Row(path.stem, "", "", "", "", f"{SKIPPED}: {path} is not a .yaml or .yml file"))
+    for path in files:
+        student = _match(path.stem, ids)
+        if student is None:
+            unknown.append(Row(path.stem, "", "", "", "", f"{UNKNOWN_STUDENT}: {path} matches no student of the set"))
+        elif student in by_student:
+            unknown.append(Row(student, "", "", "", "", f"{DUPLICATE}: {path} (graded {by_student[student]})"))
+        else:
+            by_student[student] = path
+    students, cache, fallback = [], {}, []
+    for student_id, record in records.items():
+        path = by_student.get(student_id)
+        if path is None:
+            students.append(_no_work(record, NO_SUBMISSION, ""))
+            continue
+        try:
+            answers = read_submission(path)
+        except HomeworkError as e:
+            grade = _no_work(record, MALFORMED, str(e))
+        else:
+            grade = grade_student(record, answers, bank, cache, fallback)
+            grade.readable = True
+        grade.submitted = path
+        students.append(grade)
+    return Gradebook(students, unknown, fallback)
+
+
+@dataclass(frozen=True)
+class Missed:
+    label: str  # "2.delta1"
+    title: str
+    missed: int
+    of: int
+    diagnoses: tuple[tuple[str, int], ...]  # most common first
+
+
+@dataclass(frozen=True)
+class Summary:
+    students: int
+    submitted: int  # handed in a file, readable or not
+    readable: int  # ... that could be read and graded
+    mean: float  # fraction of the points, over all students (no submission counts 0)
+    mean_submitted: float  # over the students whose file was graded
+    most_missed: tuple[Missed, ...]
+
+
+def _cause(row: Row) -> str:
+    """A missed part's cause for the summary: its diagnosis without the details after a colon."""
+    return row.diagnosis.split(":")[0] if row.diagnosis else "undiagnosed"
+
+
+def summarise(book: Gradebook, top: int = 5) -> Summary:
+    graded = [s for s in book.students if s.submitted is not None]
+    fractions = {s.student: (s.score / s.points if s.points else 0.0) for s in book.students}
+    missed: Counter[tuple[int, str]] = Counter()
+    tried: Counter[tuple[int, str]] = Counter()
+    diagnoses: dict[tuple[int, str], Counter[str]] = {}
+    titles: dict[int, str] = {}
+    position: dict[tuple[int, str], int] = {}  # ties in the ranking keep the set's order
+    for s in graded:
+        titles.update(s.problem_titles)
+        for r in s.rows:
+            if not isinstance(r.problem, int) or not isinstance(r.score, (int, float)):
+                continue
+            key = (r.problem, r.part)
+            tried[key] += 1
+            if r.score < r.points:
+                missed[key] += 1
+                diagnoses.setdefault(key, Counter())[_cause(r)] += 1
+                position.setdefault(key, len(position))
+    order = sorted(missed, key=lambda k: (-missed[k], position[k]))[:top]
+    most = tuple(Missed(f"{n}.{part}", titles.get(n, ""), missed[(n, part)], tried[(n, part)],
+                        tuple(sorted(diagnoses[(n, part)].items(), key=lambda kv: (-kv[1], kv[0]))))
+                 for n, part in order)
+    everyone = sum(fractions.values()) / len(fractions) if fractions else 0.0
+    readable = [s for s in graded if s.readable]
+    handed_in = sum(fractions[s.student] for s in readable) / len(readable) if readable else 0.0
+    return Summary(len(book.students), len(graded), sum(s.readable for s in graded), everyone, handed_in, most)
+
+
+def feedback_markdown(student: StudentGrade) -> str:
+    """The student's own report: each part with their answer, the verdict, what went wrong."""
+    out = [f"# Feedback: {student.student}", "",
+           f"Score: {student.score:g}/{student.points:g}", ""]
+    current = None
+    for r in student.rows:
+        if not isinstance(r.problem, int):
+            if student.submitted is None:
+                out += ["No answer file was handed in.", ""]
+            elif r.feedback:
+                out += [f"- {r.feedback}", ""]
+            else:
+                out += [f"- {r.diagnosis}", ""]
+            continue
+        if r.problem != current:
+            current = r.problem
+            out += [f"## Problem {r.problem}: {student.problem_titles.get(r.problem, '')}", ""]
+        verdict = "correct" if isinstance(r.score, (int, float)) and r.score >= r.points > 0 else "not correct"
+        out.append(f"- **{r.problem}.{r.part}** ({r.score:g}/{r.points:g}, {verdict}): your answer `{r.answer or '—'}`")
+        if r.feedback and r.feedback != "Correct.":
+            out.append(f"  - {r.feedback}")
+        if verdict != "correct" and r.key:
+            out.append(f"  - expected: `{r.key}`")
+        out.append("")
+    return "\n".join(out)

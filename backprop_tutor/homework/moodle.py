@@ -1,0 +1,244 @@
+"""A homework set as a Moodle XML quiz import (docs.moodle.org/en/Moodle_XML_format).
+
+The questions are filed by problem number: a subcategory `Problem n (template)` under the
+quiz's category holds every student's variant of problem n. Each problem becomes, in order:
+- its numeric parts as one question: `numerical` when they are a single number, otherwise
+  `cloze` with one NUMERICAL subquestion per number (a vector or matrix gets one per entry);
+- each symbolic part as an `essay` question graded by hand, with the key in the grader
+  information (Moodle's numeric types cannot compare expressions).
+
+Tolerance. Moodle's tolerance is absolute, around the key as written. A relative tolerance
+r becomes r·|key|, computed exactly from the key's decimal digits, but never below 1e-12:
+the grader also accepts any answer within 1e-12 of the key (`grading.within`), which is what
+keeps a key of 0 answerable. An absolute tolerance is used as it is. A tolerance of n
+significant figures becomes half a unit in the n-th significant digit of the key; the
+grader's window (the rounding interval that holds the exact value) has the same width but
+need not be centred on the key, so there the two can differ by up to that half unit.
+
+Weights. Every question's mark is k × its points, and a vector or matrix part's points are
+shared equally among its entries; k is the smallest whole number that makes every
+subquestion weight whole across the whole quiz (k = 1 when no points need splitting).
+One k for the whole quiz, because Moodle gives a cloze question the sum of its subquestion
+weights as its mark: with a k per problem, a problem with a vector part would count double
+against one without.
+
+Cloze syntax. Moodle finds subquestions with a regular expression over the HTML question
+text, `{N:NUMERICAL:…}`, and later splices them back in at `{#N}`. So the only text inside
+braces is the weight, the key and the tolerance (checked to be plain numbers; nothing to
+escape), and every `{` and `}` of the prose is written as a character reference, which the
+browser shows as a brace and the parser does not see.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from backprop_tutor.grading.grade import DEFAULT_TOLERANCE
+from backprop_tutor.bank.problem import Part, Problem
+
+RELATIVE_FLOOR = Decimal("1e-12")  # the absolute floor in grading.within
+# A subset of Moodle's NUMBER_REGEX (question/type/multianswer): no decimal comma, so that
+# Decimal reads it too.
+_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;"})
+
+
+def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backprop-tutor") -> str:
+    """entries: (student id, problem number from 1, Problem) in order; returns a Moodle XML quiz import.
+
+    `category` is created under the course's top category; a `/` in it separates
+    subcategories, as in Moodle's own exports."""
+    if not category.strip():
+        raise ValueError("the Moodle category name is empty")
+    scale = _scale([problem for _, _, problem in entries])
+    quiz = ET.Element("quiz")
+    question = ET.SubElement(quiz, "question", type="category")
+    _text(question, "category", f"$course$/top/{category.strip()}")
+    _text(question, "info", "", "html")
+    # One subcategory per problem number, holding every student's variant of it, so a quiz can
+    # draw "a random question from Problem 2" without the instructor sorting 90 questions by hand.
+    for number in sorted({int(n) for _, n, _ in entries}):
+        group = [(student, problem) for student, n, problem in entries if int(n) == number]
+        question = ET.SubElement(quiz, "question", type="category")
+        _text(question, "category", f"$course$/top/{category.strip()}/Problem {number} ({group[0][1].template})")
+        _text(question, "info", "", "html")
+        for student, problem in group:
+            _add_problem(quiz, str(student), number, problem, scale)
+    ET.indent(quiz, "  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode") + "\n"
+
+
+def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int) -> None:
+    numeric = [p for p in problem.parts if not p.value.expression]
+    heading = f"<p><strong>Problem {number}: {_html(problem.title)}</strong></p>\n{_statement(problem)}"
+    name = f"{student} – problem {number}: {problem.title}"
+    if len(numeric) == 1 and numeric[0].value.form == "number":
+        _numerical(quiz, name, heading, problem, numeric[0], scale)
+    elif numeric:
+        _cloze(quiz, name, heading, problem, scale)
+    for part in problem.parts:
+        if part.value.expression:
+            essay_name = f"{student} – problem {number} part {part.id} (manual grading)"
+            _essay(quiz, essay_name, number, problem, part, scale)
+
+
+def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int) -> None:
+    body = [heading] + [_hand_graded(p) if p.value.expression else f"<p>{_label(p)}{_html(p.prompt)}</p>"
+                        for p in problem.parts]
+    question = _question(quiz, "numerical", name, "\n".join(body), _general_feedback(problem))
+    _element(question, "defaultgrade", str(_points(part) * scale))
+    _element(question, "penalty", "0.3333333")
+    _element(question, "hidden", "0")
+    [(_, key, _)], = _entries(part)
+    answer = ET.SubElement(question, "answer", fraction="100", format="moodle_auto_format")
+    _element(answer, "text", key)
+    _element(answer, "tolerance", _decimal_text(_tolerance(key, part.tolerance)))
+    _text(answer, "feedback", "Correct.", "html")
+    # A numerical question without units: Moodle's own export writes these four.
+    _element(question, "unitgradingtype", "0")
+    _element(question, "unitpenalty", "0.1000000")
+    _element(question, "showunits", "3")
+    _element(question, "unitsleft", "0")
+
+
+def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int) -> None:
+    body = [heading]
+    for part in problem.parts:
+        if part.value.expression:
+            body.append(_hand_graded(part))
+            continue
+        rows = _entries(part)
+        weight = _points(part) * scale / sum(len(row) for row in rows)
+        assert weight.denominator == 1, "the scale makes every weight whole"
+        lines = [" &nbsp; ".join((f"{_html(label)} " if label else "")
+                                 + f"{{{weight}:NUMERICAL:={key}:{_decimal_text(_tolerance(key, part.tolerance))}}}"
+                                 for label, key, _ in row) for row in rows]
+        body.append(f"<p>{_label(part)}{_html(part.prompt)}<br>\n" + "<br>\n".join(lines) + "</p>")
+    question = _question(quiz, "cloze", name, "\n".join(body), _general_feedback(problem))
+    _element(question, "penalty", "0.3333333")
+    _element(question, "hidden", "0")
+
+
+def _essay(quiz, name: str, number: int, problem: Problem, part: Part, scale: int) -> None:
+    text = (f"<p><strong>Problem {number}: {_html(problem.title)}, part {_html(part.id)}</strong></p>\n"
+            f"{_statement(problem)}\n<p>{_html(part.prompt)}</p>")
+    question = _question(quiz, "essay", name, text, f"<p>Key: {_html(part.answer)}</p>")
+    _element(question, "defaultgrade", str(_points(part) * scale))
+    _element(question, "penalty", "0")
+    _element(question, "hidden", "0")
+    _element(question, "responseformat", "plain")
+    _element(question, "responserequired", "1")
+    _element(question, "responsefieldlines", "5")
+    _element(question, "attachments", "0")
+    _element(question, "attachmentsrequired", "0")
+    # plain_text: the grader sees the key exactly as the tutor prints it, never reinterpreted as HTML.
+    _text(question, "graderinfo", part.answer, "plain_text")
+    _text(question, "responsetemplate", "", "html")
+
+
+def _question(quiz, kind: str, name: str, text: str, feedback: str) -> ET.Element:
+    question = ET.SubElement(quiz, "question", type=kind)
+    _text(question, "name", name)
+    _text(question, "questiontext", text, "html")
+    _text(question, "generalfeedback", feedback, "html")
+    return question
+
+
+def _entries(part: Part) -> list[list[tuple[str, str, object]]]:
+    """The numbers of a part by row: (label, key text exactly as in part.answer, the engine's value).
+    One row for a number or a vector, one per row of a matrix."""
+    form, approx, text = part.value.form, part.value.approx, part.answer.strip()
+    if form == "number":
+        rows = [[("", text, approx)]]
+    elif form == "vector":
+        keys = _items(text[1:-1]) if text.startswith("[") and text.endswith("]") else []
+        rows = [[(f"[{i}]", k, v) for i, (k, v) in enumerate(zip(keys, approx))]] if len(keys) == len(approx) else []
+    else:
+        keys = [_items(row) for row in re.findall(r"\[([^\[\]]*)\]", text)]
+        same_shape = len(keys) == len(approx) and all(len(ks) == len(vs) for ks, vs in zip(keys, approx))
+        rows = [[(f"[{i}][{j}]", k, v) for j, (k, v) in enumerate(zip(ks, vs))]
+                for i, (ks, vs) in enumerate(zip(keys, approx))] if same_shape else []
+    if not rows or not all(row and all(_NUMBER.fullmatch(key) for _, key, _ in row) for row in rows):
+        raise ValueError(f"part {part.id}: the key {part.answer!r} is not a {form} of plain decimal numbers")
+    return rows
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",")] if text.strip() else []
+
+
+def _tolerance(key: str, tolerance: tuple[str, float] | None) -> Decimal:
+    kind, amount = tolerance or DEFAULT_TOLERANCE
+    value = Decimal(key)
+    # str() first: Decimal(0.001) would carry the binary float's 60 digits into the XML
+    amount = Decimal(str(amount))
+    if kind == "absolute":
+        return amount
+    if kind == "sigfigs":
+        return Decimal(0) if value == 0 else Decimal(5).scaleb(value.adjusted() - int(amount))
+    return max(amount * abs(value), RELATIVE_FLOOR)
+
+
+def _points(part: Part) -> Fraction:
+    # limit_denominator: points such as 1/3 arrive as 0.3333333333333333, whose exact
+    # denominator would make every weight in the quiz astronomically large
+    return Fraction(str(part.points)).limit_denominator(1000)
+
+
+def _scale(problems: Sequence[Problem]) -> int:
+    scale = 1
+    for problem in problems:
+        for part in problem.parts:
+            share = _points(part) / (1 if part.value.expression else sum(len(row) for row in _entries(part)))
+            scale = math.lcm(scale, share.denominator)
+    return scale
+
+
+def _general_feedback(problem: Problem) -> str:
+    keys = [f"{_html(p.id)} = {_html(p.answer)}" for p in problem.parts if not p.value.expression]
+    return "<p>Key: " + "; ".join(keys) + "</p>"
+
+
+def _hand_graded(part: Part) -> str:
+    return (f"<p>{_label(part)}{_html(part.prompt)}<br>\n<em>This part is graded by hand: "
+            f"answer it in the separate essay question for part {_html(part.id)}.</em></p>")
+
+
+def _label(part: Part) -> str:
+    return f"<strong>({_html(part.id)})</strong> "
+
+
+def _statement(problem: Problem) -> str:
+    # pre keeps the statement's line breaks and alignment; pre-wrap still folds its long lines
+    return f'<pre style="white-space: pre-wrap">{_html(problem.statement)}</pre>'
+
+
+def _html(text: str) -> str:
+    return text.translate(_HTML)
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A tolerance as both Moodle's numerical importer and its cloze parser read it: 0.000138, 1e-12."""
+    value = value.normalize()
+    if value == 0:
+        return "0"
+    if -6 <= value.adjusted() < 12:
+        return format(value, "f")
+    return format(value, "e").replace("e+", "e")
+
+
+def _element(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    element.text = text
+    return element
+
+
+def _text(parent: ET.Element, tag: str, text: str, text_format: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, tag, format=text_format) if text_format else ET.SubElement(parent, tag)
+    _element(element, "text", text)
+    return element

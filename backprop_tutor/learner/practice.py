@@ -1,0 +1,201 @@
+"""The practice session: problems, parts, attempts, hints, score. No terminal in here.
+
+`Session` talks through two callables: `ask(prompt) -> str` (raising EOFError or
+KeyboardInterrupt when the learner leaves) and `show(renderable)`; every graded attempt goes
+to the store before the next question is asked. Which problems come is decided by `plan`:
+the given template, or what the history says (a revisit that is due, else the weakest skill).
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from backprop_tutor.cli import practice_view as view
+from backprop_tutor.errors import TutorError
+from backprop_tutor.worked.notation import symbol
+from backprop_tutor.bank.problem import Part, Problem
+from backprop_tutor.worked.steps import Step
+from backprop_tutor.learner.store import Attempt, Outcome, Store
+
+ATTEMPTS = 3
+COMMANDS = ("hint", "solution", "skip", "quit")
+_QUIT_WORDS = ("quit", "exit", "q")
+
+
+# --- which problems ------------------------------------------------------------------------------
+
+def select_templates(templates: Sequence[Any], skill: str | None = None, level: int | None = None) -> list[Any]:
+    """The templates that fit --skill and --level; a TutorError naming the choices when none do."""
+    chosen = list(templates)
+    if skill is not None:
+        skills = sorted({s for t in templates for s in t.skills})
+        if skill not in skills:
+            close = difflib.get_close_matches(skill, skills, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TutorError(f"--skill: unknown skill {skill!r}{hint}; the bank practises {', '.join(skills)}")
+        chosen = [t for t in chosen if skill in t.skills]
+    if level is not None:
+        chosen = [t for t in chosen if t.level == level]
+    if not chosen:
+        what = " and ".join(x for x in (f"skill {skill}" if skill else "", f"level {level}" if level else "") if x)
+        raise TutorError(f"no template in the bank practises {what}; `tutor bank list` shows skills and levels")
+    return chosen
+
+
+def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
+         skill: str | None = None, level: int | None = None) -> Iterator[tuple[Problem, str]]:
+    """(problem, why this one) lazily, so each choice sees the attempts saved before it.
+    Problem n uses seed + n: the first one is `tutor solve TEMPLATE --seed SEED`."""
+    from backprop_tutor.bank.generate import generate
+    from backprop_tutor.learner.progress import choose_next
+
+    if template is not None:
+        fixed = bank.load(template)
+        for n in range(count):
+            yield generate(fixed, seed + n), ""
+        return
+    templates = select_templates(bank.templates(), skill, level)
+    for n in range(count):
+        choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(f"practice:{seed}:{n}"))
+        yield generate(bank.load(choice.template), seed + n), choice.reason
+
+
+# --- the worked step of a part -------------------------------------------------------------------
+
+def steps_for(problem: Problem, part: Part) -> tuple[Step, ...]:
+    """The steps of the worked solution that compute this part."""
+    q = part.quantity.replace(" ", "")
+    tests: list[Callable[[str], bool]] = []
+    if problem.kind == "network":
+        layer = re.match(r"(?:dW|db|W|b|z|a|fprime|delta)(\d+)", q)
+        l = int(layer[1]) if layer else 0
+        if re.match(r"(z|a)\d", q):
+            tests.append(lambda t: t.startswith(f"Forward pass, layer {l}:"))
+        elif re.match(r"(fprime|delta)\d", q):
+            tests.append(lambda t: t.startswith("Backward pass") and f"delta δ{symbol('', l)}" in t)
+        elif q.startswith("dL_da"):
+            tests.append(lambda t: t.startswith("Backward pass: the output delta"))
+        elif re.match(r"d[Wb]\d", q):
+            tests.append(lambda t: t == f"Gradients of layer {l}")
+        elif re.match(r"[Wb]\d+_new", q):
+            tests.append(lambda t: t == "The update")
+        elif q == "loss_after":
+            tests.append(lambda t: t == "The loss after one step")
+        elif q == "loss":
+            tests.append(lambda t: t == "The loss")
+        elif q.startswith("nudge("):
+            tests.append(lambda t: t.startswith("Why it works"))
+    elif problem.kind == "activation":
+        if q == "derivative":
+            tests.append(lambda t: t.startswith("Its derivative"))
+        else:
+            tests.append(lambda t: t.startswith("At z"))
+    else:
+        tests.append(lambda t: t.startswith("The graph, forward") if q == "value" else t.startswith("Backward"))
+    return tuple(s for s in problem.steps if any(test(s.title) for test in tests))
+
+
+# --- the session ---------------------------------------------------------------------------------
+
+@dataclass
+class PartRecord:
+    """How one part went."""
+
+    part: Part
+    outcome: str = ""  # correct | missed | revealed | skipped ("" while open)
+    attempts: int = 0
+    hints: int = 0
+    score: float = 0
+    answers: list[str] = field(default_factory=list)  # graded answers, in order
+
+
+class Leave(Exception):
+    """The learner typed quit (or left with Ctrl-D / Ctrl-C)."""
+
+
+@dataclass
+class Session:
+    store: Store
+    ask: Callable[[str], str]
+    show: Callable[[Any], None]
+    score: float = 0
+    points: float = 0
+    problems: int = 0
+
+    def run(self, problems: Iterable[tuple[Problem, str]], total: int | None = None) -> None:
+        """Practise until the problems run out or the learner leaves; the score is shown either way."""
+        try:
+            for number, (problem, reason) in enumerate(problems, 1):
+                self.practise(problem, reason, number, total)
+        except (Leave, EOFError, KeyboardInterrupt):
+            self.show(view.leaving(self.score, self.points, self.problems))
+            return
+        self.show(view.session_end(self.score, self.points, self.problems))
+
+    def practise(self, problem: Problem, reason: str = "", number: int = 1, total: int | None = None) -> list[PartRecord]:
+        self.show(view.problem_view(problem, reason, number, total))
+        records: list[PartRecord] = []
+        earlier: dict[str, str] = {}
+        for index, part in enumerate(problem.parts, 1):
+            record = PartRecord(part)
+            records.append(record)
+            self.show(view.part_prompt(part, index, len(problem.parts)))
+            try:
+                self._ask_part(problem, record, earlier)
+            finally:
+                # A part counts toward Y in `Score: X/Y` once it was tried or ended; leaving at
+                # a fresh prompt does not cost the learner its points.
+                if record.outcome or record.attempts:
+                    self.points += part.points
+            self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, record.outcome,
+                                              record.attempts, record.hints, record.score, part.points))
+        self.problems += 1
+        self.show(view.review(problem, records, {r.part.id: steps_for(problem, r.part) for r in records}))
+        got = sum(r.score for r in records)
+        self.show(view.problem_score(got, sum(p.points for p in problem.parts), self.score, self.points,
+                                     self.problems))
+        return records
+
+    def _ask_part(self, problem: Problem, record: PartRecord, earlier: dict[str, str]) -> None:
+        from backprop_tutor.grading.grade import CORRECT, INVALID, grade_part
+
+        part = record.part
+        while True:
+            text = self.ask(f"{part.id}> ").strip()
+            word = text.lower()
+            if word in _QUIT_WORDS:
+                raise Leave
+            if not text or word in ("help", "?"):
+                self.show(view.commands_help())
+                continue
+            if word == "hint":
+                self.show(view.hint(part, record.hints))
+                record.hints = min(record.hints + 1, len(part.hints))
+                continue
+            if word in ("solution", "skip"):
+                record.outcome = "revealed" if word == "solution" else "skipped"
+                self.show(view.reveal(part, steps_for(problem, part)) if word == "solution" else view.skipped(part))
+                return
+            result = grade_part(problem, part.id, text, earlier)
+            self.show(view.verdict(result))
+            if result.status == INVALID:
+                continue  # costs no attempt and is not saved
+            record.attempts += 1
+            record.answers.append(text)
+            earlier[part.id] = text  # later parts are graded against it too (error carried forward)
+            self.store.record_attempt(Attempt(problem.template, problem.seed, part.id, part.skill, text,
+                                              result.status, result.score, result.points, result.diagnosis))
+            if result.status == CORRECT:
+                record.outcome, record.score = "correct", result.score
+                self.score += result.score
+                return
+            if record.attempts >= ATTEMPTS:
+                record.outcome = "missed"
+                self.show(view.out_of_attempts(part, steps_for(problem, part)))
+                return
+            self.show(view.try_again(record.attempts, ATTEMPTS, record.hints < len(part.hints)))

@@ -1,0 +1,179 @@
+"""The why lesson as data: a small network, one weight w, the loss L.
+
+Nudge w by h and the ratio (L(w+h) − L(w))/h becomes ∂L/∂w as h shrinks (the engine's nudge
+check, at 50 digits); then gradient descent on w, w ← w − η·∂L/∂w, each step's gradient by
+backprop, and the loss falls. With the step activation the derivative is 0, the ratio is 0
+and descent never moves: the other side of the same lesson.
+
+The network is x → [f × 1] → [identity × 1] → L = ½(t − o)², f the chosen activation; the
+weight is w⁽¹⁾₀₀, so the chain rule runs through f′. Values are drawn with
+random.Random(seed) until the lesson shows what it should (a derivative far from 0, a loss
+that falls steadily; for step, z far enough from the jump that no nudge crosses it).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine.backprop import FD_STEPS, NetworkSolution, solve_network
+from backprop_tutor.errors import TutorError
+from backprop_tutor.engine.network import Layer, Network, network_from_dict
+from backprop_tutor.engine.numbers import json_number
+
+DESCENT_STEPS = 20
+LEARNING_RATE = sp.Rational(1, 2)
+DEFAULT_ACTIVATION = "tanh"
+MAX_DRAWS = 200
+CHOICES = tuple(activations.ELEMENTWISE)  # softmax needs a layer of several units: not here
+
+
+@dataclass(frozen=True)
+class Nudge:
+    h: sp.Rational
+    loss: sp.Float  # L(w + h)
+    ratio: sp.Float  # (L(w + h) − L(w))/h
+    error: sp.Float  # |ratio − ∂L/∂w|
+
+
+@dataclass(frozen=True)
+class DescentStep:
+    weight: sp.Expr
+    gradient: sp.Float
+    loss: sp.Float
+
+
+@dataclass(frozen=True)
+class Lesson:
+    activation: str
+    seed: int
+    network: Network
+    solution: NetworkSolution
+    nudges: tuple[Nudge, ...]
+    descent: tuple[DescentStep, ...]  # DESCENT_STEPS + 1 entries: the start, then after each step
+
+    @property
+    def weight(self) -> sp.Rational:
+        return self.network.layers[0].weights[0][0]
+
+    @property
+    def derivative(self) -> sp.Float:
+        return self.solution.numeric.grad_W[1][0][0]
+
+    @property
+    def loss(self) -> sp.Float:
+        return self.solution.numeric.loss
+
+    @property
+    def z(self) -> sp.Float:
+        return self.solution.numeric.z[1][0]
+
+    @property
+    def slope(self) -> sp.Float:
+        """f′(z⁽¹⁾), the activation's local derivative at the point."""
+        return activations.ELEMENTWISE[self.activation].prime(self.z)
+
+    @property
+    def learns(self) -> bool:
+        return self.derivative != 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation,
+            "seed": self.seed,
+            "network": self.network.to_json(),
+            "weight_name": "W1[0][0]",
+            "weight": json_number(self.weight),
+            "loss": json_number(self.loss),
+            "derivative": json_number(self.derivative),
+            "nudges": [{"h": json_number(n.h), "loss": json_number(n.loss), "ratio": json_number(n.ratio),
+                        "error": json_number(n.error)} for n in self.nudges],
+            "learning_rate": json_number(self.network.learning_rate),
+            "weights": [json_number(d.weight) for d in self.descent],
+            "descent": [json_number(d.loss) for d in self.descent],
+        }
+
+
+def lesson(activation: str = DEFAULT_ACTIVATION, seed: int = 0) -> Lesson:
+    if activation not in activations.ELEMENTWISE:
+        raise TutorError(f"--activation: unknown activation {activation!r}; use one of {', '.join(CHOICES)}")
+    rng = random.Random(f"why:{activation}:{seed}")
+    for _ in range(MAX_DRAWS):
+        network = _draw(activation, rng)
+        solution = solve_network(network)
+        # The cheap checks first: most rejected draws never need their 20 descent steps.
+        if not _worth_descending(activation, network, solution):
+            continue
+        candidate = _build(activation, seed, network, solution)
+        if activation == "step" or _falls(candidate.descent):
+            return candidate
+    raise TutorError(f"no network for --activation {activation} --seed {seed} shows the lesson; try another seed")
+
+
+def _draw(activation: str, rng: random.Random) -> Network:
+    def tenth(low: int, high: int, nonzero: bool = True) -> str:
+        while True:
+            value = rng.randint(low, high)
+            if value or not nonzero:
+                return f"{value / 10:g}"
+
+    return network_from_dict({
+        "name": f"why: {activation}",
+        "input": [tenth(-15, 15)],
+        "target": [tenth(-10, 10, nonzero=False)],
+        "layers": [{"activation": activation, "weights": [[tenth(-10, 10)]], "bias": [tenth(-5, 5, nonzero=False)]},
+                   {"activation": "identity", "weights": [[tenth(-20, 20)]], "bias": [tenth(-5, 5, nonzero=False)]}],
+        "loss": "half_sse",
+        "learning_rate": str(LEARNING_RATE),
+    }, "the why lesson")
+
+
+def _build(activation: str, seed: int, network: Network, solution: NetworkSolution) -> Lesson:
+    check = next(c for c in solution.nudges if (c.layer, c.j, c.k) == (1, 0, 0))
+    derivative = solution.numeric.grad_W[1][0][0]
+    nudges = tuple(Nudge(h, moved, ratio, abs(ratio - derivative)) for h, moved, ratio in check.rows)
+    return Lesson(activation, seed, network, solution, nudges, _descend(network, solution))
+
+
+def with_weight(network: Network, w: sp.Expr) -> Network:
+    """The network with w⁽¹⁾₀₀ replaced (a 50-digit Float after a descent step)."""
+    first = network.layers[0]
+    layer = Layer(first.activation, ((w,) + first.weights[0][1:],) + first.weights[1:], first.bias)
+    return replace(network, layers=(layer,) + network.layers[1:])
+
+
+def _descend(network: Network, start: NetworkSolution) -> tuple[DescentStep, ...]:
+    w: sp.Expr = network.layers[0].weights[0][0]
+    solution = start
+    steps = []
+    for n in range(DESCENT_STEPS + 1):
+        gradient = solution.numeric.grad_W[1][0][0]
+        steps.append(DescentStep(w, gradient, solution.numeric.loss))
+        if n == DESCENT_STEPS:
+            break
+        w = solution.numeric.W_new[1][0][0]  # w − η·∂L/∂w, as the engine's update computed it
+        solution = solve_network(with_weight(network, w), nudge=False)
+    return tuple(steps)
+
+
+def _worth_descending(activation: str, network: Network, solution: NetworkSolution) -> bool:
+    """Every draw must have a loss worth lowering; then, where f has a kink or a jump, no nudge
+    may cross it (|z| > |x|·h for the largest h); and but for step, a clear derivative."""
+    numeric = solution.numeric
+    if numeric.loss < sp.Rational(1, 20):
+        return False
+    f = activations.ELEMENTWISE[activation]
+    if f.expr.has(sp.Piecewise):
+        if abs(numeric.z[1][0]) < abs(network.input[0]) * sp.Rational(FD_STEPS[0]) + sp.Rational(1, 10):
+            return False
+    return activation == "step" or abs(numeric.grad_W[1][0][0]) >= sp.Rational(1, 20)
+
+
+def _falls(descent: tuple[DescentStep, ...]) -> bool:
+    """A descent whose loss falls at every step and by at least a third overall."""
+    losses = [d.loss for d in descent]
+    return all(b < a for a, b in zip(losses, losses[1:])) and losses[-1] < losses[0] * sp.Rational(2, 3)

@@ -1,0 +1,346 @@
+"""The worked solution of a network, as ordered steps with the numbers substituted.
+
+Each formula is written by one function taking `tex`, called once for the Unicode text and once
+for LaTeX, so the two versions cannot drift apart. Layers wider than DETAIL_UNITS show the
+first units in full and say where the rest are (every value is in the tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import losses
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.backprop import NetworkSolution, Q, local_slopes, softmax_jacobian_at
+from backprop_tutor.worked.notation import function, partial, prime, symbol, times
+from backprop_tutor.worked.steps import Step
+from backprop_tutor.worked.texescape import escape
+
+DETAIL_UNITS = 4
+
+Formula = Callable[[bool], str]
+
+
+class _Lines:
+    """Collects a step's lines in both notations."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.tex: list[str] = []
+
+    def say(self, text: str, tex: str | None = None) -> None:
+        self.text.append(text)
+        self.tex.append(tex if tex is not None else escape(text))
+
+    def math(self, formula: Formula) -> None:
+        self.text.append("  " + formula(False))
+        self.tex.append(r"\[ " + formula(True) + r" \]")
+
+    def step(self, title: str) -> Step:
+        return Step(title, "\n".join(self.text), "\n".join(self.tex))
+
+
+def network_steps(sol: NetworkSolution) -> tuple[Step, ...]:
+    L = sol.depth
+    steps = [_setup(sol)]
+    steps += [_forward_layer(sol, l) for l in range(1, L + 1)]
+    steps.append(_loss(sol))
+    steps.append(_why(sol))
+    steps.append(_output_delta(sol))
+    if sol.network.layers[-1].activation == activations.SOFTMAX:
+        steps.append(_softmax_shortcut(sol))
+    steps += [_hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
+    steps += [_gradients(sol, l) for l in range(1, L + 1)]
+    steps.append(_update(sol))
+    steps.append(_nudges(sol))
+    steps.append(_loss_after(sol))
+    return tuple(steps)
+
+
+def _units(n: int) -> range:
+    return range(min(n, DETAIL_UNITS))
+
+
+def _more(lines: _Lines, n: int, what: str) -> None:
+    if n > DETAIL_UNITS:
+        lines.say(f"… and likewise for the other {n - DETAIL_UNITS} {what} (all values are in the tables).")
+
+
+def _act_formula(name: str, arg: str, tex: bool) -> str:
+    return f"{function(name, tex)}({arg})"
+
+
+def _setup(sol: NetworkSolution) -> Step:
+    net = sol.network
+    lines = _Lines()
+    sizes = "-".join(str(s) for s in net.sizes)
+    acts = ", ".join(f"layer {l}: {layer.activation}" for l, layer in enumerate(net.layers, 1))
+    lines.say(f"A {sizes} network ({acts}); layers are numbered 0 (input) to {sol.depth} (output).")
+    lines.say("w⁽ˡ⁾ⱼₖ is the weight from unit k of layer l−1 to unit j of layer l; b⁽ˡ⁾ⱼ is the bias of unit j.",
+              r"$w^{(l)}_{jk}$ is the weight from unit $k$ of layer $l-1$ to unit $j$ of layer $l$; "
+              r"$b^{(l)}_j$ is the bias of unit $j$.")
+    loss = losses.LOSSES[net.loss]
+    lines.say(f"Loss {net.loss}: {loss.unicode} ({loss.factor_note}).",
+              rf"Loss \texttt{{{escape(net.loss)}}}: ${loss.latex}$ ({escape(loss.factor_note)}).")
+    lines.say(f"Learning rate η = {num.pretty(net.learning_rate)}.", rf"Learning rate $\eta = {num.latex(net.learning_rate)}$.")
+    for name in dict.fromkeys(layer.activation for layer in net.layers):
+        if name == activations.SOFTMAX:
+            lines.say(activations.SOFTMAX_UNICODE, f"${activations.SOFTMAX_LATEX}$")
+            continue
+        act = activations.ELEMENTWISE[name]
+        lines.say(f"{act.unicode};  {act.derivative_unicode}" + (f"  ({act.kink_note})" if act.kink_note else ""),
+                  f"${act.latex}$; ${act.derivative_latex}$" + (f" ({escape(act.kink_note)})" if act.kink_note else ""))
+    return lines.step("The network and its conventions")
+
+
+def _forward_layer(sol: NetworkSolution, l: int) -> Step:
+    net, n = sol.network, sol.numeric
+    layer = net.layers[l - 1]
+    lines = _Lines()
+    below = "x" if l == 1 else "a"
+    for j in _units(layer.units):
+        def weighted(tex: bool, j=j) -> str:
+            terms = [f"{symbol('w', l, j, k, tex=tex)}{times(tex)}{symbol('a', l - 1, k, tex=tex)}"
+                     for k in range(len(layer.weights[j]))]
+            numbers = [num.product([layer.weights[j][k], n.a[l - 1][k]], tex=tex) for k in range(len(layer.weights[j]))]
+            return (f"{symbol('z', l, j, tex=tex)} = " + " + ".join(terms) + f" + {symbol('b', l, j, tex=tex)}"
+                    + " = " + num.signed_sum(numbers + [_fmt(layer.bias[j], tex)], tex) + f" = {_fmt(n.z[l][j], tex)}")
+        lines.math(weighted)
+        if layer.activation != activations.SOFTMAX:
+            lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = {_act_formula(layer.activation, symbol('z', l, j, tex=tex), tex)}"
+                       f" = {_act_formula(layer.activation, _fmt(n.z[l][j], tex), tex)} = {_fmt(n.a[l][j], tex)}")
+    _more(lines, layer.units, "units")
+    if layer.activation == activations.SOFTMAX:
+        total = sp.Add(*[sp.exp(v) for v in n.z[l]]).evalf(num.WORK_DPS)
+        lines.say(f"Softmax: pⱼ = e^(zⱼ) / Σₖ e^(zₖ), with Σₖ e^(zₖ) = {num.pretty(total)}.",
+                  rf"Softmax: $p_j = e^{{z_j}} / \sum_k e^{{z_k}}$, with $\sum_k e^{{z_k}} = {num.latex(total)}$.")
+        for j in _units(layer.units):
+            lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = "
+                       + (rf"\frac{{e^{{{_fmt(n.z[l][j], tex)}}}}}{{{num.latex(total)}}}" if tex
+                          else f"e^({_fmt(n.z[l][j], tex)}) / {num.pretty(total)}")
+                       + f" = {_fmt(n.a[l][j], tex)}")
+    if l == 1:
+        lines.say(f"Here a⁽⁰⁾ is the input x = {_vec(net.input)}.", rf"Here $a^{{(0)}}$ is the input $x = {_vec(net.input, True)}$.")
+    _ = below
+    return lines.step(f"Forward pass, layer {l}: weighted sums {symbol('z', l)} and activations {symbol('a', l)}")
+
+
+def _loss(sol: NetworkSolution) -> Step:
+    net, n = sol.network, sol.numeric
+    loss = losses.LOSSES[net.loss]
+    o, t = n.a[-1], net.target
+    lines = _Lines()
+    lines.say(f"{loss.unicode}, with o = {symbol('a', sol.depth)} and the target t = {_vec(t)}.",
+              rf"${loss.latex}$, with $o = a^{{({sol.depth})}}$ and the target $t = {_vec(t, True)}$.")
+
+    def value(tex: bool) -> str:
+        size = len(o)
+        if net.loss in ("half_sse", "sse", "mse"):
+            inner = " + ".join(_square(num.difference(tj, oj, tex=tex), tex) for oj, tj in zip(o, t))
+            pre = {"half_sse": (r"\tfrac{1}{2}" if tex else "½"), "sse": "", "mse": (rf"\tfrac{{1}}{{{size}}}" if tex else f"(1/{size})")}[net.loss]
+            body = f"{pre}\\left[{inner}\\right]" if tex and pre else (f"{pre}[{inner}]" if pre else inner)
+        elif net.loss == "bce":
+            ln = r"\ln" if tex else "ln"
+            terms = [f"{_fmt(tj, tex)}{times(tex)}{ln}({_fmt(oj, tex)}) + {_fmt(1 - tj, tex)}{times(tex)}{ln}({_fmt(1 - oj, tex)})"
+                     for oj, tj in zip(o, t)]
+            body = (rf"-\tfrac{{1}}{{{size}}}\left[" if tex else f"−(1/{size})[") + " + ".join(terms) + (r"\right]" if tex else "]")
+        else:
+            ln = r"\ln" if tex else "ln"
+            terms = [f"{_fmt(tj, tex)}{times(tex)}{ln}({_fmt(oj, tex)})" for oj, tj in zip(o, t)]
+            body = ("-\\left[" if tex else "−[") + " + ".join(terms) + ("\\right]" if tex else "]")
+        return f"L = {body} = {_fmt(n.loss, tex)}"
+
+    if len(o) <= 2 * DETAIL_UNITS:
+        lines.math(value)
+    else:
+        lines.math(lambda tex: f"L = {_fmt(n.loss, tex)}")
+    return lines.step("The loss")
+
+
+def _square(text: str, tex: bool) -> str:
+    return f"({text})^2" if tex else f"({text})²"
+
+
+def _why(sol: NetworkSolution) -> Step:
+    lines = _Lines()
+    rate = num.pretty(sol.network.learning_rate)
+    lines.say("Why derivatives: to lower L we must know, for every weight w, how much L changes when w is nudged, "
+              "the ratio (change in L)/(change in w) as the nudge shrinks, which is ∂L/∂w.")
+    lines.say(f"Gradient descent then moves each weight against it: w ← w − η·∂L/∂w with η = {rate}, "
+              "so a weight whose increase would raise the loss is decreased, and vice versa.")
+    lines.say("Backpropagation finds all the ∂L/∂w at once with the chain rule, from the output back: "
+              "first δ = ∂L/∂z for each layer, each reusing the δ of the layer above.")
+    return lines.step("Why we need the derivatives")
+
+
+def _output_delta(sol: NetworkSolution) -> Step:
+    net, n = sol.network, sol.numeric
+    L = sol.depth
+    name = net.layers[-1].activation
+    loss = losses.LOSSES[net.loss]
+    lines = _Lines()
+    o_sym, t_sym = loss.symbols(len(n.a[-1]))
+    for j in _units(len(n.a[-1])):
+        grad_expr = loss.gradient(len(n.a[-1]))[j]
+        lines.math(lambda tex, j=j, g=grad_expr: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
+                   + (sp.latex(g) if tex else _sympy_unicode(g)) + f" = {_fmt(n.dL_da[j], tex)}")
+    _more(lines, len(n.a[-1]), "outputs")
+    if name == activations.SOFTMAX:
+        lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
+                  r"Softmax couples the outputs: every $p_j$ depends on every $z_k$, so the chain rule sums over $j$:")
+        J = [[q.approx for q in row] for row in softmax_jacobian_at(tuple(Q(v, None) for v in n.z[L]))]
+        size = len(n.a[-1])
+        for k in _units(size):
+            def chain(tex: bool, k=k) -> str:
+                terms = [num.product([n.dL_da[j], J[j][k]], tex=tex) for j in range(size)]
+                head = (rf"\delta^{{({L})}}_{{{k}}} = \sum_j \frac{{\partial L}}{{\partial p_j}} \frac{{\partial p_j}}{{\partial z_{{{k}}}}}"
+                        if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂z{symbol('', None, k)}")
+                return f"{head} = {num.signed_sum(terms, tex)} = {_fmt(n.delta[L][k], tex)}"
+            lines.math(chain)
+        lines.say("with ∂pⱼ/∂zₖ = pⱼ(1 − pₖ) when j = k and −pⱼpₖ otherwise (SymPy's derivative of the softmax).",
+                  r"with $\partial p_j/\partial z_k = p_j(1 - p_k)$ when $j = k$ and $-p_j p_k$ otherwise.")
+    else:
+        lines.say(f"Chain rule: {symbol('delta', L, 'j')} = ∂L/∂{symbol('a', L, 'j')} · {prime(name)}({symbol('z', L, 'j')}).",
+                  rf"Chain rule: $\delta^{{({L})}}_j = \frac{{\partial L}}{{\partial a^{{({L})}}_j}} \cdot {prime(name, True)}(z^{{({L})}}_j)$.")
+        slopes = _slopes(sol, L)
+        for j in _units(len(n.a[-1])):
+            lines.math(lambda tex, j=j: f"{symbol('delta', L, j, tex=tex)} = {num.product([n.dL_da[j], slopes[j]], tex=tex)} = {_fmt(n.delta[L][j], tex)}")
+        _more(lines, len(n.a[-1]), "outputs")
+    return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}")
+
+
+def _softmax_shortcut(sol: NetworkSolution) -> Step:
+    net, n = sol.network, sol.numeric
+    L = sol.depth
+    lines = _Lines()
+    total = sum(net.target)
+    if net.loss == "cross_entropy" and total == 1:
+        lines.say("With cross-entropy and targets that sum to 1, the sum above collapses: ∂L/∂zₖ = pₖ − tₖ.",
+                  r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = p_k - t_k$.")
+        for k in _units(len(net.target)):
+            lines.math(lambda tex, k=k: f"{symbol('delta', L, k, tex=tex)} = {num.difference(n.a[L][k], net.target[k], tex=tex)} = "
+                       f"{_fmt(n.a[L][k] - net.target[k], tex)}")
+        lines.say("Same numbers as the full chain: the shortcut is the chain rule, simplified.")
+    else:
+        lines.say(f"The shortcut δ = p − t holds for cross-entropy with targets summing to 1; here (loss {net.loss}, "
+                  f"Σt = {num.pretty(total)}) the full chain above is the answer.")
+    return lines.step("The softmax + cross-entropy shortcut")
+
+
+def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
+    net, n = sol.network, sol.numeric
+    name = net.layers[l - 1].activation
+    above = net.layers[l]
+    slopes = _slopes(sol, l)
+    lines = _Lines()
+    lines.say(f"Unit k of layer {l} feeds every unit j of layer {l + 1}, so its delta sums over them and reuses {symbol('delta', l + 1)}:",
+              rf"Unit $k$ of layer {l} feeds every unit $j$ of layer {l + 1}, so its delta sums over them and reuses $\delta^{{({l + 1})}}$:")
+    lines.math(lambda tex: f"{symbol('delta', l, 'k', tex=tex)} = {prime(name, tex)}({symbol('z', l, 'k', tex=tex)})"
+               + (rf" \cdot \sum_j w^{{({l + 1})}}_{{jk}} \delta^{{({l + 1})}}_j" if tex else f" · Σⱼ {symbol('w', l + 1, 'jk')} {symbol('delta', l + 1, 'j')}"))
+    for k in _units(len(slopes)):
+        def chain(tex: bool, k=k) -> str:
+            terms = [num.product([above.weights[j][k], n.delta[l + 1][j]], tex=tex) for j in range(above.units)]
+            inner = num.signed_sum(terms, tex)
+            if above.units > 1:
+                inner = rf"\left({inner}\right)" if tex else f"({inner})"
+            return (f"{symbol('delta', l, k, tex=tex)} = {_fmt(slopes[k], tex)}{times(tex)}{inner}"
+                    f" = {_fmt(n.delta[l][k], tex)}")
+        lines.math(chain)
+    lines.say(f"where {prime(name)}({symbol('z', l, 'k')}) = " + ", ".join(num.pretty(s) for s in slopes[:DETAIL_UNITS])
+              + (" …" if len(slopes) > DETAIL_UNITS else "") + ".",
+              rf"where ${prime(name, True)}(z^{{({l})}}_k) = " + ", ".join(num.latex(s) for s in slopes[:DETAIL_UNITS]) + "$.")
+    _more(lines, len(slopes), "units")
+    return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})")
+
+
+def _gradients(sol: NetworkSolution, l: int) -> Step:
+    n = sol.numeric
+    lines = _Lines()
+    lines.math(lambda tex: f"{partial('L', symbol('w', l, 'jk', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}"
+               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)},  "
+               f"{partial('L', symbol('b', l, 'j', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}")
+    for j in _units(len(n.delta[l])):
+        for k in _units(len(n.a[l - 1])):
+            lines.math(lambda tex, j=j, k=k: f"{partial('L', symbol('w', l, j, k, tex=tex), tex)} = "
+                       f"{num.product([n.delta[l][j], n.a[l - 1][k]], tex=tex)} = {_fmt(n.grad_W[l][j][k], tex)}")
+        lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = {_fmt(n.grad_b[l][j], tex)}")
+    _more(lines, len(n.delta[l]), "units")
+    return lines.step(f"Gradients of layer {l}")
+
+
+def _update(sol: NetworkSolution) -> Step:
+    net, n = sol.network, sol.numeric
+    lines = _Lines()
+    lines.say(f"One step of gradient descent with η = {num.pretty(net.learning_rate)}: w ← w − η·∂L/∂w, b ← b − η·∂L/∂b.",
+              rf"One step of gradient descent with $\eta = {num.latex(net.learning_rate)}$: "
+              r"$w \leftarrow w - \eta \, \partial L/\partial w$, $b \leftarrow b - \eta \, \partial L/\partial b$.")
+    for l, layer in enumerate(net.layers, 1):
+        for j in _units(layer.units):
+            for k in _units(len(layer.weights[j])):
+                lines.math(lambda tex, l=l, j=j, k=k, w=layer.weights[j][k]: f"{symbol('w', l, j, k, tex=tex)} = "
+                           f"{_fmt(w, tex)} − {num.product([net.learning_rate, n.grad_W[l][j][k]], tex=tex)} = {_fmt(n.W_new[l][j][k], tex)}"
+                           .replace("−", "-" if tex else "−"))
+            lines.math(lambda tex, l=l, j=j, v=layer.bias[j]: f"{symbol('b', l, j, tex=tex)} = "
+                       f"{_fmt(v, tex)} {'-' if tex else '−'} {num.product([net.learning_rate, n.grad_b[l][j]], tex=tex)} = {_fmt(n.b_new[l][j], tex)}")
+        _more(lines, layer.units, f"units of layer {l}")
+    return lines.step("The update")
+
+
+def _nudges(sol: NetworkSolution) -> Step:
+    lines = _Lines()
+    lines.say("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
+              "(L(w+h) − L(w))/h with ∂L/∂w. As h shrinks the ratio becomes the derivative.")
+    for check in sol.nudges:
+        target = symbol("w", check.layer, check.j, check.k) if check.k >= 0 else symbol("b", check.layer, check.j)
+        target_tex = (symbol("w", check.layer, check.j, check.k, tex=True) if check.k >= 0
+                      else symbol("b", check.layer, check.j, tex=True))
+        lines.say(f"{target}: ∂L/∂{target} = {num.pretty(check.derivative, 10)}",
+                  rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
+        p = "w" if check.k >= 0 else "b"
+        for h, _, ratio in check.rows:
+            gap = ratio - check.derivative
+            lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
+                       + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
+                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "
+                       + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
+    return lines.step("Why it works: the derivative is the limit of the nudge ratio")
+
+
+def _loss_after(sol: NetworkSolution) -> Step:
+    n = sol.numeric
+    lines = _Lines()
+    change = n.loss_after - n.loss
+    lines.math(lambda tex: f"L = {_fmt(n.loss, tex)} " + (r"\to" if tex else "→") + f" {_fmt(n.loss_after, tex)}"
+               + f"  (change {_fmt(change, tex)})")
+    if change < 0:
+        lines.say("The loss went down: stepping every weight against its derivative moved downhill.")
+    elif change > 0:
+        lines.say("The loss went up: the learning rate is too large for this point, so the step overshot the valley.")
+    else:
+        lines.say("The loss did not move: every derivative is 0 (as with a step activation), so descent has no direction to follow.")
+    return lines.step("The loss after one step")
+
+
+def _slopes(sol: NetworkSolution, l: int):
+    zl = tuple(Q(v, None) for v in sol.numeric.z[l])
+    return tuple(q.approx for q in local_slopes(sol.network.layers[l - 1].activation, zl))
+
+
+def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:
+    return num.latex(value, digits) if tex else num.pretty(value, digits)
+
+
+def _vec(values, tex: bool = False) -> str:
+    inner = ", ".join(_fmt(v, tex) for v in values)
+    return rf"\left({inner}\right)" if tex else f"({inner})"
+
+
+def _sympy_unicode(expr: sp.Expr) -> str:
+    """A one-line Unicode form of a small SymPy expression (o0 − t0, −t0/o0 …)."""
+    text = sp.sstr(expr).replace("**", "^").replace("*", "·").replace("-", "−").replace("log", "ln")
+    for i in range(10):
+        text = text.replace(f"o{i}", f"o{chr(0x2080 + i)}").replace(f"t{i}", f"t{chr(0x2080 + i)}")
+    return text

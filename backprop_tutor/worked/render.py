@@ -1,0 +1,126 @@
+"""Render a Report as rich text, Markdown or a LaTeX document.
+
+`render_rich` builds renderables and leaves printing to the caller (one Console in the CLI),
+which also decides colour: none when piped or when NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from backprop_tutor.worked.report import Report
+from backprop_tutor.worked.texescape import escape
+
+
+def render_rich(report: Report) -> RenderableType:
+    parts: list[RenderableType] = [
+        Panel(Text("\n".join(report.summary)), title=Text(report.title, style="bold"), title_align="left",
+              box=box.ROUNDED, expand=False)
+    ]
+    for table in report.tables:
+        if not table.rows:
+            continue
+        out = RichTable(title=table.title, title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
+                        header_style="bold")
+        for i, column in enumerate(table.columns):
+            right = table.numeric[i] if i < len(table.numeric) else False
+            # Numbers never wrap (a split decimal misleads); prose columns fold to fit the terminal.
+            out.add_column(column, justify="right" if right else "left", no_wrap=right, overflow="fold")
+        for row in table.rows:
+            out.add_row(*[cell.text for cell in row])
+        parts.append(out)
+    parts.append(Text("Worked solution", style="bold underline"))
+    for number, step in enumerate(report.steps, 1):
+        parts.append(Text(f"{number}. {step.title}", style="bold green"))
+        parts.append(Padding(Text(step.text), (0, 0, 1, 3)))
+    return Group(*parts)
+
+
+def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str:
+    """The report as Markdown; `depth` is the level of its title (a homework key nests each
+    problem one level down), `summary` False leaves out the summary list (the key shows the
+    statement itself)."""
+    h = "#" * depth
+    out = [f"{h} {report.title}", ""]
+    if summary:
+        out += [f"- {line}" for line in report.summary] + [""]
+    for table in report.tables:
+        if not table.rows:
+            continue
+        out += [f"{h}# {table.title}", "", "| " + " | ".join(table.columns) + " |",
+                "|" + "|".join("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---"
+                               for i in range(len(table.columns))) + "|"]
+        out += ["| " + " | ".join(cell.text for cell in row) + " |" for row in table.rows]
+        out.append("")
+    out += [f"{h}# Worked solution", ""]
+    for number, step in enumerate(report.steps, 1):
+        out += [f"{h}## {number}. {step.title}", "", "```text", step.text, "```", ""]
+    return "\n".join(out)
+
+
+LATEX_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}  % Type 1 fonts: no bitmap fonts generated at build time
+\usepackage[utf8]{inputenc}
+\usepackage{amsmath,amssymb}
+\usepackage{longtable}
+\usepackage[margin=2cm]{geometry}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+\allowdisplaybreaks
+"""
+
+
+def render_latex(report: Report) -> str:
+    body = latex_body(report)
+    return "\n".join([LATEX_PREAMBLE, r"\begin{document}", *body, r"\end{document}"]) + "\n"
+
+
+def latex_body(report: Report, summary: bool = True, nested: bool = False) -> list[str]:
+    """The report's lines inside a document. On its own, the worked solution is a section
+    beside the title; `nested` (each problem of a homework key) keeps it inside the problem."""
+    worked, step = ("subsection", "subsubsection") if nested else ("section", "subsection")
+    out = [rf"\section*{{{escape(report.title)}}}"]
+    if summary:
+        out += [r"\begin{itemize}", *(rf"\item {escape(line)}" for line in report.summary), r"\end{itemize}"]
+    for table in report.tables:
+        if not table.rows:
+            continue
+        spec = "".join(_latex_column(table, i) for i in range(len(table.columns)))
+        out += [rf"\subsection*{{{escape(table.title)}}}", rf"\begin{{longtable}}{{{spec}}}",
+                " & ".join(escape(c) for c in table.columns) + r" \\ \hline"]
+        out += [" & ".join(cell.tex for cell in row) + r" \\" for row in table.rows]
+        out.append(r"\end{longtable}")
+    out.append(rf"\{worked}*{{Worked solution}}")
+    for number, s in enumerate(report.steps, 1):
+        out += [rf"\{step}*{{{number}. {escape(s.title)}}}", s.latex, ""]
+    return out
+
+
+def _wide(table, i: int) -> bool:
+    numeric = i < len(table.numeric) and table.numeric[i]
+    return not numeric and any(len(row[i].text) > 30 for row in table.rows)
+
+
+def _latex_column(table, i: int) -> str:
+    """Numbers align right; prose long enough to run off the page wraps in a paragraph column
+    (the wide columns share two thirds of the line)."""
+    if i < len(table.numeric) and table.numeric[i]:
+        return "r"
+    if not _wide(table, i):
+        return "l"
+    share = 0.66 / sum(_wide(table, k) for k in range(len(table.columns)))
+    return rf"p{{{min(share, 0.45):.2f}\linewidth}}"
+
+
+def _math_cell(tex: str) -> str:
+    if tex.startswith("$"):
+        return tex
+    if any(ch.isdigit() for ch in tex) and all(ch.isdigit() or ch in "-+. {}^\\timesabcdefghijklmnopqrstuvwxyz" for ch in tex):
+        return f"${tex}$"
+    return tex

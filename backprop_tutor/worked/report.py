@@ -1,0 +1,120 @@
+"""A solution laid out for reading: a title, a few tables, and the worked steps.
+
+The three output formats (rich text, Markdown, LaTeX) render this one model, so a table or a
+step added here appears in all of them. Cells exist in Unicode and in LaTeX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.backprop import NetworkSolution
+from backprop_tutor.worked.notation import function, symbol
+from backprop_tutor.worked.steps import Step
+from backprop_tutor.worked.texescape import escape
+
+KEY = num.KEY_DIGITS
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    tex: str
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    numeric: tuple[bool, ...] = ()  # right-align these columns
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    summary: tuple[str, ...]
+    tables: tuple[Table, ...]
+    steps: tuple[Step, ...]
+
+
+def number(value, digits: int = KEY) -> Cell:
+    return Cell(num.pretty(value, digits), f"${num.latex(value, digits)}$")
+
+
+def sym(name: str, layer=None, *indices, ) -> Cell:
+    return Cell(symbol(name, layer, *indices), "$" + symbol(name, layer, *indices, tex=True) + "$")
+
+
+def text(value: str) -> Cell:
+    return Cell(value, escape(value))
+
+
+def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
+    net, n = sol.network, sol.numeric
+    L = sol.depth
+    title = net.name or "Network " + "-".join(str(s) for s in net.sizes)
+    summary = (
+        f"Loss L = {num.pretty(n.loss, KEY)}  →  after one step {num.pretty(n.loss_after, KEY)}",
+        f"Loss {net.loss}, learning rate η = {num.pretty(net.learning_rate)}",
+    )
+    forward = [
+        (text(str(l)), text(str(j)), number(n.z[l][j]), text(function(net.layers[l - 1].activation)), number(n.a[l][j]))
+        for l in range(1, L + 1) for j in range(len(n.z[l]))
+    ]
+    backward = [
+        (text(str(l)), text(str(j)), number(n.delta[l][j])) for l in range(L, 0, -1) for j in range(len(n.delta[l]))
+    ]
+    params = []
+    for l, layer in enumerate(net.layers, 1):
+        for j in range(layer.units):
+            for k in range(len(layer.weights[j])):
+                params.append((sym("w", l, j, k), number(layer.weights[j][k]), number(n.grad_W[l][j][k]), number(n.W_new[l][j][k])))
+            params.append((sym("b", l, j), number(layer.bias[j]), number(n.grad_b[l][j]), number(n.b_new[l][j])))
+    nudges = []
+    for check in sol.nudges:
+        name = sym("w", check.layer, check.j, check.k) if check.k >= 0 else sym("b", check.layer, check.j)
+        for h, moved, ratio in check.rows:
+            nudges.append((name, number(h), number(moved), number(ratio), number(ratio - check.derivative, 3)))
+    tables = (
+        Table("Forward pass", ("layer", "unit", "z", "f", "a = f(z)"), tuple(forward), (True, True, True, False, True)),
+        Table("Backward pass: δ = ∂L/∂z", ("layer", "unit", "δ"), tuple(backward), (True, True, True)),
+        Table("Gradients and one step of gradient descent", ("parameter", "value", "∂L/∂·", "after the step"),
+              tuple(params), (False, True, True, True)),
+        Table("Nudge check: (L(w+h) − L(w))/h → ∂L/∂w", ("parameter", "h", "L(w+h)", "ratio", "ratio − ∂L/∂w"),
+              tuple(nudges), (False, True, True, True, True)),
+    )
+    return Report(title, summary, tables, steps)
+
+
+def problem_report(problem) -> Report:
+    """A bank problem: the statement, the questions with their keys, and the worked solution."""
+    questions = Table("Questions and answer keys", ("part", "question", "key", "skill"),
+                      tuple((text(p.id), text(p.prompt), Cell(p.answer, r"\texttt{" + escape(p.answer) + "}"), text(p.skill))
+                            for p in problem.parts))
+    tables: tuple[Table, ...] = (questions,)
+    if problem.kind == "network":
+        tables += network_report(problem.solution, problem.steps).tables
+    title = f"{problem.title}  ({problem.template}, seed {problem.seed})"
+    return Report(title, tuple(problem.statement.split("\n")), tables, problem.steps)
+
+
+def expression_report(sol) -> Report:
+    """An expression's computational graph: each node's value, local derivatives and gradient."""
+    at = ", ".join(f"{name} = {num.pretty(value)}" for name, value in sol.at.items())
+    summary = (f"f = {sol.echo}   at {at}", f"f = {num.pretty(sol.value, KEY)}",
+               "∇f: " + ", ".join(f"∂f/∂{name} = {num.pretty(g, KEY)}" for name, g in sol.gradient.items()))
+    nodes = tuple(
+        (text(node.id), text(node.op), text(node.label), number(node.value),
+         text(", ".join(f"∂/∂{i} = {num.pretty(d)}" for i, d in node.local)), number(node.grad))
+        for node in sol.nodes
+    )
+    gradient = tuple((text(f"∂f/∂{name}"), number(g)) for name, g in sol.gradient.items())
+    tables = (
+        Table("Computational graph (topological order)", ("node", "op", "computes", "value",
+                                                          "local derivatives", "∂f/∂node"),
+              nodes, (False, False, False, True, False, True)),
+        Table("Gradient", ("derivative", "value"), gradient, (False, True)),
+    )
+    return Report(f"f = {sol.echo}", summary, tables, tuple(sol.steps))
