@@ -14,7 +14,7 @@ from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.bank.generate import generate
 from backprop_tutor.grading.grade import grade, grade_part, target_for_expected
-from backprop_tutor.engine.quantities import network_value
+from backprop_tutor.engine.legacy_values import network_value
 from backprop_tutor.bank.template import template_from_dict
 
 TABLE = [
@@ -269,7 +269,7 @@ NETWORK_TEMPLATES = [t.id for t in Bank.open().templates() if t.kind == "network
 
 def _answer_text(value) -> str:
     from backprop_tutor.bank.generate import answer_key
-    from backprop_tutor.engine.quantities import Value
+    from backprop_tutor.engine.legacy_values import Value
 
     return answer_key(Value(value, None))
 

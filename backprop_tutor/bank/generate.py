@@ -22,7 +22,7 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.errors import AnswerFormatError, NetworkError, TemplateError
 from backprop_tutor.worked.notation import symbol
 from backprop_tutor.bank.problem import Part, Problem
-from backprop_tutor.engine.quantities import QuantityError, Value, network_value
+from backprop_tutor.engine.legacy_values import QuantityError, Value, network_value
 from backprop_tutor.bank.template import Constraints, Parameter, PartSpec, Template
 
 _REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_tutor.engine.quantities import Value
+from backprop_tutor.engine.legacy_values import Value
 from backprop_tutor.worked.steps import Step
 
 

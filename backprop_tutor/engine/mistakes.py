@@ -18,7 +18,7 @@ from backprop_tutor.engine import losses
 from backprop_tutor.engine.backprop import (NetworkSolution, Pass, Q, _dot, compute, mul, forward, local_slopes,
                                      parameters, softmax_jacobian_at)
 from backprop_tutor.engine.network import Network
-from backprop_tutor.engine.quantities import QuantityError, Value, network_value
+from backprop_tutor.engine.legacy_values import QuantityError, Value, network_value
 
 
 @dataclass(frozen=True)

@@ -1,143 +1,168 @@
-"""Names for the quantities a template part can ask for, resolved against a solution.
+"""Quantity ids: the names of what a problem can ask for, parsed once into a typed value.
 
-Network problems (indices 0-based, layers 1-based, as in PRODUCT.md):
-  x[k]  t[j]  W2[j][k]  b2[j]          the given numbers
-  z1[j]  a1[j]  fprime1[j]             forward pass; fprime is f′(z)
-  loss  loss_after  dL_da[j]           the loss, after one step, ∂L/∂a⁽ᴸ⁾
-  delta2[j]  dW2[j][k]  db2[j]         backward pass and gradients
-  W2_new[j][k]  b2_new[j]              after one step of gradient descent
-  nudge(W2[0][0], 0.01)                (L(w+h) − L(w))/h
-Leaving out trailing indices asks for the whole vector or matrix: delta1, dW2, a1.
-
-Activation problems: value, derivative_at (numbers), derivative (an expression in z).
-Expression problems: value, grad[x] (the derivative of the output with respect to x).
+`delta2[0]`, `dW1`, `W1_new[0][1]`, `nudge(W2[0][1], 0.01)` (network problems), `value`,
+`derivative_at`, `derivative` (activation problems), `value`, `grad[x]` (expression problems).
+The catalogue and the notation are in docs/rules-and-slips.md. Everything after the template
+loader passes QuantityId around, never the text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
-import sympy as sp
-
-from backprop_tutor.engine.backprop import NetworkSolution, Q, local_slopes, loss_at, nudged, parameters
-from backprop_tutor.engine.numbers import WORK_DPS
-
-_NETWORK = re.compile(r"(?P<name>z|a|fprime|delta|dW|db|W|b)(?P<layer>\d+)(?P<new>_new)?(?P<idx>(?:\[\d+\])*)"
-                      r"|(?P<plain>x|t|dL_da|loss|loss_after)(?P<idx2>(?:\[\d+\])*)")
-_NUDGE = re.compile(r"nudge\(\s*(?P<p>W|b)(?P<layer>\d+)(?P<idx>(?:\[\d+\])+)\s*,\s*(?P<h>[0-9.eE+-]+)\s*\)")
-_INDEX = re.compile(r"\[(\d+)\]")
+from backprop_tutor.errors import TutorError
 
 
-class QuantityError(ValueError):
+class QuantityError(TutorError):
     """A quantity name that the problem does not have; the message says why."""
 
 
-@dataclass(frozen=True)
-class Value:
-    """A resolved quantity: numbers (scalar, vector or matrix of 50-digit Floats) or an expression."""
+class Kind(Enum):
+    """What a quantity is. The value is the name used in quantity ids."""
 
-    approx: object  # sp.Expr | tuple | tuple[tuple]
-    exact: object = None
-    expression: bool = False  # True: a symbolic answer in `variables`
-    variables: tuple[str, ...] = ()
+    INPUT = "x"
+    TARGET = "t"
+    WEIGHT = "W"
+    BIAS = "b"
+    Z = "z"
+    A = "a"
+    SLOPE = "fprime"
+    LOSS = "loss"
+    LOSS_GRADIENT = "dL_da"
+    DELTA = "delta"
+    WEIGHT_GRADIENT = "dW"
+    BIAS_GRADIENT = "db"
+    WEIGHT_NEW = "W_new"
+    BIAS_NEW = "b_new"
+    LOSS_AFTER = "loss_after"
+    NUDGE = "nudge"
+    # activation problems (value and derivative_at are a1[0] and fprime1[0] of a one-unit graph)
+    DERIVATIVE = "derivative"
+    # expression problems
+    VALUE = "value"
+    GRADIENT = "grad"
 
     @property
-    def form(self) -> str:
-        if self.expression:
-            return "expression"
-        if isinstance(self.approx, tuple):
-            return "matrix" if self.approx and isinstance(self.approx[0], tuple) else "vector"
-        return "number"
+    def given(self) -> bool:
+        return self in _GIVEN
+
+    @property
+    def layered(self) -> bool:
+        return self in _LAYERED
 
 
-def network_value(sol: NetworkSolution, text: str, exact: bool = False) -> Value:
-    """The quantity's decimals; with exact=True also its exact form (computing the exact pass)."""
-    value = _network_value(sol, text, sol.exact if exact else sol.numeric)
-    return value if exact else Value(value.approx, None)
+_GIVEN = frozenset({Kind.INPUT, Kind.TARGET, Kind.WEIGHT, Kind.BIAS})
+_LAYERED = frozenset({Kind.WEIGHT, Kind.BIAS, Kind.Z, Kind.A, Kind.SLOPE, Kind.DELTA, Kind.WEIGHT_GRADIENT,
+                      Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW})
 
 
-def _network_value(sol: NetworkSolution, text: str, e) -> Value:
-    text = text.replace(" ", "")
-    nudge = _NUDGE.fullmatch(text)
+@dataclass(frozen=True, order=True)
+class QuantityId:
+    """One quantity, or (with fewer indices than it has) a whole vector or matrix of them.
+
+    `layer` is 1-based for layered kinds (None otherwise); `index` the 0-based entry indices;
+    `variable` the variable of grad[v]; `of` and `h` the parameter and step of a nudge ratio."""
+
+    kind: Kind
+    layer: int | None = None
+    index: tuple[int, ...] = ()
+    variable: str | None = None
+    of: QuantityId | None = None
+    h: str | None = None  # the step as written, e.g. "0.01" (exact: sympy.Rational(h))
+
+    @property
+    def text(self) -> str:
+        if self.kind is Kind.NUDGE:
+            return f"nudge({self.of.text}, {self.h})"
+        if self.kind is Kind.GRADIENT:
+            return f"grad[{self.variable}]"
+        name = self.kind.value
+        if self.kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW):
+            name = f"{name[0]}{self.layer}_new"
+        elif self.layer is not None:
+            name = f"{name}{self.layer}"
+        return name + "".join(f"[{i}]" for i in self.index)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def entry(self, *index: int) -> QuantityId:
+        """This quantity with more indices: delta1.entry(0) is delta1[0]."""
+        return QuantityId(self.kind, self.layer, self.index + index, self.variable, self.of, self.h)
+
+    @property
+    def family(self) -> QuantityId:
+        """The whole vector or matrix this entry belongs to: delta1[0] → delta1."""
+        return QuantityId(self.kind, self.layer, (), self.variable, self.of, self.h) if self.index else self
+
+
+def q(kind: Kind, layer: int | None = None, *index: int) -> QuantityId:
+    """Shorthand for building ids in code: q(Kind.DELTA, 2, 0) is delta2[0]."""
+    return QuantityId(kind, layer, tuple(index))
+
+
+_NETWORK = re.compile(r"(?P<name>z|a|fprime|delta|dW|db|W|b)(?P<layer>\d+)(?P<new>_new)?(?P<idx>(?:\[\d+\])*)"
+                      r"|(?P<plain>x|t|dL_da|loss_after|loss)(?P<idx2>(?:\[\d+\])*)")
+_NUDGE = re.compile(r"nudge\((?P<param>[^,()]+),(?P<h>[^,()]+)\)")
+_INDEX = re.compile(r"\[(\d+)\]")
+_STEP = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_BY_NAME = {k.value: k for k in Kind}
+NETWORK_EXAMPLES = "z1[0], a2[1], delta2[0], dW1[0][1], db2[0], W2_new[0][0], loss, loss_after or nudge(W2[0][0], 0.01)"
+
+
+def parse_network_quantity(text: str) -> QuantityId:
+    """A network quantity's text → its id. QuantityError names what is wrong; whether the
+    layer and indices exist in a given network is checked by the solution that answers it."""
+    compact = text.replace(" ", "")
+    nudge = _NUDGE.fullmatch(compact)
     if nudge:
-        return _nudge(sol, nudge)
-    match = _NETWORK.fullmatch(text)
+        param = parse_network_quantity(nudge["param"])
+        if param.kind not in (Kind.WEIGHT, Kind.BIAS) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
+            raise QuantityError(f"{text!r}: a nudge moves one weight or bias, e.g. nudge(W2[0][1], 0.01)")
+        if not _STEP.fullmatch(nudge["h"]) or float(nudge["h"]) == 0:
+            raise QuantityError(f"{text!r}: the step h must be a nonzero decimal number, e.g. 0.01")
+        return QuantityId(Kind.NUDGE, of=param, h=nudge["h"])
+    match = _NETWORK.fullmatch(compact)
     if not match:
-        raise QuantityError(f"{text!r} is not a quantity; use names such as z1[0], a2[1], delta2[0], dW1[0][1], "
-                            "db2[0], W2_new[0][0], loss, loss_after or nudge(W2[0][0], 0.01)")
-    n, L = sol.numeric, sol.depth
+        raise QuantityError(f"{text!r} is not a quantity; use names such as {NETWORK_EXAMPLES}")
     if match["plain"]:
-        name, idx = match["plain"], _indices(match["idx2"])
-        table = {"x": (n.a[0], e.a[0]), "t": (_given(sol.network.target),) * 2, "dL_da": (n.dL_da, e.dL_da),
-                 "loss": (n.loss, e.loss), "loss_after": (n.loss_after, e.loss_after)}
-        approx, exact = table[name]
-        if name == "t":
-            exact = sol.network.target
-        return _index(approx, exact, idx, text)
-    name, layer, new, idx = match["name"], int(match["layer"]), bool(match["new"]), _indices(match["idx"])
-    if not 1 <= layer <= L and not (name == "a" and layer == 0):
-        raise QuantityError(f"{text!r}: the network has layers 1 to {L}")
-    if new and name not in ("W", "b"):
-        raise QuantityError(f"{text!r}: only W and b have an updated value (_new)")
-    if name == "W":
-        pair = (n.W_new[layer], e.W_new[layer]) if new else (_given_matrix(sol, layer), sol.network.layers[layer - 1].weights)
-    elif name == "b":
-        pair = (n.b_new[layer], e.b_new[layer]) if new else (_given(sol.network.layers[layer - 1].bias), sol.network.layers[layer - 1].bias)
-    elif name == "fprime":
-        activation = sol.network.layers[layer - 1].activation
-        if activation == "softmax":
-            raise QuantityError(f"{text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
-        slopes = local_slopes(activation, tuple(Q(v, x if isinstance(x, sp.Basic) and not x.is_Float else None)
-                                                for v, x in zip(n.z[layer], e.z[layer])))
-        pair = (tuple(q.approx for q in slopes), tuple(q.exact for q in slopes))
-    else:
-        field = {"z": "z", "a": "a", "delta": "delta", "dW": "grad_W", "db": "grad_b"}[name]
-        pair = (getattr(n, field)[layer], getattr(e, field)[layer])
-    return _index(*pair, idx, text)
+        return QuantityId(_BY_NAME[match["plain"]], None, _indices(match["idx2"]))
+    name, layer = match["name"], int(match["layer"])
+    if match["new"]:
+        if name not in ("W", "b"):
+            raise QuantityError(f"{text!r}: only W and b have an updated value (_new)")
+        name += "_new"
+    if name == "a" and layer == 0:
+        return QuantityId(Kind.INPUT, None, _indices(match["idx"]))
+    if layer == 0:
+        raise QuantityError(f"{text!r}: layers are numbered from 1 (the input is x, or a0)")
+    return QuantityId(_BY_NAME[name], layer, _indices(match["idx"]))
 
 
-def _given(values) -> tuple:
-    return tuple(sp.Float(v, WORK_DPS) for v in values)
+def parse_activation_quantity(text: str) -> QuantityId:
+    """value → a1[0], derivative_at → fprime1[0] (the one unit of an activation problem), derivative."""
+    name = text.strip()
+    if name == "value":
+        return q(Kind.A, 1, 0)
+    if name == "derivative_at":
+        return q(Kind.SLOPE, 1, 0)
+    if name == "derivative":
+        return QuantityId(Kind.DERIVATIVE)
+    raise QuantityError(f"{text!r} is not a quantity of an activation problem; use value, derivative_at or derivative")
 
 
-def _given_matrix(sol: NetworkSolution, layer: int) -> tuple:
-    return tuple(_given(row) for row in sol.network.layers[layer - 1].weights)
+def parse_expression_quantity(text: str) -> QuantityId:
+    """value, or grad[v] for a variable v."""
+    compact = text.replace(" ", "")
+    if compact == "value":
+        return QuantityId(Kind.VALUE)
+    match = re.fullmatch(r"grad\[([A-Za-z][A-Za-z0-9_]*)\]", compact)
+    if match:
+        return QuantityId(Kind.GRADIENT, variable=match[1])
+    raise QuantityError(f"{text!r} is not a quantity of an expression problem; use value or grad[v] for a variable v")
 
 
 def _indices(text: str) -> tuple[int, ...]:
     return tuple(int(i) for i in _INDEX.findall(text))
-
-
-def _index(approx, exact, idx: tuple[int, ...], text: str) -> Value:
-    for depth, i in enumerate(idx):
-        if not isinstance(approx, tuple):
-            raise QuantityError(f"{text!r}: too many indices (this quantity is a number)")
-        if i >= len(approx):
-            raise QuantityError(f"{text!r}: index {i} is out of range (there are {len(approx)} entries)")
-        approx = approx[i]
-        exact = exact[i] if isinstance(exact, tuple) else None
-    return Value(approx, exact)
-
-
-def _nudge(sol: NetworkSolution, match: re.Match) -> Value:
-    layer, idx = int(match["layer"]), _indices(match["idx"])
-    h = sp.Rational(match["h"])
-    if h == 0:
-        raise QuantityError("nudge(...): h must not be 0")
-    if not 1 <= layer <= sol.depth:
-        raise QuantityError(f"nudge: the network has layers 1 to {sol.depth}")
-    W, b = parameters(sol.network)
-    try:
-        if match["p"] == "W":
-            j, k = idx
-            W[layer][j][k]
-            moved = loss_at(sol.network, nudged(W, layer, j, k, h), b)
-        else:
-            (j,) = idx
-            b[layer][j]
-            moved = loss_at(sol.network, W, nudged(b, layer, j, -1, h))
-    except (ValueError, IndexError):
-        raise QuantityError(f"nudge: {match['p']}{layer}{match['idx']} is not a parameter of this network") from None
-    ratio = ((moved - sol.numeric.loss) / sp.Float(h, WORK_DPS)).evalf(WORK_DPS)
-    return Value(ratio, None)

@@ -16,7 +16,7 @@ import sympy as sp
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
 from backprop_tutor.engine.backprop import NetworkSolution
-from backprop_tutor.engine.quantities import network_value
+from backprop_tutor.engine.legacy_values import network_value
 
 _SCALAR = re.compile(r"(?P<name>z|a|delta|dW|db|W|b)(?P<layer>\d+)(?P<new>_new)?(?P<idx>(?:\[\d+\])+)|loss")
 

@@ -21,7 +21,7 @@ import sympy as sp
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.engine.quantities import Value
+from backprop_tutor.engine.legacy_values import Value
 
 TIME_LIMIT = 2.0
 DEFAULT_TOLERANCE = ("relative", 1e-3)
@@ -313,7 +313,7 @@ def _same_numbers(a, b) -> bool:
 
 
 def _matches_engine(problem, name: str, value) -> bool:
-    from backprop_tutor.engine.quantities import network_value
+    from backprop_tutor.engine.legacy_values import network_value
 
     return within(value, network_value(problem.solution, name).approx, DEFAULT_TOLERANCE)
 
