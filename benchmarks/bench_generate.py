@@ -18,7 +18,7 @@ import time
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
 from backprop_tutor.worked.render import render_markdown
-from backprop_tutor.worked.report import problem_report
+from backprop_tutor.bank.report import problem_report
 
 
 def run(template, seeds: range, render: bool) -> float:

@@ -11,7 +11,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
-from backprop_tutor.engine.backprop import solve_network
+from backprop_tutor.engine.solution import solve_network
 from backprop_tutor.engine.network import network_from_dict
 
 from conftest import EXAMPLE

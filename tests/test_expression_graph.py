@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from backprop_tutor.cli.app import cli
 from backprop_tutor.engine.expression import parse_assignments, solve_expression
 from backprop_tutor.engine.parsing import parse_expression
+from backprop_tutor.engine.quantities import Kind, QuantityId
+from backprop_tutor.worked.expression import expression_steps
 
 CASES = [
     ("tanh(w*x+b)", "w=0.5,x=1,b=0"), ("sigmoid(w1*x1 + w2*x2 + b)", "w1=0.3,x1=-1,w2=-0.7,x2=0.4,b=0.1"),
@@ -57,9 +59,22 @@ def test_node_order_is_deterministic_and_topological():
 
 def test_steps_are_written_like_a_textbook():
     sol = solve_expression("(x - y)*z", parse_assignments("x=-0.5,y=0.25,z=-2"))
-    text = "\n".join(s.text for s in sol.steps)
+    text = "\n".join(s.text for s in expression_steps(sol))
     assert not re.search(r"\+ -|\+ −|--|−−|-0\.0\b", text)
     assert "multiply swaps" in text and "∂f/∂z" in text
+
+
+def test_each_step_names_what_it_computes():
+    sol = solve_expression("(x - y)*z", parse_assignments("x=-0.5,y=0.25,z=-2"))
+    value, grad_x, grad_z = QuantityId(Kind.VALUE), QuantityId(Kind.GRADIENT, variable="x"), \
+        QuantityId(Kind.GRADIENT, variable="z")
+    shown = {s.title: (s.shows(value), s.shows(grad_x), s.shows(grad_z)) for s in expression_steps(sol)}
+    assert shown == {
+        "The graph, forward": (True, False, False),
+        "Backward: the chain rule, node by node from the output": (False, True, True),
+        "The gradient": (False, True, True),
+        "Why: nudge x and watch f": (False, True, False),
+    }
 
 
 @pytest.mark.parametrize("at,message", [

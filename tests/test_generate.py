@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.bank.generate import generate
-from backprop_tutor.worked.solution_json import problem_json
+from backprop_tutor.bank.report import problem_json
 
 GOLDEN = Path(__file__).parent / "golden"
 TEMPLATES = list(Bank.open().paths())
@@ -31,7 +31,7 @@ def test_the_bank_has_at_least_thirteen_templates_across_levels():
     templates = Bank.open().templates()
     assert len(templates) >= 13
     assert {t.level for t in templates} == {1, 2, 3}
-    assert {t.kind for t in templates} == {"network", "activation", "expression"}
+    assert {t.kind.name for t in templates} == {"network", "activation", "expression"}
 
 
 @pytest.mark.parametrize("template_id", TEMPLATES)
@@ -45,11 +45,19 @@ def test_template_generates_a_sound_problem(template_id, seed):
         assert all("{" not in hint for hint in part.hints)
         for text in (part.prompt, *part.hints):  # textbook signs: `+ (−0.4)`, never `+ −0.4` or `+ -0.4`
             assert not re.search(r"[+\-−·×*/]\s*[−-]\d", text), text
-    if problem.kind == "network":
+    if problem.kind.name == "network":
         loss = problem.solution.network.loss
-        assert f"Loss: {loss}," in problem.statement and "mind the constant factor" in problem.statement
-        assert "w⁽ˡ⁾ⱼₖ" in problem.statement  # the index convention
+        statement = problem.statement.text
+        assert f"Loss: {loss}," in statement and "mind the constant factor" in statement
+        assert "w⁽ˡ⁾ⱼₖ" in statement  # the index convention
     assert problem.steps
+
+
+@pytest.mark.parametrize("template_id", TEMPLATES)
+def test_every_part_has_a_step_that_computes_it(template_id):
+    problem = generate(Bank.open().load(template_id), 1)
+    for part in problem.parts:
+        assert any(step.shows(part.quantity) for step in problem.steps), part.quantity.text
 
 
 @pytest.mark.parametrize("template_id", TEMPLATES)
@@ -63,7 +71,7 @@ _DUMP = """
 import json, sys
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
-from backprop_tutor.worked.solution_json import problem_json
+from backprop_tutor.bank.report import problem_json
 bank = Bank.open()
 out = {i: problem_json(generate(bank.load(i), 3)) for i in bank.paths()}
 sys.stdout.write(json.dumps(out, sort_keys=True, ensure_ascii=False))
@@ -93,7 +101,7 @@ def test_golden_output(name):
 
 
 def test_golden_covers_every_kind():
-    kinds = {Bank.open().load(re.fullmatch(r"(.+)-seed\d+", n)[1]).kind for n in GOLDEN_CASES}
+    kinds = {Bank.open().load(re.fullmatch(r"(.+)-seed\d+", n)[1]).kind.name for n in GOLDEN_CASES}
     assert kinds == {"network", "activation", "expression"}
 
 

@@ -12,6 +12,7 @@ import sympy as sp
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.engine.expression import parse_assignments, solve_expression
 from backprop_tutor.engine.parsing import parse_expression
+from backprop_tutor.worked.expression import expression_steps
 
 
 def test_names_given_in_at_split_a_concatenation():
@@ -67,7 +68,7 @@ def test_negative_numbers_are_printed_once_and_gradients_match_sympy(text):
     expr = parse_expression(text)
     values = {k: v for k, v in values.items() if k in {s.name for s in expr.free_symbols}}
     sol = solve_expression(text, values)
-    for step in sol.steps:
+    for step in expression_steps(sol):
         assert not re.search(r"\+ -|\+ −|--|−−|-0\.0\b|−0\.0\b", step.text), step.text
     point = {s: values[s.name] for s in expr.free_symbols}
     for s in expr.free_symbols:

@@ -267,7 +267,7 @@ def graded(class_set, tmp_path_factory):
 def test_grading_runs_exit_0_and_writes_the_contract_columns(graded):
     result, rows, out, _ = graded
     assert result.exit_code == 0, result.output + result.stderr
-    assert out.read_text().splitlines()[0] == "student,problem,part,answer,score,diagnosis"
+    assert out.read_text().splitlines()[0] == "student,problem,part,answer,score,diagnosis,carried_from"
 
 
 def test_keys_submitted_as_answers_score_full_marks(graded):

@@ -17,7 +17,7 @@ import sympy as sp
 
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
-from backprop_tutor.grading.grade import DEFAULT_TOLERANCE, read_answer, within
+from backprop_tutor.grading.answers import DEFAULT_TOLERANCE, read_answer, within
 from backprop_tutor.homework.moodle import quiz_xml
 
 TEMPLATES = list(Bank.open().paths())
@@ -130,7 +130,7 @@ def test_the_statement_is_kept_verbatim_in_a_pre_block_and_the_prompts_follow():
     q, = questions(parse(quiz_xml([("s1", 1, p)])), "cloze")
     text = q.findtext("questiontext/text")
     statement = re.search(r"<pre[^>]*>(.*?)</pre>", text, re.DOTALL).group(1)
-    assert html.unescape(statement) == p.statement
+    assert html.unescape(statement) == p.statement.text
     visible = html.unescape(re.sub(r"<[^>]+>", "", text))
     positions = [visible.index(part.prompt) for part in p.parts]
     assert positions == sorted(positions)
@@ -275,7 +275,7 @@ def test_category_is_configurable_and_must_not_be_empty():
 def test_prompt_text_cannot_break_the_cloze_syntax(prompt):
     base = problem("mlp_2_2_1", 3)
     p = dataclasses.replace(base, parts=tuple(dataclasses.replace(part, prompt=prompt) for part in base.parts),
-                            statement=base.statement + "\n" + prompt)
+                            statement=dataclasses.replace(base.statement, notes=base.statement.notes + (prompt,)))
     q, = questions(parse(quiz_xml([("s1", 1, p)])), "cloze")
     text = q.findtext("questiontext/text")
     found = MOODLE_ANSWER.findall(text)

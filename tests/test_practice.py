@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.bank.generate import generate
-from backprop_tutor.learner.practice import steps_for
 from backprop_tutor.learner.store import Attempt, Store
 
 TEMPLATE, SEED = "mlp_2_2_1", 7
@@ -180,7 +179,7 @@ def test_bad_selection_is_one_line_and_exit_2(tmp_path, args, message):
 def test_every_part_of_every_template_has_its_worked_step(template):
     problem = generate(Bank.open().load(template), 1)
     for part in problem.parts:
-        assert steps_for(problem, part), f"{template}: part {part.id} ({part.quantity}) has no worked step"
+        assert problem.steps_for(part), f"{template}: part {part.id} ({part.quantity.text}) has no worked step"
 
 
 # --- a real terminal -----------------------------------------------------------------------------

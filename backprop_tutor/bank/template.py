@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_tutor.errors import TemplateError
+import sympy as sp
 
-KINDS = ("network", "activation", "expression")
+from backprop_tutor.bank.kinds import NAMES as KINDS
+from backprop_tutor.bank.kinds import ProblemKind
+from backprop_tutor.bank.kinds import kinds as problem_kinds
+from backprop_tutor.errors import TemplateError
 SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
           "hidden_delta", "weight_gradient", "bias_gradient", "update", "finite_difference", "vectorized")
 MAX_TEMPLATE_BYTES = 200_000
@@ -44,9 +47,12 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Mistake:
-    value: str  # an expression over quantities, e.g. "-delta2[0]"
+    """`{name: error_sign, value: "-delta2[0]", feedback: …}`: a quantity, negated or scaled."""
+
+    name: str  # the diagnosis it is, a slip of the catalogue (docs/rules-and-slips.md)
     feedback: str
-    name: str = ""  # the diagnosis a gradebook shows, e.g. error_sign; default <part>_mistake<n>
+    scale: sp.Rational
+    quantity: str  # the quantity's text, e.g. "delta2[0]"
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ class Template:
     id: str
     source: str  # the file it came from
     title: str
-    kind: str
+    kind: ProblemKind
     skills: tuple[str, ...]
     level: int
     statement: str
@@ -133,6 +139,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     kind = data["kind"]
     if kind not in KINDS:
         raise fail("kind", f"unknown kind {kind!r}{_suggest(kind, KINDS)}; use one of {', '.join(KINDS)}")
+    problem_kind = problem_kinds()[kind]
     skills = data["skills"]
     if not isinstance(skills, list) or not skills:
         raise fail("skills", f"expected a non-empty list of skills from: {', '.join(SKILLS)}")
@@ -151,10 +158,11 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
         raise fail(kind, f"missing: a {kind} template describes its {kind} here")
     body = data[kind]
     _check_references(body, names, kind, fail)
-    _check_named_choices(body, {p.name: p for p in parameters}, kind, fail)
+    problem_kind.check_choices(body, _choice_check({p.name: p for p in parameters}, fail))
     constraints = _constraints(data.get("constraints", {}), fail)
     parts = _parts(data["parts"], skills, names, fail)
-    return Template(stem, source, title, kind, tuple(skills), level, statement, parameters, body, constraints, parts)
+    return Template(stem, source, title, problem_kind, tuple(skills), level, statement, parameters, body, constraints,
+                    parts)
 
 
 def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
@@ -226,12 +234,9 @@ def _check_references(value: Any, names: set[str], key: str, fail) -> None:
             _check_references(v, names, f"{key}[{i}]", fail)
 
 
-def _check_named_choices(body: Any, parameters: dict, kind: str, fail) -> None:
+def _choice_check(parameters: dict, fail):
     """A parameter used as an activation, function or loss: every choice must be a known name,
     checked now rather than only when some seed happens to draw the bad one."""
-    from backprop_tutor.engine import activations
-    from backprop_tutor.engine import losses
-
     def check(ref: Any, allowed: tuple[str, ...], what: str) -> None:
         if isinstance(ref, str) and _REF.fullmatch(ref) and ref[1:] in parameters:
             p = parameters[ref[1:]]
@@ -239,20 +244,7 @@ def _check_named_choices(body: Any, parameters: dict, kind: str, fail) -> None:
                 if choice not in allowed:
                     raise fail(f"parameters.{p.name}.choice[{i}]", f"{choice!r} is not {what}"
                                f"{_suggest(choice, allowed)}; use one of {', '.join(allowed)}")
-
-    if kind == "network" and isinstance(body, dict):
-        check(body.get("loss"), losses.NAMES, "a loss")
-        for layer in body.get("layers") or []:
-            if isinstance(layer, dict):
-                check(layer.get("activation"), activations.NAMES, "an activation")
-    elif kind == "activation" and isinstance(body, dict):
-        check(body.get("function"), tuple(activations.ELEMENTWISE), "an activation")
-    elif kind == "expression" and isinstance(body, dict) and isinstance(body.get("text"), str):
-        from backprop_tutor.engine.parsing import FUNCTION_NAMES
-
-        for ref in _REF.findall(body["text"]):
-            if ref in parameters and re.search(rf"\${ref}\s*\(", body["text"]):
-                check(f"${ref}", FUNCTION_NAMES, "a function")
+    return check
 
 
 def _constraints(raw: Any, fail) -> Constraints:
@@ -328,21 +320,12 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         for h, hint in enumerate(hints):
             if not isinstance(hint, str) or not hint.strip():
                 raise fail(f"{key}.hints[{h}]", "is empty; write the hint, or remove it")
-        mistakes = []
-        for m, mistake in enumerate(part.get("mistakes", []) or []):
-            mkey = f"{key}.mistakes[{m}]"
-            if not isinstance(mistake, dict):
-                raise fail(mkey, "expected {value: EXPRESSION over quantities, feedback: TEXT}")
-            _check_keys(mistake, _MISTAKE_KEYS, mkey + ".", fail)
-            if "value" not in mistake or "feedback" not in mistake:
-                raise fail(mkey, "needs both value and feedback")
-            name = mistake.get("name", "")
-            if name and not (isinstance(name, str) and _NAME.fullmatch(name)):
-                raise fail(f"{mkey}.name", "expected a name like error_sign (letters, digits and _)")
-            if name and any(name == other.name for other in mistakes):
-                raise fail(f"{mkey}.name", f"{name!r} is already the name of another mistake of this part")
-            mistakes.append(Mistake(_text(str(mistake["value"]), f"{mkey}.value", fail),
-                                    _text(mistake["feedback"], f"{mkey}.feedback", fail), name))
+        mistakes = [_mistake(mistake, f"{key}.mistakes[{m}]", fail)
+                     for m, mistake in enumerate(part.get("mistakes", []) or [])]
+        for m, mistake in enumerate(mistakes):
+            if any(mistake.name == other.name for other in mistakes[:m]):
+                raise fail(f"{key}.mistakes[{m}].name", f"{mistake.name!r} is already the name of another mistake of "
+                           "this part")
         may_be_zero = part.get("may_be_zero", False)
         if not isinstance(may_be_zero, bool):
             raise fail(f"{key}.may_be_zero", "expected true or false")
@@ -353,6 +336,30 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
     if unused:
         raise fail("skills", f"{unused[0]!r} is listed but no part practises it; add a part with that skill or remove it")
     return tuple(out)
+
+
+_SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(.+?)\s*")
+
+
+def _mistake(raw: Any, key: str, fail) -> Mistake:
+    from backprop_tutor.engine.slips import NAMES
+
+    if not isinstance(raw, dict):
+        raise fail(key, "expected {value: EXPRESSION over quantities, feedback: TEXT}")
+    _check_keys(raw, _MISTAKE_KEYS, key + ".", fail)
+    if "value" not in raw or "feedback" not in raw:
+        raise fail(key, "needs both value and feedback")
+    if "name" not in raw:
+        raise fail(f"{key}.name", "missing; name the mistake with a slip of the catalogue (docs/rules-and-slips.md), "
+                   "e.g. error_sign")
+    name = raw["name"]
+    if not isinstance(name, str) or name not in NAMES:
+        raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{_suggest(name, NAMES)}; "
+                   "use one of " + ", ".join(NAMES))
+    value = _text(str(raw["value"]), f"{key}.value", fail)
+    sign, scale, quantity = _SCALED.fullmatch(value).groups()
+    factor = sp.Rational(scale) if scale else sp.Integer(-1 if sign else 1)
+    return Mistake(name, _text(raw["feedback"], f"{key}.feedback", fail), factor, quantity)
 
 
 def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:

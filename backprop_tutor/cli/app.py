@@ -88,15 +88,15 @@ def solve(template: str | None, seed: int | None, banks, only_bank: bool, networ
 
 def _template_solution(template, seed: int):
     from backprop_tutor.bank.generate import generate
-    from backprop_tutor.worked.report import problem_report
-    from backprop_tutor.worked.solution_json import problem_json
+    from backprop_tutor.bank.report import problem_report
+    from backprop_tutor.bank.report import problem_json
 
     problem = generate(template, seed)
     return problem_report(problem), lambda: problem_json(problem)
 
 
 def _network_solution(path: Path):
-    from backprop_tutor.engine.backprop import solve_network
+    from backprop_tutor.engine.solution import solve_network
     from backprop_tutor.engine.network import load_network
     from backprop_tutor.worked.report import network_report
     from backprop_tutor.worked.solution_json import network_json
@@ -110,6 +110,7 @@ def _network_solution(path: Path):
 def _expression_solution(expression: str, at: str | None):
     from backprop_tutor.errors import AnswerFormatError
     from backprop_tutor.engine.expression import parse_assignments, solve_expression
+    from backprop_tutor.worked.expression import expression_steps
     from backprop_tutor.worked.report import expression_report
     from backprop_tutor.worked.solution_json import expression_json
 
@@ -120,7 +121,8 @@ def _expression_solution(expression: str, at: str | None):
         solution = solve_expression(expression, values)
     except AnswerFormatError as e:
         raise UsageError(f"--expression {expression!r}: {e}" if "--at" not in str(e) else str(e)) from None
-    return expression_report(solution), lambda: expression_json(solution)
+    steps = expression_steps(solution)
+    return expression_report(solution, steps), lambda: expression_json(solution, steps)
 
 
 def _emit(report, data, fmt: str, out: Path | None) -> None:
@@ -207,7 +209,9 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
       tutor check --expected 0.25 "1/4" --format json
     """
     from backprop_tutor.errors import AnswerFormatError, TutorError
-    from backprop_tutor.grading.grade import grade, grade_part, target_for_expected
+    from backprop_tutor.grading.answers import grade, target_for_expected
+    from backprop_tutor.grading.grade import grade_part
+    from backprop_tutor.grading.result import Status
 
     try:
         if expected is not None:
@@ -247,7 +251,7 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
         from backprop_tutor.cli.feedback import render_result
 
         Console().print(render_result(result))
-    sys.exit({"correct": 0, "incorrect": 1}.get(result.status, 2))
+    sys.exit({Status.CORRECT: 0, Status.INCORRECT: 1}.get(result.status, 2))
 
 
 @cli.group()
@@ -278,7 +282,7 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
       tutor bank list --bank ./my_templates
     """
     templates = _open_bank(banks, only_bank).templates()
-    rows = [{"id": t.id, "title": t.title, "kind": t.kind, "skills": list(t.skills), "level": t.level} for t in templates]
+    rows = [{"id": t.id, "title": t.title, "kind": t.kind.name, "skills": list(t.skills), "level": t.level} for t in templates]
     if fmt == "json":
         import json
 
@@ -307,7 +311,7 @@ def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> Non
 
     from backprop_tutor.bank.generate import generate
     from backprop_tutor.worked.render import render_rich
-    from backprop_tutor.worked.report import problem_report
+    from backprop_tutor.bank.report import problem_report
 
     bank_ = _open_bank(banks, only_bank)
     path = bank_.path(template_id)
@@ -339,7 +343,7 @@ def bank_validate(paths, seeds: int, banks, only_bank: bool) -> None:
       tutor bank validate --bank ./my_templates --only-bank
     """
     from backprop_tutor.errors import TutorError
-    from backprop_tutor.bank.selftest import check_template
+    from backprop_tutor.grading.selftest import check_template
 
     try:
         files = _template_files(paths) if paths else list(_open_bank(banks, only_bank).paths().values())

@@ -5,25 +5,25 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from backprop_tutor.grading.grade import CORRECT, INCORRECT, Result
+from backprop_tutor.grading.result import Result, Status
 
-_STYLE = {CORRECT: "bold green", INCORRECT: "bold red"}
+_STYLE = {Status.CORRECT: "bold green", Status.INCORRECT: "bold red", Status.INVALID: "bold yellow"}
+_VERDICT = {Status.CORRECT: "Correct", Status.INCORRECT: "Incorrect", Status.INVALID: "Invalid"}
 
 
 def render_result(result: Result, show_expected: bool = False) -> Text:
-    verdict = {"correct": "Correct", "incorrect": "Incorrect", "invalid": "Invalid"}[result.status]
     out = Text()
-    out.append(verdict, style=_STYLE.get(result.status, "bold yellow"))
-    if result.status == "invalid":
+    out.append(_VERDICT[result.status], style=_STYLE[result.status])
+    if result.status is Status.INVALID:
         out.append(f": {result.feedback} (this costs no attempt)")
         return out
     out.append(f"  ({result.score:g}/{result.points:g})")
     if result.interpreted_as is not None:
         out.append("\n  understood as: ", style="dim")
         out.append(result.interpreted_as)
-    if result.status == CORRECT and result.feedback != "Correct.":
+    if result.status is Status.CORRECT and result.feedback != "Correct.":
         out.append(f"\n  {result.feedback}")
-    if result.status == INCORRECT:
+    if result.status is Status.INCORRECT:
         out.append(f"\n  {result.feedback}")
         if show_expected:
             out.append(f"\n  expected: {result.expected}")

@@ -127,7 +127,7 @@ def _compile(out: Path, students: list[str], jobs: int, console) -> None:
 @click.argument("submissions", nargs=-1, required=True, metavar="SUBMISSIONS...",
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default="grades.csv",
-              show_default=True, help="The gradebook CSV: student, problem, part, answer, score, diagnosis.")
+              show_default=True, help="The gradebook CSV: student, problem, part, answer, score, diagnosis, carried_from.")
 @click.option("--feedback", type=click.Path(file_okay=False, path_type=Path),
               help="Where each student's feedback (ID.md) goes. Default: feedback/ beside --out.")
 @bank_options
@@ -203,11 +203,11 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
         console.print(table)
     elif summary.readable:
         console.print("Every graded part was answered correctly.")
-    attention = [r for s in book.students for r in s.rows if not isinstance(r.problem, int) and r.diagnosis] + book.unknown
+    attention = [r for s in book.students for r in s.rows if not isinstance(r.problem, int)] + book.unknown
     if attention:
         console.print("[bold yellow]Needs attention:[/bold yellow]")
         for r in attention:
-            console.print(f"  {r.student}: {r.diagnosis}", markup=False, highlight=False)
+            console.print(f"  {r.student}: {r.diagnosis_cell}", markup=False, highlight=False)
     for why in book.fallback:
         console.print(f"[yellow]note:[/yellow] {why}; graded against set.json's keys, without diagnosis",
                       highlight=False)

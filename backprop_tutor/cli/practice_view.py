@@ -16,6 +16,7 @@ from rich.text import Text
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.worked.notation import function, points
 from backprop_tutor.bank.problem import Part, Problem
+from backprop_tutor.learner.store import PartOutcome
 from backprop_tutor.worked.steps import Step
 
 
@@ -30,15 +31,13 @@ def problem_view(problem: Problem, reason: str, number: int, total: int | None) 
     parts: list[RenderableType] = [Text(""), title]
     if reason:
         parts.append(Text(f"Chosen for {reason}.", style="dim"))
-    lines = problem.statement.split("\n")
-    if problem.kind == "network":
-        net = problem.solution.network
-        sizes = "-".join(str(s) for s in net.sizes)
-        lines = [line for line in lines
-                 if not line.startswith("Layer ") and not line.startswith(f"A {sizes} network with input")]
-        parts.append(Panel(Group(_diagram(net), _layers(net), Text("\n".join(lines))), box=box.ROUNDED, expand=False))
+    statement = problem.statement
+    net = problem.kind.network(problem.solution)
+    if net is not None:  # the network drawn, in place of the statement's lines that list it
+        words = ((statement.intro,) if statement.intro else ()) + statement.notes
+        parts.append(Panel(Group(_diagram(net), _layers(net), Text("\n".join(words))), box=box.ROUNDED, expand=False))
     else:
-        parts.append(Panel(Text("\n".join(lines)), box=box.ROUNDED, expand=False))
+        parts.append(Panel(Text(statement.text), box=box.ROUNDED, expand=False))
     parts.append(Text(f"{len(problem.parts)} parts. Type an answer at each prompt, or: hint, solution, skip, quit.",
                       style="dim"))
     return Group(*parts)
@@ -137,31 +136,31 @@ def skipped(part: Part) -> Text:
     return Text(f"Skipped {part.id} (scores 0); it is highlighted in the worked solution at the end.", style="yellow")
 
 
-_OUTCOME = {"correct": ("✓ correct", "green"), "missed": ("✗ missed", "bold red"),
-            "revealed": ("✗ shown", "bold red"), "skipped": ("✗ skipped", "bold red")}
+_OUTCOME = {PartOutcome.CORRECT: ("✓ correct", "green"), PartOutcome.MISSED: ("✗ missed", "bold red"),
+            PartOutcome.REVEALED: ("✗ shown", "bold red"), PartOutcome.SKIPPED: ("✗ skipped", "bold red")}
 
 
-def review(problem: Problem, records, steps_of: dict[str, tuple[Step, ...]]) -> RenderableType:
+def review(problem: Problem, records) -> RenderableType:
     """The worked solution, with the parts the learner got wrong (and their steps) in red."""
     table = Table(title="Your answers", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                   header_style="bold")
     for column in ("part", "you", "result", "key"):
         table.add_column(column, overflow="fold")
-    wrong_steps: dict[str, list[str]] = {}
+    wrong_steps: dict[Step, list[str]] = {}
     for r in records:
         label, style = _OUTCOME.get(r.outcome, ("—", "dim"))
-        if r.outcome == "correct" and r.attempts > 1:
+        if r.outcome is PartOutcome.CORRECT and r.attempts > 1:
             label, style = f"✓ on attempt {r.attempts}", "yellow"
         yours = r.answers[-1] if r.answers else "—"
         table.add_row(Text(r.part.id, style=style), Text(yours), Text(label, style=style), Text(r.part.answer))
-        if r.outcome in ("missed", "revealed", "skipped"):
-            for step in steps_of.get(r.part.id, ()):
-                wrong_steps.setdefault(step.title, []).append(r.part.id)
+        if r.outcome in (PartOutcome.MISSED, PartOutcome.REVEALED, PartOutcome.SKIPPED):
+            for step in problem.steps_for(r.part):
+                wrong_steps.setdefault(step, []).append(r.part.id)
     parts: list[RenderableType] = [Text(""), table, Text("Worked solution", style="bold underline")]
     for index, step in enumerate(problem.steps, 1):
-        title = Text(f"{index}. {step.title}", style="bold red" if step.title in wrong_steps else "bold green")
-        if step.title in wrong_steps:
-            title.append(f"   ◀ your part {', '.join(wrong_steps[step.title])} went wrong here", style="red")
+        title = Text(f"{index}. {step.title}", style="bold red" if step in wrong_steps else "bold green")
+        if step in wrong_steps:
+            title.append(f"   ◀ your part {', '.join(wrong_steps[step])} went wrong here", style="red")
         parts.append(title)
         parts.append(Padding(Text(step.text), (0, 0, 1, 3)))
     return Group(*parts)

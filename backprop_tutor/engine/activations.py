@@ -16,7 +16,10 @@ from functools import cached_property
 import mpmath
 import sympy as sp
 
+from backprop_tutor.engine.numbers import WORK_DPS
+
 z = sp.Symbol("z", real=True)
+a = sp.Symbol("a", real=True)  # a unit's output, f(z)
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 GELU_TANH_CUBIC = sp.Rational(44715, 1_000_000)
@@ -36,6 +39,19 @@ class Activation:
     @cached_property
     def derivative(self) -> sp.Expr:
         return sp.diff(self.expr, z)
+
+    @cached_property
+    def kinked(self) -> bool:
+        """Defined piecewise, so not differentiable at the joins (relu, leaky_relu, elu, step)."""
+        return self.expr.has(sp.Piecewise)
+
+    @cached_property
+    def output_slope(self) -> sp.Expr | None:
+        """f′ written in the unit's output a = f(z) where the textbook writes it so (σ′ = a(1 − a),
+        tanh′ = 1 − a²), found by putting a for f(z) in the textbook derivative; None where f′
+        needs z itself (relu, softplus, …) or is a constant."""
+        form = self.textbook_derivative.xreplace({self.expr: a})
+        return form if a in form.free_symbols and z not in form.free_symbols else None
 
     @cached_property
     def _numeric(self):
@@ -170,6 +186,11 @@ NAMES: tuple[str, ...] = tuple(ELEMENTWISE) + (SOFTMAX,)
 def softmax(values: list[sp.Expr]) -> list[sp.Expr]:
     total = sp.Add(*[sp.exp(v) for v in values])
     return [sp.exp(v) / total for v in values]
+
+
+def softmax_sum(values) -> sp.Float:
+    """Σₖ e^(zₖ), the softmax's denominator, at 50-digit decimals."""
+    return sp.Add(*[sp.exp(v) for v in values]).evalf(WORK_DPS)
 
 
 def softmax_jacobian(n: int) -> tuple[sp.Matrix, tuple[sp.Symbol, ...]]:

@@ -19,24 +19,12 @@ from functools import lru_cache
 
 import sympy as sp
 
-from backprop_tutor.engine import numbers as num
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.engine.parsing import (_FUNCTIONS, Call, Constant, Name, Number, Unary, Vector, _split,
-                                    check_number, check_power, parse, to_sympy, unparse, variables_of)
-from backprop_tutor.worked.steps import Step
-from backprop_tutor.worked.texescape import escape
+                                    check_power, check_size, parse, to_sympy, unparse, variables_of)
 
 _U = sp.symbols("u0:8", real=True)
 _OP_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
-_RULES = {
-    "add": "add passes the gradient to both inputs unchanged",
-    "sub": "subtract passes it on, with a minus sign for the second input",
-    "mul": "multiply swaps: each input gets the other input's value times the upstream gradient",
-    "div": "divide: ∂(u/v)/∂u = 1/v and ∂(u/v)/∂v = −u/v²",
-    "max": "max routes the whole gradient to the larger input (the first one at a tie)",
-    "min": "min routes the whole gradient to the smaller input (the first one at a tie)",
-    "neg": "negation flips the sign",
-}
 
 
 @dataclass(frozen=True)
@@ -49,6 +37,10 @@ class GraphNode:
     local: tuple[tuple[str, sp.Expr], ...]  # (input id, ∂node/∂input), exact
     grad: sp.Expr  # ∂f/∂node, exact
 
+    def formula(self) -> sp.Expr:
+        """The operation on its inputs, named by their ids (n2 = n0·n1): how a step writes the node."""
+        return _op_expr(self.op, len(self.inputs)).xreplace({u: sp.Symbol(i) for u, i in zip(_U, self.inputs)})
+
 
 @dataclass(frozen=True)
 class ExpressionSolution:
@@ -59,7 +51,18 @@ class ExpressionSolution:
     value: sp.Expr
     gradient: dict
     nodes: tuple[GraphNode, ...]
-    steps: tuple[Step, ...]
+
+    @property
+    def output(self) -> str:
+        """The id of the node that computes f: the root, which post-order puts last."""
+        return self.nodes[-1].id
+
+    def nudged(self, name: str, h: sp.Rational, dps: int = 50) -> sp.Float:
+        """f with the variable `name` moved by h, to `dps` digits: (f(x+h) − f(x))/h approaches ∂f/∂x,
+        the derivative seen as a limit."""
+        point = {s: self.at[s.name] for s in self.expr.free_symbols}
+        symbol = next(s for s in point if s.name == name)
+        return sp.N(self.expr.xreplace({**point, symbol: point[symbol] + h}), dps)
 
 
 @lru_cache(maxsize=None)
@@ -155,8 +158,7 @@ def solve_expression(text: str, at: Mapping[str, sp.Expr]) -> ExpressionSolution
     by_id = {n.id: n for n in finished}
     gradient = {name: by_id[builder.variables[name]].grad for name in names}
     expr = to_sympy(tree)
-    solution = ExpressionSolution(text, unparse(tree), expr, dict(at), by_id[output].value, gradient, finished, ())
-    return ExpressionSolution(**{**solution.__dict__, "steps": _steps(solution, output)})
+    return ExpressionSolution(text, unparse(tree), expr, dict(at), by_id[output].value, gradient, finished)
 
 
 class _Builder:
@@ -218,7 +220,10 @@ def _checked(value: sp.Expr, label: str, node_id: str) -> sp.Expr:
     if not approx.is_real:
         raise AnswerFormatError(f"{label} is not a real number at these values (node {node_id}: e.g. the log or "
                                 "square root of a negative number)")
-    return check_number(value, f"{label} at these values (node {node_id})")  # exp(10^999): exact, unprintable
+    # exp(10^999) is exact but unprintable. The size is judged from `approx` (asking SymPy whether an
+    # exact nest is real, or for its sign, costs more than the whole evaluation); a Rational's by its digits.
+    check_size(value if value.is_Rational else approx, f"{label} at these values (node {node_id})")
+    return value
 
 
 def _backward(nodes: list[dict], output: str) -> dict[str, sp.Expr]:
@@ -230,71 +235,3 @@ def _backward(nodes: list[dict], output: str) -> dict[str, sp.Expr]:
         for input_id, local in node["local"]:
             grads[input_id] = grads.get(input_id, sp.Integer(0)) + upstream * local
     return grads
-
-
-# --- the worked solution -----------------------------------------------------------------------
-
-def _steps(sol: ExpressionSolution, output: str) -> tuple[Step, ...]:
-    by_id = {n.id: n for n in sol.nodes}
-    at = ", ".join(f"{k} = {num.pretty(v)}" for k, v in sol.at.items())
-    ops = [n for n in sol.nodes if n.op not in ("var", "const")]
-    forward_text, forward_tex = [], []
-    for n in ops:
-        args = ", ".join(f"{i} = {num.pretty(by_id[i].value)}" for i in n.inputs)
-        forward_text.append(f"  {n.id} = {n.label} = {num.pretty(n.value)}    ({n.op} of {args})")
-        forward_tex.append(rf"\[ {n.id} = {sp.latex(_label_expr(n, by_id))} = {num.latex(n.value)} \]")
-    steps = [Step("The graph, forward", f"f = {sol.echo} at {at}, one node per operation:\n" + "\n".join(forward_text),
-                  f"f = {escape(sol.echo)} at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex))]
-    back_text = [f"  ∂f/∂{output} = 1 (the output)"]
-    back_tex = [rf"\[ \frac{{\partial f}}{{\partial {output}}} = 1 \]"]
-    users: dict[str, list[tuple[GraphNode, sp.Expr]]] = {}
-    for n in sol.nodes:
-        for input_id, local in n.local:
-            users.setdefault(input_id, []).append((n, local))
-    for n in reversed(sol.nodes):
-        if n.id == output or n.id not in users or n.op == "const":
-            continue
-        terms = [num.product([user.grad, local]) for user, local in users[n.id]]
-        symbols = " + ".join(f"∂f/∂{user.id}·∂{user.id}/∂{n.id}" for user, _ in users[n.id])
-        rules = sorted({_RULES[user.op] for user, _ in users[n.id] if user.op in _RULES})
-        note = f"    ({'; '.join(rules)})" if rules else ""
-        name = n.label if n.op == "var" else n.id
-        back_text.append(f"  ∂f/∂{name} = {symbols} = {num.signed_sum(terms)} = {num.pretty(n.grad)}{note}")
-        tex_terms = [num.product([user.grad, local], tex=True) for user, local in users[n.id]]
-        back_tex.append(rf"\[ \frac{{\partial f}}{{\partial {escape(name) if n.op != 'var' else name}}} = "
-                        f"{num.signed_sum(tex_terms, tex=True)} = {num.latex(n.grad)} \\]")
-    steps.append(Step("Backward: the chain rule, node by node from the output",
-                      "\n".join(back_text), "\n".join(back_tex)))
-    grads = ", ".join(f"∂f/∂{k} = {num.pretty(g)}" for k, g in sol.gradient.items())
-    steps.append(Step("The gradient", grads, escape(grads)))
-    steps.append(_nudge_step(sol))
-    return tuple(steps)
-
-
-def _label_expr(n: GraphNode, by_id) -> sp.Expr:
-    return sp.Symbol(n.label.replace(" ", "")) if n.op in ("var", "const") else _op_expr(n.op, len(n.inputs)).xreplace(
-        {u: sp.Symbol(i) for u, i in zip(_U, n.inputs)})
-
-
-def _nudge_step(sol: ExpressionSolution) -> Step:
-    """The derivative seen as a limit: nudge the first variable and watch the ratio."""
-    if not sol.gradient:
-        return Step("No variables", "The expression is a constant: its value does not depend on anything.",
-                    "The expression is a constant.")
-    name = next(iter(sol.gradient))
-    symbol = next(s for s in sol.expr.free_symbols if s.name == name)
-    point = {s: sol.at[s.name] for s in sol.expr.free_symbols}
-    base = sp.N(sol.expr.xreplace(point), 50)
-    text, tex = [], []
-    for h in ("0.1", "0.01", "0.001"):
-        step = sp.Rational(h)
-        moved = sp.N(sol.expr.xreplace({**point, symbol: point[symbol] + step}), 50)
-        ratio = (moved - base) / step
-        text.append(f"  h = {h}: (f({name}+h) − f({name}))/h = {num.pretty(ratio, 8)}")
-        tex.append(rf"\[ h = {h}: \frac{{f({name}+h) - f({name})}}{{h}} = {num.latex(ratio, 8)} \]")
-    derivative = num.pretty(sol.gradient[name], 8)
-    return Step(f"Why: nudge {name} and watch f",
-                f"Change {name} a little and f changes by about ∂f/∂{name} times as much:\n" + "\n".join(text)
-                + f"\nThe ratios approach ∂f/∂{name} = {derivative}.",
-                f"Change ${name}$ a little and $f$ changes by about $\\partial f/\\partial {name}$ times as much:\n"
-                + "\n".join(tex) + f"\nThe ratios approach ${num.latex(sol.gradient[name], 8)}$.")

@@ -25,7 +25,7 @@ class Loss:
     factor_note: str  # the constant factor, said in words
 
     def symbols(self, n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-        return _symbols(n)
+        return symbols(n)
 
     def expr(self, n: int) -> sp.Expr:
         return _expr(self.name, n)
@@ -49,7 +49,7 @@ class Loss:
 
 
 @lru_cache(maxsize=None)
-def _symbols(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
+def symbols(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
     o = sp.symbols(f"o0:{n}", real=True)
     t = sp.symbols(f"t0:{n}", real=True)
     return tuple(o), tuple(t)
@@ -57,13 +57,13 @@ def _symbols(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
 
 @lru_cache(maxsize=None)
 def _expr(name: str, n: int) -> sp.Expr:
-    o, t = _symbols(n)
+    o, t = symbols(n)
     return LOSSES[name].build(o, t)
 
 
 @lru_cache(maxsize=None)
 def _gradient(name: str, n: int) -> tuple[sp.Expr, ...]:
-    o, _ = _symbols(n)
+    o, _ = symbols(n)
     expr = _expr(name, n)
     return tuple(sp.diff(expr, oj) for oj in o)
 
@@ -71,7 +71,7 @@ def _gradient(name: str, n: int) -> tuple[sp.Expr, ...]:
 @lru_cache(maxsize=None)
 def _numeric(name: str, n: int):
     """(L, (∂L/∂o₀, …)) as mpmath functions of (o₀ … oₙ₋₁, t₀ … tₙ₋₁), lambdified from SymPy's."""
-    o, t = _symbols(n)
+    o, t = symbols(n)
     return (sp.lambdify((*o, *t), _expr(name, n), "mpmath"),
             tuple(sp.lambdify((*o, *t), g, "mpmath") for g in _gradient(name, n)))
 
@@ -82,7 +82,7 @@ def numeric_value(name: str, n: int):
 
 
 def _substitution(outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> dict:
-    o, t = _symbols(len(outputs))
+    o, t = symbols(len(outputs))
     return {**dict(zip(o, outputs)), **dict(zip(t, targets))}
 
 

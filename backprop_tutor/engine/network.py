@@ -285,3 +285,11 @@ def _kind(value: Any) -> str:
         shown = value if len(value) <= 30 else value[:27] + "..."
         return f"the text {shown!r}"
     return {dict: "a mapping", list: "a list", bool: "a true/false"}.get(type(value), f"{type(value).__name__} {value!r}")
+
+
+def unit_network(activation: str) -> Network:
+    """One unit of the given activation, for evaluating f and f′ with the network rules at a z
+    given directly (an activation problem overrides z1[0]; the rest never comes into it)."""
+    zero = sp.Integer(0)
+    return Network((zero,), (zero,), (Layer(activation, ((zero,),), (zero,)),), "half_sse", sp.Integer(1),
+                   f"one {activation} unit")

@@ -419,7 +419,9 @@ def _log10_size(value: sp.Expr) -> float:
     without building anything big: 1/10^500 is small but has 500 digits, like 10^500."""
     if isinstance(value, sp.Rational):
         return max(math.log10(abs(value.p)) if value.p else 0.0, math.log10(value.q))
-    approx = mpmath.mpf(sp.N(abs(value), 15))  # mpmath floats have unbounded exponents
+    # Evaluate first, then take abs: abs() of an exact form makes SymPy look for its sign
+    # symbolically, which costs far more than the evaluation (most of an expression problem's time).
+    approx = mpmath.mpf(abs(sp.N(value, 15)))  # mpmath floats have unbounded exponents
     return 0.0 if approx == 0 else abs(float(mpmath.log10(approx)))
 
 
@@ -447,6 +449,12 @@ def check_number(value: sp.Expr, where: str) -> sp.Expr:
         raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
     if value.is_real is False or value.has(sp.I):
         raise AnswerFormatError(f"{where} is not a real number (e.g. the log or square root of a negative number)")
+    return check_size(value, where)
+
+
+def check_size(value: sp.Expr, where: str) -> sp.Expr:
+    """A number of a writable size: exp(10^100) and 1/10^50000 are not answers. `value` may be an
+    exact form or its decimal approximation (except a Rational, whose size is its digits)."""
     if _log10_size(value) > MAX_DIGITS:
         raise AnswerFormatError(f"{where} is a number too large (or too small) to be an answer here")
     return value

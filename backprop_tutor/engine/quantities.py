@@ -44,6 +44,10 @@ class Kind(Enum):
     VALUE = "value"
     GRADIENT = "grad"
 
+    # Members are singletons: identity hashing is exact, and far cheaper than Enum's hash of
+    # the name (quantity ids are dictionary keys on the engine's hot path).
+    __hash__ = object.__hash__
+
     @property
     def given(self) -> bool:
         return self in _GIVEN
@@ -87,6 +91,15 @@ class QuantityId:
 
     def __str__(self) -> str:
         return self.text
+
+    def __hash__(self) -> int:
+        # Computed once: ids are the keys of every memo in the engine.
+        try:
+            return self._hash
+        except AttributeError:
+            value = hash((self.kind, self.layer, self.index, self.variable, self.of, self.h))
+            object.__setattr__(self, "_hash", value)
+            return value
 
     def entry(self, *index: int) -> QuantityId:
         """This quantity with more indices: delta1.entry(0) is delta1[0]."""

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,11 +23,22 @@ import yaml
 from backprop_tutor.errors import TutorError
 from backprop_tutor.homework.assignment import HomeworkError
 
-COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis")
-NO_ANSWER, NO_SUBMISSION = "no_answer", "no_submission"
-MALFORMED, UNKNOWN_STUDENT, UNKNOWN_LABEL = "malformed_submission", "unknown_student", "unknown_label"
-INVALID_ANSWER, DUPLICATE = "invalid_answer", "duplicate_submission"
-SKIPPED, GRADING_ERROR = "skipped_file", "grading_error"
+COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis", "carried_from")
+
+
+class RowStatus(str, Enum):
+    """What a gradebook row is: a graded answer, or why there was nothing to grade."""
+
+    GRADED = "graded"
+    NO_ANSWER = "no_answer"
+    INVALID_ANSWER = "invalid_answer"
+    GRADING_ERROR = "grading_error"
+    NO_SUBMISSION = "no_submission"
+    MALFORMED = "malformed_submission"
+    UNKNOWN_STUDENT = "unknown_student"
+    UNKNOWN_LABEL = "unknown_label"
+    DUPLICATE = "duplicate_submission"
+    SKIPPED = "skipped_file"
 
 
 @dataclass(frozen=True)
@@ -36,14 +48,32 @@ class Row:
     part: str
     answer: str
     score: float | str  # points earned; "" where nothing was gradable (an unknown file or label)
-    diagnosis: str
+    status: RowStatus = RowStatus.GRADED
+    detail: str = ""  # what the status is about (the file, the error)
+    diagnosis: str | None = None  # the slip a graded answer shows (docs/rules-and-slips.md)
     feedback: str = ""  # for the student's feedback file, not the CSV
     key: str = ""
     points: float = 0
+    carried_from: tuple[str, ...] = ()  # earlier parts the credit was computed from
+
+    @property
+    def diagnosis_cell(self) -> str:
+        """The CSV's diagnosis: the slip of a graded answer, else the status and its detail."""
+        if self.status is RowStatus.GRADED:
+            return self.diagnosis or ""
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+    @property
+    def cause(self) -> str:
+        """Why a part was missed, for the class summary."""
+        if self.status is RowStatus.GRADED:
+            return self.diagnosis or "undiagnosed"
+        return self.status.value
 
     def csv(self) -> list:
         score = f"{self.score:g}" if isinstance(self.score, (int, float)) else self.score
-        return [self.student, self.problem, self.part, self.answer, score, self.diagnosis]
+        return [self.student, self.problem, self.part, self.answer, score, self.diagnosis_cell,
+                " ".join(self.carried_from)]
 
 
 @dataclass
@@ -171,7 +201,7 @@ def _recorded_target(part: dict, label: str):
     """Grade against the key written in set.json (exact, but without diagnosis)."""
     from dataclasses import replace
 
-    from backprop_tutor.grading.grade import target_for_expected
+    from backprop_tutor.grading.answers import target_for_expected
 
     try:
         target = target_for_expected(part["answer"])
@@ -185,7 +215,9 @@ def _recorded_target(part: dict, label: str):
 
 
 def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fallback: list[str]) -> StudentGrade:
-    from backprop_tutor.grading.grade import CORRECT, INVALID, grade, grade_part
+    from backprop_tutor.grading.answers import grade
+    from backprop_tutor.grading.grade import grade_part
+    from backprop_tutor.grading.result import Status
 
     student = StudentGrade(record["id"])
     labels = set()
@@ -202,18 +234,18 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
             student.points += points
             text = answer_text(answers.get(label))
             if text is None:
-                student.rows.append(Row(student.student, n, part["id"], str(answers.get(label)), 0, INVALID_ANSWER,
-                                        "Not an answer: write it as text, e.g. \"0.25\" or \"[0.1, -0.2]\".",
-                                        part["answer"], points))
+                student.rows.append(Row(student.student, n, part["id"], str(answers.get(label)), 0,
+                                        RowStatus.INVALID_ANSWER, feedback="Not an answer: write it as text, e.g. "
+                                        "\"0.25\" or \"[0.1, -0.2]\".", key=part["answer"], points=points))
                 continue
             if not text:
-                student.rows.append(Row(student.student, n, part["id"], "", 0, NO_ANSWER, "No answer given.",
-                                        part["answer"], points))
+                student.rows.append(Row(student.student, n, part["id"], "", 0, RowStatus.NO_ANSWER,
+                                        feedback="No answer given.", key=part["answer"], points=points))
                 continue
             if _DECIMAL_COMMA.fullmatch(text):
-                student.rows.append(Row(student.student, n, part["id"], text, 0, INVALID_ANSWER,
-                                        f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
-                                        part["answer"], points))
+                student.rows.append(Row(student.student, n, part["id"], text, 0, RowStatus.INVALID_ANSWER,
+                                        feedback=f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
+                                        key=part["answer"], points=points))
                 continue
             try:
                 if problem is not None:
@@ -223,46 +255,36 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
             except HomeworkError:
                 raise
             except Exception as e:  # one answer must never stop a class's grading; the row says what happened
-                student.rows.append(Row(student.student, n, part["id"], text, 0,
-                                        f"{GRADING_ERROR}: {type(e).__name__}: {e}",
-                                        "This answer could not be graded automatically; your instructor will "
-                                        "look at it.", part["answer"], points))
+                student.rows.append(Row(student.student, n, part["id"], text, 0, RowStatus.GRADING_ERROR,
+                                        f"{type(e).__name__}: {e}", feedback="This answer could not be graded "
+                                        "automatically; your instructor will look at it.", key=part["answer"],
+                                        points=points))
                 continue
-            if result.status == INVALID:
-                diagnosis = INVALID_ANSWER
-            else:
-                earlier[part["id"]] = text
-                diagnosis = _named(result.diagnosis, result.feedback)
-            score = result.score if result.status == CORRECT else 0
-            student.rows.append(Row(student.student, n, part["id"], text, score, diagnosis, result.feedback,
-                                    part["answer"], points))
+            if result.status is Status.INVALID:
+                student.rows.append(Row(student.student, n, part["id"], text, 0, RowStatus.INVALID_ANSWER,
+                                        feedback=result.feedback, key=part["answer"], points=points))
+                continue
+            earlier[part["id"]] = text
+            score = result.score if result.status is Status.CORRECT else 0
+            student.rows.append(Row(student.student, n, part["id"], text, score, diagnosis=result.diagnosis,
+                                    feedback=result.feedback, key=part["answer"], points=points,
+                                    carried_from=result.carried_from))
     example = min(labels, default="1.a", key=lambda l: (len(l), l))
     for label in sorted(set(answers) - labels):
         n, _, part_id = label.partition(".")
         message = f"{label!r} is not a label of this set (labels look like {example!r})"
         student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "",
-                                f"{UNKNOWN_LABEL}: {message}", message + "; that answer was not graded."))
+                                RowStatus.UNKNOWN_LABEL, message, feedback=message + "; that answer was not graded."))
     return student
 
 
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
-def _named(diagnosis: str | None, feedback: str) -> str:
-    """A diagnosis for the gradebook. A template's own mistake rules are named only by part and
-    number (delta2_mistake1), so the start of their feedback is added: what the mistake is."""
-    if not diagnosis:
-        return ""
-    if re.search(r"_mistake\d+$", diagnosis) and feedback:
-        sentence = feedback.split(":")[0].split(";")[0].rstrip(".")
-        return f"{diagnosis} ({sentence if len(sentence) <= 60 else sentence[:57] + '…'})"
-    return diagnosis
-
-
-def _no_work(record: dict, diagnosis: str, message: str) -> StudentGrade:
+def _no_work(record: dict, status: RowStatus, message: str) -> StudentGrade:
     student = StudentGrade(record["id"])
     student.points = sum(float(p.get("points", 1)) for pr in record["problems"] for p in pr["parts"])
-    student.rows.append(Row(student.student, "", "", "", 0, f"{diagnosis}: {message}" if message else diagnosis, message))
+    student.rows.append(Row(student.student, "", "", "", 0, status, message, feedback=message))
     return student
 
 
@@ -305,25 +327,26 @@ def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
     unknown: list[Row] = []
     files, skipped = submission_files(submissions)
     for path in skipped:
-        unknown.append(Row(path.stem, "", "", "", "", f"{SKIPPED}: {path} is not a .yaml or .yml file"))
+        unknown.append(Row(path.stem, "", "", "", "", RowStatus.SKIPPED, f"{path} is not a .yaml or .yml file"))
     for path in files:
         student = _match(path.stem, ids)
         if student is None:
-            unknown.append(Row(path.stem, "", "", "", "", f"{UNKNOWN_STUDENT}: {path} matches no student of the set"))
+            unknown.append(Row(path.stem, "", "", "", "", RowStatus.UNKNOWN_STUDENT,
+                               f"{path} matches no student of the set"))
         elif student in by_student:
-            unknown.append(Row(student, "", "", "", "", f"{DUPLICATE}: {path} (graded {by_student[student]})"))
+            unknown.append(Row(student, "", "", "", "", RowStatus.DUPLICATE, f"{path} (graded {by_student[student]})"))
         else:
             by_student[student] = path
     students, cache, fallback = [], {}, []
     for student_id, record in records.items():
         path = by_student.get(student_id)
         if path is None:
-            students.append(_no_work(record, NO_SUBMISSION, ""))
+            students.append(_no_work(record, RowStatus.NO_SUBMISSION, ""))
             continue
         try:
             answers = read_submission(path)
         except HomeworkError as e:
-            grade = _no_work(record, MALFORMED, str(e))
+            grade = _no_work(record, RowStatus.MALFORMED, str(e))
         else:
             grade = grade_student(record, answers, bank, cache, fallback)
             grade.readable = True
@@ -351,11 +374,6 @@ class Summary:
     most_missed: tuple[Missed, ...]
 
 
-def _cause(row: Row) -> str:
-    """A missed part's cause for the summary: its diagnosis without the details after a colon."""
-    return row.diagnosis.split(":")[0] if row.diagnosis else "undiagnosed"
-
-
 def summarise(book: Gradebook, top: int = 5) -> Summary:
     graded = [s for s in book.students if s.submitted is not None]
     fractions = {s.student: (s.score / s.points if s.points else 0.0) for s in book.students}
@@ -373,7 +391,7 @@ def summarise(book: Gradebook, top: int = 5) -> Summary:
             tried[key] += 1
             if r.score < r.points:
                 missed[key] += 1
-                diagnoses.setdefault(key, Counter())[_cause(r)] += 1
+                diagnoses.setdefault(key, Counter())[r.cause] += 1
                 position.setdefault(key, len(position))
     order = sorted(missed, key=lambda k: (-missed[k], position[k]))[:top]
     most = tuple(Missed(f"{n}.{part}", titles.get(n, ""), missed[(n, part)], tried[(n, part)],
@@ -397,7 +415,7 @@ def feedback_markdown(student: StudentGrade) -> str:
             elif r.feedback:
                 out += [f"- {r.feedback}", ""]
             else:
-                out += [f"- {r.diagnosis}", ""]
+                out += [f"- {r.diagnosis_cell}", ""]
             continue
         if r.problem != current:
             current = r.problem

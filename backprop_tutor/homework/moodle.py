@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from backprop_tutor.grading.grade import DEFAULT_TOLERANCE
+from backprop_tutor.grading.answers import DEFAULT_TOLERANCE
 from backprop_tutor.bank.problem import Part, Problem
 
 RELATIVE_FLOOR = Decimal("1e-12")  # the absolute floor in grading.within
@@ -215,7 +215,7 @@ def _label(part: Part) -> str:
 
 def _statement(problem: Problem) -> str:
     # pre keeps the statement's line breaks and alignment; pre-wrap still folds its long lines
-    return f'<pre style="white-space: pre-wrap">{_html(problem.statement)}</pre>'
+    return f'<pre style="white-space: pre-wrap">{_html(problem.statement.text)}</pre>'
 
 
 def _html(text: str) -> str:

@@ -11,7 +11,8 @@ from dataclasses import replace
 from backprop_tutor.homework.assignment import Assignment
 from backprop_tutor.worked.notation import points
 from backprop_tutor.worked.render import LATEX_PREAMBLE, latex_body, render_markdown
-from backprop_tutor.worked.report import Cell, Table, problem_report, text
+from backprop_tutor.bank.report import problem_report
+from backprop_tutor.worked.report import Cell, Table, text
 from backprop_tutor.worked.texescape import escape
 
 
@@ -43,7 +44,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
     out = [f"# Homework: {assignment.student}", "", _intro(assignment, set_seed), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [f"## Problem {n}: {problem.title}", ""]
-        out += [line + "  " for line in problem.statement.split("\n")] + [""]
+        out += [line + "  " for line in problem.statement.lines] + [""]
         out += ["| label | question | points |", "|---|---|---:|"]
         out += [f"| `{n}.{p.id}` | {_md_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
@@ -54,7 +55,7 @@ def sheet_latex(assignment: Assignment, set_seed: int) -> str:
     out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{Homework: {escape(assignment.student)}}}",
            escape(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
-        out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement_latex, "",
+        out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement.latex, "",
                 r"\begin{description}"]
         out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + _own_tolerance(p))} \hfill ({points(p.points)})"
                 for p in problem.parts]
@@ -88,7 +89,7 @@ def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = N
     out = [f"# Answer key: {assignment.student}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
-        statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.split("\n")]
+        statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.lines]
         out += body[:2] + statement + [""] + body[2:]
     return "\n".join(out) + "\n"
 
@@ -99,6 +100,6 @@ def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = latex_body(reports[n - 1], summary=False, nested=True)
-        out += body[:1] + [escape(_origin(problem)), "", problem.statement_latex, ""] + body[1:]
+        out += body[:1] + [escape(_origin(problem)), "", problem.statement.latex, ""] + body[1:]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import difflib
 import random
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_tutor.cli import practice_view as view
 from backprop_tutor.errors import TutorError
-from backprop_tutor.worked.notation import symbol
 from backprop_tutor.bank.problem import Part, Problem
-from backprop_tutor.worked.steps import Step
-from backprop_tutor.learner.store import Attempt, Outcome, Store
+from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
 
 ATTEMPTS = 3
 COMMANDS = ("hint", "solution", "skip", "quit")
@@ -65,41 +62,6 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
         yield generate(bank.load(choice.template), seed + n), choice.reason
 
 
-# --- the worked step of a part -------------------------------------------------------------------
-
-def steps_for(problem: Problem, part: Part) -> tuple[Step, ...]:
-    """The steps of the worked solution that compute this part."""
-    q = part.quantity.replace(" ", "")
-    tests: list[Callable[[str], bool]] = []
-    if problem.kind == "network":
-        layer = re.match(r"(?:dW|db|W|b|z|a|fprime|delta)(\d+)", q)
-        l = int(layer[1]) if layer else 0
-        if re.match(r"(z|a)\d", q):
-            tests.append(lambda t: t.startswith(f"Forward pass, layer {l}:"))
-        elif re.match(r"(fprime|delta)\d", q):
-            tests.append(lambda t: t.startswith("Backward pass") and f"delta δ{symbol('', l)}" in t)
-        elif q.startswith("dL_da"):
-            tests.append(lambda t: t.startswith("Backward pass: the output delta"))
-        elif re.match(r"d[Wb]\d", q):
-            tests.append(lambda t: t == f"Gradients of layer {l}")
-        elif re.match(r"[Wb]\d+_new", q):
-            tests.append(lambda t: t == "The update")
-        elif q == "loss_after":
-            tests.append(lambda t: t == "The loss after one step")
-        elif q == "loss":
-            tests.append(lambda t: t == "The loss")
-        elif q.startswith("nudge("):
-            tests.append(lambda t: t.startswith("Why it works"))
-    elif problem.kind == "activation":
-        if q == "derivative":
-            tests.append(lambda t: t.startswith("Its derivative"))
-        else:
-            tests.append(lambda t: t.startswith("At z"))
-    else:
-        tests.append(lambda t: t.startswith("The graph, forward") if q == "value" else t.startswith("Backward"))
-    return tuple(s for s in problem.steps if any(test(s.title) for test in tests))
-
-
 # --- the session ---------------------------------------------------------------------------------
 
 @dataclass
@@ -107,7 +69,7 @@ class PartRecord:
     """How one part went."""
 
     part: Part
-    outcome: str = ""  # correct | missed | revealed | skipped ("" while open)
+    outcome: PartOutcome | None = None  # None while the part is open
     attempts: int = 0
     hints: int = 0
     score: float = 0
@@ -155,14 +117,15 @@ class Session:
             self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, record.outcome,
                                               record.attempts, record.hints, record.score, part.points))
         self.problems += 1
-        self.show(view.review(problem, records, {r.part.id: steps_for(problem, r.part) for r in records}))
+        self.show(view.review(problem, records))
         got = sum(r.score for r in records)
         self.show(view.problem_score(got, sum(p.points for p in problem.parts), self.score, self.points,
                                      self.problems))
         return records
 
     def _ask_part(self, problem: Problem, record: PartRecord, earlier: dict[str, str]) -> None:
-        from backprop_tutor.grading.grade import CORRECT, INVALID, grade_part
+        from backprop_tutor.grading.grade import grade_part
+        from backprop_tutor.grading.result import Status
 
         part = record.part
         while True:
@@ -178,24 +141,24 @@ class Session:
                 record.hints = min(record.hints + 1, len(part.hints))
                 continue
             if word in ("solution", "skip"):
-                record.outcome = "revealed" if word == "solution" else "skipped"
-                self.show(view.reveal(part, steps_for(problem, part)) if word == "solution" else view.skipped(part))
+                record.outcome = PartOutcome.REVEALED if word == "solution" else PartOutcome.SKIPPED
+                self.show(view.reveal(part, problem.steps_for(part)) if word == "solution" else view.skipped(part))
                 return
             result = grade_part(problem, part.id, text, earlier)
             self.show(view.verdict(result))
-            if result.status == INVALID:
+            if result.status is Status.INVALID:
                 continue  # costs no attempt and is not saved
             record.attempts += 1
             record.answers.append(text)
             earlier[part.id] = text  # later parts are graded against it too (error carried forward)
             self.store.record_attempt(Attempt(problem.template, problem.seed, part.id, part.skill, text,
                                               result.status, result.score, result.points, result.diagnosis))
-            if result.status == CORRECT:
-                record.outcome, record.score = "correct", result.score
+            if result.status is Status.CORRECT:
+                record.outcome, record.score = PartOutcome.CORRECT, result.score
                 self.score += result.score
                 return
             if record.attempts >= ATTEMPTS:
-                record.outcome = "missed"
-                self.show(view.out_of_attempts(part, steps_for(problem, part)))
+                record.outcome = PartOutcome.MISSED
+                self.show(view.out_of_attempts(part, problem.steps_for(part)))
                 return
             self.show(view.try_again(record.attempts, ATTEMPTS, record.hints < len(part.hints)))

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_tutor.learner.store import Attempt, Outcome
+from backprop_tutor.grading.result import Status
+from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome
 
 RECENT = 10
 MIN_EVIDENCE = 5
@@ -53,8 +54,8 @@ def skill_stats(attempts: Sequence[Attempt], known: Sequence[str] = ()) -> dict[
     for skill in sorted(by_skill):
         history = by_skill[skill]
         recent = history[-RECENT:]
-        right = sum(a.status == "correct" for a in recent)
-        out[skill] = SkillStats(skill, len(history), sum(a.status == "correct" for a in history),
+        right = sum(a.status == Status.CORRECT for a in recent)
+        out[skill] = SkillStats(skill, len(history), sum(a.status == Status.CORRECT for a in history),
                                 right / max(MIN_EVIDENCE, len(recent)), history[-1].at if history else None)
     return out
 
@@ -63,7 +64,7 @@ def streak(attempts: Sequence[Attempt]) -> int:
     """Correct attempts in a row at the end of the history."""
     count = 0
     for attempt in reversed(attempts):
-        if attempt.status != "correct":
+        if attempt.status != Status.CORRECT:
             break
         count += 1
     return count
@@ -80,7 +81,7 @@ def problems_done(outcomes: Sequence[Outcome]) -> list[tuple[str, int, bool]]:
     order: dict[tuple, list[Outcome]] = {}
     for outcome in outcomes:
         order.setdefault((outcome.session, outcome.template, outcome.seed), []).append(outcome)
-    return [(template, seed, all(o.outcome == "correct" for o in parts))
+    return [(template, seed, all(o.outcome == PartOutcome.CORRECT for o in parts))
             for (_, template, seed), parts in order.items()]
 
 
@@ -98,7 +99,7 @@ def revisits_due(outcomes: Sequence[Outcome]) -> list[str]:
 def summary(attempts: Sequence[Attempt], outcomes: Sequence[Outcome], known: Sequence[str] = ()) -> dict[str, Any]:
     """The `tutor stats --format json` object."""
     stats = skill_stats(attempts, known)
-    correct = sum(a.status == "correct" for a in attempts)
+    correct = sum(a.status == Status.CORRECT for a in attempts)
     return {
         "attempts": len(attempts),
         "correct": correct,

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 
 from backprop_tutor.errors import TutorError
+from backprop_tutor.grading.result import Status
 
 ENV = "TUTOR_DB"
 FILE_NAME = "progress.sqlite3"
@@ -66,6 +68,18 @@ class StoreError(TutorError):
     """The progress file cannot be opened, read or written."""
 
 
+class PartOutcome(str, Enum):
+    """How a practised part ended."""
+
+    CORRECT = "correct"
+    MISSED = "missed"  # three wrong attempts
+    REVEALED = "revealed"  # asked for the solution
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Attempt:
     template: str
@@ -73,7 +87,7 @@ class Attempt:
     part: str
     skill: str
     answer: str
-    status: str  # correct | incorrect (an invalid answer is not an attempt)
+    status: Status  # correct or incorrect (an invalid answer is not an attempt)
     score: float
     points: float
     diagnosis: str | None = None
@@ -86,7 +100,7 @@ class Outcome:
     seed: int
     part: str
     skill: str
-    outcome: str  # correct | missed (3 wrong attempts) | revealed (asked for the solution) | skipped
+    outcome: PartOutcome
     attempts: int
     hints: int
     score: float
@@ -201,6 +215,7 @@ class Store:
     def _insert(self, table: str, record: Attempt | Outcome) -> None:
         # Columns named by the record's fields: the dataclass is the one place they are spelled.
         values = {**asdict(record), "session": self.session, "at": record.at or _now()}
+        values = {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
         columns = ", ".join(values)
         self._guard(self._db.execute, f"INSERT INTO {table} ({columns}) VALUES ({', '.join(':' + c for c in values)})",
                     values)
@@ -208,10 +223,10 @@ class Store:
     # --- reading ----------------------------------------------------------------------------------
 
     def attempts(self) -> list[Attempt]:
-        return self._select("attempts", Attempt)
+        return [replace(a, status=Status(a.status)) for a in self._select("attempts", Attempt)]
 
     def outcomes(self) -> list[Outcome]:
-        return self._select("outcomes", Outcome)
+        return [replace(o, outcome=PartOutcome(o.outcome)) for o in self._select("outcomes", Outcome)]
 
     def _select(self, table: str, record: type):
         columns = ", ".join(f.name for f in fields(record))

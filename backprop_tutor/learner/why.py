@@ -20,7 +20,8 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.engine import activations
-from backprop_tutor.engine.backprop import FD_STEPS, NetworkSolution, solve_network
+from backprop_tutor.engine.quantities import Kind, q
+from backprop_tutor.engine.solution import FD_STEPS, NetworkSolution, solve_network
 from backprop_tutor.errors import TutorError
 from backprop_tutor.engine.network import Layer, Network, network_from_dict
 from backprop_tutor.engine.numbers import json_number
@@ -75,7 +76,7 @@ class Lesson:
     @property
     def slope(self) -> sp.Float:
         """f′(z⁽¹⁾), the activation's local derivative at the point."""
-        return activations.ELEMENTWISE[self.activation].prime(self.z)
+        return self.solution.numeric.slope[1][0]
 
     @property
     def learns(self) -> bool:
@@ -133,7 +134,7 @@ def _draw(activation: str, rng: random.Random) -> Network:
 
 
 def _build(activation: str, seed: int, network: Network, solution: NetworkSolution) -> Lesson:
-    check = next(c for c in solution.nudges if (c.layer, c.j, c.k) == (1, 0, 0))
+    check = next(c for c in solution.nudges if c.parameter == q(Kind.WEIGHT, 1, 0, 0))
     derivative = solution.numeric.grad_W[1][0][0]
     nudges = tuple(Nudge(h, moved, ratio, abs(ratio - derivative)) for h, moved, ratio in check.rows)
     return Lesson(activation, seed, network, solution, nudges, _descend(network, solution))

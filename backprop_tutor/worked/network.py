@@ -14,8 +14,10 @@ import sympy as sp
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.engine.backprop import NetworkSolution, Q, local_slopes, softmax_jacobian_at
-from backprop_tutor.worked.notation import function, partial, prime, symbol, times
+from backprop_tutor.engine.quantities import Kind, QuantityId, q
+from backprop_tutor.engine.rules import softmax_jacobian_entry
+from backprop_tutor.engine.solution import NetworkSolution
+from backprop_tutor.worked.notation import function, parameter_symbol, partial, prime, symbol, times
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -39,8 +41,8 @@ class _Lines:
         self.text.append("  " + formula(False))
         self.tex.append(r"\[ " + formula(True) + r" \]")
 
-    def step(self, title: str) -> Step:
-        return Step(title, "\n".join(self.text), "\n".join(self.tex))
+    def step(self, title: str, *computes: QuantityId) -> Step:
+        return Step(title, "\n".join(self.text), "\n".join(self.tex), computes)
 
 
 def network_steps(sol: NetworkSolution) -> tuple[Step, ...]:
@@ -114,7 +116,7 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
                        f" = {_act_formula(layer.activation, _fmt(n.z[l][j], tex), tex)} = {_fmt(n.a[l][j], tex)}")
     _more(lines, layer.units, "units")
     if layer.activation == activations.SOFTMAX:
-        total = sp.Add(*[sp.exp(v) for v in n.z[l]]).evalf(num.WORK_DPS)
+        total = activations.softmax_sum(n.z[l])
         lines.say(f"Softmax: pⱼ = e^(zⱼ) / Σₖ e^(zₖ), with Σₖ e^(zₖ) = {num.pretty(total)}.",
                   rf"Softmax: $p_j = e^{{z_j}} / \sum_k e^{{z_k}}$, with $\sum_k e^{{z_k}} = {num.latex(total)}$.")
         for j in _units(layer.units):
@@ -125,7 +127,8 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
     if l == 1:
         lines.say(f"Here a⁽⁰⁾ is the input x = {_vec(net.input)}.", rf"Here $a^{{(0)}}$ is the input $x = {_vec(net.input, True)}$.")
     _ = below
-    return lines.step(f"Forward pass, layer {l}: weighted sums {symbol('z', l)} and activations {symbol('a', l)}")
+    return lines.step(f"Forward pass, layer {l}: weighted sums {symbol('z', l)} and activations {symbol('a', l)}",
+                      q(Kind.Z, l), q(Kind.A, l))
 
 
 def _loss(sol: NetworkSolution) -> Step:
@@ -157,7 +160,7 @@ def _loss(sol: NetworkSolution) -> Step:
         lines.math(value)
     else:
         lines.math(lambda tex: f"L = {_fmt(n.loss, tex)}")
-    return lines.step("The loss")
+    return lines.step("The loss", q(Kind.LOSS))
 
 
 def _square(text: str, tex: bool) -> str:
@@ -191,8 +194,8 @@ def _output_delta(sol: NetworkSolution) -> Step:
     if name == activations.SOFTMAX:
         lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
                   r"Softmax couples the outputs: every $p_j$ depends on every $z_k$, so the chain rule sums over $j$:")
-        J = [[q.approx for q in row] for row in softmax_jacobian_at(tuple(Q(v, None) for v in n.z[L]))]
         size = len(n.a[-1])
+        J = [[softmax_jacobian_entry(n.a[L], j, k) for k in range(size)] for j in range(size)]
         for k in _units(size):
             def chain(tex: bool, k=k) -> str:
                 terms = [num.product([n.dL_da[j], J[j][k]], tex=tex) for j in range(size)]
@@ -205,11 +208,12 @@ def _output_delta(sol: NetworkSolution) -> Step:
     else:
         lines.say(f"Chain rule: {symbol('delta', L, 'j')} = ∂L/∂{symbol('a', L, 'j')} · {prime(name)}({symbol('z', L, 'j')}).",
                   rf"Chain rule: $\delta^{{({L})}}_j = \frac{{\partial L}}{{\partial a^{{({L})}}_j}} \cdot {prime(name, True)}(z^{{({L})}}_j)$.")
-        slopes = _slopes(sol, L)
+        slopes = n.slope[L]
         for j in _units(len(n.a[-1])):
             lines.math(lambda tex, j=j: f"{symbol('delta', L, j, tex=tex)} = {num.product([n.dL_da[j], slopes[j]], tex=tex)} = {_fmt(n.delta[L][j], tex)}")
         _more(lines, len(n.a[-1]), "outputs")
-    return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}")
+    return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}",
+                      q(Kind.LOSS_GRADIENT), q(Kind.SLOPE, L), q(Kind.DELTA, L))
 
 
 def _softmax_shortcut(sol: NetworkSolution) -> Step:
@@ -222,19 +226,19 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
                   r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = p_k - t_k$.")
         for k in _units(len(net.target)):
             lines.math(lambda tex, k=k: f"{symbol('delta', L, k, tex=tex)} = {num.difference(n.a[L][k], net.target[k], tex=tex)} = "
-                       f"{_fmt(n.a[L][k] - net.target[k], tex)}")
+                       f"{_fmt(n.delta[L][k], tex)}")
         lines.say("Same numbers as the full chain: the shortcut is the chain rule, simplified.")
     else:
         lines.say(f"The shortcut δ = p − t holds for cross-entropy with targets summing to 1; here (loss {net.loss}, "
                   f"Σt = {num.pretty(total)}) the full chain above is the answer.")
-    return lines.step("The softmax + cross-entropy shortcut")
+    return lines.step("The softmax + cross-entropy shortcut", q(Kind.DELTA, L))
 
 
 def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
     net, n = sol.network, sol.numeric
     name = net.layers[l - 1].activation
     above = net.layers[l]
-    slopes = _slopes(sol, l)
+    slopes = n.slope[l]
     lines = _Lines()
     lines.say(f"Unit k of layer {l} feeds every unit j of layer {l + 1}, so its delta sums over them and reuses {symbol('delta', l + 1)}:",
               rf"Unit $k$ of layer {l} feeds every unit $j$ of layer {l + 1}, so its delta sums over them and reuses $\delta^{{({l + 1})}}$:")
@@ -253,7 +257,8 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
               + (" …" if len(slopes) > DETAIL_UNITS else "") + ".",
               rf"where ${prime(name, True)}(z^{{({l})}}_k) = " + ", ".join(num.latex(s) for s in slopes[:DETAIL_UNITS]) + "$.")
     _more(lines, len(slopes), "units")
-    return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})")
+    return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})",
+                      q(Kind.SLOPE, l), q(Kind.DELTA, l))
 
 
 def _gradients(sol: NetworkSolution, l: int) -> Step:
@@ -268,7 +273,7 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
                        f"{num.product([n.delta[l][j], n.a[l - 1][k]], tex=tex)} = {_fmt(n.grad_W[l][j][k], tex)}")
         lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = {_fmt(n.grad_b[l][j], tex)}")
     _more(lines, len(n.delta[l]), "units")
-    return lines.step(f"Gradients of layer {l}")
+    return lines.step(f"Gradients of layer {l}", q(Kind.WEIGHT_GRADIENT, l), q(Kind.BIAS_GRADIENT, l))
 
 
 def _update(sol: NetworkSolution) -> Step:
@@ -286,7 +291,8 @@ def _update(sol: NetworkSolution) -> Step:
             lines.math(lambda tex, l=l, j=j, v=layer.bias[j]: f"{symbol('b', l, j, tex=tex)} = "
                        f"{_fmt(v, tex)} {'-' if tex else '−'} {num.product([net.learning_rate, n.grad_b[l][j]], tex=tex)} = {_fmt(n.b_new[l][j], tex)}")
         _more(lines, layer.units, f"units of layer {l}")
-    return lines.step("The update")
+    return lines.step("The update", *(q(kind, l) for l in range(1, sol.depth + 1)
+                                      for kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW)))
 
 
 def _nudges(sol: NetworkSolution) -> Step:
@@ -294,19 +300,17 @@ def _nudges(sol: NetworkSolution) -> Step:
     lines.say("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
               "(L(w+h) − L(w))/h with ∂L/∂w. As h shrinks the ratio becomes the derivative.")
     for check in sol.nudges:
-        target = symbol("w", check.layer, check.j, check.k) if check.k >= 0 else symbol("b", check.layer, check.j)
-        target_tex = (symbol("w", check.layer, check.j, check.k, tex=True) if check.k >= 0
-                      else symbol("b", check.layer, check.j, tex=True))
+        target, target_tex = parameter_symbol(check.parameter), parameter_symbol(check.parameter, tex=True)
         lines.say(f"{target}: ∂L/∂{target} = {num.pretty(check.derivative, 10)}",
                   rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
-        p = "w" if check.k >= 0 else "b"
+        p = "w" if check.parameter.kind is Kind.WEIGHT else "b"
         for h, _, ratio in check.rows:
             gap = ratio - check.derivative
             lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
                        + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
                        + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "
                        + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
-    return lines.step("Why it works: the derivative is the limit of the nudge ratio")
+    return lines.step("Why it works: the derivative is the limit of the nudge ratio", QuantityId(Kind.NUDGE))
 
 
 def _loss_after(sol: NetworkSolution) -> Step:
@@ -321,12 +325,9 @@ def _loss_after(sol: NetworkSolution) -> Step:
         lines.say("The loss went up: the learning rate is too large for this point, so the step overshot the valley.")
     else:
         lines.say("The loss did not move: every derivative is 0 (as with a step activation), so descent has no direction to follow.")
-    return lines.step("The loss after one step")
+    return lines.step("The loss after one step", q(Kind.LOSS_AFTER))
 
 
-def _slopes(sol: NetworkSolution, l: int):
-    zl = tuple(Q(v, None) for v in sol.numeric.z[l])
-    return tuple(q.approx for q in local_slopes(sol.network.layers[l - 1].activation, zl))
 
 
 def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:

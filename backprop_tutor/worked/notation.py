@@ -32,6 +32,12 @@ def symbol(name: str, layer: int | str | None = None, *indices: int | str, tex: 
     return f"{base}{layer_part}{sub(index)}"
 
 
+def parameter_symbol(parameter, tex: bool = False) -> str:
+    """A weight or bias by its id: W2[0][1] → w⁽²⁾₀₁, b1[0] → b⁽¹⁾₀."""
+    name = "w" if parameter.kind.value == "W" else "b"
+    return symbol(name, parameter.layer, *parameter.index, tex=tex)
+
+
 def function(name: str, tex: bool = False) -> str:
     """How an activation is named inside a formula: σ, tanh, relu …"""
     if tex:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.engine.backprop import NetworkSolution
-from backprop_tutor.worked.notation import function, symbol
+from backprop_tutor.engine.solution import NetworkSolution
+from backprop_tutor.worked.notation import function, parameter_symbol, symbol
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -74,7 +74,7 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
             params.append((sym("b", l, j), number(layer.bias[j]), number(n.grad_b[l][j]), number(n.b_new[l][j])))
     nudges = []
     for check in sol.nudges:
-        name = sym("w", check.layer, check.j, check.k) if check.k >= 0 else sym("b", check.layer, check.j)
+        name = Cell(parameter_symbol(check.parameter), "$" + parameter_symbol(check.parameter, tex=True) + "$")
         for h, moved, ratio in check.rows:
             nudges.append((name, number(h), number(moved), number(ratio), number(ratio - check.derivative, 3)))
     tables = (
@@ -88,19 +88,7 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     return Report(title, summary, tables, steps)
 
 
-def problem_report(problem) -> Report:
-    """A bank problem: the statement, the questions with their keys, and the worked solution."""
-    questions = Table("Questions and answer keys", ("part", "question", "key", "skill"),
-                      tuple((text(p.id), text(p.prompt), Cell(p.answer, r"\texttt{" + escape(p.answer) + "}"), text(p.skill))
-                            for p in problem.parts))
-    tables: tuple[Table, ...] = (questions,)
-    if problem.kind == "network":
-        tables += network_report(problem.solution, problem.steps).tables
-    title = f"{problem.title}  ({problem.template}, seed {problem.seed})"
-    return Report(title, tuple(problem.statement.split("\n")), tables, problem.steps)
-
-
-def expression_report(sol) -> Report:
+def expression_report(sol, steps: tuple[Step, ...]) -> Report:
     """An expression's computational graph: each node's value, local derivatives and gradient."""
     at = ", ".join(f"{name} = {num.pretty(value)}" for name, value in sol.at.items())
     summary = (f"f = {sol.echo}   at {at}", f"f = {num.pretty(sol.value, KEY)}",
@@ -117,4 +105,4 @@ def expression_report(sol) -> Report:
               nodes, (False, False, False, True, False, True)),
         Table("Gradient", ("derivative", "value"), gradient, (False, True)),
     )
-    return Report(f"f = {sol.echo}", summary, tables, tuple(sol.steps))
+    return Report(f"f = {sol.echo}", summary, tables, steps)

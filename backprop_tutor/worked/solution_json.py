@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.engine.backprop import NetworkSolution
+from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.steps import Step
 
 EXACT_CHARS = 1000
@@ -111,7 +111,7 @@ def _has_null(value: Any) -> bool:
     return False
 
 
-def expression_json(sol) -> dict[str, Any]:
+def expression_json(sol, steps: tuple[Step, ...]) -> dict[str, Any]:
     """`tutor solve --expression`: value, gradient and the graph replace the network keys."""
     return {
         "expression": sol.expression,
@@ -129,23 +129,8 @@ def expression_json(sol) -> dict[str, Any]:
             {"id": f"grad_{name}", "prompt": f"∂f/∂{name}", "answer": num.plain(g), "skill": "chain_rule"}
             for name, g in sol.gradient.items()
         ],
-        "steps": [s.to_json() for s in sol.steps],
+        "steps": [s.to_json() for s in steps],
     }
-
-
-def problem_json(problem) -> dict[str, Any]:
-    """A bank problem as the Solution JSON of its kind, with template, seed and its own parts."""
-    if problem.kind == "network":
-        data = network_json(problem.solution, problem.steps)
-    elif problem.kind == "expression":
-        data = expression_json(problem.solution)
-    else:
-        data = activation_json(problem.solution, problem.steps)
-    data["statement"] = problem.statement
-    data["parts"] = [p.to_json() for p in problem.parts]
-    data["template"] = problem.template
-    data["seed"] = problem.seed
-    return data
 
 
 def activation_json(sol, steps: tuple[Step, ...]) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""Activation problems: one activation f at a point z — its value f(z), its slope f′(z), and f′
+as a formula. Graded with the network rules of a single unit, so a slip in f′ is named as it
+would be inside a network, and f′ computed from a learner's own f(z) earns its credit."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.bank.kinds import Instance, ProblemKind
+from backprop_tutor.bank.problem import Part, Problem, Statement, Value
+from backprop_tutor.bank.second_methods import CHECK_REL, FLOAT_ACTIVATIONS, H, close
+from backprop_tutor.engine import activations, slips
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.activation import ActivationSolution, solve_activation
+from backprop_tutor.engine.network import Network, unit_network
+from backprop_tutor.engine.quantities import Kind, QuantityId, parse_activation_quantity, q
+from backprop_tutor.errors import TemplateError
+from backprop_tutor.worked.texescape import escape
+
+VALUE, SLOPE = q(Kind.A, 1, 0), q(Kind.SLOPE, 1, 0)
+
+
+class ActivationKind(ProblemKind):
+    name = "activation"
+
+    def parse_quantity(self, text: str) -> QuantityId:
+        return parse_activation_quantity(text)
+
+    def check_choices(self, body: Any, choice) -> None:
+        if isinstance(body, dict):
+            choice(body.get("function"), tuple(activations.ELEMENTWISE), "an activation")
+
+    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+        from backprop_tutor.worked.activation import activation_steps
+
+        name, point = _body(body, where)
+        solution = solve_activation(name, point)
+        return Instance(solution, statement(intro, name, point), lambda: activation_steps(solution))
+
+    def value(self, solution: ActivationSolution, quantity: QuantityId) -> Value:
+        if quantity == VALUE:
+            return Value(sp.N(solution.value, num.WORK_DPS), solution.value)
+        if quantity == SLOPE:
+            return Value(sp.N(solution.slope, num.WORK_DPS), solution.slope)
+        textbook = activations.ELEMENTWISE[solution.name].textbook_derivative
+        return Value(textbook, textbook, expression=True, variables=(activations.z.name,))
+
+    def violated(self, constraints, solution: ActivationSolution) -> str | None:
+        if activations.ELEMENTWISE[solution.name].kinked and abs(solution.point) < constraints.kink_margin:
+            return "kink_margin"
+        if constraints.saturation and solution.name == "sigmoid":
+            low, high = constraints.saturation
+            if not low <= sp.N(solution.value) <= high:
+                return "saturation"
+        return None
+
+    def graph(self, solution: ActivationSolution) -> tuple[Network, dict]:
+        return unit_network(solution.name), {q(Kind.Z, 1, 0): solution.point}
+
+    def symbolic_slips(self, solution: ActivationSolution, part: Part) -> tuple[tuple[str, Any, str], ...]:
+        return tuple((name, form, slips.feedback(name)) for name, form in slips.symbolic_forms(solution.name))
+
+    def second_method(self, problem: Problem, part: Part) -> list[str]:
+        solution: ActivationSolution = problem.solution
+        f = activations.ELEMENTWISE[solution.name]
+        if part.quantity.kind is Kind.DERIVATIVE:
+            rng = random.Random(1)
+            for _ in range(4):
+                point = sp.Rational(rng.randint(-250, 250), 100)
+                mine = sp.N(part.value.exact.xreplace({activations.z: point}), num.WORK_DPS)
+                if not close(mine, _central(f, point), CHECK_REL):
+                    return [f"the derivative key at z = {point} gives {sp.N(mine, 15)}, a central difference "
+                            f"{sp.N(_central(f, point), 15)}"]
+            return []
+        if part.quantity == SLOPE and not close(part.value.approx, _central(f, solution.point), CHECK_REL):
+            return [f"f′({solution.point}) = {sp.N(part.value.approx, 15)} but a central difference gives "
+                    f"{sp.N(_central(f, solution.point), 15)}"]
+        if part.quantity == VALUE:
+            direct = FLOAT_ACTIVATIONS[solution.name](float(solution.point))
+            if not close(part.value.approx, direct, CHECK_REL):
+                return [f"f({solution.point}) = {sp.N(part.value.approx, 15)} but double precision gives {direct}"]
+        return []
+
+    def solution_json(self, problem: Problem) -> dict[str, Any]:
+        from backprop_tutor.worked.solution_json import activation_json
+
+        return activation_json(problem.solution, problem.steps)
+
+
+ACTIVATION = ActivationKind()
+
+
+def _central(f, point: sp.Rational) -> sp.Expr:
+    h = sp.Float(H, num.WORK_DPS)
+    return (sp.N(f(point + sp.Rational(H)), num.WORK_DPS) - sp.N(f(point - sp.Rational(H)), num.WORK_DPS)) / (2 * h)
+
+
+def _body(body: Any, where: str) -> tuple[str, sp.Rational]:
+    if not isinstance(body, dict) or set(body) != {"function", "point"}:
+        raise TemplateError(f"{where}: expected {{function: NAME, point: NUMBER}}")
+    name = body["function"]
+    if name not in activations.ELEMENTWISE:
+        raise TemplateError(f"{where}.function: unknown activation {name!r}; use one of "
+                            + ", ".join(activations.ELEMENTWISE))
+    try:
+        point = sp.Rational(str(body["point"]))
+    except (TypeError, ValueError):
+        raise TemplateError(f"{where}.point: expected a number, found {body['point']!r}") from None
+    return name, point
+
+
+def statement(intro: str, name: str, point: sp.Rational) -> Statement:
+    act = activations.ELEMENTWISE[name]
+    note = f" ({act.kink_note})" if act.kink_note else ""
+    given = (f"The activation {name}: {act.unicode}{note}.", f"The point: z = {num.pretty(point)}.")
+    tex = ([escape(intro)] if intro else []) + [f"The activation \\texttt{{{escape(name)}}}: ${act.latex}${escape(note)}.",
+                                                  f"The point: $z = {num.latex(point)}$."]
+    return Statement(intro, given, (), "\n\n".join(tex))

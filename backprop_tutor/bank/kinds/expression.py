@@ -1,0 +1,94 @@
+"""Expression problems: any expression at given values, differentiated through its
+computational graph (engine/expression.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.bank.kinds import Instance, ProblemKind
+from backprop_tutor.bank.problem import Part, Problem, Statement, Value
+from backprop_tutor.bank.second_methods import CHECK_REL, H, close
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.expression import ExpressionSolution, parse_assignments, solve_expression
+from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, parse_expression_quantity
+from backprop_tutor.errors import AnswerFormatError, TemplateError
+from backprop_tutor.worked.texescape import escape
+
+_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+
+
+class ExpressionKind(ProblemKind):
+    name = "expression"
+
+    def parse_quantity(self, text: str) -> QuantityId:
+        return parse_expression_quantity(text)
+
+    def check_choices(self, body: Any, choice) -> None:
+        if isinstance(body, dict) and isinstance(body.get("text"), str):
+            from backprop_tutor.engine.parsing import FUNCTION_NAMES
+
+            for ref in _REF.findall(body["text"]):
+                if re.search(rf"\${ref}\s*\(", body["text"]):
+                    choice(f"${ref}", FUNCTION_NAMES, "a function")
+
+    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+        from backprop_tutor.worked.expression import expression_steps
+
+        text, at = _body(body, where)
+        try:
+            solution = solve_expression(text, parse_assignments(at))
+        except AnswerFormatError as e:
+            message = str(e).replace("--at", "expression.at").replace("the answer", "expression.text")
+            raise TemplateError(f"{where} (seed {seed}): {message}") from None
+        return Instance(solution, statement(intro, solution), lambda: expression_steps(solution))
+
+    def value(self, solution: ExpressionSolution, quantity: QuantityId) -> Value:
+        if quantity.kind is Kind.VALUE:
+            return Value(sp.N(solution.value, num.WORK_DPS), solution.value)
+        if quantity.variable in solution.gradient:
+            g = solution.gradient[quantity.variable]
+            return Value(sp.N(g, num.WORK_DPS), g)
+        names = ", ".join(f"grad[{v}]" for v in solution.gradient)
+        raise QuantityError(f"{quantity.text!r} is not a quantity of this expression; use value or one of {names}")
+
+    def second_method(self, problem: Problem, part: Part) -> list[str]:
+        if part.quantity.kind is not Kind.GRADIENT:
+            return []
+        from backprop_tutor.engine.parsing import parse, to_sympy
+
+        solution: ExpressionSolution = problem.solution
+        expr = to_sympy(parse(solution.expression))
+        symbols = {s.name: s for s in expr.free_symbols}
+        point = {symbols[k]: v for k, v in solution.at.items() if k in symbols}
+        var, h = symbols[part.quantity.variable], sp.Rational(H)
+        up = sp.N(expr.xreplace({**point, var: point[var] + h}), num.WORK_DPS)
+        down = sp.N(expr.xreplace({**point, var: point[var] - h}), num.WORK_DPS)
+        fd = (up - down) / (2 * sp.Float(H, num.WORK_DPS))
+        if not close(part.value.approx, fd, CHECK_REL):
+            return [f"∂f/∂{var} = {sp.N(part.value.approx, 15)} but a central difference gives {sp.N(fd, 15)}"]
+        return []
+
+    def solution_json(self, problem: Problem) -> dict[str, Any]:
+        from backprop_tutor.worked.solution_json import expression_json
+
+        return expression_json(problem.solution, problem.steps)
+
+
+EXPRESSION = ExpressionKind()
+
+
+def _body(body: Any, where: str) -> tuple[str, str]:
+    if not isinstance(body, dict) or set(body) != {"text", "at"} or not isinstance(body["at"], dict):
+        raise TemplateError(f"{where}: expected {{text: EXPRESSION, at: {{variable: value, …}}}}")
+    at = ",".join(f"{k}={v}" for k, v in body["at"].items())
+    return str(body["text"]), at
+
+
+def statement(intro: str, solution: ExpressionSolution) -> Statement:
+    at = ", ".join(f"{k} = {num.pretty(v)}" for k, v in solution.at.items())
+    given = (f"f = {solution.echo}", f"at {at}.")
+    tex = ([escape(intro)] if intro else []) + [f"$f = {sp.latex(solution.expr)}$", f"at {escape(at)}."]
+    return Statement(intro, given, (), "\n\n".join(tex))

@@ -1,0 +1,161 @@
+"""Network problems: a network file's body in the template; the engine's full solution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.bank.kinds import Instance, ProblemKind
+from backprop_tutor.bank.problem import Part, Problem, Statement, Value
+from backprop_tutor.bank.second_methods import CHECK_REL, H, FloatNetwork, close
+from backprop_tutor.engine import activations, losses
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.arithmetic import PRECISE
+from backprop_tutor.engine.entries import flat
+from backprop_tutor.engine.network import Network, network_from_dict
+from backprop_tutor.engine.quantities import Kind, QuantityId, parse_network_quantity
+from backprop_tutor.engine.rules import nudged_loss
+from backprop_tutor.engine.solution import NetworkSolution, solve_network
+from backprop_tutor.errors import NetworkError, TemplateError
+from backprop_tutor.worked.notation import symbol
+from backprop_tutor.worked.texescape import escape
+
+_SATURATING = ("sigmoid", activations.SOFTMAX)
+CONVENTIONS = ("Conventions: z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾), a⁽⁰⁾ = x, δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾; "
+               "w⁽ˡ⁾ⱼₖ (row j, column k of W⁽ˡ⁾) is the weight from unit k of layer l−1 to unit j of layer l; "
+               "units are numbered from 0.")
+CONVENTIONS_LATEX = (r"Conventions: $z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$, $a^{(l)} = f(z^{(l)})$, $a^{(0)} = x$, "
+                     r"$\delta^{(l)} = \partial L / \partial z^{(l)}$; $w^{(l)}_{jk}$ (row $j$, column $k$ of $W^{(l)}$) is "
+                     r"the weight from unit $k$ of layer $l-1$ to unit $j$ of layer $l$; units are numbered from 0.")
+
+
+class NetworkKind(ProblemKind):
+    name = "network"
+
+    def parse_quantity(self, text: str) -> QuantityId:
+        return parse_network_quantity(text)
+
+    def check_choices(self, body: Any, choice) -> None:
+        if isinstance(body, dict):
+            choice(body.get("loss"), losses.NAMES, "a loss")
+            for layer in body.get("layers") or []:
+                if isinstance(layer, dict):
+                    choice(layer.get("activation"), activations.NAMES, "an activation")
+
+    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+        try:
+            network = network_from_dict(body, f"{where} (seed {seed})")
+        except NetworkError as e:
+            raise TemplateError(str(e)) from None
+        solution = solve_network(network)
+        from backprop_tutor.worked.network import network_steps
+
+        return Instance(solution, statement(intro, network), lambda: network_steps(solution))
+
+    def value(self, solution: NetworkSolution, quantity: QuantityId) -> Value:
+        return Value(solution.value(quantity))
+
+    def violated(self, constraints, solution: NetworkSolution) -> str | None:
+        numeric = solution.numeric
+        for l, layer in enumerate(solution.network.layers, 1):
+            kinked = layer.activation in activations.ELEMENTWISE and activations.ELEMENTWISE[layer.activation].kinked
+            if kinked and any(abs(v) < constraints.kink_margin for v in numeric.z[l]):
+                return "kink_margin"
+            if constraints.saturation and layer.activation in _SATURATING:
+                low, high = constraints.saturation
+                if any(not low <= v <= high for v in numeric.a[l]):
+                    return "saturation"
+        if not constraints.loss[0] <= numeric.loss <= constraints.loss[1]:
+            return "loss"
+        return None
+
+    def network(self, solution: NetworkSolution) -> Network:
+        return solution.network
+
+    def graph(self, solution: NetworkSolution) -> tuple[Network, dict]:
+        return solution.network, {}
+
+    def second_method(self, problem: Problem, part: Part) -> list[str]:
+        """Deltas and gradients by central differences of the engine's loss at 50 digits (δ⁽ˡ⁾ⱼ is
+        ∂L/∂b⁽ˡ⁾ⱼ); forward values and nudge ratios by an independent double-precision pass.
+        Given numbers and updates are checked through the quantities they come from."""
+        solution: NetworkSolution = problem.solution
+        reference = FloatNetwork(solution.network)
+        issues = []
+        for quantity, value in zip(flat(solution.entries(part.quantity)), _flat(part.value.approx)):
+            expected = _second_method(solution, reference, quantity)
+            if expected is not None and not close(value, expected, CHECK_REL):
+                issues.append(f"{quantity.text} = {sp.N(value, 15)} but a second method gives {sp.N(expected, 15)}")
+        return issues
+
+    def solution_json(self, problem: Problem) -> dict[str, Any]:
+        from backprop_tutor.worked.solution_json import network_json
+
+        return network_json(problem.solution, problem.steps)
+
+    def tables(self, problem: Problem):
+        from backprop_tutor.worked.report import network_report
+
+        return network_report(problem.solution, problem.steps).tables
+
+
+NETWORK = NetworkKind()
+
+
+def _flat(value) -> list:
+    return [e for v in value for e in _flat(v)] if isinstance(value, tuple) else [value]
+
+
+def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity: QuantityId):
+    kind = quantity.kind
+    if kind in (Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT):
+        parameter = QuantityId(Kind.WEIGHT if kind is Kind.WEIGHT_GRADIENT else Kind.BIAS, quantity.layer,
+                               quantity.index)
+        with PRECISE.context():
+            up = nudged_loss(solution.evaluation, parameter, H)
+            down = nudged_loss(solution.evaluation, parameter, "-" + H)
+            return PRECISE.finish((up - down) / (2 * PRECISE.given(sp.Rational(H))))
+    if kind in (Kind.Z, Kind.A):
+        zs, acts, _ = reference.forward()
+        return (zs if kind is Kind.Z else acts)[quantity.layer][quantity.index[0]]
+    if kind is Kind.LOSS:
+        return reference.forward()[2]
+    if kind is Kind.NUDGE:
+        h = float(quantity.h)
+        of = quantity.of
+        return (reference.moved(of.kind.value, of.layer, of.index, h).forward()[2] - reference.forward()[2]) / h
+    return None
+
+
+def _vector_text(values, tex: bool = False) -> str:
+    if tex:
+        return r"\begin{pmatrix}" + r" \\ ".join(num.latex(v) for v in values) + r"\end{pmatrix}"
+    return "(" + ", ".join(num.pretty(v) for v in values) + ")"
+
+
+def _matrix_text(rows, tex: bool = False) -> str:
+    if tex:
+        return r"\begin{pmatrix}" + r" \\ ".join(" & ".join(num.latex(v) for v in row) for row in rows) + r"\end{pmatrix}"
+    return "[" + "; ".join(" ".join(num.pretty(v) for v in row) for row in rows) + "]"
+
+
+def statement(intro: str, network: Network) -> Statement:
+    loss = losses.LOSSES[network.loss]
+    sizes = "-".join(str(s) for s in network.sizes)
+    given = [f"A {sizes} network with input x = {_vector_text(network.input)} and target t = "
+             f"{_vector_text(network.target)}."]
+    tex = [escape(intro)] if intro else []
+    tex.append(f"A {sizes} network with input $x = {_vector_text(network.input, True)}$ and target "
+               f"$t = {_vector_text(network.target, True)}$.")
+    for l, layer in enumerate(network.layers, 1):
+        given.append(f"Layer {l} ({layer.activation}): W{symbol('', l)} = {_matrix_text(layer.weights)}, "
+                     f"b{symbol('', l)} = {_vector_text(layer.bias)}")
+        tex.append(f"Layer {l} ({escape(layer.activation)}): $W^{{({l})}} = {_matrix_text(layer.weights, True)}$, "
+                   f"$b^{{({l})}} = {_vector_text(layer.bias, True)}$.")
+    notes = (f"Loss: {network.loss}, {loss.unicode} (mind the constant factor: {loss.factor_note}). "
+             f"Learning rate η = {num.pretty(network.learning_rate)}.", CONVENTIONS)
+    tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$ (mind the constant factor: "
+               f"{escape(loss.factor_note)}). Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
+    tex.append(CONVENTIONS_LATEX)
+    return Statement(intro, tuple(given), notes, "\n\n".join(tex))

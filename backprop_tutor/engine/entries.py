@@ -1,0 +1,70 @@
+"""Which entries a quantity id stands for in a network, and their values as nested tuples.
+
+`delta1` is the vector (delta1[0], delta1[1], …), `dW2` the matrix of dW2[j][k]; a full id is
+one entry. The shapes follow the network: a layer's units, its fan-in, the outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine.evaluation import Evaluation
+from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
+
+_MATRICES = (Kind.WEIGHT, Kind.WEIGHT_GRADIENT, Kind.WEIGHT_NEW)
+_SCALARS = (Kind.LOSS, Kind.LOSS_AFTER, Kind.NUDGE)
+
+
+def shape(network: Network, quantity: QuantityId) -> tuple[int, ...]:
+    """The full shape of the quantity's family: () for a number, (n,) or (rows, columns)."""
+    kind, L = quantity.kind, len(network.layers)
+    if kind in _SCALARS:
+        if kind is Kind.NUDGE:
+            entries(network, quantity.of)  # the nudged parameter must exist
+        return ()
+    if kind is Kind.INPUT:
+        return (len(network.input),)
+    if kind in (Kind.TARGET, Kind.LOSS_GRADIENT):
+        return (len(network.target),)
+    if not kind.layered:
+        raise QuantityError(f"{quantity.text!r} is not a quantity of a network")
+    if not 1 <= quantity.layer <= L:
+        raise QuantityError(f"{quantity.text!r}: the network has layers 1 to {L}")
+    layer = network.layers[quantity.layer - 1]
+    if kind is Kind.SLOPE and layer.activation == activations.SOFTMAX:
+        raise QuantityError(f"{quantity.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
+    return (layer.units, len(layer.weights[0])) if kind in _MATRICES else (layer.units,)
+
+
+def entries(network: Network, quantity: QuantityId) -> Any:
+    """The entry ids: one id, a tuple of ids, or a tuple of tuples. QuantityError when an index
+    does not exist."""
+    full = shape(network, quantity)
+    if len(quantity.index) > len(full):
+        what = ("a number: no index", "a vector: one index", "a matrix: two indices")[len(full)]
+        raise QuantityError(f"{quantity.text!r}: too many indices ({quantity.family.text} is {what})")
+    for i, n in zip(quantity.index, full):
+        if i >= n:
+            raise QuantityError(f"{quantity.text!r}: index {i} is out of range (there are {n} entries)")
+
+    def expand(q: QuantityId, rest: tuple[int, ...]):
+        if not rest:
+            return q
+        return tuple(expand(q.entry(i), rest[1:]) for i in range(rest[0]))
+
+    return expand(quantity, full[len(quantity.index):])
+
+
+def flat(ids: Any) -> list[QuantityId]:
+    """The entry ids of `entries(...)` in row order."""
+    if isinstance(ids, QuantityId):
+        return [ids]
+    return [e for item in ids for e in flat(item)]
+
+
+def values(evaluation: Evaluation, quantity: QuantityId, finish: bool = True) -> Any:
+    """The quantity's values in the evaluation, shaped like `entries`; `finish` turns the
+    arithmetic's numbers into what the rest of the package uses (SymPy Floats, exact forms)."""
+    return evaluation.values(entries(evaluation.network, quantity), finish)

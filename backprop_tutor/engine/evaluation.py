@@ -1,0 +1,259 @@
+"""Evaluating the rules over the graph of a network's quantities.
+
+An Evaluation pulls a quantity: it asks the rule book which rule computes it, evaluates what
+that rule reads (iteratively, so a deep network cannot exhaust Python's stack), and memoises
+every entry. Three things can differ between evaluations of the same network:
+
+- the numbers (`ops`: exact forms, 50-digit decimals or floats, engine/arithmetic.py);
+- the rules (`rules`: the standard book, or one with a rule replaced by a slip);
+- `overrides`: values put in place of the engine's, such as a learner's earlier answers, or
+  a nudged weight.
+
+An evaluation is either a root, or derived from a root (`with_rules`, `rerun`): then it
+recomputes only what the difference reaches — the entries whose rule or override differs,
+and everything downstream of them in the root's graph — and takes every other value from
+the root. A slip in layer 1, or a nudged weight, costs only what lies below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from backprop_tutor.engine.arithmetic import PRECISE
+from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
+from backprop_tutor.engine.rules import Rule, standard_rule
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The standard rules, with some replaced at some places: {(rule name, layer or None): rule}."""
+
+    replaced: tuple[tuple[tuple[str, int | None], Rule], ...] = ()
+
+    def rule_for(self, network: Network, quantity: QuantityId) -> Rule:
+        rule = standard_rule(network, quantity)
+        for (name, layer), replacement in self.replaced:
+            if name == rule.name and layer == quantity.layer:
+                return replacement
+        return rule
+
+    def replacing(self, name: str, layers: tuple[int | None, ...], rule: Rule) -> RuleBook:
+        return RuleBook(self.replaced + tuple(((name, layer), rule) for layer in layers))
+
+
+STANDARD = RuleBook()
+
+
+def given_value(network: Network, quantity: QuantityId):
+    """x, t, W and b: the numbers of the network file (exact rationals)."""
+    try:
+        if quantity.kind is Kind.INPUT:
+            return network.input[quantity.index[0]]
+        if quantity.kind is Kind.TARGET:
+            return network.target[quantity.index[0]]
+        layer = network.layers[quantity.layer - 1]
+        if quantity.kind is Kind.WEIGHT:
+            j, k = quantity.index
+            return layer.weights[j][k]
+        (j,) = quantity.index
+        return layer.bias[j]
+    except (IndexError, ValueError):
+        raise QuantityError(f"{quantity.text!r} is not a number of this network") from None
+
+
+@dataclass
+class Evaluation:
+    network: Network
+    ops: Any = PRECISE
+    rules: RuleBook = STANDARD
+    overrides: Mapping[QuantityId, Any] = field(default_factory=dict)
+    base: Evaluation | None = None  # the root this evaluation differs from (None: a root)
+    used: set[QuantityId] = field(default_factory=set)  # the overrides this evaluation has read
+
+    def __post_init__(self) -> None:
+        if self.base is not None and self.base.base is not None:
+            raise ValueError("an evaluation is derived from a root evaluation")
+        self._memo: dict[QuantityId, Any] = {}
+        self._reruns: dict = {}
+        if self.base is None:
+            self._by_rule: dict[tuple[str, int | None], list[QuantityId]] = {}  # root: entries by rule site
+            self._dependents: dict[QuantityId, list[QuantityId]] = {}
+            # rule book → {entry: (rule, what it reads)}: the same for every evaluation of this
+            # network under that book, so kept by the root for all the evaluations derived from it
+            self._books: dict[RuleBook, dict] = {}
+            self._dependents_known: set[QuantityId] = set()
+        self._plans: dict[QuantityId, tuple[Rule, tuple[QuantityId, ...]]] = self._root._books.setdefault(self.rules, {})
+        if self.base is not None:
+            self._changed = self._changed_overrides()
+            self._reach: set[QuantityId] | None = None
+            self._reach_size = -1
+
+    # --- asking for values ------------------------------------------------------------------------
+
+    def value(self, quantity: QuantityId) -> Any:
+        """One entry (`delta2[0]`; see engine/entries.py for whole vectors and matrices)."""
+        with self.ops.context():
+            return self._value(quantity)
+
+    def values(self, ids: Any, finish: bool = False) -> Any:
+        """Entries shaped as given (an id, a tuple of ids, a tuple of tuples); `finish` turns the
+        arithmetic's numbers into the package's (SymPy Floats, exact forms)."""
+        ops = self.ops
+
+        def walk(item):
+            if isinstance(item, QuantityId):
+                value = self._value(item)
+                return ops.finish(value) if finish else value
+            return tuple(walk(i) for i in item)
+
+        with ops.context():
+            return walk(ids)
+
+    def with_rules(self, rules: RuleBook) -> Evaluation:
+        """The same numbers and overrides under other rules, sharing what they leave unchanged."""
+        return Evaluation(self.network, self.ops, rules, self.overrides, base=self._root)
+
+    def rerun(self, parameters: Mapping[QuantityId, Any], key: Any = None) -> Evaluation:
+        """The forward pass again with some parameters replaced (a nudge, the step's new weights).
+        Only parameters carry over: a learner's own z or a is about the first pass, not this one.
+        Reruns made with the same `key` are one rerun."""
+        if key is not None and key in self._reruns:
+            return self._reruns[key]
+        rerun = Evaluation(self.network, self.ops, self.rules, dict(parameters), base=self._root)
+        if key is not None:
+            self._reruns[key] = rerun
+        return rerun
+
+    def distances(self, targets) -> dict[tuple[str, int | None], int]:
+        """For each rule and layer, how many steps back from the targets its nearest entry lies
+        in what this evaluation has computed (0: the rule that computes the targets)."""
+        out: dict[tuple[str, int | None], int] = {}
+        frontier, seen, depth = list(targets), set(targets), 0
+        while frontier:
+            following = []
+            for node in frontier:
+                plan = self._plans.get(node)
+                if plan is None or node in self.overrides:
+                    continue
+                out.setdefault((plan[0].name, node.layer), depth)
+                # a rule that reruns the forward pass depends on the forward rules through it
+                reads = plan[1] + ((QuantityId(Kind.LOSS),) if plan[0].reruns else ())
+                for read in reads:
+                    if read not in seen:
+                        seen.add(read)
+                        following.append(read)
+            frontier, depth = following, depth + 1
+        return out
+
+    @property
+    def _root(self) -> Evaluation:
+        return self if self.base is None else self.base
+
+    # --- computing --------------------------------------------------------------------------------
+
+    def _plan(self, node: QuantityId) -> tuple[Rule, tuple[QuantityId, ...]]:
+        plan = self._plans.get(node)
+        if plan is None:
+            rule = self.rules.rule_for(self.network, node)
+            plan = self._plans[node] = (rule, rule.reads(self.network, node))
+        if self.base is None and node not in self._dependents_known:
+            self._dependents_known.add(node)
+            self._by_rule.setdefault((plan[0].name, node.layer), []).append(node)
+            for read in plan[1]:
+                self._dependents.setdefault(read, []).append(node)
+        return plan
+
+    def _value(self, target: QuantityId) -> Any:
+        memo = self._memo
+        if target in memo:
+            return memo[target]
+        base = self.base
+        if base is not None:
+            base._value(target)  # the root's graph now covers what the target depends on
+            if target not in self._reached():
+                return base._memo[target]
+        overrides = self.overrides
+        stack = [target]
+        waiting: set[QuantityId] = set()
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            if base is not None and node not in self._reached():
+                base._value(node)  # a read the root had not needed yet
+                if node not in self._reached():
+                    memo[node] = base._memo[node]
+                    stack.pop()
+                    continue
+            if node in overrides:
+                value = overrides[node]
+                self.used.add(node)
+            elif node.kind.given:
+                value = self.ops.given(given_value(self.network, node))
+            else:
+                rule, reads = self._plan(node)
+                missing = [r for r in reads if r not in memo]
+                if missing:
+                    if node in waiting:
+                        raise RuntimeError(f"the rules for {node.text} depend on themselves")
+                    waiting.add(node)
+                    stack.extend(missing)
+                    continue
+                value = rule.formula(Site(self, node), [memo[r] for r in reads])
+            memo[node] = value
+            stack.pop()
+        return memo[target]
+
+    # --- what a derived evaluation must recompute ---------------------------------------------------
+
+    def _changed_overrides(self) -> set[QuantityId]:
+        mine, roots = self.overrides, self.base.overrides
+        return {n for n in set(mine) | set(roots) if mine.get(n, _MISSING) is not roots.get(n, _MISSING)}
+
+    def _reached(self) -> set[QuantityId]:
+        """The entries whose value may differ from the root's: where a rule or an override
+        differs, and everything downstream of those in the root's graph."""
+        root = self.base
+        if self._reach is not None and self._reach_size == len(root._dependents_known):
+            return self._reach
+        seeds: list[QuantityId] = list(self._changed)
+        if self.rules != root.rules:
+            for (name, layer), _ in self.rules.replaced + root.rules.replaced:
+                seeds += root._by_rule.get((name, layer), ())
+            # rules that rerun the forward pass depend on every forward rule, not only on what they read
+            seeds += [n for n in root._dependents_known if root._plans[n][0].reruns]
+        reach = set(seeds)
+        while seeds:
+            node = seeds.pop()
+            for dependent in root._dependents.get(node, ()):
+                if dependent not in reach:
+                    reach.add(dependent)
+                    seeds.append(dependent)
+        self._reach, self._reach_size = reach, len(root._dependents_known)
+        return reach
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a rule is applied: the evaluation it runs in and the entry it computes."""
+
+    evaluation: Evaluation
+    quantity: QuantityId
+
+    @property
+    def network(self) -> Network:
+        return self.evaluation.network
+
+    @property
+    def ops(self):
+        return self.evaluation.ops
+
+    def rerun(self, parameters: Mapping[QuantityId, Any]) -> Evaluation:
+        return self.evaluation.rerun(parameters)

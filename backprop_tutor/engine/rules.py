@@ -1,0 +1,291 @@
+"""Backprop as a small set of named rules; the only place in the package that writes its formulas.
+
+Each rule computes one kind of quantity, one entry at a time, from the entries it `reads`
+(explicit dependencies: the evaluation in engine/evaluation.py walks them). Its `formula`
+takes the numbers in the order they were read and uses `+`, `-`, `*` and `ops.sum/call/given`
+only, so the same rule runs on exact forms, 50-digit decimals or floats (engine/arithmetic.py).
+The table of rules, with their formulas, is docs/rules-and-slips.md.
+
+`loss_after` and `nudge_ratio` run the forward rules again with some parameters replaced
+(`site.rerun`), so the forward pass is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from backprop_tutor.engine import activations, losses
+from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, q
+
+if TYPE_CHECKING:
+    from backprop_tutor.engine.evaluation import Site
+
+Reads = Callable[[Network, QuantityId], tuple[QuantityId, ...]]
+Formula = Callable[["Site", Sequence[Any]], Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # the rule's name in docs/rules-and-slips.md; a slip names the rule it replaces
+    reads: Reads
+    formula: Formula
+    reruns: bool = False  # runs the forward pass again (so every forward rule matters to it)
+
+
+# --- what the rules read --------------------------------------------------------------------------
+
+def below(network: Network, l: int, k: int) -> QuantityId:
+    """a⁽ˡ⁻¹⁾ₖ: the input x for the first layer."""
+    return q(Kind.INPUT, None, k) if l == 1 else q(Kind.A, l - 1, k)
+
+
+def fan_in(network: Network, l: int) -> int:
+    return len(network.layers[l - 1].weights[0])
+
+
+def units(network: Network, l: int) -> int:
+    return network.layers[l - 1].units
+
+
+def outputs(network: Network) -> tuple[QuantityId, ...]:
+    L = len(network.layers)
+    return tuple(q(Kind.A, L, j) for j in range(units(network, L)))
+
+
+def targets(network: Network) -> tuple[QuantityId, ...]:
+    return tuple(q(Kind.TARGET, None, j) for j in range(len(network.target)))
+
+
+def parameters(network: Network) -> tuple[QuantityId, ...]:
+    """Every weight and bias, layer by layer."""
+    out = []
+    for l, layer in enumerate(network.layers, 1):
+        for j in range(layer.units):
+            out += [q(Kind.WEIGHT, l, j, k) for k in range(len(layer.weights[j]))]
+            out.append(q(Kind.BIAS, l, j))
+    return tuple(out)
+
+
+def activation_of(network: Network, l: int) -> str:
+    return network.layers[l - 1].activation
+
+
+# --- the SymPy expressions the formulas evaluate ----------------------------------------------------
+
+@lru_cache(maxsize=None)
+def softmax_entry(n: int, j: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    zs = sp.symbols(f"z0:{n}", real=True)
+    return activations.softmax(list(zs))[j], tuple(zs)
+
+
+def _loss_symbols(n: int) -> tuple[sp.Symbol, ...]:
+    o, t = losses.symbols(n)
+    return (*o, *t)
+
+
+# --- the rules ------------------------------------------------------------------------------------------
+
+def _weighted_sum_reads(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
+    (l, (j,)) = z.layer, z.index
+    n = fan_in(net, l)
+    return (*(q(Kind.WEIGHT, l, j, k) for k in range(n)), *(below(net, l, k) for k in range(n)), q(Kind.BIAS, l, j))
+
+
+def _weighted_sum(site: Site, v: Sequence) -> Any:
+    n = (len(v) - 1) // 2
+    return site.ops.sum([v[k] * v[n + k] for k in range(n)] + [v[-1]])
+
+
+def _activation_reads(net: Network, a: QuantityId) -> tuple[QuantityId, ...]:
+    l = a.layer
+    if activation_of(net, l) == activations.SOFTMAX:
+        return tuple(q(Kind.Z, l, k) for k in range(units(net, l)))
+    return (q(Kind.Z, l, *a.index),)
+
+
+def _activation(site: Site, v: Sequence) -> Any:
+    name = activation_of(site.network, site.quantity.layer)
+    if name == activations.SOFTMAX:
+        expr, zs = softmax_entry(len(v), site.quantity.index[0])
+        return site.ops.call(expr, zs, v)
+    return site.ops.call(activations.ELEMENTWISE[name].expr, (activations.z,), v)
+
+
+def _slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+    name = activation_of(net, s.layer)
+    if name == activations.SOFTMAX:
+        raise QuantityError(f"{s.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
+    z = q(Kind.Z, s.layer, *s.index)
+    return (z, q(Kind.A, s.layer, *s.index)) if activations.ELEMENTWISE[name].output_slope is not None else (z,)
+
+
+def _slope(site: Site, v: Sequence) -> Any:
+    """f′(z). Where the textbook writes it in the unit's output (σ′ = a(1 − a), tanh′ = 1 − a²)
+    the rule reads a too, and the grader's re-runs use that form, so a learner's own a carries
+    into f′ as it does on paper; the keys use f′(z), which keeps every digit when a ≈ 1."""
+    f = activations.ELEMENTWISE[activation_of(site.network, site.quantity.layer)]
+    if len(v) == 2 and site.ops.textbook_slopes:
+        return site.ops.call(f.output_slope, (activations.a,), v[1:])
+    return site.ops.call(f.derivative, (activations.z,), v[:1])
+
+
+def _loss_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
+    return (*outputs(net), *targets(net))
+
+
+def _loss(site: Site, v: Sequence) -> Any:
+    n = len(v) // 2
+    return site.ops.call(losses.LOSSES[site.network.loss].expr(n), _loss_symbols(n), v)
+
+
+def _loss_gradient(site: Site, v: Sequence) -> Any:
+    n = len(v) // 2
+    gradient = losses.LOSSES[site.network.loss].gradient(n)[site.quantity.index[0]]
+    return site.ops.call(gradient, _loss_symbols(n), v)
+
+
+def _output_delta_reads(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    L, (j,) = d.layer, d.index
+    if activation_of(net, L) == activations.SOFTMAX:
+        n = units(net, L)
+        return (*(q(Kind.LOSS_GRADIENT, None, i) for i in range(n)), *(q(Kind.A, L, i) for i in range(n)))
+    return q(Kind.LOSS_GRADIENT, None, j), q(Kind.SLOPE, L, j)
+
+
+def _output_delta(site: Site, v: Sequence) -> Any:
+    if len(v) == 2 and activation_of(site.network, site.quantity.layer) != activations.SOFTMAX:
+        return v[0] * v[1]
+    return softmax_chain(site, v, diagonal_only=False)
+
+
+def softmax_chain(site: Site, v: Sequence, diagonal_only: bool) -> Any:
+    """δₖ = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂zₖ with ∂pⱼ/∂zₖ = pⱼ([j = k] − pₖ) (SymPy's derivative of the
+    softmax, written in p; the tests check the two agree). `diagonal_only` keeps j = k alone."""
+    n = len(v) // 2
+    g, p = v[:n], v[n:]
+    k = site.quantity.index[0]
+    return site.ops.sum([g[j] * softmax_jacobian_entry(p, j, k) for j in range(n) if not diagonal_only or j == k])
+
+
+def softmax_jacobian_entry(p: Sequence, j: int, k: int) -> Any:
+    """∂pⱼ/∂zₖ of a softmax output p."""
+    return p[j] * ((1 if j == k else 0) - p[k])
+
+
+def _hidden_delta_reads(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = d.layer, d.index
+    m = units(net, l + 1)
+    return (q(Kind.SLOPE, l, k), *(q(Kind.WEIGHT, l + 1, j, k) for j in range(m)),
+            *(q(Kind.DELTA, l + 1, j) for j in range(m)))
+
+
+def _hidden_delta(site: Site, v: Sequence) -> Any:
+    m = (len(v) - 1) // 2
+    return v[0] * site.ops.sum([v[1 + j] * v[1 + m + j] for j in range(m)])
+
+
+def _weight_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    l, (j, k) = g.layer, g.index
+    return q(Kind.DELTA, l, j), below(net, l, k)
+
+
+def _product(site: Site, v: Sequence) -> Any:
+    return v[0] * v[1]
+
+
+def _bias_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    return (q(Kind.DELTA, g.layer, *g.index),)
+
+
+def itself(site: Site, v: Sequence) -> Any:
+    return v[0]
+
+
+_PARAMETER_OF = {Kind.WEIGHT_NEW: (Kind.WEIGHT, Kind.WEIGHT_GRADIENT), Kind.BIAS_NEW: (Kind.BIAS, Kind.BIAS_GRADIENT)}
+
+
+def _update_reads(net: Network, new: QuantityId) -> tuple[QuantityId, ...]:
+    parameter, gradient = _PARAMETER_OF[new.kind]
+    return q(parameter, new.layer, *new.index), q(gradient, new.layer, *new.index)
+
+
+def _update(site: Site, v: Sequence) -> Any:
+    return v[0] - site.ops.given(site.network.learning_rate) * v[1]
+
+
+def updated(parameter: QuantityId) -> QuantityId:
+    return QuantityId(Kind.WEIGHT_NEW if parameter.kind is Kind.WEIGHT else Kind.BIAS_NEW, parameter.layer,
+                      parameter.index)
+
+
+def _loss_after_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
+    return tuple(updated(p) for p in parameters(net))
+
+
+def _loss_after(site: Site, v: Sequence) -> Any:
+    return site.rerun(dict(zip(parameters(site.network), v))).value(q(Kind.LOSS))
+
+
+def _nudge_reads(net: Network, nudge: QuantityId) -> tuple[QuantityId, ...]:
+    return q(Kind.LOSS), nudge.of
+
+
+def _nudge_ratio(site: Site, v: Sequence) -> Any:
+    loss, _ = v
+    moved = nudged_loss(site.evaluation, site.quantity.of, site.quantity.h)
+    return (moved - loss) * site.ops.given(1 / sp.Rational(site.quantity.h))
+
+
+def nudged_loss(evaluation, parameter: QuantityId, h: str) -> Any:
+    """L with one weight or bias moved by h: the forward pass run again."""
+    moved = evaluation.value(parameter) + evaluation.ops.given(sp.Rational(h))
+    return evaluation.rerun({parameter: moved}, key=("nudge", parameter, h)).value(q(Kind.LOSS))
+
+
+WEIGHTED_SUM = Rule("weighted_sum", _weighted_sum_reads, _weighted_sum)
+ACTIVATION = Rule("activation", _activation_reads, _activation)
+ACTIVATION_SLOPE = Rule("activation_slope", _slope_reads, _slope)
+LOSS = Rule("loss", _loss_reads, _loss)
+LOSS_GRADIENT = Rule("loss_gradient", _loss_reads, _loss_gradient)
+OUTPUT_DELTA = Rule("output_delta", _output_delta_reads, _output_delta)
+HIDDEN_DELTA = Rule("hidden_delta", _hidden_delta_reads, _hidden_delta)
+WEIGHT_GRADIENT = Rule("weight_gradient", _weight_gradient_reads, _product)
+BIAS_GRADIENT = Rule("bias_gradient", _bias_gradient_reads, itself)
+UPDATE = Rule("update", _update_reads, _update)
+LOSS_AFTER = Rule("loss_after", _loss_after_reads, _loss_after, reruns=True)
+NUDGE_RATIO = Rule("nudge_ratio", _nudge_reads, _nudge_ratio, reruns=True)
+
+_BY_KIND = {Kind.Z: WEIGHTED_SUM, Kind.A: ACTIVATION, Kind.SLOPE: ACTIVATION_SLOPE, Kind.LOSS: LOSS,
+            Kind.LOSS_GRADIENT: LOSS_GRADIENT, Kind.WEIGHT_GRADIENT: WEIGHT_GRADIENT,
+            Kind.BIAS_GRADIENT: BIAS_GRADIENT, Kind.WEIGHT_NEW: UPDATE, Kind.BIAS_NEW: UPDATE,
+            Kind.LOSS_AFTER: LOSS_AFTER, Kind.NUDGE: NUDGE_RATIO}
+RULES: tuple[Rule, ...] = (WEIGHTED_SUM, ACTIVATION, ACTIVATION_SLOPE, LOSS, LOSS_GRADIENT, OUTPUT_DELTA,
+                           HIDDEN_DELTA, WEIGHT_GRADIENT, BIAS_GRADIENT, UPDATE, LOSS_AFTER, NUDGE_RATIO)
+
+
+def standard_rule(network: Network, quantity: QuantityId) -> Rule:
+    """The rule that computes `quantity` (an entry) in this network."""
+    if quantity.kind is Kind.DELTA:
+        return OUTPUT_DELTA if quantity.layer == len(network.layers) else HIDDEN_DELTA
+    try:
+        return _BY_KIND[quantity.kind]
+    except KeyError:
+        raise QuantityError(f"{quantity.text!r} is not computed by a network's rules") from None
+
+
+def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
+    """The places a rule is applied: each layer for the per-layer rules, (None,) for the others."""
+    L = len(network.layers)
+    if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO):
+        return (None,)
+    if rule is OUTPUT_DELTA:
+        return (L,)
+    if rule is HIDDEN_DELTA:
+        return tuple(range(1, L))
+    return tuple(range(1, L + 1))

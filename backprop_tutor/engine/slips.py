@@ -1,0 +1,304 @@
+"""The slip catalogue: each slip is one rule of engine/rules.py replaced by its buggy form.
+
+The grader re-runs the engine with a slip applied to one layer at a time, and to every layer
+at once, and names the slip whose result a wrong answer matches (grading/diagnosis.py). The
+table, with where each slip can be made, is docs/rules-and-slips.md; a test keeps the two equal.
+Feedback says what went wrong and where to look, never the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine import rules as r
+from backprop_tutor.engine.evaluation import STANDARD, RuleBook, Site
+from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.quantities import Kind, QuantityId, q
+from backprop_tutor.engine.rules import Rule
+
+
+class NotApplicable(Exception):
+    """The slip cannot be made here (the swapped index does not exist, the matrix is not square)."""
+
+
+@dataclass(frozen=True)
+class Slip:
+    name: str
+    replaces: str  # the name of the rule it replaces; "" for names a template may use without a rule
+    rule: Rule | None
+    where: Callable[[Network, int | None], bool]  # can it be made at this layer (None: rules without one)?
+    feedback: Callable[[str, int | None], str]  # (activation at that layer, layer or None) → text
+
+    def scopes(self, network: Network) -> list[tuple[int | None, ...]]:
+        """Each layer where the slip can be made, alone, then all of them at once (when more than one)."""
+        if self.rule is None:
+            return []
+        sites = [layer for layer in r.rule_site(network, _RULES[self.replaces]) if self.where(network, layer)]
+        return [(layer,) for layer in sites] + ([tuple(sites)] if len(sites) > 1 else [])
+
+    def rules(self, scope: tuple[int | None, ...]) -> RuleBook:
+        return STANDARD.replacing(self.replaces, scope, self.rule)
+
+
+_RULES = {rule.name: rule for rule in r.RULES}
+
+
+def _always(network: Network, layer: int | None) -> bool:
+    return True
+
+
+def _elementwise(network: Network, layer: int) -> bool:
+    return r.activation_of(network, layer) not in ("identity", activations.SOFTMAX)
+
+
+def _activation_in(*names: str):
+    return lambda network, layer: r.activation_of(network, layer) in names
+
+
+def _loss_in(*names: str):
+    return lambda network, layer: network.loss in names
+
+
+def _text(template: str) -> Callable[[str, int | None], str]:
+    """Feedback with {f} (the activation, as σ or tanh) and {in_layer} ("" or " in layer l")."""
+    def say(activation: str, layer: int | None) -> str:
+        from_name = {"sigmoid": "σ"}.get(activation, activation or "f")
+        return template.format(f=from_name, in_layer=f" in layer {layer}" if layer else "", l=layer or "l")
+    return say
+
+
+# --- buggy forms of the rules ---------------------------------------------------------------------
+
+def _plain_sum_reads(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
+    return r.WEIGHTED_SUM.reads(net, z)[:-1]
+
+
+def _plain_sum(site: Site, v: Sequence) -> Any:
+    n = len(v) // 2
+    return site.ops.sum([v[k] * v[n + k] for k in range(n)])
+
+
+def _z_of(net: Network, a: QuantityId) -> tuple[QuantityId, ...]:
+    return (q(Kind.Z, a.layer, *a.index),)
+
+
+def _z_and_a(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+    return q(Kind.Z, s.layer, *s.index), q(Kind.A, s.layer, *s.index)
+
+
+def _a_of(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+    return (q(Kind.A, s.layer, *s.index),)
+
+
+def _one(site: Site, v: Sequence) -> Any:
+    return site.ops.given(sp.Integer(1))
+
+
+def _slope_at_output(site: Site, v: Sequence) -> Any:
+    f = activations.ELEMENTWISE[r.activation_of(site.network, site.quantity.layer)]
+    return site.ops.call(f.derivative, (activations.z,), v)
+
+
+def _function_itself(site: Site, v: Sequence) -> Any:
+    f = activations.ELEMENTWISE[r.activation_of(site.network, site.quantity.layer)]
+    return site.ops.call(f.expr, (activations.z,), v)
+
+
+# Slips in writing f′, in the unit's output a (as the textbook form is written); in z for the
+# keys' arithmetic and for a formula answer (f′ as an expression in z).
+_WRITTEN_IN_A = {
+    "slope_sign_flipped": {"sigmoid": activations.a * (1 + activations.a), "tanh": 1 + activations.a ** 2},
+    "sech_not_squared": {"tanh": sp.sqrt(1 - activations.a ** 2)},
+}
+
+
+@lru_cache(maxsize=None)
+def written_in_z(slip: str, activation: str) -> sp.Expr:
+    """The slip's f′ as an expression in z: σ(z)(1 + σ(z)), 1 + tanh²(z), sech(z)."""
+    f = activations.ELEMENTWISE[activation]
+    form = _WRITTEN_IN_A[slip][activation].xreplace({activations.a: f.expr})
+    return sp.sech(activations.z) if slip == "sech_not_squared" else form
+
+
+def _miswritten(slip: str):
+    def formula(site: Site, v: Sequence) -> Any:
+        name = r.activation_of(site.network, site.quantity.layer)
+        if site.ops.textbook_slopes:
+            return site.ops.call(_WRITTEN_IN_A[slip][name], (activations.a,), v[1:])
+        return site.ops.call(written_in_z(slip, name), (activations.z,), v[:1])
+    return formula
+
+
+def _scaled(rule: Rule, factor: Callable[[Network], sp.Rational]) -> Rule:
+    def formula(site: Site, v: Sequence) -> Any:
+        return site.ops.given(factor(site.network)) * rule.formula(site, v)
+    return Rule(rule.name, rule.reads, formula)
+
+
+def _softmax_diagonal(site: Site, v: Sequence) -> Any:
+    return r.softmax_chain(site, v, diagonal_only=True)
+
+
+def _rows_for_columns(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = d.layer, d.index
+    m = r.units(net, l + 1)
+    return (q(Kind.SLOPE, l, k), *(q(Kind.WEIGHT, l + 1, k, j) for j in range(m)),
+            *(q(Kind.DELTA, l + 1, j) for j in range(m)))
+
+
+def _square_above(network: Network, layer: int) -> bool:
+    return r.units(network, layer + 1) == r.fan_in(network, layer + 1)
+
+
+def _first_term(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = d.layer, d.index
+    return q(Kind.SLOPE, l, k), q(Kind.WEIGHT, l + 1, 0, k), q(Kind.DELTA, l + 1, 0)
+
+
+def _updated_weights(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = d.layer, d.index
+    m = r.units(net, l + 1)
+    return (q(Kind.SLOPE, l, k), *(q(Kind.WEIGHT_NEW, l + 1, j, k) for j in range(m)),
+            *(q(Kind.DELTA, l + 1, j) for j in range(m)))
+
+
+def _swapped(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    l, (j, k) = g.layer, g.index
+    if k >= r.units(net, l) or j >= r.fan_in(net, l):
+        raise NotApplicable
+    return q(Kind.DELTA, l, k), r.below(net, l, j)
+
+
+def _with_z_below(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    l, (j, k) = g.layer, g.index
+    return q(Kind.DELTA, l, j), q(Kind.Z, l - 1, k)
+
+
+def _with_own_a(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    l, (j, k) = g.layer, g.index
+    if k >= r.units(net, l):
+        raise NotApplicable
+    return q(Kind.DELTA, l, j), q(Kind.A, l, k)
+
+
+def _delta_alone(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    return (q(Kind.DELTA, g.layer, g.index[0]),)
+
+
+def _uphill(site: Site, v: Sequence) -> Any:
+    return v[0] + site.ops.given(site.network.learning_rate) * v[1]
+
+
+def _no_rate(site: Site, v: Sequence) -> Any:
+    return v[0] - v[1]
+
+
+def _gradient_of_nudged(net: Network, nudge: QuantityId) -> tuple[QuantityId, ...]:
+    p = nudge.of
+    kind = Kind.WEIGHT_GRADIENT if p.kind is Kind.WEIGHT else Kind.BIAS_GRADIENT
+    return (QuantityId(kind, p.layer, p.index),)
+
+
+def _more_than_one_entry(network: Network, layer: int) -> bool:
+    return r.units(network, layer) > 1 or r.fan_in(network, layer) > 1
+
+
+SLIPS: tuple[Slip, ...] = (
+    Slip("forgot_bias", "weighted_sum", Rule("weighted_sum", _plain_sum_reads, _plain_sum), _always,
+         _text("The bias is missing from the weighted sum{in_layer}: z = Σₖ w·aₖ + b.")),
+    Slip("forgot_activation", "activation", Rule("activation", _z_of, r.itself), _elementwise,
+         _text("The activation was not applied{in_layer}: a = {f}(z), not z itself.")),
+    Slip("forgot_activation_slope", "activation_slope", Rule("activation_slope", lambda net, s: (), _one),
+         _elementwise,
+         _text("The activation's derivative is missing{in_layer}: δ = ∂L/∂a · f′(z); check the {f}′(z) factor.")),
+    Slip("slope_at_activation", "activation_slope", Rule("activation_slope", _a_of, _slope_at_output), _elementwise,
+         _text("{f}′ was evaluated at the activation a instead of at z{in_layer}; {f}′ takes the pre-activation z.")),
+    Slip("activation_for_slope", "activation_slope", Rule("activation_slope", _z_of, _function_itself), _elementwise,
+         _text("That uses the activation {f}(z) itself{in_layer}, not its derivative {f}′(z).")),
+    Slip("slope_sign_flipped", "activation_slope",
+         Rule("activation_slope", _z_and_a, _miswritten("slope_sign_flipped")), _activation_in("sigmoid", "tanh"),
+         _text("Check the sign inside {f}′{in_layer}: σ′ = σ(1 − σ) and tanh′ = 1 − tanh², each with a minus.")),
+    Slip("sech_not_squared", "activation_slope",
+         Rule("activation_slope", _z_and_a, _miswritten("sech_not_squared")), _activation_in("tanh"),
+         _text("sech needs the square{in_layer}: tanh′ = sech² = 1 − tanh².")),
+    Slip("loss_half_missing", "loss", _scaled(r.LOSS, lambda net: sp.Integer(2)), _loss_in("half_sse"),
+         _text("The ½ in front is missing: half_sse = ½Σ(t − o)².")),
+    Slip("error_sign", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Integer(-1)), _always,
+         _text("The sign of the error is flipped: ∂L/∂o has the sign of o − t (L grows as o moves away from t), "
+               "not of t − o.")),
+    Slip("kept_power_two", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Integer(2)),
+         _loss_in("half_sse"), _text("The ½ of the loss cancels the 2 from the power rule; you kept the 2.")),
+    Slip("dropped_power_two", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Rational(1, 2)),
+         _loss_in("sse", "mse"), _text("This loss has no ½: the power rule leaves a factor 2 in ∂L/∂o.")),
+    Slip("dropped_mean", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Integer(len(net.target))),
+         lambda net, layer: net.loss == "mse" and len(net.target) > 1,
+         _text("The mean squared error divides by n, the number of outputs; the 1/n is missing.")),
+    Slip("softmax_jacobian_dropped", "output_delta", Rule("output_delta", r.OUTPUT_DELTA.reads, _softmax_diagonal),
+         _activation_in(activations.SOFTMAX),
+         _text("Softmax couples the outputs: every pⱼ depends on every zₖ, so δₖ = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂zₖ sums over "
+               "all j, not only j = k.")),
+    Slip("weights_not_transposed", "hidden_delta", Rule("hidden_delta", _rows_for_columns, r.HIDDEN_DELTA.formula),
+         _square_above,
+         _text("The weight indices are swapped in the hidden delta{in_layer}: w⁽ˡ⁺¹⁾ⱼₖ goes from unit k to unit j "
+               "above, so δ⁽ˡ⁾ₖ sums w⁽ˡ⁺¹⁾ⱼₖ·δ⁽ˡ⁺¹⁾ⱼ over j (a column of W, that is Wᵀ, not a row).")),
+    Slip("dropped_fanout_term", "hidden_delta", Rule("hidden_delta", _first_term, r.HIDDEN_DELTA.formula),
+         lambda net, layer: r.units(net, layer + 1) > 1,
+         _text("A term of the hidden delta's sum is missing{in_layer}: a hidden unit feeds every unit of the next "
+               "layer, so δ sums w·δ over all of them.")),
+    Slip("updated_weights_in_backward", "hidden_delta", Rule("hidden_delta", _updated_weights, r.HIDDEN_DELTA.formula),
+         _always,
+         _text("The hidden delta{in_layer} used the already-updated weights; backprop uses the weights of the forward "
+               "pass, and all updates happen after the backward pass.")),
+    Slip("swapped_indices", "weight_gradient", Rule("weight_gradient", _swapped, r.WEIGHT_GRADIENT.formula),
+         _more_than_one_entry,
+         _text("The gradient's indices are swapped{in_layer}: ∂L/∂w⁽ˡ⁾ⱼₖ pairs δ⁽ˡ⁾ⱼ of the unit above with aₖ of "
+               "the unit below (row j, column k).")),
+    Slip("preactivation_for_activation", "weight_gradient",
+         Rule("weight_gradient", _with_z_below, r.WEIGHT_GRADIENT.formula), lambda net, layer: layer >= 2,
+         _text("The weight{in_layer} multiplies the output a = f(z) of the unit below, not its weighted sum z: "
+               "∂L/∂w⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ·a⁽ˡ⁻¹⁾ₖ.")),
+    Slip("wrong_layer_activation", "weight_gradient",
+         Rule("weight_gradient", _with_own_a, r.WEIGHT_GRADIENT.formula), _always,
+         _text("∂L/∂w⁽ˡ⁾ⱼₖ{in_layer} takes the activation of the layer below, a⁽ˡ⁻¹⁾ₖ (what the weight multiplies), "
+               "not this layer's own output.")),
+    Slip("forgot_input_factor", "weight_gradient", Rule("weight_gradient", _delta_alone, r.itself), _always,
+         _text("That is δ alone{in_layer}; the weight multiplies a⁽ˡ⁻¹⁾ₖ, so ∂L/∂w = δ·a⁽ˡ⁻¹⁾ₖ has that extra "
+               "factor.")),
+    Slip("update_sign", "update", Rule("update", r.UPDATE.reads, _uphill), _always,
+         _text("The update went uphill: gradient descent subtracts, w ← w − η·∂L/∂w.")),
+    Slip("forgot_learning_rate", "update", Rule("update", r.UPDATE.reads, _no_rate),
+         lambda net, layer: net.learning_rate != 1,
+         _text("The learning rate is missing from the update: w ← w − η·∂L/∂w.")),
+    Slip("derivative_not_ratio", "nudge_ratio", Rule("nudge_ratio", _gradient_of_nudged, r.itself), _always,
+         _text("That is the derivative, the limit as h → 0; with a finite h the ratio differs from it a little. "
+               "Recompute L with the nudged parameter.")),
+    # Names a template may give its own mistakes, with no rule of the network engine:
+    Slip("swapped_inputs", "", None, _always,
+         _text("In a multiply node each input's gradient is the upstream gradient times the other input's value.")),
+)
+
+BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+
+
+def feedback(name: str, network: Network | None = None, scope: tuple[int | None, ...] = (None,)) -> str:
+    """The slip's feedback; the layer and its activation named when the scope is one layer."""
+    slip = BY_NAME[name]
+    layer = scope[0] if len(scope) == 1 else None
+    activation = r.activation_of(network, layer) if network is not None and layer else ""
+    return slip.feedback(activation, layer)
+
+
+def symbolic_forms(activation: str) -> tuple[tuple[str, sp.Expr], ...]:
+    """Slips in writing f′ as a formula in z, for an activation: (name, the wrong f′)."""
+    f = activations.ELEMENTWISE[activation]
+    forms = [] if activation == "identity" else [("activation_for_slope", f.expr)]
+    forms += [(name, written_in_z(name, activation)) for name, by in _WRITTEN_IN_A.items() if activation in by]
+    return tuple(forms)
+

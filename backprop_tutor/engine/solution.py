@@ -1,0 +1,143 @@
+"""Network → solution: every quantity of the forward pass, the loss, the backward pass, the
+gradients, one step of gradient descent and the loss after it, plus nudge checks.
+
+All of it is the rules (engine/rules.py) evaluated over the network's graph, at 50 digits; the
+exact forms are a second evaluation of the same rules, made on first use (only the solution
+JSON shows them). Layer by layer, each delta reusing the layer above, so the cost grows
+linearly with the number of weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
+from backprop_tutor.engine.arithmetic import EXACT, PRECISE
+from backprop_tutor.engine.entries import entries, values
+from backprop_tutor.engine.evaluation import Evaluation
+from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.quantities import Kind, QuantityId, q
+from backprop_tutor.engine.rules import nudged_loss
+
+FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Every quantity of one evaluation, indexed like PRODUCT.md: a[0] is the input; z[0],
+    delta[0], grad_W[0] … are empty so that index l means layer l. Entries are SymPy Floats
+    (the decimals) or exact forms / None (the exact view). slope[l] is () for a softmax layer."""
+
+    z: tuple
+    a: tuple
+    slope: tuple  # f′(z⁽ˡ⁾)
+    loss: Any
+    dL_da: tuple  # ∂L/∂a⁽ᴸ⁾
+    delta: tuple  # delta[l] = ∂L/∂z⁽ˡ⁾
+    grad_W: tuple
+    grad_b: tuple
+    W_new: tuple
+    b_new: tuple
+    loss_after: Any
+
+    @property
+    def complete(self) -> bool:
+        """True when no exact form was dropped for size."""
+        return not _contains_none((self.z, self.a, self.loss, self.dL_da, self.delta, self.grad_W, self.W_new,
+                                   self.b_new, self.loss_after))
+
+
+@dataclass(frozen=True)
+class NudgeCheck:
+    """(L(w+h) − L(w))/h for shrinking h beside the exact ∂L/∂w: the derivative, seen."""
+
+    parameter: QuantityId  # W{l}[j][k] or b{l}[j]
+    derivative: sp.Float
+    rows: tuple[tuple[sp.Rational, sp.Float, sp.Float], ...]  # (h, L(w+h), ratio)
+
+
+@dataclass(frozen=True)
+class NetworkSolution:
+    network: Network
+    numeric: Pass
+    nudges: tuple[NudgeCheck, ...] = ()
+    evaluation: Evaluation = field(default=None, compare=False, repr=False)  # the 50-digit one
+
+    @property
+    def depth(self) -> int:
+        return len(self.network.layers)
+
+    def value(self, quantity: QuantityId) -> Any:
+        """A quantity's decimals: a SymPy Float, or a tuple (of tuples) for a vector (matrix)."""
+        return values(self.evaluation, quantity)
+
+    def entries(self, quantity: QuantityId) -> Any:
+        return entries(self.network, quantity)
+
+    @cached_property
+    def exact(self) -> Pass:
+        """The exact forms, computed on first use: keys, steps and grading need only the
+        decimals, so generating a problem never pays for them."""
+        return _pass(Evaluation(self.network, EXACT))
+
+
+def solve_network(network: Network, nudge: bool = True) -> NetworkSolution:
+    evaluation = Evaluation(network, PRECISE)
+    numeric = _pass(evaluation)
+    checks = _nudge_checks(evaluation, numeric) if nudge else ()
+    return NetworkSolution(network, numeric, checks, evaluation)
+
+
+def _pass(evaluation: Evaluation) -> Pass:
+    network = evaluation.network
+    L = len(network.layers)
+    layers = range(1, L + 1)
+
+    def per_layer(kind: Kind, only=lambda l: True) -> tuple:
+        return ((),) + tuple(values(evaluation, q(kind, l)) if only(l) else () for l in layers)
+
+    elementwise = [layer.activation != activations.SOFTMAX for layer in network.layers]
+    return Pass(
+        z=per_layer(Kind.Z),
+        a=(values(evaluation, q(Kind.INPUT)),) + per_layer(Kind.A)[1:],
+        slope=per_layer(Kind.SLOPE, lambda l: elementwise[l - 1]),
+        loss=values(evaluation, q(Kind.LOSS)),
+        dL_da=values(evaluation, q(Kind.LOSS_GRADIENT)),
+        delta=per_layer(Kind.DELTA),
+        grad_W=per_layer(Kind.WEIGHT_GRADIENT),
+        grad_b=per_layer(Kind.BIAS_GRADIENT),
+        W_new=per_layer(Kind.WEIGHT_NEW),
+        b_new=per_layer(Kind.BIAS_NEW),
+        loss_after=values(evaluation, q(Kind.LOSS_AFTER)),
+    )
+
+
+def _nudge_checks(evaluation: Evaluation, numeric: Pass) -> tuple[NudgeCheck, ...]:
+    """The last layer's first weight, the first layer's first weight (when there are two
+    layers or more) and the last layer's first bias."""
+    L = len(evaluation.network.layers)
+    chosen = [q(Kind.WEIGHT, L, 0, 0)] + ([q(Kind.WEIGHT, 1, 0, 0)] if L > 1 else []) + [q(Kind.BIAS, L, 0)]
+    checks = []
+    for parameter in chosen:
+        gradient = Kind.WEIGHT_GRADIENT if parameter.kind is Kind.WEIGHT else Kind.BIAS_GRADIENT
+        derivative = values(evaluation, QuantityId(gradient, parameter.layer, parameter.index))
+        rows = []
+        for h in FD_STEPS:
+            ratio = values(evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))
+            with PRECISE.context():
+                moved = PRECISE.finish(nudged_loss(evaluation, parameter, h))
+            rows.append((sp.Rational(h), moved, ratio))
+        checks.append(NudgeCheck(parameter, derivative, tuple(rows)))
+    return tuple(checks)
+
+
+def _contains_none(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, tuple):
+        return any(_contains_none(v) for v in value)
+    return False

@@ -1,0 +1,272 @@
+"""Reading an answer and comparing it with an expected value, whatever the problem.
+
+Numbers are compared by relative tolerance (1e-3 unless the part says otherwise), vectors and
+matrices entry by entry after the shape, expressions with SymPy and, when simplification is
+not conclusive, by evaluation at random points. Every evaluation of learner input is bounded
+in time (an interval timer in the main thread) as well as by the parser's size limits.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from backprop_tutor.bank.problem import Mistake, Part, Value
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.errors import AnswerFormatError
+from backprop_tutor.grading.result import Result, Status
+
+TIME_LIMIT = 2.0
+DEFAULT_TOLERANCE = ("relative", 1e-3)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a part expects: the engine's value, its key text and how to compare."""
+
+    value: Value
+    key: str
+    tolerance: tuple[str, float] | None = None
+    points: float = 1
+    mistakes: tuple[Mistake, ...] = field(default=())
+    where: tuple[tuple[str, str], ...] = ()  # intermediates the answer may be written in
+
+    @property
+    def within(self) -> tuple[str, float]:
+        return self.tolerance or DEFAULT_TOLERANCE
+
+
+def target_of(part: Part) -> Target:
+    """A generated Part as a grading target."""
+    return Target(part.value, part.answer, part.tolerance, part.points, part.mistakes, part.where)
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm. A BaseException, like KeyboardInterrupt, because SymPy catches
+    `Exception` in places and would otherwise swallow it and carry on computing."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise AnswerFormatError when the body runs longer than `seconds` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Timeout:
+        raise AnswerFormatError(f"this answer takes longer than {seconds:g} s to evaluate; simplify it") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def read_answer(text: str, variables: tuple[str, ...] = (), where: tuple[tuple[str, str], ...] = ()) -> tuple[Any, str]:
+    """(SymPy value or nested lists, the answer as understood). AnswerFormatError on bad input.
+    A name defined in `where` stands for its expression."""
+    from backprop_tutor.engine.parsing import parse, to_sympy, unparse
+
+    if not isinstance(text, str):
+        raise AnswerFormatError("an answer is text")
+    with time_limit(TIME_LIMIT):
+        defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
+        node = parse(text, variables + tuple(defined))
+        return to_sympy(node, defined), unparse(node)
+
+
+class ShapeError(Exception):
+    """The answer's shape does not fit: `invalid` when it is not even the right form (a list
+    for a number), else a wrong answer."""
+
+    def __init__(self, message: str, invalid: bool = False):
+        super().__init__(message)
+        self.invalid = invalid
+
+
+def read_for(target: Target, text: str) -> tuple[Any, str]:
+    """The answer read in the target's variables (a formula) or as numbers."""
+    value = target.value
+    if value.expression:
+        return read_answer(text, value.variables, target.where)
+    return read_answer(text)
+
+
+def compare(read, value: Value, tolerance) -> str | None:
+    """None when `read` matches; otherwise a short reason (never the expected value). ShapeError
+    and AnswerFormatError when the answer is not of the expected form."""
+    if value.expression:
+        if isinstance(read, list):
+            raise ShapeError("an expression is expected here, not a list", invalid=True)
+        with time_limit(TIME_LIMIT):
+            return None if equivalent(read, value.exact, value.variables) else "Not equivalent to the expected expression."
+    return _compare_numbers(read, value.approx, tolerance, "")
+
+
+def _compare_numbers(read, expected, tolerance, where: str) -> str | None:
+    if isinstance(expected, tuple):
+        kind = "matrix" if expected and isinstance(expected[0], tuple) else "vector"
+        if not isinstance(read, list):
+            raise ShapeError(f"a {kind} of {_shape(expected)} is expected{where}, not a single number; "
+                             "write it in brackets, e.g. [0.1, -0.2]", invalid=True)
+        if len(read) != len(expected) or (kind == "matrix" and any(not isinstance(r, list) or len(r) != len(e)
+                                                                     for r, e in zip(read, expected))):
+            raise ShapeError(f"the {kind} should be {_shape(expected)}, yours is {_shape(read)}")
+        wrong = [i for i, (r, e) in enumerate(zip(read, expected)) if _compare_numbers(r, e, tolerance, f" at {i}")]
+        if not wrong:
+            return None
+        entries = ", ".join(f"[{i}]" for i in wrong[:4])
+        return f"{len(wrong)} of {len(expected)} entries are off: {entries}."
+    if isinstance(read, list):
+        raise ShapeError("a single number is expected here, not a list", invalid=True)
+    return None if within(number(read), expected, tolerance) else "Not within the tolerance of the expected value."
+
+
+def number(read) -> sp.Float:
+    """A read answer as a 30-digit number; AnswerFormatError when it is not a finite real number."""
+    with time_limit(TIME_LIMIT):
+        value = sp.N(read, 30)
+    if value.free_symbols:
+        names = ", ".join(sorted(s.name for s in value.free_symbols))
+        raise AnswerFormatError(f"a number is expected, but the answer has variables ({names})")
+    if not (value.is_real and value.is_finite):
+        raise AnswerFormatError("the answer is not a finite real number")
+    return value
+
+
+def numbers(read) -> Any:
+    """A read answer (number, vector, matrix) as floats, for comparing with the grader's re-runs;
+    None when it is not made of finite real numbers."""
+    try:
+        if isinstance(read, list):
+            items = [numbers(r) for r in read]
+            return None if any(i is None for i in items) else tuple(items)
+        value = float(number(read))
+    except (AnswerFormatError, TypeError, ValueError, OverflowError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def within(value, expected, tolerance: tuple[str, float]) -> bool:
+    kind, amount = tolerance
+    diff = abs(value - expected)
+    if kind == "absolute":
+        return diff <= amount
+    if kind == "sigfigs":
+        return num.to_decimal(sp.Float(value, 30), int(amount)) == num.to_decimal(sp.Float(expected, 30), int(amount))
+    return diff <= amount * abs(expected) or diff <= 1e-12
+
+
+def same(answer, expected, tolerance: tuple[str, float]) -> bool:
+    """Whether numbers (floats, nested tuples) match within the tolerance, shapes included."""
+    if isinstance(expected, tuple) or isinstance(answer, tuple):
+        return (isinstance(expected, tuple) and isinstance(answer, tuple) and len(answer) == len(expected)
+                and all(same(a, e, tolerance) for a, e in zip(answer, expected)))
+    try:
+        return within(answer, expected, tolerance)
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _shape(value) -> str:
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+        return f"{len(value)}×{len(value[0])}"
+    if isinstance(value, (list, tuple)):
+        return f"{len(value)} {'entry' if len(value) == 1 else 'entries'} long"
+    return "a number"
+
+
+def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int = 8) -> bool:
+    """Evaluation at random points first, SymPy's simplify only when the points cannot decide.
+
+    Most wrong answers differ at the first point, so they are refuted in milliseconds instead
+    of waiting for simplify (which can run for seconds on `tanh(x)^999`); an answer that agrees
+    at `points` random points to 1e-9 is accepted (WeBWorK's test). Simplify settles the rest:
+    expressions undefined at every point tried."""
+    verdict = _agree_at_points(a, b, variables, points)
+    if verdict is not None:
+        return verdict
+    try:
+        return sp.simplify(a - b) == 0
+    except (TypeError, ValueError, RecursionError):
+        return False
+
+
+def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int) -> bool | None:
+    """True/False when the values at random points decide; None when too few points were defined."""
+    symbols = {s.name: s for s in (a.free_symbols | b.free_symbols)}
+    rng = random.Random(0)
+    tried = 0
+    for _ in range(points * 3):
+        point = {symbols[v]: sp.Rational(rng.randint(-250, 250), 100) for v in variables if v in symbols}
+        x, y = sp.N(a.xreplace(point), 30), sp.N(b.xreplace(point), 30)
+        if not (x.is_number and y.is_number) or x.free_symbols or y.free_symbols:
+            return False
+        if not (y.is_real and y.is_finite):
+            continue  # the expected expression is undefined here: try another point
+        tried += 1
+        if not (x.is_real and x.is_finite) or abs(x - y) > 1e-9 * max(1, abs(y)):
+            return False
+        if tried >= points:
+            return True
+    return None
+
+
+def grade(target: Target, text: str) -> Result:
+    """An answer against a target's key alone (no diagnosis): `tutor check --expected`, and a
+    set.json key when the bank no longer has the template."""
+    try:
+        read, echo = read_for(target, text)
+    except AnswerFormatError as e:
+        return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
+    return judge(target, read, echo)
+
+
+def judge(target: Target, read, echo: str) -> Result:
+    """A read answer against the key: correct, or incorrect with the reason, or invalid."""
+    try:
+        reason = compare(read, target.value, target.within)
+    except AnswerFormatError as e:
+        return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
+    except ShapeError as e:
+        return Result(Status.INVALID if e.invalid else Status.INCORRECT, 0, None if e.invalid else echo, target.key,
+                      str(e), None, target.points)
+    if reason is None:
+        return Result(Status.CORRECT, target.points, echo, target.key, "Correct.", None, target.points)
+    return Result(Status.INCORRECT, 0, echo, target.key, reason, None, target.points)
+
+
+def target_for_expected(text: str) -> Target:
+    """`tutor check --expected EXPR`: a number, vector, matrix or expression in its own variables."""
+    from backprop_tutor.engine.parsing import parse, to_sympy, variables_of
+
+    with time_limit(TIME_LIMIT):
+        node = parse(text)
+        value = to_sympy(node)
+        names = variables_of(node)
+    if isinstance(value, list):
+        approx = _exact_numbers(value)
+        return Target(Value(tuple(tuple(r) if isinstance(r, list) else r for r in approx), None), text)
+    if names:
+        return Target(Value(value, value, True, tuple(names)), text)
+    return Target(Value(sp.N(value, 50), value), text)
+
+
+def _exact_numbers(value):
+    if isinstance(value, list):
+        return [_exact_numbers(v) for v in value]
+    result = sp.N(value, 50)
+    if result.free_symbols or not result.is_real:
+        raise AnswerFormatError("a vector or matrix of numbers is expected")
+    return result

@@ -1,0 +1,587 @@
+"""An independent reference for the grader's tests: a network's forward and backward pass in
+plain Python floats, written from docs/rules-and-slips.md and PRODUCT.md only.
+
+Nothing here imports backprop_tutor's engine or grading; the network is the normalized dict
+(`problem.solution.network.to_json()`: input, target, layers[{activation, weights, bias}],
+loss, learning_rate). Loss gradients and activation slopes are written out by hand from their
+definitions, so agreement with the engine is an independent check of SymPy's derivatives.
+
+    evaluate(network, slip=None, scope=None, overrides=None) -> Results   (name -> float)
+    scopes(network, slip) -> list      where a slip can be made ([] when nowhere)
+    value(results, "delta1") -> [..]   a quantity by its id: scalar, vector, matrix or nudge(...)
+    nudge(network, "W2[0][1]", 0.01, slip=..., scope=..., overrides=...) -> float
+
+Semantics (the grader's contract):
+- A slip replaces one rule wherever that rule is applied: the forward-pass slips (forgot_bias,
+  forgot_activation) and loss_half_missing also act in the forward passes of loss_after and of
+  the nudge ratio; `scope` is the layer the slip is made in (an int), "all" (every layer where
+  it can be made) or None for rules without layers. The update slips act per layer, on both
+  W{l}_new and b{l}_new of that layer; hidden_delta slips are scoped by the layer whose delta
+  they compute; softmax_jacobian_dropped by the output layer.
+- `overrides` (scalar name -> float) replace a quantity by the learner's value; everything read
+  from it downstream is computed from the replacement: fprime from a for sigmoid and tanh (from
+  z otherwise), the softmax delta from p = a{L}, loss_after from W_new/b_new, nudge from loss.
+- An entry a slip cannot produce (swapped_indices where the swapped index does not exist,
+  wrong_layer_activation where a{l}[k] does not exist) is None, and so is everything computed
+  from it; a loss (or loss gradient) that is undefined for the slipped outputs is NaN.
+  evaluate() raises NotApplicable for a slip/scope that cannot be made at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Mapping
+
+# The slip catalogue of docs/rules-and-slips.md, in its order.
+CATALOGUE = (
+    "forgot_bias", "forgot_activation", "forgot_activation_slope", "slope_at_activation",
+    "activation_for_slope", "slope_sign_flipped", "sech_not_squared", "loss_half_missing", "error_sign",
+    "kept_power_two", "dropped_power_two", "dropped_mean", "softmax_jacobian_dropped", "weights_not_transposed",
+    "dropped_fanout_term", "updated_weights_in_backward", "swapped_indices", "preactivation_for_activation",
+    "wrong_layer_activation", "forgot_input_factor", "update_sign", "forgot_learning_rate", "derivative_not_ratio",
+)
+# Names a template's own mistakes may have besides the catalogue's (they have no rule).
+OTHER_MISTAKE_NAMES = ("swapped_inputs",)
+
+_SLOPE = ("forgot_activation_slope", "slope_at_activation", "activation_for_slope", "slope_sign_flipped",
+          "sech_not_squared")
+_LOSS_GRADIENT = {"error_sign": None, "kept_power_two": ("half_sse",), "dropped_power_two": ("sse", "mse"),
+                  "dropped_mean": ("mse",)}
+_HIDDEN = ("weights_not_transposed", "dropped_fanout_term", "updated_weights_in_backward")
+_WEIGHT_GRADIENT = ("swapped_indices", "preactivation_for_activation", "wrong_layer_activation",
+                    "forgot_input_factor")
+_UPDATE = ("update_sign", "forgot_learning_rate")
+
+
+class NotApplicable(Exception):
+    """The slip cannot be made in this network (or not in this scope)."""
+
+
+# --- activations and losses, by hand -----------------------------------------------------------
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1 / (1 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1 + e)
+
+
+def _softplus(z: float) -> float:
+    return z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def _gelu_tanh(z: float) -> float:
+    return 0.5 * z * (1 + math.tanh(_SQRT_2_OVER_PI * (z + _GELU_CUBIC * z**3)))
+
+
+def _gelu_tanh_prime(z: float) -> float:
+    u = math.tanh(_SQRT_2_OVER_PI * (z + _GELU_CUBIC * z**3))
+    return 0.5 * (1 + u) + 0.5 * z * (1 - u * u) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z * z)
+
+
+F = {  # f(z)
+    "identity": lambda z: z,
+    "sigmoid": _sigmoid,
+    "tanh": math.tanh,
+    "relu": lambda z: z if z > 0 else 0.0,
+    "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
+    "softplus": _softplus,
+    "elu": lambda z: z if z > 0 else math.expm1(z),
+    "silu": lambda z: z * _sigmoid(z),
+    "gelu": lambda z: z * _phi(z),
+    "gelu_tanh": _gelu_tanh,
+    "step": lambda z: 1.0 if z >= 0 else 0.0,
+}
+DF = {  # f'(z), written in z
+    "identity": lambda z: 1.0,
+    "sigmoid": lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
+    "tanh": lambda z: 1 - math.tanh(z) ** 2,
+    "relu": lambda z: 1.0 if z > 0 else 0.0,
+    "leaky_relu": lambda z: 1.0 if z > 0 else 0.01,
+    "softplus": _sigmoid,
+    "elu": lambda z: 1.0 if z > 0 else math.exp(z),
+    "silu": lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))),
+    "gelu": lambda z: _phi(z) + z * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
+    "gelu_tanh": _gelu_tanh_prime,
+    "step": lambda z: 0.0,
+}
+ELEMENTWISE = tuple(F)
+
+
+def _slope(act: str, z: float, a: float, slip: str | None) -> float:
+    """f' of one unit by the activation_slope rule, or by the slipped rule."""
+    if slip == "forgot_activation_slope":
+        return 1.0
+    if slip == "slope_at_activation":
+        return DF[act](a)
+    if slip == "activation_for_slope":
+        return F[act](z)
+    if slip == "slope_sign_flipped":
+        if act == "sigmoid":
+            s = _sigmoid(z)
+            return s * (1 + s)
+        return 1 + math.tanh(z) ** 2
+    if slip == "sech_not_squared":
+        return 1 / math.cosh(z)
+    # sigmoid and tanh read the unit's output a, so that a learner's own a carries into f';
+    # where a is f(z) itself, the same slope is taken in z, which keeps every digit when a ≈ ±1
+    if act == "sigmoid":
+        return _sigmoid(z) * _sigmoid(-z) if a == _sigmoid(z) else a * (1 - a)
+    if act == "tanh":
+        return 1 / math.cosh(z) ** 2 if a == math.tanh(z) else 1 - a * a
+    return DF[act](z)
+
+
+def _loss(name: str, o: list, t: list, slip: str | None) -> float:
+    """The loss; NaN where it is undefined (the log of an output outside (0, 1) after a slip)."""
+    try:
+        return _loss_value(name, o, t, slip)
+    except ValueError:
+        return math.nan
+
+
+def _loss_value(name: str, o: list, t: list, slip: str | None) -> float:
+    n = len(o)
+    if name in ("half_sse", "sse", "mse"):
+        total = math.fsum((tj - oj) ** 2 for oj, tj in zip(o, t))
+        if name == "half_sse":
+            return total if slip == "loss_half_missing" else total / 2
+        return total if name == "sse" else total / n
+    if name == "bce":
+        terms = []
+        for oj, tj in zip(o, t):
+            if tj != 0:
+                terms.append(tj * math.log(oj))
+            if tj != 1:
+                terms.append((1 - tj) * math.log(1 - oj))
+        return -math.fsum(terms) / n
+    if name == "cross_entropy":
+        return -math.fsum(tj * math.log(oj) for oj, tj in zip(o, t) if tj != 0)
+    raise ValueError(f"unknown loss {name!r}")
+
+
+def _loss_gradient(name: str, oj: float, tj: float, n: int) -> float:
+    try:
+        return _loss_gradient_value(name, oj, tj, n)
+    except ZeroDivisionError:
+        return math.nan
+
+
+def _loss_gradient_value(name: str, oj: float, tj: float, n: int) -> float:
+    if name == "half_sse":
+        return oj - tj
+    if name == "sse":
+        return 2 * (oj - tj)
+    if name == "mse":
+        return 2 / n * (oj - tj)
+    if name == "bce":
+        return (oj - tj) / (oj * (1 - oj)) / n
+    if name == "cross_entropy":
+        return -tj / oj
+    raise ValueError(f"unknown loss {name!r}")
+
+
+# --- where a slip can be made ----------------------------------------------------------------
+
+def _units(network: Mapping, l: int) -> int:
+    return len(network["input"]) if l == 0 else len(network["layers"][l - 1]["bias"])
+
+
+def _layers_where(network: Mapping, slip: str) -> list | None:
+    """The layers a layered slip can be made in; None for slips of rules without layers."""
+    layers = network["layers"]
+    L = len(layers)
+    acts = [None] + [layer["activation"] for layer in layers]
+    every = list(range(1, L + 1))
+    hidden = list(range(1, L))
+    if slip == "forgot_bias":
+        return every
+    if slip in ("forgot_activation", "forgot_activation_slope", "slope_at_activation", "activation_for_slope"):
+        return [l for l in every if acts[l] in ELEMENTWISE and acts[l] != "identity"]
+    if slip == "slope_sign_flipped":
+        return [l for l in every if acts[l] in ("sigmoid", "tanh")]
+    if slip == "sech_not_squared":
+        return [l for l in every if acts[l] == "tanh"]
+    if slip == "softmax_jacobian_dropped":
+        return [L] if acts[L] == "softmax" else []
+    if slip == "weights_not_transposed":
+        return [l for l in hidden if _units(network, l + 1) == _units(network, l)]
+    if slip == "dropped_fanout_term":
+        return [l for l in hidden if _units(network, l + 1) >= 2]
+    if slip == "updated_weights_in_backward":
+        return hidden
+    if slip in ("swapped_indices", "wrong_layer_activation", "forgot_input_factor", "update_sign"):
+        return every
+    if slip == "preactivation_for_activation":
+        return [l for l in every if l >= 2]
+    if slip == "forgot_learning_rate":
+        return every if float(network["learning_rate"]) != 1 else []
+    return None
+
+
+def _applies_without_layers(network: Mapping, slip: str) -> bool:
+    loss = network["loss"]
+    if slip == "loss_half_missing":
+        return loss == "half_sse"
+    if slip in _LOSS_GRADIENT:
+        allowed = _LOSS_GRADIENT[slip]
+        if allowed is not None and loss not in allowed:
+            return False
+        return slip != "dropped_mean" or len(network["target"]) > 1
+    if slip == "derivative_not_ratio":
+        return True
+    raise ValueError(f"{slip!r} is not a slip of the catalogue")
+
+
+def scopes(network: Mapping, slip: str) -> list:
+    """The scopes a slip can be made in: its layers (ints) plus "all" when there are several;
+    [None] for a slip of a rule without layers that applies; [] when it cannot be made."""
+    layers = _layers_where(network, slip)
+    if layers is None:
+        return [None] if _applies_without_layers(network, slip) else []
+    return layers + (["all"] if len(layers) > 1 else [])
+
+
+def _hit(network: Mapping, slip: str | None, scope) -> frozenset:
+    """The layers the slip acts on (empty for none or a rule without layers)."""
+    if slip is None:
+        return frozenset()
+    if scope not in scopes(network, slip):
+        raise NotApplicable(f"{slip} cannot be made in scope {scope!r} of this network")
+    if scope is None:
+        return frozenset()
+    if scope == "all":
+        return frozenset(_layers_where(network, slip))
+    return frozenset((scope,))
+
+
+# --- the passes --------------------------------------------------------------------------------
+
+class Results(dict):
+    """Scalar name -> float (None where the slip cannot produce it); remembers how it was made
+    so that value() can answer nudge(...) quantities."""
+
+    network: Mapping
+    slip: str | None
+    scope: object
+    overrides: Mapping
+
+
+def _keep(name: str, v):
+    return v
+
+
+def _forward(network: Mapping, W: list, b: list, x: list, slip: str | None, hit: frozenset, put=_keep):
+    """z[l], a[l] of every layer (a[0] = x), with the forward-pass slips."""
+    z: list = [None]
+    a: list = [list(x)]
+    for l, layer in enumerate(network["layers"], start=1):
+        act = layer["activation"]
+        zl = []
+        for j, row in enumerate(W[l]):
+            s = math.fsum(w * ak for w, ak in zip(row, a[l - 1]))
+            if not (slip == "forgot_bias" and l in hit):
+                s += b[l][j]
+            zl.append(put(f"z{l}[{j}]", s))
+        if act == "softmax":
+            top = max(zl)
+            e = [math.exp(v - top) for v in zl]
+            total = math.fsum(e)
+            al = [put(f"a{l}[{j}]", v / total) for j, v in enumerate(e)]
+        elif slip == "forgot_activation" and l in hit:
+            al = [put(f"a{l}[{j}]", v) for j, v in enumerate(zl)]
+        else:
+            al = [put(f"a{l}[{j}]", F[act](v)) for j, v in enumerate(zl)]
+        z.append(zl)
+        a.append(al)
+    return z, a
+
+
+def _loss_of(network: Mapping, W: list, b: list, x: list, t: list, slip: str | None, hit: frozenset) -> float:
+    """The loss of a fresh forward pass (the rules of loss_after and nudge_ratio)."""
+    _, a = _forward(network, W, b, x, slip, hit)
+    return _loss(network["loss"], a[-1], t, slip)
+
+
+def evaluate(network: Mapping, slip: str | None = None, scope=None,
+             overrides: Mapping[str, float] | None = None) -> Results:
+    """Every scalar quantity of the network by its canonical name, with at most one slip."""
+    hit = _hit(network, slip, scope)
+    given = dict(overrides or {})
+    r = Results()
+    r.network, r.slip, r.scope, r.overrides = network, slip, scope, given
+
+    def put(name: str, v):
+        r[name] = float(given[name]) if name in given else v
+        return r[name]
+
+    layers = network["layers"]
+    L = len(layers)
+    eta = float(network["learning_rate"])
+    x = [put(f"x[{k}]", float(v)) for k, v in enumerate(network["input"])]
+    t = [put(f"t[{j}]", float(v)) for j, v in enumerate(network["target"])]
+    n = len(t)
+    W: list = [None]
+    b: list = [None]
+    for l, layer in enumerate(layers, start=1):
+        W.append([[put(f"W{l}[{j}][{k}]", float(w)) for k, w in enumerate(row)]
+                  for j, row in enumerate(layer["weights"])])
+        b.append([put(f"b{l}[{j}]", float(v)) for j, v in enumerate(layer["bias"])])
+
+    # forward pass and slopes
+    z, a = _forward(network, W, b, x, slip, hit, put)
+    fprime: list = [None] * (L + 1)
+    for l, layer in enumerate(layers, start=1):
+        act = layer["activation"]
+        if act == "softmax":
+            continue
+        rule = slip if (slip in _SLOPE and l in hit) else None
+        fprime[l] = [put(f"fprime{l}[{j}]", _slope(act, zj, aj, rule)) for j, (zj, aj) in enumerate(zip(z[l], a[l]))]
+
+    # loss and its gradient
+    put("loss", _loss(network["loss"], a[L], t, slip))
+    factor = {"error_sign": -1.0, "kept_power_two": 2.0, "dropped_power_two": 0.5, "dropped_mean": float(n)}
+    scale = factor.get(slip, 1.0)
+    dL_da = [put(f"dL_da[{j}]", scale * _loss_gradient(network["loss"], oj, tj, n))
+             for j, (oj, tj) in enumerate(zip(a[L], t))]
+
+    # backward pass: delta, gradients and the update, layer by layer from the top
+    delta: list = [None] * (L + 1)
+    dW: list = [None] * (L + 1)
+    db: list = [None] * (L + 1)
+    W_new: list = [None] * (L + 1)
+    b_new: list = [None] * (L + 1)
+    for l in range(L, 0, -1):
+        units = len(b[l])
+        if l == L:
+            if layers[-1]["activation"] == "softmax":
+                p = a[L]
+                if slip == "softmax_jacobian_dropped":
+                    dl = [dL_da[k] * p[k] * (1 - p[k]) for k in range(n)]
+                else:
+                    dl = [math.fsum(dL_da[j] * p[j] * ((1.0 if j == k else 0.0) - p[k]) for j in range(n))
+                          for k in range(n)]
+            else:
+                dl = [g * s for g, s in zip(dL_da, fprime[L])]
+        else:
+            above = delta[l + 1]
+            rule = slip if (slip in _HIDDEN and l in hit) else None
+            dl = []
+            for k in range(units):
+                if rule == "weights_not_transposed":
+                    terms = [W[l + 1][k][j] * d for j, d in enumerate(above)]
+                elif rule == "dropped_fanout_term":
+                    terms = [W[l + 1][0][k] * above[0]]
+                elif rule == "updated_weights_in_backward":
+                    if any(W_new[l + 1][j][k] is None for j in range(len(above))):
+                        terms = None
+                    else:
+                        terms = [W_new[l + 1][j][k] * d for j, d in enumerate(above)]
+                else:
+                    terms = [W[l + 1][j][k] * d for j, d in enumerate(above)]
+                dl.append(None if terms is None or any(d is None for d in above) else fprime[l][k] * math.fsum(terms))
+        delta[l] = [put(f"delta{l}[{j}]", v) for j, v in enumerate(dl)]
+
+        rule = slip if (slip in _WEIGHT_GRADIENT and l in hit) else None
+        below = a[l - 1]
+        dW[l] = []
+        for j in range(units):
+            row = []
+            for k in range(len(below)):
+                if rule == "swapped_indices":
+                    v = delta[l][k] * below[j] if k < units and j < len(below) else None
+                elif rule == "preactivation_for_activation":
+                    v = delta[l][j] * z[l - 1][k]
+                elif rule == "wrong_layer_activation":
+                    v = delta[l][j] * a[l][k] if k < units else None
+                elif rule == "forgot_input_factor":
+                    v = delta[l][j]
+                else:
+                    v = delta[l][j] * below[k]
+                row.append(put(f"dW{l}[{j}][{k}]", v))
+            dW[l].append(row)
+        db[l] = [put(f"db{l}[{j}]", d) for j, d in enumerate(delta[l])]
+
+        rule = slip if (slip in _UPDATE and l in hit) else None
+        step = {"update_sign": -eta, "forgot_learning_rate": 1.0}.get(rule, eta)
+        W_new[l] = [[put(f"W{l}_new[{j}][{k}]", None if g is None else w - step * g)
+                     for k, (w, g) in enumerate(zip(wr, gr))] for j, (wr, gr) in enumerate(zip(W[l], dW[l]))]
+        b_new[l] = [put(f"b{l}_new[{j}]", None if g is None else v - step * g)
+                    for j, (v, g) in enumerate(zip(b[l], db[l]))]
+
+    complete = all(v is not None for l in range(1, L + 1) for row in W_new[l] for v in row) and \
+        all(v is not None for l in range(1, L + 1) for v in b_new[l])
+    put("loss_after", _loss_of(network, W_new, b_new, x, t, slip, hit) if complete else None)
+    return r
+
+
+def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
+          overrides: Mapping[str, float] | None = None, results: Results | None = None) -> float | None:
+    """nudge(p, h) = (L with p replaced by p + h, minus L) / h; derivative_not_ratio gives ∂L/∂p."""
+    r = results if results is not None else evaluate(network, slip, scope, overrides)
+    param = param.replace(" ", "")
+    m = re.fullmatch(r"(W|b)(\d+)((?:\[\d+\])+)", param)
+    if not m:
+        raise ValueError(f"nudge: {param!r} is not a weight or bias")
+    if slip == "derivative_not_ratio":
+        return r[f"d{param}"]
+    hit = _hit(network, slip, scope)
+    h = float(h)
+    L = len(network["layers"])
+    x = [r[f"x[{k}]"] for k in range(len(network["input"]))]
+    t = [r[f"t[{j}]"] for j in range(len(network["target"]))]
+    W = [None] + [[[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))]
+                  for l in range(1, L + 1)]
+    b = [None] + [[r[f"b{l}[{j}]"] for j in range(_units(network, l))] for l in range(1, L + 1)]
+    l, idx = int(m[2]), [int(i) for i in re.findall(r"\d+", m[3])]
+    if m[1] == "W":
+        W[l][idx[0]][idx[1]] += h
+    else:
+        b[l][idx[0]] += h
+    return (_loss_of(network, W, b, x, t, slip, hit) - r["loss"]) / h
+
+
+# --- reading quantities ----------------------------------------------------------------------
+
+_NUDGE = re.compile(r"nudge\((?P<p>[^,()]+),(?P<h>[^,()]+)\)")
+
+
+def value(results: Results, quantity: str):
+    """A quantity by its id: "delta1[0]" -> float, "delta1" -> list, "dW1" -> list of lists,
+    "loss" -> float, "nudge(W2[0][1],0.01)" -> float. Entries a slip cannot produce are None."""
+    q = str(quantity).replace(" ", "")
+    m = _NUDGE.fullmatch(q)
+    if m:
+        return nudge(results.network, m["p"], m["h"], results.slip, results.scope, results.overrides, results)
+    q = re.sub(r"^a0(?=\[|$)", "x", q)
+    if q in results:
+        return results[q]
+
+    def has(name: str) -> bool:
+        return name in results or f"{name}[0]" in results or f"{name}[0][0]" in results
+
+    def build(name: str):
+        if name in results:
+            return results[name]
+        items = []
+        while has(f"{name}[{len(items)}]"):
+            items.append(build(f"{name}[{len(items)}]"))
+        return items
+
+    if not has(f"{q}[0]"):
+        raise KeyError(f"{quantity!r} is not a quantity of this network")
+    return build(q)
+
+
+def entries(quantity: str, v) -> dict[str, float]:
+    """A (vector or matrix) value as scalar names: ("delta1", [p, q]) -> {"delta1[0]": p, "delta1[1]": q}."""
+    q = str(quantity).replace(" ", "")
+    if isinstance(v, (list, tuple)):
+        out: dict[str, float] = {}
+        for i, item in enumerate(v):
+            out.update(entries(f"{q}[{i}]", item))
+        return out
+    return {q: v}
+
+
+def expression_value(results: Results, text: str):
+    """A template mistake's value ("-delta3[0]", "2*dL_da", "dW2[0][1]", "0.5*delta1[0]") from the
+    reference's values: + - * / ** elementwise over vectors and matrices, quantities by name."""
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, (ast.Name, ast.Subscript)) or (isinstance(node, ast.Call) and
+                                                           getattr(node.func, "id", "") == "nudge"):
+            return value(results, ast.get_source_segment(text, node))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+            return _map(lambda u: None if u is None else sign * u, ev(node.operand))
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _zip(_OPS[type(node.op)], ev(node.left), ev(node.right))
+        raise ValueError(f"mistake value {text!r}: cannot evaluate {ast.dump(node)}")
+
+    return ev(ast.parse(text.strip(), mode="eval"))
+
+
+_OPS = {ast.Add: lambda p, q: p + q, ast.Sub: lambda p, q: p - q, ast.Mult: lambda p, q: p * q,
+        ast.Div: lambda p, q: p / q, ast.Pow: lambda p, q: p**q}
+
+
+def _map(f, v):
+    return [_map(f, item) for item in v] if isinstance(v, list) else f(v)
+
+
+def _zip(f, p, q):
+    if isinstance(p, list) and isinstance(q, list):
+        if len(p) != len(q):
+            raise ValueError("shapes differ")
+        return [_zip(f, u, w) for u, w in zip(p, q)]
+    if isinstance(p, list):
+        return [_zip(f, u, q) for u in p]
+    if isinstance(q, list):
+        return [_zip(f, p, w) for w in q]
+    return None if p is None or q is None else f(p, q)
+
+
+# --- helpers for the tests: answers as text, tolerance as the spec states it ------------------
+
+DEFAULT_TOLERANCE = ("relative", 1e-3)
+
+
+def as_floats(v):
+    """An engine value (SymPy Float, tuple, tuple of tuples) or a reference value as floats."""
+    if isinstance(v, (list, tuple)):
+        return [as_floats(item) for item in v]
+    return None if v is None else float(v)
+
+
+def complete(v) -> bool:
+    """No entry missing (None) and every entry finite."""
+    if isinstance(v, list):
+        return all(complete(item) for item in v)
+    return v is not None and math.isfinite(v)
+
+
+def close(answer, expected, tolerance=None) -> bool:
+    """The answer is within the part's tolerance of `expected`, entry by entry (PRODUCT.md:
+    relative 1e-3 unless the part says otherwise; 1e-12 absolute below that)."""
+    if isinstance(expected, list) or isinstance(answer, list):
+        return (isinstance(expected, list) and isinstance(answer, list) and len(answer) == len(expected)
+                and all(close(u, w, tolerance) for u, w in zip(answer, expected)))
+    kind, amount = tolerance or DEFAULT_TOLERANCE
+    diff = abs(answer - expected)
+    if kind == "absolute":
+        return diff <= amount
+    if kind == "sigfigs":
+        return f"{answer:.{int(amount) - 1}e}" == f"{expected:.{int(amount) - 1}e}"
+    return diff <= amount * abs(expected) or diff <= 1e-12
+
+
+def same(u, w, rel: float = 1e-12) -> bool:
+    """Equal up to rounding (no tolerance of a part): for 'does this value change?'."""
+    if isinstance(u, list) or isinstance(w, list):
+        return (isinstance(u, list) and isinstance(w, list) and len(u) == len(w)
+                and all(same(p, q, rel) for p, q in zip(u, w)))
+    if u is None or w is None:
+        return u is w
+    return abs(u - w) <= rel * max(1.0, abs(w))
+
+
+def answer_text(v) -> str:
+    """A value as a learner would type it: repr of floats, [a, b], [[a, b], [c, d]]."""
+    if isinstance(v, list):
+        return "[" + ", ".join(answer_text(item) for item in v) + "]"
+    return repr(float(v))
