@@ -1,8 +1,37 @@
-"""The core's own exceptions. Only the CLI turns them into a message and an exit code."""
+"""The core's own exceptions. Only the CLI turns them into a message and an exit code.
+
+An error carries what a reader needs as fields — the file (or option) it is about, the key in
+it, the problem, and the fix — and reads as one line, `SOURCE: KEY: PROBLEM; FIX`. Code that
+sees an error from a layer below relocates it (`located`) instead of rewriting its text.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+E = TypeVar("E", bound="TutorError")
 
 
 class TutorError(Exception):
     """Base class: a problem with the user's input, explained in one line."""
+
+    def __init__(self, problem: str, *, source: str | None = None, key: str | None = None, fix: str | None = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.source = source  # a file, an option such as --at, or "the answer"
+        self.key = key  # where in it: layers[1].weights, parts.delta2.quantity
+        self.fix = fix
+
+    def __str__(self) -> str:
+        text = ": ".join(part for part in (self.source, self.key, self.problem) if part)
+        return f"{text}; {self.fix}" if self.fix else text
+
+    def located(self: E, source: str | None = None, key: str | None = None, into: type[E] | None = None) -> E:
+        """The same error placed inside something larger: another source, the key under a
+        prefix (the network section of a template), possibly as another kind of error."""
+        cls = into or type(self)
+        new_key = ".".join(k for k in (key, self.key) if k) or None
+        return cls(self.problem, source=source if source is not None else self.source, key=new_key, fix=self.fix)
 
 
 class NetworkError(TutorError):
@@ -15,3 +44,10 @@ class AnswerFormatError(TutorError):
 
 class TemplateError(TutorError):
     """A problem template is malformed."""
+
+
+def yaml_problem(error) -> str:
+    """A PyYAML error as one line: `not valid YAML (line 3, column 7: found a tab)`."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"not valid YAML ({where}{getattr(error, 'problem', None) or error})"

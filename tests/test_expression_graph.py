@@ -38,6 +38,22 @@ def test_gradient_equals_sympy_diff_of_the_whole(text, at):
         assert abs(sp.N(sol.gradient[s.name] - expected, 40)) < 1e-35, s
 
 
+@pytest.mark.parametrize("text,at", CASES + [
+    ("exp(x) - 1 - x", "x=1e-30"),  # the numeric pass cancels away its digits: evaluated exactly instead
+    ("step(w*x + b)", "w=0.8,x=1.3,b=-1.17"),  # w + 0.1 lands on the jump, where rounding errs below 0
+    ("x*y - y*x + y", "x=1,y=2"),  # x is gone from the whole form: moving it changes nothing
+])
+def test_nudged_values_equal_the_exact_form_at_the_moved_point(text, at):
+    values = parse_assignments(at)
+    sol = solve_expression(text, values)
+    expr = parse_expression(text)
+    for name in sol.gradient:
+        for h in ("0", "0.1", "0.001"):
+            moved = {**values, name: values[name] + sp.Rational(h)}
+            exact = sp.N(expr.xreplace({s: moved[s.name] for s in expr.free_symbols}), 60)
+            assert abs(sol.nudged(name, sp.Rational(h)) - exact) <= sp.Float("1e-45") * abs(exact), (name, h)
+
+
 def test_ties_route_to_the_first_argument_and_kinks_give_zero():
     sol = solve_expression("max(x, y)", parse_assignments("x=1,y=1"))
     assert sol.gradient == {"x": 1, "y": 0}

@@ -300,7 +300,7 @@ def test_missing_malformed_and_unknown_submissions_get_their_own_rows(graded):
     by = {r["student"]: r for r in rows if r["problem"] == ""}
     assert by[students[28]["id"]]["diagnosis"] == "no_submission" and by[students[28]["id"]]["score"] == "0"
     assert by[students[29]["id"]]["diagnosis"].startswith("malformed_submission: ")
-    assert "not valid YAML at line 2" in by[students[29]["id"]]["diagnosis"]
+    assert "not valid YAML (line 2, column" in by[students[29]["id"]]["diagnosis"]
     assert by["nobody"]["diagnosis"].startswith("unknown_student: ") and by["nobody"]["score"] == ""
     assert "Needs attention" in result.output and "nobody" in result.output
 

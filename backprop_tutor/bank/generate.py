@@ -146,7 +146,7 @@ def _part(template: Template, spec: PartSpec, values: dict, resolve) -> Part:
     try:
         quantity, value = resolve(text)
     except QuantityError as e:
-        raise TemplateError(f"{where}.quantity: {e}") from None
+        raise e.located(template.source, f"parts.{spec.id}.quantity", TemplateError) from None
     prompt = _fill(spec.prompt, values, resolve, f"{where}.prompt")
     hints = tuple(_fill(h, values, resolve, f"{where}.hints") for h in spec.hints)
     mistakes = []
@@ -154,7 +154,7 @@ def _part(template: Template, spec: PartSpec, values: dict, resolve) -> Part:
         try:
             of, _ = resolve(m.quantity)
         except QuantityError as e:
-            raise TemplateError(f"{where}.mistakes: {e}") from None
+            raise e.located(template.source, f"parts.{spec.id}.mistakes", TemplateError) from None
         mistakes.append(Mistake(m.name, _fill(m.feedback, values, resolve, where), m.scale, of))
     defined = _where(spec, value, values, where)
     return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, quantity,

@@ -1,5 +1,5 @@
 """A bank problem for reading: its report (statement, questions with keys, the kind's tables,
-the worked solution) and its Solution JSON (PRODUCT.md) with template, seed and parts."""
+the worked solution) and its Solution JSON (docs/formats.md) with template, seed and parts."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import sympy as sp
 from backprop_tutor.bank.kinds import NAMES as KINDS
 from backprop_tutor.bank.kinds import ProblemKind
 from backprop_tutor.bank.kinds import kinds as problem_kinds
-from backprop_tutor.errors import TemplateError
+from backprop_tutor.errors import TemplateError, yaml_problem
 SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
           "hidden_delta", "weight_gradient", "bias_gradient", "update", "finite_difference", "vectorized")
 MAX_TEMPLATE_BYTES = 200_000
@@ -100,35 +100,32 @@ def load_template(path: str | Path) -> Template:
     source = str(path)
     try:
         if path.stat().st_size > MAX_TEMPLATE_BYTES:
-            raise TemplateError(f"{source}: the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB; is it a template?")
+            raise TemplateError(f"the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB", source=source,
+                                fix="is it a template?")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TemplateError(f"{source}: no such file") from None
+        raise TemplateError("no such file", source=source) from None
     except UnicodeDecodeError:
-        raise TemplateError(f"{source}: not a text file (it is not UTF-8)") from None
+        raise TemplateError("not a text file (it is not UTF-8)", source=source) from None
     except OSError as e:
-        raise TemplateError(f"{source}: cannot read ({e.strerror})") from None
+        raise TemplateError(f"cannot read ({e.strerror})", source=source) from None
     import yaml
 
     try:
         data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise TemplateError(f"{source}: not valid YAML ({where}{e.problem or e})") from None
     except yaml.YAMLError as e:
-        raise TemplateError(f"{source}: not valid YAML ({e})") from None
+        raise TemplateError(yaml_problem(e), source=source) from None
     return template_from_dict(data, path.stem, source)
 
 
 def template_from_dict(data: Any, stem: str, source: str) -> Template:
-    def fail(key: str, message: str) -> TemplateError:
-        return TemplateError(f"{source}: {key}: {message}")
+    def fail(key: str, message: str, fix: str | None = None) -> TemplateError:
+        return TemplateError(message, source=source, key=key, fix=fix)
 
     if data is None:
-        raise TemplateError(f"{source}: the file is empty; a template needs {', '.join(_REQUIRED)}")
+        raise TemplateError("the file is empty", source=source, fix=f"a template needs {', '.join(_REQUIRED)}")
     if not isinstance(data, dict):
-        raise TemplateError(f"{source}: expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}")
+        raise TemplateError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}", source=source)
     _check_keys(data, _TOP_KEYS, "", fail)
     for key in _REQUIRED:
         if key not in data:
@@ -350,12 +347,12 @@ def _mistake(raw: Any, key: str, fail) -> Mistake:
     if "value" not in raw or "feedback" not in raw:
         raise fail(key, "needs both value and feedback")
     if "name" not in raw:
-        raise fail(f"{key}.name", "missing; name the mistake with a slip of the catalogue (docs/rules-and-slips.md), "
-                   "e.g. error_sign")
+        raise fail(f"{key}.name", "missing", fix="name the mistake with a slip of the catalogue "
+                   "(docs/rules-and-slips.md), e.g. error_sign")
     name = raw["name"]
     if not isinstance(name, str) or name not in NAMES:
-        raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{_suggest(name, NAMES)}; "
-                   "use one of " + ", ".join(NAMES))
+        raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{_suggest(name, NAMES)}",
+                   fix="use one of " + ", ".join(NAMES))
     value = _text(str(raw["value"]), f"{key}.value", fail)
     sign, scale, quantity = _SCALED.fullmatch(value).groups()
     factor = sp.Rational(scale) if scale else sp.Integer(-1 if sign else 1)

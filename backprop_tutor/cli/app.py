@@ -141,7 +141,7 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
     else:
         from rich.console import Console
 
-        from backprop_tutor.worked.render import render_rich
+        from backprop_tutor.cli.render import render_rich
 
         if out is None:
             Console().print(render_rich(report))
@@ -310,7 +310,7 @@ def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> Non
     from rich.syntax import Syntax
 
     from backprop_tutor.bank.generate import generate
-    from backprop_tutor.worked.render import render_rich
+    from backprop_tutor.cli.render import render_rich
     from backprop_tutor.bank.report import problem_report
 
     bank_ = _open_bank(banks, only_bank)

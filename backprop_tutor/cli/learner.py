@@ -81,6 +81,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     """
     from rich.console import Console
 
+    from backprop_tutor.cli import practice_view
     from backprop_tutor.learner.practice import Session, plan
     from backprop_tutor.learner.store import Store, default_path
 
@@ -99,7 +100,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     ask = _terminal_input(path.with_name("practice-history"))
     with Store.open(path) as store:
         store.start_session(seed)
-        session = Session(store, ask, console.print)
+        session = Session(store, ask, console.print, practice_view)
         session.run(plan(bank, store, seed, count, template, skill, level), count)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 
 from backprop_tutor.errors import AnswerFormatError
@@ -39,7 +40,7 @@ class GraphNode:
 
     def formula(self) -> sp.Expr:
         """The operation on its inputs, named by their ids (n2 = n0·n1): how a step writes the node."""
-        return _op_expr(self.op, len(self.inputs)).xreplace({u: sp.Symbol(i) for u, i in zip(_U, self.inputs)})
+        return _formula(self.op, self.inputs)
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,12 @@ class ExpressionSolution:
     def nudged(self, name: str, h: sp.Rational, dps: int = 50) -> sp.Float:
         """f with the variable `name` moved by h, to `dps` digits: (f(x+h) − f(x))/h approaches ∂f/∂x,
         the derivative seen as a limit."""
-        point = {s: self.at[s.name] for s in self.expr.free_symbols}
-        symbol = next(s for s in point if s.name == name)
-        return sp.N(self.expr.xreplace({**point, symbol: point[symbol] + h}), dps)
+        point = {**self.at, name: self.at[name] + h}
+        approx = _numeric_value(self.nodes, point, dps)
+        if approx is not None:
+            return approx
+        # A variable may be gone from the whole form (x*y - y*x + y); moving it then changes nothing.
+        return sp.N(self.expr.xreplace({s: point[s.name] for s in self.expr.free_symbols}), dps)
 
 
 @lru_cache(maxsize=None)
@@ -89,6 +93,17 @@ def _op_expr(op: str, arity: int) -> sp.Expr:
     if op == "abs":
         return sp.Piecewise((u[0], u[0] > 0), (-u[0], u[0] < 0), (0, True))
     return _FUNCTIONS[op][1](list(u))
+
+
+@lru_cache(maxsize=4096)  # the variants of a template share the shape of their graph
+def _formula(op: str, inputs: tuple[str, ...]) -> sp.Expr:
+    return _op_expr(op, len(inputs)).xreplace({u: sp.Symbol(i) for u, i in zip(_U, inputs)})
+
+
+@lru_cache(maxsize=None)  # an op's local derivative is the same formula in every graph; diff costs
+def _local_expr(op: str, arity: int, k: int) -> sp.Expr:
+    """∂op/∂(input k), in the placeholders u0, u1, …"""
+    return sp.diff(_op_expr(op, arity), _U[k])
 
 
 def parse_assignments(text: str) -> dict[str, sp.Expr]:
@@ -207,7 +222,7 @@ class _Builder:
         for k, input_id in enumerate(inputs):
             if self.nodes[int(input_id[1:])]["op"] == "const" and op == "pow" and k == 1:
                 continue  # a fixed exponent needs no derivative (and ln of a negative base has none)
-            derivative = _checked(sp.diff(expr, _U[k]).xreplace(subs), label, f"n{len(self.nodes)}")
+            derivative = _checked(_local_expr(op, len(inputs), k).xreplace(subs), label, f"n{len(self.nodes)}")
             local.append((input_id, derivative))
         return self.add(op, label, inputs, value, tuple(local))
 
@@ -235,3 +250,61 @@ def _backward(nodes: list[dict], output: str) -> dict[str, sp.Expr]:
         for input_id, local in node["local"]:
             grads[input_id] = grads.get(input_id, sp.Integer(0)) + upstream * local
     return grads
+
+
+# --- f near the point, numerically ---------------------------------------------------------------
+
+_GUARDS = (10, 20)  # extra digits of two numeric passes, which must agree
+
+
+def _numeric_value(nodes: tuple[GraphNode, ...], point: Mapping[str, sp.Expr], dps: int) -> sp.Float | None:
+    """f at `point` to `dps` digits by mpmath through the graph, node by node, each operation
+    lambdified once: the number evalf gives of the whole exact form, without building that form
+    (SymPy's automatic simplification of a nest of exp and powers costs ~10 times the arithmetic).
+
+    None, for the caller to evaluate exactly, when this cannot be trusted: a node branches (max,
+    relu, step …: a rounding error could take the other branch, and step would jump), a value leaves
+    the reals, or the two passes disagree in the digits asked for (a sum cancelled most of them;
+    evalf would have raised its precision)."""
+    if any(n.inputs and _branches(n.op, len(n.inputs)) for n in nodes):
+        return None
+    passes = []
+    for guard in _GUARDS:
+        with mpmath.workdps(dps + guard):
+            values: dict[str, mpmath.mpf] = {}
+            try:
+                for n in nodes:
+                    if n.op == "var":
+                        value = _mp(point[n.label])
+                    elif n.op == "const":
+                        value = _mp(n.value)
+                    else:
+                        value = _op_numeric(n.op, len(n.inputs))(*(values[i] for i in n.inputs))
+                    if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
+                        return None
+                    values[n.id] = value
+            except (ArithmeticError, ValueError):  # 1/0, log(0) …
+                return None
+            passes.append(values[nodes[-1].id])
+    with mpmath.workdps(dps + _GUARDS[-1]):
+        rough, fine = passes
+        if abs(rough - fine) > abs(fine) * mpmath.mpf(10) ** -(dps + 2):
+            return None
+    return sp.Float(fine, dps)
+
+
+def _mp(value: sp.Expr) -> mpmath.mpf:
+    """An exact number (3/10, pi, e) at mpmath's working precision."""
+    if value.is_Rational:
+        return mpmath.mpf(value.p) / value.q
+    return mpmath.mpf(sp.N(value, mpmath.mp.dps)._mpf_)
+
+
+@lru_cache(maxsize=None)
+def _branches(op: str, arity: int) -> bool:
+    return _op_expr(op, arity).has(sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign)
+
+
+@lru_cache(maxsize=None)
+def _op_numeric(op: str, arity: int):
+    return sp.lambdify(_U[:arity], _op_expr(op, arity), "mpmath")

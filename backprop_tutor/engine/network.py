@@ -18,7 +18,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
-from backprop_tutor.errors import NetworkError
+from backprop_tutor.errors import NetworkError, yaml_problem
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PARAMETERS = 20_000
@@ -86,57 +86,46 @@ def load_network(path: str | Path) -> Network:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise NetworkError(
-                f"{source}: the file is {size / 1e6:.1f} MB; a network file is at most "
-                f"{MAX_FILE_BYTES // 1_000_000} MB (is this the right file?)"
-            )
+            raise NetworkError(f"the file is {size / 1e6:.1f} MB", source=source,
+                               fix=f"a network file is at most {MAX_FILE_BYTES // 1_000_000} MB (is this the right file?)")
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NetworkError(f"{source}: no such file") from None
+        raise NetworkError("no such file", source=source) from None
     except IsADirectoryError:
-        raise NetworkError(f"{source}: is a directory, not a network file") from None
+        raise NetworkError("is a directory, not a network file", source=source) from None
     except PermissionError:
-        raise NetworkError(f"{source}: permission denied") from None
+        raise NetworkError("permission denied", source=source) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise NetworkError(f"{source}: not a text file (it is not UTF-8): expected YAML or JSON") from None
+        raise NetworkError("not a text file (it is not UTF-8): expected YAML or JSON", source=source) from None
     return network_from_dict(_parse_text(text, source, path.suffix.lower()), source)
 
 
 def _parse_text(text: str, source: str, suffix: str) -> Any:
     if not text.strip():
-        raise NetworkError(
-            f"{source}: the file is empty: expected a mapping with keys {', '.join(_REQUIRED)}"
-        )
+        raise NetworkError(f"the file is empty: expected a mapping with keys {', '.join(_REQUIRED)}", source=source)
     if suffix == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:
-            raise NetworkError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+            raise NetworkError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", source=source) from None
     import yaml
 
     try:
         return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise NetworkError(f"{source}: not valid YAML ({where}{e.problem or e})") from None
     except yaml.YAMLError as e:
-        raise NetworkError(f"{source}: not valid YAML ({e})") from None
+        raise NetworkError(yaml_problem(e), source=source) from None
 
 
 def network_from_dict(data: Any, source: str = "network") -> Network:
     """Validate a parsed network mapping; errors read `SOURCE: FIELD: problem; fix`."""
 
-    def fail(field: str, message: str) -> NetworkError:
-        return NetworkError(f"{source}: {field}: {message}")
+    def fail(field: str, message: str, fix: str | None = None) -> NetworkError:
+        return NetworkError(message, source=source, key=field, fix=fix)
 
     if not isinstance(data, dict):
-        raise NetworkError(
-            f"{source}: expected a mapping with keys {', '.join(_REQUIRED)}, "
-            f"found {_kind(data)}"
-        )
+        raise NetworkError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}", source=source)
     _check_keys(data, _KEYS, "", fail)
     for key in _REQUIRED:
         if key not in data:
@@ -183,8 +172,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         raise fail("name", "expected a short text")
     network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name))
     if network.parameter_count > MAX_PARAMETERS:
-        raise NetworkError(f"{source}: layers: {network.parameter_count} parameters; the tutor solves "
-                           f"networks of at most {MAX_PARAMETERS}")
+        raise fail("layers", f"{network.parameter_count} parameters", fix=f"the tutor solves networks of at most "
+                   f"{MAX_PARAMETERS}")
     return network
 
 

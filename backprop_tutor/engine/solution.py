@@ -28,7 +28,7 @@ FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
 
 @dataclass(frozen=True)
 class Pass:
-    """Every quantity of one evaluation, indexed like PRODUCT.md: a[0] is the input; z[0],
+    """Every quantity of one evaluation, indexed like docs/formats.md: a[0] is the input; z[0],
     delta[0], grad_W[0] … are empty so that index l means layer l. Entries are SymPy Floats
     (the decimals) or exact forms / None (the exact view). slope[l] is () for a softmax layer."""
 

@@ -19,15 +19,15 @@ EXACT = ("relative", 1e-9)  # a learner's number that is the engine's (not merel
 @dataclass(frozen=True)
 class Carried:
     parts: tuple[str, ...]  # the earlier parts whose own numbers the credit was computed from
-    wrong: tuple[str, ...]  # … of which these were off (outside their tolerance)
+    began: str | None  # the part where the learner's error began (None: their numbers were only rounded)
     quantities: tuple[str, ...]  # the entries used, as ids
 
     @property
     def feedback(self) -> str:
         names = ", ".join(self.quantities[:3]) + (" …" if len(self.quantities) > 3 else "")
-        if self.wrong:
+        if self.began:
             return (f"Correct given your value for {names} (part {', '.join(self.parts)}); "
-                    f"the error began in part {self.wrong[0]}.")
+                    f"the error began in part {self.began}.")
         return f"Correct given your rounded value for {names} (part {', '.join(self.parts)})."
 
 
@@ -58,4 +58,17 @@ def carried(earlier: Earlier, part: Part, answer: Any, tolerance: tuple[str, flo
         return None
     order = [p.id for p in problem.parts]
     parts = tuple(sorted(used, key=order.index))
-    return Carried(parts, tuple(p for p in parts if p in wrong), tuple(q for p in parts for q in used[p]))
+    return Carried(parts, _began(earlier, parts, wrong, order), tuple(q for p in parts for q in used[p]))
+
+
+def _began(earlier: Earlier, parts: tuple[str, ...], wrong: dict, order: list[str]) -> str | None:
+    """Where the error began: the first earlier answer that was off and that no earlier answer
+    explains (a δ right given a wrong ∂L/∂o carries the error; it does not begin it)."""
+    if not wrong:
+        return None
+    explained = {answered.part.id for answered, _ in earlier.shown_right()}
+    last = max(order.index(p) for p in parts)
+    for answered in earlier.answered:
+        if answered.part.id not in explained and order.index(answered.part.id) <= last:
+            return answered.part.id
+    return next(p for p in parts if p in wrong)

@@ -1,5 +1,5 @@
 """A class's homework set: who the students are, which variant each one gets, and the
-`set.json` that records it all (PRODUCT.md "Homework set").
+`set.json` that records it all (docs/formats.md, "Homework set").
 
 The variant rule is public and stable, so anyone can check a student's problem by hand:
 

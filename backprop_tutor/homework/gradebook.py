@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from backprop_tutor.errors import TutorError
+from backprop_tutor.errors import TutorError, yaml_problem
 from backprop_tutor.homework.assignment import HomeworkError
 
 COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis", "carried_from")
@@ -166,10 +166,7 @@ def read_submission(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "not valid YAML"
-        raise HomeworkError(f"{path.name} is not valid YAML{where}: {problem}") from None
+        raise HomeworkError(f"{path.name} is {yaml_problem(e)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

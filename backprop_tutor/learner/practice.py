@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_tutor.cli import practice_view as view
 from backprop_tutor.errors import TutorError
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
@@ -82,9 +81,12 @@ class Leave(Exception):
 
 @dataclass
 class Session:
+    """`view` builds what is shown (cli/practice_view.py: rich renderables); `show` shows it."""
+
     store: Store
     ask: Callable[[str], str]
     show: Callable[[Any], None]
+    view: Any
     score: float = 0
     points: float = 0
     problems: int = 0
@@ -95,18 +97,18 @@ class Session:
             for number, (problem, reason) in enumerate(problems, 1):
                 self.practise(problem, reason, number, total)
         except (Leave, EOFError, KeyboardInterrupt):
-            self.show(view.leaving(self.score, self.points, self.problems))
+            self.show(self.view.leaving(self.score, self.points, self.problems))
             return
-        self.show(view.session_end(self.score, self.points, self.problems))
+        self.show(self.view.session_end(self.score, self.points, self.problems))
 
     def practise(self, problem: Problem, reason: str = "", number: int = 1, total: int | None = None) -> list[PartRecord]:
-        self.show(view.problem_view(problem, reason, number, total))
+        self.show(self.view.problem_view(problem, reason, number, total))
         records: list[PartRecord] = []
         earlier: dict[str, str] = {}
         for index, part in enumerate(problem.parts, 1):
             record = PartRecord(part)
             records.append(record)
-            self.show(view.part_prompt(part, index, len(problem.parts)))
+            self.show(self.view.part_prompt(part, index, len(problem.parts)))
             try:
                 self._ask_part(problem, record, earlier)
             finally:
@@ -117,9 +119,9 @@ class Session:
             self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, record.outcome,
                                               record.attempts, record.hints, record.score, part.points))
         self.problems += 1
-        self.show(view.review(problem, records))
+        self.show(self.view.review(problem, records))
         got = sum(r.score for r in records)
-        self.show(view.problem_score(got, sum(p.points for p in problem.parts), self.score, self.points,
+        self.show(self.view.problem_score(got, sum(p.points for p in problem.parts), self.score, self.points,
                                      self.problems))
         return records
 
@@ -134,18 +136,18 @@ class Session:
             if word in _QUIT_WORDS:
                 raise Leave
             if not text or word in ("help", "?"):
-                self.show(view.commands_help())
+                self.show(self.view.commands_help())
                 continue
             if word == "hint":
-                self.show(view.hint(part, record.hints))
+                self.show(self.view.hint(part, record.hints))
                 record.hints = min(record.hints + 1, len(part.hints))
                 continue
             if word in ("solution", "skip"):
                 record.outcome = PartOutcome.REVEALED if word == "solution" else PartOutcome.SKIPPED
-                self.show(view.reveal(part, problem.steps_for(part)) if word == "solution" else view.skipped(part))
+                self.show(self.view.reveal(part, problem.steps_for(part)) if word == "solution" else self.view.skipped(part))
                 return
             result = grade_part(problem, part.id, text, earlier)
-            self.show(view.verdict(result))
+            self.show(self.view.verdict(result))
             if result.status is Status.INVALID:
                 continue  # costs no attempt and is not saved
             record.attempts += 1
@@ -159,6 +161,6 @@ class Session:
                 return
             if record.attempts >= ATTEMPTS:
                 record.outcome = PartOutcome.MISSED
-                self.show(view.out_of_attempts(part, problem.steps_for(part)))
+                self.show(self.view.out_of_attempts(part, problem.steps_for(part)))
                 return
-            self.show(view.try_again(record.attempts, ATTEMPTS, record.hints < len(part.hints)))
+            self.show(self.view.try_again(record.attempts, ATTEMPTS, record.hints < len(part.hints)))

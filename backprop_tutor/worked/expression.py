@@ -6,6 +6,8 @@ The numbers come from the engine's `ExpressionSolution`; this module only writes
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from backprop_tutor.engine import numbers as num
@@ -48,10 +50,15 @@ def _forward_step(sol: ExpressionSolution) -> Step:
             continue
         args = ", ".join(f"{i} = {num.pretty(by_id[i].value)}" for i in n.inputs)
         forward_text.append(f"  {n.id} = {n.label} = {num.pretty(n.value)}    ({n.op} of {args})")
-        forward_tex.append(rf"\[ {n.id} = {sp.latex(n.formula())} = {num.latex(n.value)} \]")
+        forward_tex.append(rf"\[ {n.id} = {_latex(n.formula())} = {num.latex(n.value)} \]")
     return Step("The graph, forward", f"f = {sol.echo} at {at}, one node per operation:\n" + "\n".join(forward_text),
                 f"f = {escape(sol.echo)} at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex),
                 (QuantityId(Kind.VALUE),))
+
+
+@lru_cache(maxsize=4096)  # printing LaTeX is slow, and a template's variants share their graph's formulas
+def _latex(formula: sp.Expr) -> str:
+    return sp.latex(formula)
 
 
 def _backward_step(sol: ExpressionSolution, gradients: tuple[QuantityId, ...]) -> Step:

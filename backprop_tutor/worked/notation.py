@@ -1,4 +1,4 @@
-"""Symbols as PRODUCT.md writes them, in Unicode (w⁽²⁾₀₁) and LaTeX (w^{(2)}_{01})."""
+"""Symbols as docs/formats.md writes them, in Unicode (w⁽²⁾₀₁) and LaTeX (w^{(2)}_{01})."""
 
 from __future__ import annotations
 

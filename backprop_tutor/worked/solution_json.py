@@ -1,4 +1,4 @@
-"""Solutions as the JSON object of PRODUCT.md ("Solution JSON"): numbers as numbers, exact forms
+"""Solutions as the Solution JSON of docs/formats.md: numbers as numbers, exact forms
 as SymPy strings beside them (null where the exact form is too long to be useful)."""
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class ProblemKind(ABC):
 
     @abstractmethod
     def solution_json(self, problem: Problem) -> dict[str, Any]:
-        """The Solution JSON of PRODUCT.md for this kind (without template, seed and parts)."""
+        """The Solution JSON of docs/formats.md for this kind (without template, seed and parts)."""
 
     def tables(self, problem: Problem) -> tuple[Table, ...]:
         """The report's tables beyond the questions."""

@@ -47,7 +47,7 @@ class NetworkKind(ProblemKind):
         try:
             network = network_from_dict(body, f"{where} (seed {seed})")
         except NetworkError as e:
-            raise TemplateError(str(e)) from None
+            raise e.located(into=TemplateError) from None
         solution = solve_network(network)
         from backprop_tutor.worked.network import network_steps
 
