@@ -53,14 +53,19 @@ def test_exact_values_stay_exact():
     assert ELEMENTWISE["relu"](sp.Rational(-1, 3)) == 0
 
 
-def test_softmax_jacobian_is_p_delta_minus_p():
-    J, zs = activations.softmax_jacobian(3)
+def test_the_rules_softmax_jacobian_is_sympys():
+    """The output_delta rule writes ∂pⱼ/∂zₖ in p, as pⱼ([j = k] − pₖ); SymPy's derivative of
+    the softmax is the independent check."""
+    from backprop_tutor.engine.rules import softmax_jacobian_entry
+
+    zs = sp.symbols("z0:3", real=True)
+    p = activations.softmax(list(zs))
     values = {zs[0]: sp.Rational(1, 2), zs[1]: sp.Rational(-1, 3), zs[2]: sp.Rational(2)}
-    p = [sp.N(v.subs(values), 40) for v in activations.softmax(list(zs))]
+    p_at = [sp.N(v.subs(values), 40) for v in p]
     for j in range(3):
         for k in range(3):
-            expected = p[j] * ((1 if j == k else 0) - p[k])
-            assert abs(sp.N(J[j, k].subs(values), 40) - expected) < 1e-35
+            sympys = sp.N(sp.diff(p[j], zs[k]).subs(values), 40)
+            assert abs(sympys - softmax_jacobian_entry(p_at, j, k)) < 1e-35
 
 
 LOSS_VALUES = [  # o, t, expected value written out by hand
@@ -77,15 +82,20 @@ def test_loss_values_and_gradients(name, o, t, expected):
     loss = losses.LOSSES[name]
     o_ = [sp.Rational(str(v)) for v in o]
     t_ = [sp.Integer(v) for v in t]
-    assert float(loss.value(o_, t_)) == pytest.approx(float(expected), rel=1e-14)
+    o_symbols, t_symbols = losses.symbols(2)
+
+    def at(expr, outputs):
+        return expr.xreplace({**dict(zip(o_symbols, outputs)), **dict(zip(t_symbols, t_))})
+
+    assert float(at(loss.expr(2), o_)) == pytest.approx(float(expected), rel=1e-14)
     h = sp.Rational(1, 10**20)
     for j in range(2):
         up = list(o_)
         down = list(o_)
         up[j] += h
         down[j] -= h
-        fd = (loss.value(up, t_) - loss.value(down, t_)) / (2 * h)
-        assert abs(sp.N(loss.output_gradient(o_, t_)[j] - fd, 50)) < 1e-30
+        fd = (at(loss.expr(2), up) - at(loss.expr(2), down)) / (2 * h)
+        assert abs(sp.N(at(loss.gradient(2)[j], o_) - fd, 50)) < 1e-30
 
 
 def test_statements_name_the_constant_factor():

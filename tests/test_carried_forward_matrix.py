@@ -13,7 +13,6 @@ Values come from tests/reference_backprop.py (independent of the engine and the 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import pytest
 

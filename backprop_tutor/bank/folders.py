@@ -74,6 +74,7 @@ class Bank:
 
 @lru_cache(maxsize=256)
 def _load_cached(path: str, mtime: float) -> Template:
+    """`mtime` is part of the cache key only: an edited template is loaded again."""
     return load_template(path)
 
 

@@ -187,11 +187,7 @@ def answer_key(value: Value) -> str:
         from backprop_tutor.engine.activation import answer_text
 
         return answer_text(value.exact)
-    if value.form == "matrix":
-        return "[" + ", ".join("[" + ", ".join(num.plain(v) for v in row) + "]" for row in value.approx) + "]"
-    if value.form == "vector":
-        return "[" + ", ".join(num.plain(v) for v in value.approx) + "]"
-    return num.plain(value.approx)
+    return num.typed(value.approx)
 
 
 def _display(value) -> str:

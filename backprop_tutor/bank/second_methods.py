@@ -7,16 +7,19 @@ import math
 
 import sympy as sp
 
+from backprop_tutor.engine.numbers import within
+
 KEY_REL = 1e-10  # keys carry 12 significant digits
 CHECK_REL = 1e-7  # second methods in double precision / finite differences
 H = "1e-20"  # the step of the central differences, taken on the engine's 50-digit loss
 
 
-def close(a, b, rel: float) -> bool:
-    a, b = sp.N(a, 30), sp.N(b, 30)
-    if not (a.is_number and b.is_number and a.is_real and b.is_real):
+def close(value, expected, rel: float) -> bool:
+    """Within a relative `rel` (numbers.within), after checking both are real numbers."""
+    value, expected = sp.N(value, 30), sp.N(expected, 30)
+    if not (value.is_number and expected.is_number and value.is_real and expected.is_real):
         return False
-    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-15
+    return within(value, expected, ("relative", rel))
 
 
 def _sigmoid(x: float) -> float:

@@ -61,15 +61,16 @@ class Activation:
     def _numeric_prime(self):
         return sp.lambdify(z, self.derivative, "mpmath")
 
-    def __call__(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+    def __call__(self, value: sp.Expr) -> sp.Expr:
+        """f at a number: exact for an exact one, at the Float's own precision for a Float."""
         if value.is_Float:
             return float_call(self._numeric, value)
-        return _at(self.expr, value, probe)
+        return self.expr.xreplace({z: value})
 
-    def prime(self, value: sp.Expr, probe: sp.Expr | None = None) -> sp.Expr:
+    def prime(self, value: sp.Expr) -> sp.Expr:
         if value.is_Float:
             return float_call(self._numeric_prime, value)
-        return _at(self.derivative, value, probe)
+        return self.derivative.xreplace({z: value})
 
 
 def float_call(function, *values: sp.Float) -> sp.Float:
@@ -79,19 +80,6 @@ def float_call(function, *values: sp.Float) -> sp.Float:
     with mpmath.workprec(prec):
         result = mpmath.mpf(function(*[mpmath.mpf(v._mpf_) for v in values]))
     return sp.Float._new(result._mpf_, prec)
-
-
-def _at(expr: sp.Expr, value: sp.Expr, probe: sp.Expr | None) -> sp.Expr:
-    """expr(z = value). `probe`, a numeric twin of an exact value, picks a Piecewise branch:
-    letting SymPy decide `value > 0` for a nested exact form goes through the assumptions
-    system, which re-evaluates the whole nest many times over."""
-    if isinstance(expr, sp.Piecewise) and probe is not None and not value.is_Rational:
-        for branch, condition in expr.args:
-            with sp.evaluate(True):  # the caller may be building an unevaluated exact form
-                holds = condition.xreplace({z: probe}) == sp.true
-            if holds:
-                return branch.xreplace({z: value})
-    return expr.xreplace({z: value})
 
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:
@@ -191,10 +179,3 @@ def softmax(values: list[sp.Expr]) -> list[sp.Expr]:
 def softmax_sum(values) -> sp.Float:
     """Σₖ e^(zₖ), the softmax's denominator, at 50-digit decimals."""
     return sp.Add(*[sp.exp(v) for v in values]).evalf(WORK_DPS)
-
-
-def softmax_jacobian(n: int) -> tuple[sp.Matrix, tuple[sp.Symbol, ...]]:
-    """∂pⱼ/∂zₖ for an n-unit softmax, by SymPy, as a matrix in the symbols z0..z(n-1)."""
-    zs = sp.symbols(f"z0:{n}", real=True)
-    p = softmax(list(zs))
-    return sp.Matrix(n, n, lambda j, k: sp.diff(p[j], zs[k])), zs

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import sympy as sp
 
-from backprop_tutor.engine.activations import float_call
 
 
 @dataclass(frozen=True)
@@ -34,19 +33,6 @@ class Loss:
         """(∂L/∂o₀, …, ∂L/∂oₙ₋₁) as SymPy expressions in the o and t symbols."""
         return _gradient(self.name, n)
 
-    def value(self, outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> sp.Expr:
-        if all(v.is_Float for v in (*outputs, *targets)):
-            return float_call(_numeric(self.name, len(outputs))[0], *outputs, *targets)
-        return self.expr(len(outputs)).xreplace(_substitution(outputs, targets))
-
-    def output_gradient(
-        self, outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]
-    ) -> tuple[sp.Expr, ...]:
-        if all(v.is_Float for v in (*outputs, *targets)):
-            return tuple(float_call(g, *outputs, *targets) for g in _numeric(self.name, len(outputs))[1])
-        subs = _substitution(outputs, targets)
-        return tuple(g.xreplace(subs) for g in self.gradient(len(outputs)))
-
 
 @lru_cache(maxsize=None)
 def symbols(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
@@ -66,24 +52,6 @@ def _gradient(name: str, n: int) -> tuple[sp.Expr, ...]:
     o, _ = symbols(n)
     expr = _expr(name, n)
     return tuple(sp.diff(expr, oj) for oj in o)
-
-
-@lru_cache(maxsize=None)
-def _numeric(name: str, n: int):
-    """(L, (∂L/∂o₀, …)) as mpmath functions of (o₀ … oₙ₋₁, t₀ … tₙ₋₁), lambdified from SymPy's."""
-    o, t = symbols(n)
-    return (sp.lambdify((*o, *t), _expr(name, n), "mpmath"),
-            tuple(sp.lambdify((*o, *t), g, "mpmath") for g in _gradient(name, n)))
-
-
-def numeric_value(name: str, n: int):
-    """The loss as an mpmath function of (o0 … on−1, t0 … tn−1)."""
-    return _numeric(name, n)[0]
-
-
-def _substitution(outputs: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> dict:
-    o, t = symbols(len(outputs))
-    return {**dict(zip(o, outputs)), **dict(zip(t, targets))}
 
 
 def _squares(o, t):

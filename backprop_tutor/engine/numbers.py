@@ -19,7 +19,15 @@ KEY_DIGITS = 12  # answer keys and JSON: at least 12 significant digits
 SHOW_DIGITS = 6  # numbers substituted into a worked step, for readability
 WORK_DPS = 50  # precision of the numeric pass
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_PLAIN, _RAISED = "0123456789-+()LlT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᴸˡᵀ"
+_SUPERSCRIPT = str.maketrans(_PLAIN, _RAISED)
+UNRAISED = dict(zip(_RAISED, _PLAIN))  # ² → 2, ᴸ → L: for typesetting a raised character
+SUPERSCRIPT_DIGITS = dict(zip(_RAISED[:12], _PLAIN[:12]))  # ² → 2, ⁻ → -: for reading x² back
+
+
+def superscript(text: str) -> str:
+    """Digits, signs, brackets and the letters L, l, T raised: `(2)` → ⁽²⁾, `-7` → ⁻⁷."""
+    return text.translate(_SUPERSCRIPT)
 
 
 @lru_cache(maxsize=65536)  # a worked solution shows each number several times
@@ -48,12 +56,20 @@ def plain(value: sp.Expr, digits: int = KEY_DIGITS) -> str:
     return text
 
 
+def typed(value) -> str:
+    """A number, vector (tuple) or matrix (tuple of tuples) as a learner types it: `0.138498561629`,
+    `[0.1, -0.2]`, `[[1, 2], [3, 4]]`. The answer keys are written this way."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(typed(v) for v in value) + "]"
+    return plain(value)
+
+
 def pretty(value: sp.Expr, digits: int = SHOW_DIGITS) -> str:
     """Unicode decimal for display: `−0.0380982`, `1.5×10⁻⁷`."""
     text = plain(value, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
-        text = f"{mantissa}×10{exponent.translate(_SUPERSCRIPT)}"
+        text = f"{mantissa}×10{superscript(exponent)}"
     return text.replace("-", MINUS)
 
 
@@ -114,3 +130,16 @@ def json_number(value: sp.Expr) -> float | int:
         return int(value)
     result = float(sp.N(value, 30))
     return 0.0 if result == 0 else result
+
+
+def within(value, expected, tolerance: tuple[str, float]) -> bool:
+    """Whether a number is close enough to the expected one: `("relative", r)` (or within 1e-12,
+    so that a key of 0 can be met), `("absolute", a)`, or `("sigfigs", n)`: the same n
+    significant digits. The one closeness test of the package: grading, self-test, second methods."""
+    kind, amount = tolerance
+    diff = abs(value - expected)
+    if kind == "absolute":
+        return diff <= amount
+    if kind == "sigfigs":
+        return to_decimal(sp.Float(value, 30), int(amount)) == to_decimal(sp.Float(expected, 30), int(amount))
+    return diff <= amount * abs(expected) or diff <= 1e-12

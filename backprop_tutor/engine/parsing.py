@@ -17,6 +17,7 @@ import mpmath
 import sympy as sp
 
 from backprop_tutor.engine.activations import ELEMENTWISE
+from backprop_tutor.engine.numbers import SUPERSCRIPT_DIGITS, superscript
 from backprop_tutor.errors import AnswerFormatError
 
 MAX_LENGTH = 1000
@@ -46,7 +47,7 @@ for _name in ELEMENTWISE:
 _CONSTANTS = {"e": sp.E, "pi": sp.pi}
 FUNCTION_NAMES = tuple(sorted(set(_FUNCTIONS) | set(_ALIASES) - {"σ"}))
 
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))
+_SUPERSCRIPTS = SUPERSCRIPT_DIGITS
 _SYMBOLS = {"·": "*", "×": "*", "∗": "*", "⋅": "*", "−": "-", "–": "-", "÷": "/", "π": "pi"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9_]*|σ)"
                     r"|(?P<op>\*\*|[-+*/^()\[\],√]))")
@@ -496,7 +497,6 @@ def variables_of(node: Node) -> tuple[str, ...]:
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "^": 4}
 _SHOW_FUNCTION = {"sigmoid": "σ", "log": "ln", "sqrt": "√"}
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def unparse(node: Node) -> str:
@@ -523,9 +523,9 @@ def _show(n: Node, outer: int) -> str:
     if n.op == "^":
         left = _show(n.left, prec + 1)
         if isinstance(n.right, Number) and re.fullmatch(r"\d+", n.right.text):
-            text = left + n.right.text.translate(_SUP)
+            text = left + superscript(n.right.text)
         elif isinstance(n.right, Unary) and isinstance(n.right.operand, Number) and re.fullmatch(r"\d+", n.right.operand.text):
-            text = left + ("-" + n.right.operand.text).translate(_SUP)
+            text = left + superscript("-" + n.right.operand.text)
         else:
             text = f"{left}^{_show(n.right, prec)}"
     else:

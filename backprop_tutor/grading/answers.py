@@ -18,7 +18,7 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.bank.problem import Mistake, Part, Value
-from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.numbers import within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.result import Result, Status
 
@@ -156,16 +156,6 @@ def numbers(read) -> Any:
     except (AnswerFormatError, TypeError, ValueError, OverflowError):
         return None
     return value if value == value and abs(value) != float("inf") else None
-
-
-def within(value, expected, tolerance: tuple[str, float]) -> bool:
-    kind, amount = tolerance
-    diff = abs(value - expected)
-    if kind == "absolute":
-        return diff <= amount
-    if kind == "sigfigs":
-        return num.to_decimal(sp.Float(value, 30), int(amount)) == num.to_decimal(sp.Float(expected, 30), int(amount))
-    return diff <= amount * abs(expected) or diff <= 1e-12
 
 
 def same(answer, expected, tolerance: tuple[str, float]) -> bool:

@@ -102,11 +102,6 @@ def assign(templates: list[Template], student: str, set_seed: int) -> Assignment
                                      for n, t in enumerate(templates, 1)))
 
 
-def answer_keys(problems: tuple[Problem, ...]) -> list[str]:
-    """The keys of an answer file, "<problem number>.<part id>", in order."""
-    return [f"{n}.{part.id}" for n, problem in enumerate(problems, 1) for part in problem.parts]
-
-
 def student_json(assignment: Assignment) -> dict:
     return {"id": assignment.student,
             "problems": [{"number": n, "template": p.template, "seed": p.seed, "title": p.title,

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from backprop_tutor.engine import numbers as num
 from backprop_tutor.grading.answers import DEFAULT_TOLERANCE
 from backprop_tutor.bank.problem import Part, Problem
 
@@ -150,26 +151,19 @@ def _question(quiz, kind: str, name: str, text: str, feedback: str) -> ET.Elemen
 
 
 def _entries(part: Part) -> list[list[tuple[str, str, object]]]:
-    """The numbers of a part by row: (label, key text exactly as in part.answer, the engine's value).
-    One row for a number or a vector, one per row of a matrix."""
-    form, approx, text = part.value.form, part.value.approx, part.answer.strip()
+    """The numbers of a part by row: (label, the key's text for it, the engine's value); one row
+    for a number or a vector, one per row of a matrix. The key is `numbers.typed` of the same
+    values, so these texts are exactly the key's entries."""
+    form, approx = part.value.form, part.value.approx
     if form == "number":
-        rows = [[("", text, approx)]]
+        rows = [[("", num.plain(approx), approx)]]
     elif form == "vector":
-        keys = _items(text[1:-1]) if text.startswith("[") and text.endswith("]") else []
-        rows = [[(f"[{i}]", k, v) for i, (k, v) in enumerate(zip(keys, approx))]] if len(keys) == len(approx) else []
+        rows = [[(f"[{i}]", num.plain(v), v) for i, v in enumerate(approx)]]
     else:
-        keys = [_items(row) for row in re.findall(r"\[([^\[\]]*)\]", text)]
-        same_shape = len(keys) == len(approx) and all(len(ks) == len(vs) for ks, vs in zip(keys, approx))
-        rows = [[(f"[{i}][{j}]", k, v) for j, (k, v) in enumerate(zip(ks, vs))]
-                for i, (ks, vs) in enumerate(zip(keys, approx))] if same_shape else []
+        rows = [[(f"[{i}][{j}]", num.plain(v), v) for j, v in enumerate(row)] for i, row in enumerate(approx)]
     if not rows or not all(row and all(_NUMBER.fullmatch(key) for _, key, _ in row) for row in rows):
         raise ValueError(f"part {part.id}: the key {part.answer!r} is not a {form} of plain decimal numbers")
     return rows
-
-
-def _items(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",")] if text.strip() else []
 
 
 def _tolerance(key: str, tolerance: tuple[str, float] | None) -> Decimal:

@@ -10,14 +10,10 @@ from dataclasses import replace
 
 from backprop_tutor.homework.assignment import Assignment
 from backprop_tutor.worked.notation import points
-from backprop_tutor.worked.render import LATEX_PREAMBLE, latex_body, render_markdown
+from backprop_tutor.worked.render import LATEX_PREAMBLE, latex_body, markdown_cell, render_markdown
 from backprop_tutor.bank.report import problem_report
 from backprop_tutor.worked.report import Cell, Table, text
 from backprop_tutor.worked.texescape import escape
-
-
-def _md_cell(value: str) -> str:
-    return value.replace("|", r"\|").replace("\n", " ")
 
 
 PRECISION = ("A number counts as correct within 0.1% of the exact value, so give at least 4 significant "
@@ -46,7 +42,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
         out += [f"## Problem {n}: {problem.title}", ""]
         out += [line + "  " for line in problem.statement.lines] + [""]
         out += ["| label | question | points |", "|---|---|---:|"]
-        out += [f"| `{n}.{p.id}` | {_md_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
+        out += [f"| `{n}.{p.id}` | {markdown_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
     return "\n".join(out)
 

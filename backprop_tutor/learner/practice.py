@@ -19,7 +19,6 @@ from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
 
 ATTEMPTS = 3
-COMMANDS = ("hint", "solution", "skip", "quit")
 _QUIT_WORDS = ("quit", "exit", "q")
 
 

@@ -185,7 +185,6 @@ def _output_delta(sol: NetworkSolution) -> Step:
     name = net.layers[-1].activation
     loss = losses.LOSSES[net.loss]
     lines = _Lines()
-    o_sym, t_sym = loss.symbols(len(n.a[-1]))
     for j in _units(len(n.a[-1])):
         grad_expr = loss.gradient(len(n.a[-1]))[j]
         lines.math(lambda tex, j=j, g=grad_expr: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "

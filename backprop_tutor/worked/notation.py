@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-_SUP = str.maketrans("0123456789()L+-l", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᴸ⁺⁻ˡ")
+from backprop_tutor.engine.numbers import superscript
+
 _SUB = str.maketrans("0123456789jk,", "₀₁₂₃₄₅₆₇₈₉ⱼₖ,")
 
 _FUNCTION_UNICODE = {"sigmoid": "σ", "identity": "id"}
@@ -10,7 +11,7 @@ _FUNCTION_LATEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "identity": r"\mathrm
 
 
 def sup(text: str) -> str:
-    return text.translate(_SUP)
+    return superscript(text)
 
 
 def sub(text: str) -> str:

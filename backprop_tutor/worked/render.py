@@ -6,6 +6,11 @@ from backprop_tutor.worked.report import Report
 from backprop_tutor.worked.texescape import escape
 
 
+def markdown_cell(text: str) -> str:
+    """Text inside a Markdown table cell: a | would end the cell, a line break the row."""
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
 def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str:
     """The report as Markdown; `depth` is the level of its title (a homework key nests each
     problem one level down), `summary` False leaves out the summary list (the key shows the
@@ -20,7 +25,7 @@ def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str
         out += [f"{h}# {table.title}", "", "| " + " | ".join(table.columns) + " |",
                 "|" + "|".join("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---"
                                for i in range(len(table.columns))) + "|"]
-        out += ["| " + " | ".join(cell.text for cell in row) + " |" for row in table.rows]
+        out += ["| " + " | ".join(markdown_cell(cell.text) for cell in row) + " |" for row in table.rows]
         out.append("")
     out += [f"{h}# Worked solution", ""]
     for number, step in enumerate(report.steps, 1):
@@ -81,11 +86,3 @@ def _latex_column(table, i: int) -> str:
         return "l"
     share = 0.66 / sum(_wide(table, k) for k in range(len(table.columns)))
     return rf"p{{{min(share, 0.45):.2f}\linewidth}}"
-
-
-def _math_cell(tex: str) -> str:
-    if tex.startswith("$"):
-        return tex
-    if any(ch.isdigit() for ch in tex) and all(ch.isdigit() or ch in "-+. {}^\\timesabcdefghijklmnopqrstuvwxyz" for ch in tex):
-        return f"${tex}$"
-    return tex

@@ -52,23 +52,15 @@ def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
     parts = [{"id": "loss", "prompt": "the loss L", "answer": num.plain(n.loss), "skill": "forward_pass"}]
     for l in range(L, 0, -1):
         parts.append({"id": f"delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾ (a vector)",
-                      "answer": _answer_vector(n.delta[l]), "skill": "output_delta" if l == L else "hidden_delta"})
+                      "answer": num.typed(n.delta[l]), "skill": "output_delta" if l == L else "hidden_delta"})
     for l in range(1, L + 1):
         parts.append({"id": f"W{l}", "prompt": f"∂L/∂W⁽{l}⁾ (a matrix, rows j, columns k)",
-                      "answer": _answer_matrix(n.grad_W[l]), "skill": "weight_gradient"})
+                      "answer": num.typed(n.grad_W[l]), "skill": "weight_gradient"})
         parts.append({"id": f"b{l}", "prompt": f"∂L/∂b⁽{l}⁾ (a vector)",
-                      "answer": _answer_vector(n.grad_b[l]), "skill": "bias_gradient"})
+                      "answer": num.typed(n.grad_b[l]), "skill": "bias_gradient"})
     parts.append({"id": "loss_after", "prompt": "the loss after one step of gradient descent",
                   "answer": num.plain(n.loss_after), "skill": "update"})
     return parts
-
-
-def _answer_vector(values) -> str:
-    return "[" + ", ".join(num.plain(v) for v in values) + "]"
-
-
-def _answer_matrix(rows) -> str:
-    return "[" + ", ".join(_answer_vector(r) for r in rows) + "]"
 
 
 def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any]:

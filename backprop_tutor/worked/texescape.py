@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from backprop_tutor.engine.numbers import UNRAISED
+
 _REPLACE = {
     "\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}",
     "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "$": r"\$",
@@ -13,7 +15,7 @@ _REPLACE = {
     "√": r"$\surd$", "π": r"$\pi$", "ε": r"$\varepsilon$", "…": r"\ldots{}", "—": "---", "–": "--",
     "ⱼ": r"$_j$", "ₖ": r"$_k$", "⁽": r"$^($", "⁾": r"$^)$",
 }
-_DIGITS_SUP = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ᴸˡ⁻⁺ᵀ", "0123456789Ll-+T"))
+_DIGITS_SUP = UNRAISED
 _DIGITS_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 
 
