@@ -18,12 +18,11 @@ import sympy as sp
 
 from backprop_tutor.bank.kinds import Instance, ProblemKind
 from backprop_tutor.bank.problem import Mistake, Part, Problem, Value
-from backprop_tutor.bank.template import Parameter, PartSpec, Template
+from backprop_tutor.bank.template import REFERENCE, Parameter, PartSpec, Template
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import QuantityError, QuantityId
 from backprop_tutor.errors import AnswerFormatError, TemplateError
 
-_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 ZERO = 1e-9
 
@@ -104,9 +103,9 @@ def _show(value) -> str:
 def _substitute(body: Any, values: dict) -> Any:
     """Replace "$name" in the template body by the drawn values (as text the loaders accept)."""
     if isinstance(body, str):
-        if _REF.fullmatch(body):
+        if REFERENCE.fullmatch(body):
             return _data(values[body[1:]])
-        return _REF.sub(lambda m: _show(values[m[1]]), body)
+        return REFERENCE.sub(lambda m: _show(values[m[1]]), body)
     if isinstance(body, dict):
         return {k: _substitute(v, values) for k, v in body.items()}
     if isinstance(body, list):
@@ -142,7 +141,7 @@ def _resolver(kind: ProblemKind, instance: Instance):
 
 def _part(template: Template, spec: PartSpec, values: dict, resolve) -> Part:
     where = f"{template.source}: parts.{spec.id}"
-    text = _REF.sub(lambda m: _show(values[m[1]]), spec.quantity)
+    text = REFERENCE.sub(lambda m: _show(values[m[1]]), spec.quantity)
     try:
         quantity, value = resolve(text)
     except QuantityError as e:
@@ -211,7 +210,7 @@ def _fill(text: str, values: dict, resolve, where: str) -> str:
         return shown
 
     def _shown(match: re.Match) -> str:
-        key = _REF.sub(lambda m: _show(values[m[1]]) if m[1] in values else m[0], match[1].strip())
+        key = REFERENCE.sub(lambda m: _show(values[m[1]]) if m[1] in values else m[0], match[1].strip())
         if key in values:
             return _show(values[key]).replace("-", "−")
         if resolve is None:

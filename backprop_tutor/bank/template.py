@@ -213,13 +213,13 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
     return tuple(out)
 
 
-_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+REFERENCE = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")  # $name: a drawn parameter's value
 
 
 def _check_references(value: Any, names: set[str], key: str, fail) -> None:
     """Every "$name" in the body (whole values or inside text) names a parameter."""
     if isinstance(value, str):
-        for ref in _REF.findall(value):
+        for ref in REFERENCE.findall(value):
             if ref not in names:
                 known = ", ".join(sorted(names)) or "none defined"
                 raise fail(key, f"${ref} is not a parameter{_suggest(ref, tuple(names))}; parameters: {known}")
@@ -235,7 +235,7 @@ def _choice_check(parameters: dict, fail):
     """A parameter used as an activation, function or loss: every choice must be a known name,
     checked now rather than only when some seed happens to draw the bad one."""
     def check(ref: Any, allowed: tuple[str, ...], what: str) -> None:
-        if isinstance(ref, str) and _REF.fullmatch(ref) and ref[1:] in parameters:
+        if isinstance(ref, str) and REFERENCE.fullmatch(ref) and ref[1:] in parameters:
             p = parameters[ref[1:]]
             for i, choice in enumerate(p.spec if p.kind == "choice" else []):
                 if choice not in allowed:

@@ -10,6 +10,7 @@ import sympy as sp
 
 from backprop_tutor.bank.kinds import Instance, ProblemKind
 from backprop_tutor.bank.problem import Part, Problem, Statement, Value
+from backprop_tutor.bank.template import REFERENCE
 from backprop_tutor.bank.second_methods import CHECK_REL, H, close
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.expression import ExpressionSolution, parse_assignments, solve_expression
@@ -17,7 +18,6 @@ from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, pa
 from backprop_tutor.errors import AnswerFormatError, TemplateError
 from backprop_tutor.worked.texescape import escape
 
-_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 
 
 class ExpressionKind(ProblemKind):
@@ -30,7 +30,7 @@ class ExpressionKind(ProblemKind):
         if isinstance(body, dict) and isinstance(body.get("text"), str):
             from backprop_tutor.engine.parsing import FUNCTION_NAMES
 
-            for ref in _REF.findall(body["text"]):
+            for ref in REFERENCE.findall(body["text"]):
                 if re.search(rf"\${ref}\s*\(", body["text"]):
                     choice(f"${ref}", FUNCTION_NAMES, "a function")
 
