@@ -171,7 +171,7 @@ CASES = [(act, loss, seed) for act in activations.ELEMENTWISE for loss in losses
 @pytest.mark.parametrize("hidden,loss,seed", CASES)
 def test_every_gradient_matches_central_difference(hidden, loss, seed):
     data = _random_network(random.Random(f"{hidden}-{loss}-{seed}"), hidden, loss)
-    sol = solve_network(network_from_dict(data), nudge=False).numeric
+    sol = solve_network(network_from_dict(data)).numeric
     W = [[[mp.mpf(str(w)) for w in row] for row in layer["weights"]] for layer in data["layers"]]
     b = [[mp.mpf(str(v)) for v in layer["bias"]] for layer in data["layers"]]
     h = mp.mpf("1e-18")
@@ -199,7 +199,7 @@ def test_exact_pass_agrees_with_numeric_pass(hidden):
     data = {"input": [0.3, -0.7], "target": [0.25], "loss": "half_sse", "learning_rate": 0.5,
             "layers": [{"activation": hidden, "weights": [[0.5, -0.25], [0.75, 0.2]], "bias": [0.1, -0.3]},
                        {"activation": "sigmoid", "weights": [[0.4, -0.6]], "bias": [0.05]}]}
-    sol = solve_network(network_from_dict(data), nudge=False)
+    sol = solve_network(network_from_dict(data))
     pairs = [(sol.exact.loss, sol.numeric.loss), (sol.exact.grad_W[1][1][0], sol.numeric.grad_W[1][1][0]),
              (sol.exact.grad_b[2][0], sol.numeric.grad_b[2][0]), (sol.exact.loss_after, sol.numeric.loss_after)]
     for exact, approx in pairs[:3]:
@@ -241,6 +241,6 @@ def test_large_network_omits_exact_forms_but_keeps_decimals():
             "layers": [{"activation": "sigmoid",
                         "weights": [[round(rng.uniform(-1, 1), 2) for _ in range(sizes[l - 1])] for _ in range(sizes[l])],
                         "bias": [0.1] * sizes[l]} for l in range(1, 4)]}
-    sol = solve_network(network_from_dict(data), nudge=False)
+    sol = solve_network(network_from_dict(data))
     assert not sol.exact.complete
     assert sol.numeric.loss_after < sol.numeric.loss

@@ -17,6 +17,7 @@ the root. A slip in layer 1, or a nudged weight, costs only what lies below it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,18 +79,11 @@ class Evaluation:
             raise ValueError("an evaluation is derived from a root evaluation")
         self._memo: dict[QuantityId, Any] = {}
         self._reruns: dict = {}
-        if self.base is None:
-            self._by_rule: dict[tuple[str, int | None], list[QuantityId]] = {}  # root: entries by rule site
-            self._dependents: dict[QuantityId, list[QuantityId]] = {}
-            # rule book → {entry: (rule, what it reads)}: the same for every evaluation of this
-            # network under that book, so kept by the root for all the evaluations derived from it
-            self._books: dict[RuleBook, dict] = {}
-            self._dependents_known: set[QuantityId] = set()
-        self._plans: dict[QuantityId, tuple[Rule, tuple[QuantityId, ...]]] = self._root._books.setdefault(self.rules, {})
+        self._plans = _plans(self.network, self.rules)
         if self.base is not None:
             self._changed = self._changed_overrides()
-            self._reach: set[QuantityId] | None = None
-            self._reach_size = -1
+            self._other_rules = self.rules != self.base.rules
+            self._differs: dict[QuantityId, bool] = {}
 
     # --- asking for values ------------------------------------------------------------------------
 
@@ -159,11 +153,6 @@ class Evaluation:
         if plan is None:
             rule = self.rules.rule_for(self.network, node)
             plan = self._plans[node] = (rule, rule.reads(self.network, node))
-        if self.base is None and node not in self._dependents_known:
-            self._dependents_known.add(node)
-            self._by_rule.setdefault((plan[0].name, node.layer), []).append(node)
-            for read in plan[1]:
-                self._dependents.setdefault(read, []).append(node)
         return plan
 
     def _value(self, target: QuantityId) -> Any:
@@ -171,10 +160,8 @@ class Evaluation:
         if target in memo:
             return memo[target]
         base = self.base
-        if base is not None:
-            base._value(target)  # the root's graph now covers what the target depends on
-            if target not in self._reached():
-                return base._memo[target]
+        if base is not None and not self._differs_from_root(target):
+            return base._value(target)
         overrides = self.overrides
         stack = [target]
         waiting: set[QuantityId] = set()
@@ -183,12 +170,10 @@ class Evaluation:
             if node in memo:
                 stack.pop()
                 continue
-            if base is not None and node not in self._reached():
-                base._value(node)  # a read the root had not needed yet
-                if node not in self._reached():
-                    memo[node] = base._memo[node]
-                    stack.pop()
-                    continue
+            if base is not None and not self._differs_from_root(node):
+                memo[node] = base._value(node)
+                stack.pop()
+                continue
             if node in overrides:
                 value = overrides[node]
                 self.used.add(node)
@@ -214,30 +199,48 @@ class Evaluation:
         mine, roots = self.overrides, self.base.overrides
         return {n for n in set(mine) | set(roots) if mine.get(n, _MISSING) is not roots.get(n, _MISSING)}
 
-    def _reached(self) -> set[QuantityId]:
-        """The entries whose value may differ from the root's: where a rule or an override
-        differs, and everything downstream of those in the root's graph."""
-        root = self.base
-        if self._reach is not None and self._reach_size == len(root._dependents_known):
-            return self._reach
-        seeds: list[QuantityId] = list(self._changed)
-        if self.rules != root.rules:
-            for (name, layer), _ in self.rules.replaced + root.rules.replaced:
-                seeds += root._by_rule.get((name, layer), ())
-            # rules that rerun the forward pass depend on every forward rule, not only on what they read
-            seeds += [n for n in root._dependents_known if root._plans[n][0].reruns]
-        reach = set(seeds)
-        while seeds:
-            node = seeds.pop()
-            for dependent in root._dependents.get(node, ()):
-                if dependent not in reach:
-                    reach.add(dependent)
-                    seeds.append(dependent)
-        self._reach, self._reach_size = reach, len(root._dependents_known)
-        return reach
+    def _differs_from_root(self, target: QuantityId) -> bool:
+        """Whether the entry's value may differ from the root's: its rule or override differs,
+        or that of something it reads (walked back iteratively, memoised)."""
+        known, root = self._differs, self.base
+        if target in known:
+            return known[target]
+        stack = [target]
+        while stack:
+            node = stack[-1]
+            if node in known:
+                stack.pop()
+                continue
+            if node in self._changed:
+                known[node] = True
+            elif node.kind.given or node in self.overrides:
+                known[node] = False
+            else:
+                rule, reads = self._plan(node)
+                # a rule that reruns the forward pass depends on every forward rule, not only on its reads
+                if rule is not root._plan(node)[0] or (rule.reruns and self._other_rules):
+                    known[node] = True
+                else:
+                    pending = [r for r in reads if r not in known]
+                    if pending:
+                        stack.extend(pending)
+                        continue
+                    known[node] = any(known[r] for r in reads)
+            stack.pop()
+        return known[target]
 
 
 _MISSING = object()
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plans(network: Network, rules: RuleBook) -> dict[QuantityId, tuple[Rule, tuple[QuantityId, ...]]]:
+    """{entry: (rule, what it reads)} for a network under a rule book: the same for every
+    evaluation, so kept while the network lives (the grader re-runs the same few books)."""
+    books = _PLANS.get(network)
+    if books is None:
+        books = _PLANS[network] = {}
+    return books.setdefault(rules, {})
 
 
 @dataclass(frozen=True)

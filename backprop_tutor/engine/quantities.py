@@ -9,8 +9,8 @@ loader passes QuantityId around, never the text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from backprop_tutor.errors import TutorError
 
@@ -62,12 +62,13 @@ _LAYERED = frozenset({Kind.WEIGHT, Kind.BIAS, Kind.Z, Kind.A, Kind.SLOPE, Kind.D
                       Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW})
 
 
-@dataclass(frozen=True, order=True)
-class QuantityId:
+class QuantityId(NamedTuple):
     """One quantity, or (with fewer indices than it has) a whole vector or matrix of them.
 
     `layer` is 1-based for layered kinds (None otherwise); `index` the 0-based entry indices;
-    `variable` the variable of grad[v]; `of` and `h` the parameter and step of a nudge ratio."""
+    `variable` the variable of grad[v]; `of` and `h` the parameter and step of a nudge ratio.
+    A named tuple because ids are the keys of every memo of the engine: tuple hashing and
+    equality run in C. Never compare ids by order (the kinds do not have one): sort by `text`."""
 
     kind: Kind
     layer: int | None = None
@@ -92,14 +93,8 @@ class QuantityId:
     def __str__(self) -> str:
         return self.text
 
-    def __hash__(self) -> int:
-        # Computed once: ids are the keys of every memo in the engine.
-        try:
-            return self._hash
-        except AttributeError:
-            value = hash((self.kind, self.layer, self.index, self.variable, self.of, self.h))
-            object.__setattr__(self, "_hash", value)
-            return value
+    def __repr__(self) -> str:
+        return f"QuantityId({self.text})"
 
     def entry(self, *index: int) -> QuantityId:
         """This quantity with more indices: delta1.entry(0) is delta1[0]."""

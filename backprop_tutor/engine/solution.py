@@ -64,8 +64,7 @@ class NudgeCheck:
 class NetworkSolution:
     network: Network
     numeric: Pass
-    nudges: tuple[NudgeCheck, ...] = ()
-    evaluation: Evaluation = field(default=None, compare=False, repr=False)  # the 50-digit one
+    evaluation: Evaluation = field(compare=False, repr=False)  # the 50-digit one
 
     @property
     def depth(self) -> int:
@@ -79,17 +78,21 @@ class NetworkSolution:
         return entries(self.network, quantity)
 
     @cached_property
+    def nudges(self) -> tuple[NudgeCheck, ...]:
+        """The nudge checks, made on first use: a draw the template's constraints reject, or a
+        problem regenerated for grading, never needs them."""
+        return _nudge_checks(self.evaluation)
+
+    @cached_property
     def exact(self) -> Pass:
         """The exact forms, computed on first use: keys, steps and grading need only the
         decimals, so generating a problem never pays for them."""
         return _pass(Evaluation(self.network, EXACT))
 
 
-def solve_network(network: Network, nudge: bool = True) -> NetworkSolution:
+def solve_network(network: Network) -> NetworkSolution:
     evaluation = Evaluation(network, PRECISE)
-    numeric = _pass(evaluation)
-    checks = _nudge_checks(evaluation, numeric) if nudge else ()
-    return NetworkSolution(network, numeric, checks, evaluation)
+    return NetworkSolution(network, _pass(evaluation), evaluation)
 
 
 def _pass(evaluation: Evaluation) -> Pass:
@@ -116,7 +119,7 @@ def _pass(evaluation: Evaluation) -> Pass:
     )
 
 
-def _nudge_checks(evaluation: Evaluation, numeric: Pass) -> tuple[NudgeCheck, ...]:
+def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:
     """The last layer's first weight, the first layer's first weight (when there are two
     layers or more) and the last layer's first bias."""
     L = len(evaluation.network.layers)

@@ -45,7 +45,7 @@ def carried(earlier: Earlier, part: Part, answer: Any, tolerance: tuple[str, flo
         return None
     problem = earlier.problem
     used, wrong = {}, {}
-    for quantity in sorted(evaluation.used - set(earlier.given)):
+    for quantity in sorted(evaluation.used - set(earlier.given), key=lambda q: q.text):
         source = earlier.source(quantity)
         mine = evaluation.overrides[quantity]
         engine = float(problem.kind.value(problem.solution, quantity).approx)

@@ -157,7 +157,7 @@ def _descend(network: Network, start: NetworkSolution) -> tuple[DescentStep, ...
         if n == DESCENT_STEPS:
             break
         w = solution.numeric.W_new[1][0][0]  # w − η·∂L/∂w, as the engine's update computed it
-        solution = solve_network(with_weight(network, w), nudge=False)
+        solution = solve_network(with_weight(network, w))
     return tuple(steps)
 
 
