@@ -286,9 +286,9 @@ IMPRECISE = [
     ("activation-point-not-a-number", edit(ACTIVATION, (["activation", "point"], "near zero")),
      "expected a number, found 'near zero'"),
     ("expression-at-unused-variable", edit(EXPRESSION, (["expression", "at", "b"], 0.5)),
-     "expression.at gives 'b', which the expression does not use"),
+     "expression.at: 'b' is not in the expression; leave it out"),
     ("expression-at-missing-variable", edit(EXPRESSION, (["expression", "at"], {"w": "$w"})),
-     "no value for 'x': add it to expression.at"),
+     "expression.at: no value for 'x'; give it one, e.g. x=0.5 in expression.at"),
     ("expression-syntax", edit(EXPRESSION, (["expression", "text"], "tanh(w*x")), "expression (seed 0): "),
     ("expression-unknown-function", edit(EXPRESSION, (["expression", "text"], "swish(w*x)")), "unknown function 'swish'"),
 ]

@@ -94,8 +94,9 @@ def test_each_step_names_what_it_computes():
 
 
 @pytest.mark.parametrize("at,message", [
-    ("w=0.5,x=1", "no value for 'b': add it to --at, e.g. --at b=0.5"),
-    ("w=0.5,x=1,b=0,q=2", "--at gives 'q', which the expression does not use"),
+    ("w=0.5,x=1", "--at: no value for 'b'; give it one, e.g. b=0.5 in --at"),
+    ("w=0.5,x=1,b=0,q=2", "--at: 'q' is not in the expression; leave it out"),
+    ("w=0.5,x=1,b=0,w=2", "--at: 'w' is given twice"),
     ("w=0.5,x=1,b", "--at: 'b' is not NAME=VALUE; write e.g. --at w=0.5,x=1"),
     ("w=0.5,x=1,b=oops", "--at b=oops: unknown name 'oops' at position 1; variables here: none: the answer is a number"),
 ])

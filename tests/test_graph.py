@@ -28,9 +28,9 @@ def test_e_is_a_variable_when_at_gives_it():
 
 
 @pytest.mark.parametrize("text,at,message", [
-    ("xy + z", "x=1,y=2", "no value for 'z': add it to --at, e.g. --at z=0.5"),
-    ("x + b", "x=1", "no value for 'b': add it to --at, e.g. --at b=0.5"),
-    ("x", "x=1,y=2", "--at gives 'y', which the expression does not use"),
+    ("xy + z", "x=1,y=2", "--at: no value for 'z'; give it one, e.g. z=0.5 in --at"),
+    ("x + b", "x=1", "--at: no value for 'b'; give it one, e.g. b=0.5 in --at"),
+    ("x", "x=1,y=2", "--at: 'y' is not in the expression; leave it out"),
     ("x^y", "x=10,y=100000", "x^y at node n2: a number that large"),
     ("exp(x)", "x=10^999", "exp(x) at these values (node n1) is a number too large"),
     ("ln(x)*y", "x=0,y=1", "not defined at these values"),

@@ -119,8 +119,8 @@ def _expression_solution(expression: str, at: str | None):
     try:
         values = parse_assignments(at)
         solution = solve_expression(expression, values)
-    except AnswerFormatError as e:
-        raise UsageError(f"--expression {expression!r}: {e}" if "--at" not in str(e) else str(e)) from None
+    except AnswerFormatError as e:  # about the values (source --at), or about the expression's text
+        raise UsageError(str(e if e.source else e.located(f"--expression {expression!r}"))) from None
     steps = expression_steps(solution)
     return expression_report(solution, steps), lambda: expression_json(solution, steps)
 

@@ -106,8 +106,9 @@ def _local_expr(op: str, arity: int, k: int) -> sp.Expr:
     return sp.diff(_op_expr(op, arity), _U[k])
 
 
-def parse_assignments(text: str) -> dict[str, sp.Expr]:
-    """`w=0.5,x=1,b=0` → exact values. Values are numbers or arithmetic (1/3, pi/4), no variables."""
+def parse_assignments(text: str, option: str = "--at") -> dict[str, sp.Expr]:
+    """`w=0.5,x=1,b=0` → exact values. Values are numbers or arithmetic (1/3, pi/4), no variables.
+    Errors name `option` as their source: --at on the command line, expression.at in a template."""
     values: dict[str, sp.Expr] = {}
     if not text.strip():
         return values
@@ -115,17 +116,19 @@ def parse_assignments(text: str) -> dict[str, sp.Expr]:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name or not value.strip():
-            raise AnswerFormatError(f"--at: {pair.strip()!r} is not NAME=VALUE; write e.g. --at w=0.5,x=1")
+            raise AnswerFormatError(f"{pair.strip()!r} is not NAME=VALUE", source=option,
+                                    fix=f"write e.g. {option} w=0.5,x=1")
         if not name.isidentifier() or not name[0].isalpha():
-            raise AnswerFormatError(f"--at: {name!r} is not a variable name")
+            raise AnswerFormatError(f"{name!r} is not a variable name", source=option)
         if name in values:
-            raise AnswerFormatError(f"--at gives {name!r} twice")
+            raise AnswerFormatError(f"{name!r} is given twice", source=option)
+        where = f"{option} {name}={value.strip()}"
         try:
             number = to_sympy(parse(value, variables=()))
         except AnswerFormatError as e:
-            raise AnswerFormatError(f"--at {name}={value.strip()}: {e}") from None
+            raise e.located(source=where) from None
         if isinstance(number, list) or not (number.is_real and number.is_finite):
-            raise AnswerFormatError(f"--at {name}={value.strip()}: expected a real number")
+            raise AnswerFormatError("expected a real number", source=where)
         values[name] = number
     return values
 
@@ -141,27 +144,30 @@ def _top_level_pieces(text: str) -> list[str]:
     return pieces + [text[start:]]
 
 
-def _parse_for(text: str, at: Mapping[str, sp.Expr]):
+def _parse_for(text: str, at: Mapping[str, sp.Expr], option: str):
     """Parse with the names of --at declared (so `wx` means w·x and `e` may be a variable); when a
     name has no value, say which one: a name that is not a run of given names."""
     try:
-        return parse(text, variables=tuple(at))
+        return parse(text, variables=tuple(at), subject="the expression")
     except AnswerFormatError as declared:
-        loose = parse(text)  # a syntax error is reported as such
+        loose = parse(text, subject="the expression")  # a syntax error is reported as such
         for name in variables_of(loose):
             if name not in at and _split(name, set(at)) is None:
-                raise AnswerFormatError(f"no value for {name!r}: add it to --at, e.g. --at {name}=0.5") from None
+                raise AnswerFormatError(f"no value for {name!r}", source=option,
+                                        fix=f"give it one, e.g. {name}=0.5 in {option}") from None
         raise declared from None
 
 
-def solve_expression(text: str, at: Mapping[str, sp.Expr]) -> ExpressionSolution:
-    tree = _parse_for(text, at)
+def solve_expression(text: str, at: Mapping[str, sp.Expr], option: str = "--at") -> ExpressionSolution:
+    """The expression's graph, evaluated at `at` and backpropagated. AnswerFormatError about the
+    text has no source; one about the values has `option` as its source."""
+    tree = _parse_for(text, at, option)
     if isinstance(tree, Vector):
         raise AnswerFormatError("a single expression is expected, not a list")
     names = variables_of(tree)
     for name in at:
         if name not in names:
-            raise AnswerFormatError(f"--at gives {name!r}, which the expression does not use")
+            raise AnswerFormatError(f"{name!r} is not in the expression", source=option, fix="leave it out")
     builder = _Builder(at)
     output = builder.visit(tree)
     nodes = builder.nodes

@@ -106,9 +106,9 @@ class _Tok:
     pos: int  # 1-based position in the original text
 
 
-def _tokens(text: str) -> list[_Tok]:
+def _tokens(text: str, subject: str) -> list[_Tok]:
     if len(text) > MAX_LENGTH:
-        raise AnswerFormatError(f"the answer is {len(text):,} characters long; at most {MAX_LENGTH:,} are read")
+        raise AnswerFormatError(f"{subject} is {len(text):,} characters long; at most {MAX_LENGTH:,} are read")
     out: list[_Tok] = []
     i = 0
     while i < len(text):
@@ -157,8 +157,9 @@ def _bad_character(ch: str, pos: int) -> str:
 # --- the parser ---------------------------------------------------------------------------------
 
 class _Parser:
-    def __init__(self, text: str, variables: Collection[str] | None):
-        self.tokens = _tokens(text)
+    def __init__(self, text: str, variables: Collection[str] | None, subject: str):
+        self.subject = subject
+        self.tokens = _tokens(text, subject)
         self.i = 0
         self.depth = 0
         self.variables = None if variables is None else set(variables)
@@ -177,7 +178,7 @@ class _Parser:
     def _expected(self, what: str) -> str:
         tok = self.tok
         if tok.kind == "end":
-            return f"the answer ends too early: {what} expected"
+            return f"{self.subject} ends too early: {what} expected"
         return f"unexpected {tok.text!r} at position {tok.pos}: {what} expected"
 
     def nest(self):
@@ -187,7 +188,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.tok.kind == "end":
-            raise AnswerFormatError("the answer is empty")
+            raise AnswerFormatError(f"{self.subject} is empty")
         node = self.sum()
         if self.tok.kind != "end":
             if self.tok.text in ")]":
@@ -360,11 +361,12 @@ def _split(word: str, variables: set[str]) -> list[Node] | None:
     return go(word)
 
 
-def parse(text: str, variables: Collection[str] | None = None) -> Node:
-    """Text → AST. With `variables`, only those names (and known functions/constants) are allowed."""
+def parse(text: str, variables: Collection[str] | None = None, subject: str = "the answer") -> Node:
+    """Text → AST. With `variables`, only those names (and known functions/constants) are allowed.
+    `subject` is what the messages call the text (the answer, the expression, a template's key)."""
     if not isinstance(text, str):
-        raise AnswerFormatError("an answer is text")
-    return _Parser(text, variables).parse()
+        raise AnswerFormatError(f"{subject} is not text")
+    return _Parser(text, variables, subject).parse()
 
 
 # --- to SymPy -----------------------------------------------------------------------------------

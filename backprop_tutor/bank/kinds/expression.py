@@ -39,10 +39,9 @@ class ExpressionKind(ProblemKind):
 
         text, at = _body(body, where)
         try:
-            solution = solve_expression(text, parse_assignments(at))
+            solution = solve_expression(text, parse_assignments(at, "expression.at"), "expression.at")
         except AnswerFormatError as e:
-            message = str(e).replace("--at", "expression.at").replace("the answer", "expression.text")
-            raise TemplateError(f"{where} (seed {seed}): {message}") from None
+            raise e.located(f"{where} (seed {seed})", e.source or "expression.text", TemplateError) from None
         return Instance(solution, statement(intro, solution), lambda: expression_steps(solution))
 
     def value(self, solution: ExpressionSolution, quantity: QuantityId) -> Value:
