@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +71,11 @@ def test_docstrings_cite_only_the_repository():
     for path in (ROOT / "backprop_tutor").rglob("*.py"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not outside.search(line), f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+
+
+def test_every_subpackage_is_packaged():
+    """A plain `pip install .` ships what pyproject lists; a new subpackage must be listed too."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "backprop_tutor").rglob("__init__.py")}
+    assert found <= listed, found - listed

@@ -320,3 +320,12 @@ def test_softmax_output_delta_is_credited_from_the_learners_own_p():
     assert "the error began in part p" in result.feedback
     wrong = grade_part(problem, "delta2", "[0.7, -0.7]", {"p": "[0.5, 0.5]"})
     assert wrong.status == "incorrect"
+
+
+def test_an_earlier_answer_that_overflows_carries_no_credit():
+    """A learner's earlier 1e308 makes the re-run overflow to inf; inf must match nothing
+    (a relative tolerance of inf would otherwise accept any answer)."""
+    problem = generate(_load("mlp_2_2_1"), 7)
+    result = grade_part(problem, "delta2", "1e300", {"a2": "1e308"})
+    assert (result.status, result.score, result.carried_from) == ("incorrect", 0, ())
+    assert grade_part(problem, "dW1", "1", {"delta1": "[1e308, 1e308]", "a2": "nan"}).status == "incorrect"

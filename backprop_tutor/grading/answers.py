@@ -8,6 +8,7 @@ in time (an interval timer in the main thread) as well as by the parser's size l
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import threading
@@ -159,11 +160,14 @@ def numbers(read) -> Any:
 
 
 def same(answer, expected, tolerance: tuple[str, float]) -> bool:
-    """Whether numbers (floats, nested tuples) match within the tolerance, shapes included."""
+    """Whether numbers (floats, nested tuples) match within the tolerance, shapes included. A
+    re-run from a learner's numbers can overflow to inf or nan: that matches nothing."""
     if isinstance(expected, tuple) or isinstance(answer, tuple):
         return (isinstance(expected, tuple) and isinstance(answer, tuple) and len(answer) == len(expected)
                 and all(same(a, e, tolerance) for a, e in zip(answer, expected)))
     try:
+        if not (math.isfinite(answer) and math.isfinite(expected)):
+            return False
         return within(answer, expected, tolerance)
     except (TypeError, ValueError, OverflowError):
         return False
