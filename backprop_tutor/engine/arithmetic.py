@@ -38,7 +38,6 @@ class Floats:
     """Python floats: fast, for comparing with a learner's answer."""
 
     name = "floats"
-    textbook_slopes = True  # f′ from the unit's output where a textbook writes it so (rules.py)
     context = staticmethod(contextlib.nullcontext)
 
     def given(self, value: sp.Rational) -> float:
@@ -58,7 +57,6 @@ class Precise:
     """mpmath numbers at WORK_DPS significant digits (evaluate inside `Precise.context()`)."""
 
     name = "precise"
-    textbook_slopes = False
 
     @staticmethod
     def context():
@@ -153,7 +151,6 @@ class Exact:
     """Pairs: exact forms where they stay small, with their decimals (inside `Exact.context()`)."""
 
     name = "exact"
-    textbook_slopes = False
 
     @staticmethod
     def context():

@@ -25,27 +25,34 @@ from typing import Any
 from backprop_tutor.engine.arithmetic import PRECISE
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
-from backprop_tutor.engine.rules import Rule, standard_rule
+from backprop_tutor.engine.rules import TEXTBOOK_SLOPE, Rule, standard_rule
+
+
+EVERY_LAYER = "every layer"
 
 
 @dataclass(frozen=True)
 class RuleBook:
-    """The standard rules, with some replaced at some places: {(rule name, layer or None): rule}."""
+    """The standard rules, with some replaced at some places: ((rule name, layer), rule), the
+    later replacement winning; EVERY_LAYER for all the places of that rule."""
 
-    replaced: tuple[tuple[tuple[str, int | None], Rule], ...] = ()
+    replaced: tuple[tuple[tuple[str, int | str | None], Rule], ...] = ()
 
     def rule_for(self, network: Network, quantity: QuantityId) -> Rule:
         rule = standard_rule(network, quantity)
-        for (name, layer), replacement in self.replaced:
-            if name == rule.name and layer == quantity.layer:
+        for (name, layer), replacement in reversed(self.replaced):
+            if name == rule.name and (layer == quantity.layer or layer == EVERY_LAYER):
                 return replacement
         return rule
 
-    def replacing(self, name: str, layers: tuple[int | None, ...], rule: Rule) -> RuleBook:
+    def replacing(self, name: str, layers: tuple[int | str | None, ...], rule: Rule) -> RuleBook:
         return RuleBook(self.replaced + tuple(((name, layer), rule) for layer in layers))
 
 
 STANDARD = RuleBook()
+# The grader's re-runs: the standard rules, with f′ computed as on paper (from a for sigmoid
+# and tanh), so that a learner's own a carries into f′ (rules.TEXTBOOK_SLOPE).
+GRADER = STANDARD.replacing("activation_slope", (EVERY_LAYER,), TEXTBOOK_SLOPE)
 
 
 def given_value(network: Network, quantity: QuantityId):

@@ -117,22 +117,36 @@ def _activation(site: Site, v: Sequence) -> Any:
     return site.ops.call(activations.ELEMENTWISE[name].expr, (activations.z,), v)
 
 
-def _slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+def _elementwise(net: Network, s: QuantityId) -> activations.Activation:
     name = activation_of(net, s.layer)
     if name == activations.SOFTMAX:
         raise QuantityError(f"{s.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
-    z = q(Kind.Z, s.layer, *s.index)
-    return (z, q(Kind.A, s.layer, *s.index)) if activations.ELEMENTWISE[name].output_slope is not None else (z,)
+    return activations.ELEMENTWISE[name]
+
+
+def _slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+    _elementwise(net, s)
+    return (q(Kind.Z, s.layer, *s.index),)
 
 
 def _slope(site: Site, v: Sequence) -> Any:
-    """f′(z). Where the textbook writes it in the unit's output (σ′ = a(1 − a), tanh′ = 1 − a²)
-    the rule reads a too, and the grader's re-runs use that form, so a learner's own a carries
-    into f′ as it does on paper; the keys use f′(z), which keeps every digit when a ≈ 1."""
-    f = activations.ELEMENTWISE[activation_of(site.network, site.quantity.layer)]
-    if len(v) == 2 and site.ops.textbook_slopes:
-        return site.ops.call(f.output_slope, (activations.a,), v[1:])
-    return site.ops.call(f.derivative, (activations.z,), v[:1])
+    """f′(z), SymPy's derivative: every digit even where a = f(z) is within 1e-40 of 1."""
+    f = _elementwise(site.network, site.quantity)
+    return site.ops.call(f.derivative, (activations.z,), v)
+
+
+def _textbook_slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+    kind = Kind.A if _elementwise(net, s).output_slope is not None else Kind.Z
+    return (q(kind, s.layer, *s.index),)
+
+
+def _textbook_slope(site: Site, v: Sequence) -> Any:
+    """f′ as a learner computes it on paper: from the unit's output where the textbook writes it
+    so (σ′ = a(1 − a), tanh′ = 1 − a²), else from z."""
+    f = _elementwise(site.network, site.quantity)
+    if f.output_slope is not None:
+        return site.ops.call(f.output_slope, (activations.a,), v)
+    return site.ops.call(f.derivative, (activations.z,), v)
 
 
 def _loss_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
@@ -159,9 +173,9 @@ def _output_delta_reads(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
 
 
 def _output_delta(site: Site, v: Sequence) -> Any:
-    if len(v) == 2 and activation_of(site.network, site.quantity.layer) != activations.SOFTMAX:
-        return v[0] * v[1]
-    return softmax_chain(site, v, diagonal_only=False)
+    if activation_of(site.network, site.quantity.layer) == activations.SOFTMAX:
+        return softmax_chain(site, v, diagonal_only=False)
+    return v[0] * v[1]
 
 
 def softmax_chain(site: Site, v: Sequence, diagonal_only: bool) -> Any:
@@ -251,6 +265,8 @@ def nudged_loss(evaluation, parameter: QuantityId, h: str) -> Any:
 WEIGHTED_SUM = Rule("weighted_sum", _weighted_sum_reads, _weighted_sum)
 ACTIVATION = Rule("activation", _activation_reads, _activation)
 ACTIVATION_SLOPE = Rule("activation_slope", _slope_reads, _slope)
+# The grader's form of the same rule (evaluation.GRADER): a learner's own a carries into f′.
+TEXTBOOK_SLOPE = Rule("activation_slope", _textbook_slope_reads, _textbook_slope)
 LOSS = Rule("loss", _loss_reads, _loss)
 LOSS_GRADIENT = Rule("loss_gradient", _loss_reads, _loss_gradient)
 OUTPUT_DELTA = Rule("output_delta", _output_delta_reads, _output_delta)

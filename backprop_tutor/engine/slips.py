@@ -17,7 +17,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import rules as r
-from backprop_tutor.engine.evaluation import STANDARD, RuleBook, Site
+from backprop_tutor.engine.evaluation import GRADER, RuleBook, Site
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import Rule
@@ -42,8 +42,9 @@ class Slip:
         sites = [layer for layer in r.rule_site(network, _RULES[self.replaces]) if self.where(network, layer)]
         return [(layer,) for layer in sites] + ([tuple(sites)] if len(sites) > 1 else [])
 
-    def rules(self, scope: tuple[int | None, ...]) -> RuleBook:
-        return STANDARD.replacing(self.replaces, scope, self.rule)
+    def rules(self, scope: tuple[int | None, ...], base: RuleBook = GRADER) -> RuleBook:
+        """The grader's rule book (or `base`) with this slip made at `scope`."""
+        return base.replacing(self.replaces, scope, self.rule)
 
 
 _RULES = {rule.name: rule for rule in r.RULES}
@@ -88,10 +89,6 @@ def _z_of(net: Network, a: QuantityId) -> tuple[QuantityId, ...]:
     return (q(Kind.Z, a.layer, *a.index),)
 
 
-def _z_and_a(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
-    return q(Kind.Z, s.layer, *s.index), q(Kind.A, s.layer, *s.index)
-
-
 def _a_of(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
     return (q(Kind.A, s.layer, *s.index),)
 
@@ -127,11 +124,11 @@ def written_in_z(slip: str, activation: str) -> sp.Expr:
 
 
 def _miswritten(slip: str):
+    """f′ miswritten as on paper, in the unit's output a (sigmoid and tanh, the only activations
+    these slips apply to, have their textbook f′ in a)."""
     def formula(site: Site, v: Sequence) -> Any:
         name = r.activation_of(site.network, site.quantity.layer)
-        if site.ops.textbook_slopes:
-            return site.ops.call(_WRITTEN_IN_A[slip][name], (activations.a,), v[1:])
-        return site.ops.call(written_in_z(slip, name), (activations.z,), v[:1])
+        return site.ops.call(_WRITTEN_IN_A[slip][name], (activations.a,), v)
     return formula
 
 
@@ -222,10 +219,10 @@ SLIPS: tuple[Slip, ...] = (
     Slip("activation_for_slope", "activation_slope", Rule("activation_slope", _z_of, _function_itself), _elementwise,
          _text("That uses the activation {f}(z) itself{in_layer}, not its derivative {f}′(z).")),
     Slip("slope_sign_flipped", "activation_slope",
-         Rule("activation_slope", _z_and_a, _miswritten("slope_sign_flipped")), _activation_in("sigmoid", "tanh"),
+         Rule("activation_slope", _a_of, _miswritten("slope_sign_flipped")), _activation_in("sigmoid", "tanh"),
          _text("Check the sign inside {f}′{in_layer}: σ′ = σ(1 − σ) and tanh′ = 1 − tanh², each with a minus.")),
     Slip("sech_not_squared", "activation_slope",
-         Rule("activation_slope", _z_and_a, _miswritten("sech_not_squared")), _activation_in("tanh"),
+         Rule("activation_slope", _a_of, _miswritten("sech_not_squared")), _activation_in("tanh"),
          _text("sech needs the square{in_layer}: tanh′ = sech² = 1 − tanh².")),
     Slip("loss_half_missing", "loss", _scaled(r.LOSS, lambda net: sp.Integer(2)), _loss_in("half_sse"),
          _text("The ½ in front is missing: half_sse = ½Σ(t − o)².")),

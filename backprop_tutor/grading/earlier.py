@@ -14,7 +14,7 @@ from typing import Any
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.engine.arithmetic import FLOATS
 from backprop_tutor.engine.entries import entries, flat
-from backprop_tutor.engine.evaluation import STANDARD, Evaluation, RuleBook
+from backprop_tutor.engine.evaluation import GRADER, Evaluation, RuleBook
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import QuantityId
 from backprop_tutor.errors import AnswerFormatError
@@ -79,7 +79,7 @@ class Earlier:
         return out
 
     def evaluation(self, before: Part | None = None, without: Part | None = None,
-                   rules: RuleBook = STANDARD) -> Evaluation:
+                   rules: RuleBook = GRADER) -> Evaluation:
         return Evaluation(self.network, FLOATS, rules, self.overrides(before, without))
 
     def source(self, quantity: QuantityId) -> Part | None:
@@ -98,7 +98,7 @@ class Earlier:
         still move δ⁽¹⁾ by more)."""
         out, wrong = [], dict(self.given)
         for answered in self.answered:
-            evaluation = Evaluation(self.network, FLOATS, STANDARD, dict(wrong))
+            evaluation = Evaluation(self.network, FLOATS, GRADER, dict(wrong))
             try:
                 value = evaluation.values(entries(self.network, answered.part.quantity))
                 right = same(answered.value, value, answered.part.tolerance or ("relative", 1e-3))
