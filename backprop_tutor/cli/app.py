@@ -102,7 +102,13 @@ def _network_solution(path: Path):
     from backprop_tutor.worked.solution_json import network_json
     from backprop_tutor.worked.network import network_steps
 
-    solution = solve_network(load_network(path))
+    from backprop_tutor.errors import NetworkError
+
+    network = load_network(path)
+    try:
+        solution = solve_network(network)
+    except NetworkError as e:
+        raise e.located(source=str(path)) from None
     steps = network_steps(solution)
     return network_report(solution, steps), lambda: network_json(solution, steps)
 

@@ -128,6 +128,20 @@ class Evaluation:
             self._reruns[key] = rerun
         return rerun
 
+    def ancestors(self, targets) -> set[QuantityId]:
+        """Every entry the targets are computed from, in this evaluation's graph."""
+        self.values(tuple(targets))
+        seen, frontier = set(targets), list(targets)
+        while frontier:
+            node = frontier.pop()
+            plan = None if node in self.overrides else self._plans.get(node)
+            reads = plan[1] + ((QuantityId(Kind.LOSS),) if plan[0].reruns else ()) if plan else ()
+            for read in reads:
+                if read not in seen:
+                    seen.add(read)
+                    frontier.append(read)
+        return seen
+
     def distances(self, targets) -> dict[tuple[str, int | None], int]:
         """For each rule and layer, how many steps back from the targets its nearest entry lies
         in what this evaluation has computed (0: the rule that computes the targets)."""

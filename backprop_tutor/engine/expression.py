@@ -68,6 +68,10 @@ class ExpressionSolution:
         # A variable may be gone from the whole form (x*y - y*x + y); moving it then changes nothing.
         return sp.N(self.expr.xreplace({s: point[s.name] for s in self.expr.free_symbols}), dps)
 
+    def nudge_ratio(self, name: str, h: sp.Rational) -> sp.Float:
+        """(f(x + h) − f(x))/h for the variable `name`."""
+        return (self.nudged(name, h) - self.nudged(name, sp.Integer(0))) / h
+
 
 @lru_cache(maxsize=None)
 def _op_expr(op: str, arity: int) -> sp.Expr:

@@ -344,21 +344,23 @@ class _Parser:
 
 
 def _split(word: str, variables: set[str]) -> list[Node] | None:
-    """`wx` with variables {w, x} → [w, x]: a run of known names written without a sign."""
+    """`wx` with variables {w, x} → [w, x]: a run of known names written without a sign. At
+    each position the longest name that leaves a splittable rest; worked out from the end, so a
+    long run of look-alike names costs neither exponential time nor recursion depth."""
     known = sorted(variables | set(_CONSTANTS), key=len, reverse=True)
-
-    def go(rest: str) -> list[Node] | None:
-        if not rest:
-            return []
-        for name in known:
-            if rest.startswith(name):
-                tail = go(rest[len(name):])
-                if tail is not None:
-                    node = Name(name) if name in variables else Constant(name)
-                    return [node] + tail
+    step: dict[int, str | None] = {len(word): ""}  # position → the name to take there (None: no split)
+    for start in range(len(word) - 1, -1, -1):
+        step[start] = next((name for name in known
+                            if word.startswith(name, start) and step.get(start + len(name)) is not None), None)
+    if step[0] is None:
         return None
-
-    return go(word)
+    nodes: list[Node] = []
+    start = 0
+    while start < len(word):
+        name = step[start]
+        nodes.append(Name(name) if name in variables else Constant(name))
+        start += len(name)
+    return nodes
 
 
 def parse(text: str, variables: Collection[str] | None = None, subject: str = "the answer") -> Node:

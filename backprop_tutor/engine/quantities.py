@@ -149,13 +149,18 @@ def parse_network_quantity(text: str) -> QuantityId:
     return QuantityId(_BY_NAME[name], layer, _indices(match["idx"]))
 
 
+# An activation problem is one unit of a one-layer network: its value and slope are these.
+ACTIVATION_VALUE = q(Kind.A, 1, 0)
+ACTIVATION_SLOPE = q(Kind.SLOPE, 1, 0)
+
+
 def parse_activation_quantity(text: str) -> QuantityId:
     """value → a1[0], derivative_at → fprime1[0] (the one unit of an activation problem), derivative."""
     name = text.strip()
     if name == "value":
-        return q(Kind.A, 1, 0)
+        return ACTIVATION_VALUE
     if name == "derivative_at":
-        return q(Kind.SLOPE, 1, 0)
+        return ACTIVATION_SLOPE
     if name == "derivative":
         return QuantityId(Kind.DERIVATIVE)
     raise QuantityError(f"{text!r} is not a quantity of an activation problem; use value, derivative_at or derivative")

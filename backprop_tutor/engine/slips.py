@@ -284,12 +284,16 @@ BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 
-def feedback(name: str, network: Network | None = None, scope: tuple[int | None, ...] = (None,)) -> str:
-    """The slip's feedback; the layer and its activation named when the scope is one layer."""
-    slip = BY_NAME[name]
+def feedback(name: str, activation: str = "", layer: int | None = None) -> str:
+    """The slip's feedback, naming the activation (σ, tanh …) and the layer where they are known."""
+    return BY_NAME[name].feedback(activation, layer)
+
+
+def feedback_at(name: str, network: Network, scope: tuple[int | None, ...]) -> str:
+    """The feedback of a slip made at `scope` in a network: the layer and its activation named
+    when the scope is one layer."""
     layer = scope[0] if len(scope) == 1 else None
-    activation = r.activation_of(network, layer) if network is not None and layer else ""
-    return slip.feedback(activation, layer)
+    return feedback(name, r.activation_of(network, layer) if layer else "", layer)
 
 
 def symbolic_forms(activation: str) -> tuple[tuple[str, sp.Expr], ...]:

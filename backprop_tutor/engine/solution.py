@@ -20,6 +20,7 @@ from backprop_tutor.engine.arithmetic import EXACT, PRECISE
 from backprop_tutor.engine.entries import entries, values
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
+from backprop_tutor.errors import NetworkError
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import nudged_loss
 
@@ -57,7 +58,7 @@ class NudgeCheck:
 
     parameter: QuantityId  # W{l}[j][k] or b{l}[j]
     derivative: sp.Float
-    rows: tuple[tuple[sp.Rational, sp.Float, sp.Float], ...]  # (h, L(w+h), ratio)
+    rows: tuple[tuple[sp.Rational, sp.Float, sp.Float, sp.Float], ...]  # (h, L(w+h), ratio, ratio − derivative)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,14 @@ class NetworkSolution:
 
 
 def solve_network(network: Network) -> NetworkSolution:
+    """NetworkError when the numbers leave what the loss can take: an output that saturates to
+    exactly 0 or 1 at 50 digits puts ln 0 in bce or cross-entropy."""
     evaluation = Evaluation(network, PRECISE)
-    return NetworkSolution(network, _pass(evaluation), evaluation)
+    try:
+        return NetworkSolution(network, _pass(evaluation), evaluation)
+    except (ArithmeticError, ValueError, TypeError):
+        raise NetworkError("the loss or its gradient is not a finite number for these values (an output that is "
+                           "exactly 0 or 1 makes ln 0)", fix="use smaller weights or inputs") from None
 
 
 def _pass(evaluation: Evaluation) -> Pass:
@@ -133,7 +140,7 @@ def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:
             ratio = values(evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))
             with PRECISE.context():
                 moved = PRECISE.finish(nudged_loss(evaluation, parameter, h))
-            rows.append((sp.Rational(h), moved, ratio))
+            rows.append((sp.Rational(h), moved, ratio, ratio - derivative))
         checks.append(NudgeCheck(parameter, derivative, tuple(rows)))
     return tuple(checks)
 

@@ -58,17 +58,18 @@ def carried(earlier: Earlier, part: Part, answer: Any, tolerance: tuple[str, flo
         return None
     order = [p.id for p in problem.parts]
     parts = tuple(sorted(used, key=order.index))
-    return Carried(parts, _began(earlier, parts, wrong, order), tuple(q for p in parts for q in used[p]))
+    return Carried(parts, _began(earlier, part, parts, wrong), tuple(q for p in parts for q in used[p]))
 
 
-def _began(earlier: Earlier, parts: tuple[str, ...], wrong: dict, order: list[str]) -> str | None:
-    """Where the error began: the first earlier answer that was off and that no earlier answer
-    explains (a δ right given a wrong ∂L/∂o carries the error; it does not begin it)."""
+def _began(earlier: Earlier, part: Part, parts: tuple[str, ...], wrong: dict) -> str | None:
+    """Where the error began: the first earlier answer that this part is computed from, that
+    was off, and that no earlier answer explains (a δ right given a wrong ∂L/∂o carries the
+    error; it does not begin it)."""
     if not wrong:
         return None
+    upstream = earlier.upstream(part)
     explained = {answered.part.id for answered, _ in earlier.shown_right()}
-    last = max(order.index(p) for p in parts)
     for answered in earlier.answered:
-        if answered.part.id not in explained and order.index(answered.part.id) <= last:
+        if answered.part.id not in explained and upstream.intersection(answered.entries):
             return answered.part.id
     return next(p for p in parts if p in wrong)

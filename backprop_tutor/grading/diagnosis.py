@@ -19,7 +19,8 @@ from backprop_tutor.bank.problem import Mistake, Part, Problem
 from backprop_tutor.engine import slips
 from backprop_tutor.engine.entries import entries, flat
 from backprop_tutor.engine.quantities import QuantityError
-from backprop_tutor.grading.answers import equivalent, numbers, same
+from backprop_tutor.errors import AnswerFormatError
+from backprop_tutor.grading.answers import TIME_LIMIT, equivalent, numbers, same, time_limit
 from backprop_tutor.grading.earlier import RERUN_ERRORS, Answered, Earlier
 from backprop_tutor.engine.evaluation import Evaluation
 
@@ -34,7 +35,11 @@ class Diagnosis:
 
 def diagnose(problem: Problem, part: Part, read: Any, earlier: Earlier | None) -> Diagnosis | None:
     if part.value.expression:
-        return _formula(problem, part, read)
+        try:
+            with time_limit(TIME_LIMIT):  # every candidate form is compared with the answer
+                return _formula(problem, part, read)
+        except AnswerFormatError:
+            return None
     answer = numbers(read)
     if answer is None:
         return None
@@ -46,7 +51,7 @@ def diagnose(problem: Problem, part: Part, read: Any, earlier: Earlier | None) -
             if value is not None and same(answer, value, tolerance) and not evidence.rules_out_name(mistake.name):
                 return Diagnosis(mistake.name, mistake.feedback)
         if root is not None:
-            found = _slip(earlier, part, answer, tolerance, root, evidence)
+            found = _slip(problem, earlier, part, answer, tolerance, root, evidence)
             if found is not None:
                 return found
     return None
@@ -64,7 +69,8 @@ def _starting_points(earlier: Earlier | None, part: Part) -> list[Evaluation | N
     return [own, earlier.evaluation(before=earlier.answered[0].part)]
 
 
-def _slip(earlier: Earlier, part: Part, answer, tolerance, root: Evaluation, evidence: _Evidence) -> Diagnosis | None:
+def _slip(problem: Problem, earlier: Earlier, part: Part, answer, tolerance, root: Evaluation,
+          evidence: _Evidence) -> Diagnosis | None:
     network = earlier.network
     targets = entries(network, part.quantity)
     try:
@@ -85,8 +91,9 @@ def _slip(earlier: Earlier, part: Part, answer, tolerance, root: Evaluation, evi
             if same(answer, value, tolerance):
                 candidates.append((nearest, len(scope) > 1, order, slip, scope))
     for *_, slip, scope in sorted(candidates, key=lambda c: c[:3]):
-        if not evidence.rules_out(slip, scope):
-            return Diagnosis(slip.name, slips.feedback(slip.name, network, scope))
+        feedback = problem.kind.slip_feedback(slip.name, network, scope)
+        if feedback is not None and not evidence.rules_out(slip, scope):
+            return Diagnosis(slip.name, feedback)
     return None
 
 

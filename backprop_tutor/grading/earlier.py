@@ -82,6 +82,11 @@ class Earlier:
                    rules: RuleBook = GRADER) -> Evaluation:
         return Evaluation(self.network, FLOATS, rules, self.overrides(before, without))
 
+    def upstream(self, part: Part) -> set[QuantityId]:
+        """The entries the part is computed from, by the rules alone (no answer cutting them off)."""
+        return Evaluation(self.network, FLOATS, GRADER, dict(self.given)).ancestors(
+            flat(entries(self.network, part.quantity)))
+
     def source(self, quantity: QuantityId) -> Part | None:
         """The last earlier part whose answer gave this entry."""
         found = None

@@ -135,8 +135,7 @@ def _draw(activation: str, rng: random.Random) -> Network:
 
 def _build(activation: str, seed: int, network: Network, solution: NetworkSolution) -> Lesson:
     check = next(c for c in solution.nudges if c.parameter == q(Kind.WEIGHT, 1, 0, 0))
-    derivative = solution.numeric.grad_W[1][0][0]
-    nudges = tuple(Nudge(h, moved, ratio, abs(ratio - derivative)) for h, moved, ratio in check.rows)
+    nudges = tuple(Nudge(h, moved, ratio, abs(gap)) for h, moved, ratio, gap in check.rows)
     return Lesson(activation, seed, network, solution, nudges, _descend(network, solution))
 
 

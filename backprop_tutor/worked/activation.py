@@ -8,14 +8,13 @@ import sympy as sp
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activation import ActivationSolution
 from backprop_tutor.engine.activations import ELEMENTWISE
-from backprop_tutor.engine.numbers import WORK_DPS
-from backprop_tutor.engine.quantities import Kind, QuantityId, q
+from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, QuantityId
 from backprop_tutor.worked.notation import function, prime
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
 # An activation problem is a one-unit graph: its value is a1 and its slope at the point fprime1.
-_VALUE, _SLOPE = q(Kind.A, 1), q(Kind.SLOPE, 1)
+_VALUE, _SLOPE = ACTIVATION_VALUE.family, ACTIVATION_SLOPE.family
 
 
 def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
@@ -38,8 +37,7 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
              f"\\[ {ft}({pt}) = {num.latex(value)}, \\quad {fpt}({pt}) = {num.latex(slope)} \\]",
              (_VALUE, _SLOPE)),
     ]
-    h = sp.Rational(1, 1000)
-    ratio = (sol.nudged(h) - value) / sp.Float(h, WORK_DPS)
+    ratio = sol.nudge_ratio(sp.Rational(1, 1000))
     steps.append(Step(
         "What the number means",
         f"Nudge z by h = 0.001: ({f}({p} + 0.001) − {f}({p}))/0.001 = {num.pretty(ratio)}, close to {fp}({p}) = "

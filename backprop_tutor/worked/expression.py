@@ -96,11 +96,9 @@ def _nudge_step(sol: ExpressionSolution) -> Step:
         return Step("No variables", "The expression is a constant: its value does not depend on anything.",
                     "The expression is a constant.")
     name = next(iter(sol.gradient))
-    base = sol.nudged(name, 0)
     text, tex = [], []
     for h in _NUDGES:
-        step = sp.Rational(h)
-        ratio = (sol.nudged(name, step) - base) / step
+        ratio = sol.nudge_ratio(name, sp.Rational(h))
         text.append(f"  h = {h}: (f({name}+h) − f({name}))/h = {num.pretty(ratio, 8)}")
         tex.append(rf"\[ h = {h}: \frac{{f({name}+h) - f({name})}}{{h}} = {num.latex(ratio, 8)} \]")
     derivative = num.pretty(sol.gradient[name], 8)

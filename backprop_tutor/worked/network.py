@@ -303,8 +303,7 @@ def _nudges(sol: NetworkSolution) -> Step:
         lines.say(f"{target}: ∂L/∂{target} = {num.pretty(check.derivative, 10)}",
                   rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
         p = "w" if check.parameter.kind is Kind.WEIGHT else "b"
-        for h, _, ratio in check.rows:
-            gap = ratio - check.derivative
+        for h, _, ratio, gap in check.rows:
             lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
                        + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
                        + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "

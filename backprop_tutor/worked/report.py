@@ -75,8 +75,8 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     nudges = []
     for check in sol.nudges:
         name = Cell(parameter_symbol(check.parameter), "$" + parameter_symbol(check.parameter, tex=True) + "$")
-        for h, moved, ratio in check.rows:
-            nudges.append((name, number(h), number(moved), number(ratio), number(ratio - check.derivative, 3)))
+        for h, moved, ratio, gap in check.rows:
+            nudges.append((name, number(h), number(moved), number(ratio), number(gap, 3)))
     tables = (
         Table("Forward pass", ("layer", "unit", "z", "f", "a = f(z)"), tuple(forward), (True, True, True, False, True)),
         Table("Backward pass: δ = ∂L/∂z", ("layer", "unit", "δ"), tuple(backward), (True, True, True)),

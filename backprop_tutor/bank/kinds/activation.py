@@ -14,13 +14,13 @@ from backprop_tutor.bank.problem import Part, Problem, Statement, Value
 from backprop_tutor.bank.second_methods import CHECK_REL, FLOAT_ACTIVATIONS, H, close
 from backprop_tutor.engine import activations, slips
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.engine.activation import ActivationSolution, solve_activation
+from backprop_tutor.engine.activation import UNIT_Z, ActivationSolution, solve_activation
 from backprop_tutor.engine.network import Network, unit_network
-from backprop_tutor.engine.quantities import Kind, QuantityId, parse_activation_quantity, q
+from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, QuantityId, parse_activation_quantity
 from backprop_tutor.errors import TemplateError
 from backprop_tutor.worked.texescape import escape
 
-VALUE, SLOPE = q(Kind.A, 1, 0), q(Kind.SLOPE, 1, 0)
+VALUE, SLOPE = ACTIVATION_VALUE, ACTIVATION_SLOPE
 
 
 class ActivationKind(ProblemKind):
@@ -58,10 +58,18 @@ class ActivationKind(ProblemKind):
         return None
 
     def graph(self, solution: ActivationSolution) -> tuple[Network, dict]:
-        return unit_network(solution.name), {q(Kind.Z, 1, 0): solution.point}
+        return unit_network(solution.name), {UNIT_Z: solution.point}
+
+    def slip_feedback(self, name: str, network: Network, scope: tuple) -> str | None:
+        """One unit, no layers: the feedback names the activation only. Leaving f′ out is no
+        explanation when f′ itself is asked (an answer of 1 is more likely the other branch)."""
+        if name == "forgot_activation_slope":
+            return None
+        return slips.feedback(name, network.layers[0].activation)
 
     def symbolic_slips(self, solution: ActivationSolution, part: Part) -> tuple[tuple[str, Any, str], ...]:
-        return tuple((name, form, slips.feedback(name)) for name, form in slips.symbolic_forms(solution.name))
+        return tuple((name, form, slips.feedback(name, solution.name))
+                     for name, form in slips.symbolic_forms(solution.name))
 
     def second_method(self, problem: Problem, part: Part) -> list[str]:
         solution: ActivationSolution = problem.solution

@@ -46,9 +46,9 @@ class NetworkKind(ProblemKind):
     def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
         try:
             network = network_from_dict(body, f"{where} (seed {seed})")
+            solution = solve_network(network)
         except NetworkError as e:
-            raise e.located(into=TemplateError) from None
-        solution = solve_network(network)
+            raise e.located(source=e.source or f"{where} (seed {seed})", into=TemplateError) from None
         from backprop_tutor.worked.network import network_steps
 
         return Instance(solution, statement(intro, network), lambda: network_steps(solution))
