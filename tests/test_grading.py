@@ -329,3 +329,11 @@ def test_an_earlier_answer_that_overflows_carries_no_credit():
     result = grade_part(problem, "delta2", "1e300", {"a2": "1e308"})
     assert (result.status, result.score, result.carried_from) == ("incorrect", 0, ())
     assert grade_part(problem, "dW1", "1", {"delta1": "[1e308, 1e308]", "a2": "nan"}).status == "incorrect"
+
+
+def test_check_refuses_an_earlier_answer_to_a_part_that_is_not_earlier():
+    unknown = run("check", "mlp_2_2_1", "--seed", "7", "--part", "dW1", "--earlier", "dw2=1", "--", "-0.105")
+    assert unknown.exit_code == 2
+    assert unknown.stderr == "Error: --earlier dw2: not a part before dW1; the parts before it are a2, delta2, delta1\n"
+    later = run("check", "mlp_2_2_1", "--seed", "7", "--part", "a2", "--earlier", "delta1=1", "--", "0.4")
+    assert later.exit_code == 2 and "not a part before a2" in later.stderr

@@ -489,6 +489,8 @@ def test_a_failure_inside_one_answer_is_a_row_and_everyone_else_is_graded(class_
     failed = [r for r in rows if r["diagnosis"].startswith("grading_error: RuntimeError: simulated")]
     assert [(r["student"], r["part"], r["score"]) for r in failed] == [(a["id"], "a2", "0")]
     assert all(r["score"] == "1" for r in rows if r["student"] == b["id"])
+    attention = result.stdout.split("Needs attention:", 1)[1]  # the instructor is told, as the student was
+    assert f"{a['id']} 1.a2: grading_error: RuntimeError: simulated" in " ".join(attention.split())
 
 
 def test_answer_files_are_matched_as_students_save_them(tmp_path):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE
 from backprop_tutor.engine.quantities import QuantityId
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.worked.steps import Step
@@ -58,6 +59,11 @@ class Part:
     hints: tuple[str, ...] = ()
     mistakes: tuple[Mistake, ...] = ()
     where: tuple[tuple[str, str], ...] = ()  # (name, expression): intermediates an answer may use
+
+    @property
+    def within(self) -> tuple[str, float]:
+        """The part's tolerance, or the default: a relative 1e-3."""
+        return self.tolerance or DEFAULT_TOLERANCE
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "prompt": self.prompt, "answer": self.answer, "skill": self.skill,

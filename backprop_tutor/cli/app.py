@@ -234,13 +234,21 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
                                  "(see tutor check --help)")
             from backprop_tutor.bank.generate import generate
 
-            problem = generate(_open_bank(banks, only_bank).load(args[0]), seed)
+            problem = generate(_open_bank(banks, only_bank).load(args[0]), seed, worked=False)
+            try:
+                before = [p.id for p in problem.earlier(problem.part(part_id))]
+            except AnswerFormatError as e:
+                raise UsageError(str(e)) from None
             previous = {}
             for item in earlier:
                 pid, sep, text = item.partition("=")
+                pid = pid.strip()
                 if not sep:
                     raise UsageError(f"--earlier {item!r}: write PART=ANSWER, e.g. --earlier delta2=0.13")
-                previous[pid.strip()] = text
+                if pid not in before:
+                    parts = ", ".join(before) or "none: it is the first part"
+                    raise UsageError(f"--earlier {pid}: not a part before {part_id}; the parts before it are {parts}")
+                previous[pid] = text
             try:
                 result = grade_part(problem, part_id, args[1], previous)
             except AnswerFormatError as e:
@@ -385,14 +393,14 @@ def _template_files(paths) -> list[Path]:
     return files
 
 
-# The learner's commands live in cli_learner.py (practice, stats, why).
+# The learner's commands live in cli/learner.py (practice, stats, why).
 from backprop_tutor.cli.learner import practice, stats, why  # noqa: E402
 
 cli.add_command(practice)
 cli.add_command(stats)
 cli.add_command(why)
 
-# The instructor's commands live in cli_homework.py (generate, grade).
+# The instructor's commands live in cli/homework.py (generate, grade).
 from backprop_tutor.cli.homework import generate as generate_set, grade as grade_set  # noqa: E402
 
 cli.add_command(generate_set, "generate")

@@ -1,6 +1,6 @@
 """What every `tutor` command shares: the one-line usage error, the core-error wrapper, the
---bank options and the seed rule. Its own module so cli.py and the command modules it
-registers (cli_learner, cli_homework) can all import it without importing each other.
+--bank options and the seed rule. Its own module so cli/app.py and the command modules it
+registers (cli/learner.py, cli/homework.py) can all import it without importing each other.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The instructor's commands: `tutor generate` (a class's homework) and `tutor grade`.
 
-Registered on the `tutor` group at the end of cli.py; engine imports stay inside the commands
+Registered on the `tutor` group at the end of cli/app.py; engine imports stay inside the commands
 so `tutor --help` stays fast.
 """
 
@@ -179,6 +179,8 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from backprop_tutor.homework.gradebook import RowStatus
+
     console = Console()
     missing, malformed = summary.students - summary.submitted, summary.submitted - summary.readable
     notes = [f"{missing} without a submission" if missing else "", f"{malformed} malformed" if malformed else ""]
@@ -203,11 +205,13 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
         console.print(table)
     elif summary.readable:
         console.print("Every graded part was answered correctly.")
-    attention = [r for s in book.students for r in s.rows if not isinstance(r.problem, int)] + book.unknown
+    attention = [r for s in book.students for r in s.rows
+                 if not isinstance(r.problem, int) or r.status is RowStatus.GRADING_ERROR] + book.unknown
     if attention:
         console.print("[bold yellow]Needs attention:[/bold yellow]")
         for r in attention:
-            console.print(f"  {r.student}: {r.diagnosis_cell}", markup=False, highlight=False)
+            where = f" {r.problem}.{r.part}" if isinstance(r.problem, int) else ""
+            console.print(f"  {r.student}{where}: {r.diagnosis_cell}", markup=False, highlight=False)
     for why in book.fallback:
         console.print(f"[yellow]note:[/yellow] {why}; graded against set.json's keys, without diagnosis",
                       highlight=False)

@@ -1,8 +1,8 @@
 """The learner's commands: `tutor practice`, `tutor stats`, `tutor why`.
 
-Registered on the `tutor` group at the end of cli.py. This module does not import cli.py
-(cli.py imports it, and `python -m backprop_tutor.cli` would then load it half-made); what the
-commands share comes from cli_common.
+Registered on the `tutor` group at the end of cli/app.py. This module does not import cli/app.py
+(app.py imports it, and would then load it half-made); what the commands share comes from
+cli/common.py.
 Engine imports stay inside the commands so `tutor --help` stays fast.
 """
 

@@ -57,11 +57,11 @@ def entries(network: Network, quantity: QuantityId) -> Any:
     return expand(quantity, full[len(quantity.index):])
 
 
-def flat(ids: Any) -> list[QuantityId]:
-    """The entry ids of `entries(...)` in row order."""
-    if isinstance(ids, QuantityId):
-        return [ids]
-    return [e for item in ids for e in flat(item)]
+def flat(nested: Any) -> list:
+    """Entry ids (`entries(...)`) or values shaped like them, in row order."""
+    if isinstance(nested, QuantityId) or not isinstance(nested, tuple):
+        return [nested]
+    return [e for item in nested for e in flat(item)]
 
 
 def values(evaluation: Evaluation, quantity: QuantityId, finish: bool = True) -> Any:

@@ -23,9 +23,6 @@ class Loss:
     latex: str
     factor_note: str  # the constant factor, said in words
 
-    def symbols(self, n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-        return symbols(n)
-
     def expr(self, n: int) -> sp.Expr:
         return _expr(self.name, n)
 

@@ -132,6 +132,9 @@ def json_number(value: sp.Expr) -> float | int:
     return 0.0 if result == 0 else result
 
 
+DEFAULT_TOLERANCE = ("relative", 1e-3)  # four significant figures pass
+
+
 def within(value, expected, tolerance: tuple[str, float]) -> bool:
     """Whether a number is close enough to the expected one: `("relative", r)` (or within 1e-12,
     so that a key of 0 can be met), `("absolute", a)`, or `("sigfigs", n)`: the same n

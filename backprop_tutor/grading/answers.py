@@ -19,12 +19,11 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.bank.problem import Mistake, Part, Value
-from backprop_tutor.engine.numbers import within
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.result import Result, Status
 
 TIME_LIMIT = 2.0
-DEFAULT_TOLERANCE = ("relative", 1e-3)
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,11 @@ def numbers(read) -> Any:
     except (AnswerFormatError, TypeError, ValueError, OverflowError):
         return None
     return value if value == value and abs(value) != float("inf") else None
+
+
+def floats(value):
+    """The engine's numbers (SymPy Floats, nested tuples) as Python floats."""
+    return tuple(floats(v) for v in value) if isinstance(value, tuple) else float(value)
 
 
 def same(answer, expected, tolerance: tuple[str, float]) -> bool:

@@ -36,7 +36,7 @@ def carried(earlier: Earlier, part: Part, answer: Any, tolerance: tuple[str, flo
     numbers and those numbers are not simply the engine's."""
     if not earlier.answered:
         return None
-    evaluation = earlier.evaluation(without=part)
+    evaluation = earlier.own_path(part)
     try:
         value = evaluation.values(entries(earlier.network, part.quantity))
     except RERUN_ERRORS:
@@ -52,7 +52,7 @@ def carried(earlier: Earlier, part: Part, answer: Any, tolerance: tuple[str, flo
         if source is None or same(mine, engine, EXACT):
             continue
         used.setdefault(source.id, []).append(quantity.text)
-        if not same(mine, engine, source.tolerance or ("relative", 1e-3)):
+        if not same(mine, engine, source.within):
             wrong[source.id] = True
     if not used:
         return None

@@ -20,7 +20,7 @@ from backprop_tutor.engine import slips
 from backprop_tutor.engine.entries import entries, flat
 from backprop_tutor.engine.quantities import QuantityError
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.grading.answers import TIME_LIMIT, equivalent, numbers, same, time_limit
+from backprop_tutor.grading.answers import TIME_LIMIT, equivalent, floats, numbers, same, time_limit
 from backprop_tutor.grading.earlier import RERUN_ERRORS, Answered, Earlier
 from backprop_tutor.engine.evaluation import Evaluation
 
@@ -43,7 +43,7 @@ def diagnose(problem: Problem, part: Part, read: Any, earlier: Earlier | None) -
     answer = numbers(read)
     if answer is None:
         return None
-    tolerance = part.tolerance or ("relative", 1e-3)
+    tolerance = part.within
     evidence = _Evidence(earlier)
     for root in _starting_points(earlier, part):
         for mistake in part.mistakes:
@@ -63,10 +63,10 @@ def _starting_points(earlier: Earlier | None, part: Part) -> list[Evaluation | N
     computed this part from the right values after all). None: the problem has no graph."""
     if earlier is None:
         return [None]
-    own = earlier.evaluation(without=part)
+    own = earlier.own_path(part)
     if not earlier.answered:
         return [own]
-    return [own, earlier.evaluation(before=earlier.answered[0].part)]
+    return [own, earlier.engine_path()]
 
 
 def _slip(problem: Problem, earlier: Earlier, part: Part, answer, tolerance, root: Evaluation,
@@ -116,7 +116,7 @@ class _Evidence:
                                                                                 answered.part.quantity))
             except _CANNOT:
                 continue
-            if not same(answered.value, value, answered.part.tolerance or ("relative", 1e-3)):
+            if not same(answered.value, value, answered.part.within):
                 return True
         return False
 
@@ -140,7 +140,7 @@ def _mistake_value(problem: Problem, mistake: Mistake, root: Evaluation | None) 
     value = problem.kind.value(problem.solution, mistake.quantity)
     if value.expression:
         return None
-    return _scaled(_floats(value.approx), float(mistake.scale))
+    return _scaled(floats(value.approx), float(mistake.scale))
 
 
 def _formula(problem: Problem, part: Part, read) -> Diagnosis | None:
@@ -164,8 +164,3 @@ def _scaled(value, factor: float):
         return tuple(_scaled(v, factor) for v in value)
     return value * factor
 
-
-def _floats(value):
-    if isinstance(value, tuple):
-        return tuple(_floats(v) for v in value)
-    return float(value)

@@ -14,7 +14,7 @@ from typing import Any
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.engine.arithmetic import FLOATS
 from backprop_tutor.engine.entries import entries, flat
-from backprop_tutor.engine.evaluation import GRADER, Evaluation, RuleBook
+from backprop_tutor.engine.evaluation import GRADER, Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import QuantityId
 from backprop_tutor.errors import AnswerFormatError
@@ -42,6 +42,8 @@ class Earlier:
     network: Network
     given: dict[QuantityId, float]  # what the kind gives beyond the network file (an activation's z)
     answered: list[Answered] = field(default_factory=list)
+    _own: dict[str, Evaluation] = field(default_factory=dict, repr=False)
+    _engine: Evaluation | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, problem: Problem, part: Part, texts: Mapping[str, str] | None) -> Earlier | None:
@@ -65,27 +67,27 @@ class Earlier:
                 earlier.answered.append(Answered(other, value, tuple(flat(ids))))
         return earlier
 
-    def overrides(self, before: Part | None = None, without: Part | None = None) -> dict[QuantityId, float]:
-        """The learner's numbers by entry (all of them, or those of the parts before `before`),
-        never for the entries of `without` (the part being graded is not its own input)."""
-        out = dict(self.given)
-        own = set(flat(entries(self.network, without.quantity))) if without is not None else set()
-        for answered in self.answered:
-            if before is not None and answered.part is before:
-                break
-            for quantity, value in zip(answered.entries, _flat(answered.value)):
-                if quantity not in own:
-                    out[quantity] = value
-        return out
+    def own_path(self, part: Part) -> Evaluation:
+        """The rules run from the learner's earlier numbers, never from their own answer to the
+        part being graded (it is not its own input). Made once per part: error carried forward
+        and diagnosis both start from it."""
+        if part.id not in self._own:
+            own = set(flat(entries(self.network, part.quantity)))
+            overrides = dict(self.given)
+            for answered in self.answered:
+                overrides.update((q, v) for q, v in zip(answered.entries, flat(answered.value)) if q not in own)
+            self._own[part.id] = Evaluation(self.network, FLOATS, GRADER, overrides)
+        return self._own[part.id]
 
-    def evaluation(self, before: Part | None = None, without: Part | None = None,
-                   rules: RuleBook = GRADER) -> Evaluation:
-        return Evaluation(self.network, FLOATS, rules, self.overrides(before, without))
+    def engine_path(self) -> Evaluation:
+        """The rules run from the problem's own numbers alone, as if nothing had been answered."""
+        if self._engine is None:
+            self._engine = Evaluation(self.network, FLOATS, GRADER, dict(self.given))
+        return self._engine
 
     def upstream(self, part: Part) -> set[QuantityId]:
         """The entries the part is computed from, by the rules alone (no answer cutting them off)."""
-        return Evaluation(self.network, FLOATS, GRADER, dict(self.given)).ancestors(
-            flat(entries(self.network, part.quantity)))
+        return self.engine_path().ancestors(flat(entries(self.network, part.quantity)))
 
     def source(self, quantity: QuantityId) -> Part | None:
         """The last earlier part whose answer gave this entry."""
@@ -106,13 +108,13 @@ class Earlier:
             evaluation = Evaluation(self.network, FLOATS, GRADER, dict(wrong))
             try:
                 value = evaluation.values(entries(self.network, answered.part.quantity))
-                right = same(answered.value, value, answered.part.tolerance or ("relative", 1e-3))
+                right = same(answered.value, value, answered.part.within)
             except RERUN_ERRORS:
                 right = False
             if right:
                 out.append((answered, evaluation))
             else:
-                wrong.update(zip(answered.entries, _flat(answered.value)))
+                wrong.update(zip(answered.entries, flat(answered.value)))
         return out
 
 
@@ -121,6 +123,3 @@ def _shaped(value, ids) -> bool:
         return not isinstance(value, tuple)
     return isinstance(value, tuple) and len(value) == len(ids) and all(_shaped(v, i) for v, i in zip(value, ids))
 
-
-def _flat(value) -> list:
-    return [e for v in value for e in _flat(v)] if isinstance(value, tuple) else [value]

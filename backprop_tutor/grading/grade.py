@@ -32,8 +32,8 @@ def grade_part(problem: Problem, part_id: str, text: str, earlier: Mapping[str, 
     result = judge(target, read, echo)
     if result.status is not Status.INCORRECT:
         return result
-    context = Earlier.read(problem, part, earlier)
-    if context is not None and not part.value.expression:
+    context = None if part.value.expression else Earlier.read(problem, part, earlier)  # a formula has no graph
+    if context is not None:
         answer = numbers(read)
         credit = carried(context, part, answer, target.within) if answer is not None else None
         if credit is not None:

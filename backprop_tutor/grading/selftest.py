@@ -15,7 +15,8 @@ from backprop_tutor.bank.problem import Part
 from backprop_tutor.bank.second_methods import KEY_REL
 from backprop_tutor.bank.template import load_template
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.grading.answers import equivalent, grade, numbers, read_for, same, target_of
+from backprop_tutor.grading.answers import equivalent, floats, grade, numbers, read_for, same, target_of
+from backprop_tutor.grading.result import Status
 
 
 def check_template(path: Path, seeds: int = 20) -> list[str]:
@@ -36,7 +37,7 @@ def check_template(path: Path, seeds: int = 20) -> list[str]:
 def _check_key(part: Part) -> list[str]:
     """The key, read back as a learner's answer: graded correct, and equal to the engine's value."""
     graded = grade(target_of(part), part.answer)
-    if graded.status != "correct":
+    if graded.status is not Status.CORRECT:
         return [f"the key {part.answer!r}, graded as a learner's answer, is {graded.status}: {graded.feedback}"]
     try:
         read, _ = read_for(target_of(part), part.answer)
@@ -45,10 +46,7 @@ def _check_key(part: Part) -> list[str]:
     if part.value.expression:
         return [] if equivalent(read, part.value.exact, part.value.variables) else [
             f"the key {part.answer!r} does not equal the engine's expression {part.value.exact}"]
-    if same(numbers(read), _floats(part.value.approx), ("relative", KEY_REL)):
+    if same(numbers(read), floats(part.value.approx), ("relative", KEY_REL)):
         return []
     return [f"the key {part.answer!r} does not read back as the engine's value"]
 
-
-def _floats(value):
-    return tuple(_floats(v) for v in value) if isinstance(value, tuple) else float(value)

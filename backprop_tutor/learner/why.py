@@ -167,7 +167,7 @@ def _worth_descending(activation: str, network: Network, solution: NetworkSoluti
     if numeric.loss < sp.Rational(1, 20):
         return False
     f = activations.ELEMENTWISE[activation]
-    if f.expr.has(sp.Piecewise):
+    if f.kinked:
         if abs(numeric.z[1][0]) < abs(network.input[0]) * sp.Rational(FD_STEPS[0]) + sp.Rational(1, 10):
             return False
     return activation == "step" or abs(numeric.grad_W[1][0][0]) >= sp.Rational(1, 20)

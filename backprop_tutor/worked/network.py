@@ -102,7 +102,6 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
     net, n = sol.network, sol.numeric
     layer = net.layers[l - 1]
     lines = _Lines()
-    below = "x" if l == 1 else "a"
     for j in _units(layer.units):
         def weighted(tex: bool, j=j) -> str:
             terms = [f"{symbol('w', l, j, k, tex=tex)}{times(tex)}{symbol('a', l - 1, k, tex=tex)}"
@@ -126,7 +125,6 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
                        + f" = {_fmt(n.a[l][j], tex)}")
     if l == 1:
         lines.say(f"Here a⁽⁰⁾ is the input x = {_vec(net.input)}.", rf"Here $a^{{(0)}}$ is the input $x = {_vec(net.input, True)}$.")
-    _ = below
     return lines.step(f"Forward pass, layer {l}: weighted sums {symbol('z', l)} and activations {symbol('a', l)}",
                       q(Kind.Z, l), q(Kind.A, l))
 

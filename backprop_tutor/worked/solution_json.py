@@ -72,9 +72,8 @@ def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any
         "loss_after": exact_string(e.loss_after),
     }
     for l in layers:
-        reached = len(e.grad_W) > l
-        exact["gradients"][f"W{l}"] = [_exact_vector(r) for r in e.grad_W[l]] if reached else None
-        exact["gradients"][f"b{l}"] = _exact_vector(e.grad_b[l]) if reached else None
+        exact["gradients"][f"W{l}"] = [_exact_vector(r) for r in e.grad_W[l]]
+        exact["gradients"][f"b{l}"] = _exact_vector(e.grad_b[l])
     if not e.complete or _has_null(exact):
         exact["note"] = (f"exact forms longer than {EXACT_CHARS} characters (or past the exact pass's size limit) "
                          "are null; the decimals are exact to the digits shown")

@@ -83,7 +83,7 @@ class NetworkKind(ProblemKind):
         solution: NetworkSolution = problem.solution
         reference = FloatNetwork(solution.network)
         issues = []
-        for quantity, value in zip(flat(solution.entries(part.quantity)), _flat(part.value.approx)):
+        for quantity, value in zip(flat(solution.entries(part.quantity)), flat(part.value.approx)):
             expected = _second_method(solution, reference, quantity)
             if expected is not None and not close(value, expected, CHECK_REL):
                 issues.append(f"{quantity.text} = {sp.N(value, 15)} but a second method gives {sp.N(expected, 15)}")
@@ -101,10 +101,6 @@ class NetworkKind(ProblemKind):
 
 
 NETWORK = NetworkKind()
-
-
-def _flat(value) -> list:
-    return [e for v in value for e in _flat(v)] if isinstance(value, tuple) else [value]
 
 
 def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity: QuantityId):
