@@ -51,3 +51,30 @@ def yaml_problem(error) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     return f"not valid YAML ({where}{getattr(error, 'problem', None) or error})"
+
+
+def did_you_mean(word, choices) -> str:
+    """` (did you mean 'sigmoid'?)` for a near miss among `choices`, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def describe(value) -> str:
+    """What a value read from a file is, for `expected …, found …`."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "a mapping", list: "a list"}.get(type(value), f"the number {value!r}")
+
+
+def check_keys(data: dict, allowed, prefix: str, fail, listed: str = "allowed") -> None:
+    """Every key of a mapping read from a file is one of `allowed`; `fail(key, message)` makes the error."""
+    for key in data:
+        if key not in allowed:
+            raise fail(f"{prefix}{key}", f"unknown key{did_you_mean(key, allowed)}; {listed}: {', '.join(allowed)}")

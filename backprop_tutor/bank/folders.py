@@ -4,14 +4,13 @@ folder replaces a shipped one with the same id."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from backprop_tutor.errors import TemplateError
+from backprop_tutor.errors import TemplateError, did_you_mean
 from backprop_tutor.bank.template import Template, load_template
 
 ENV = "TUTOR_BANK"
@@ -60,8 +59,7 @@ class Bank:
     def path(self, template_id: str) -> Path:
         paths = self.paths()
         if template_id not in paths:
-            close = difflib.get_close_matches(template_id, list(paths), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(template_id, paths)
             raise TemplateError(f"unknown template {template_id!r}{hint}; `tutor bank list` shows them all")
         return paths[template_id]
 

@@ -6,7 +6,6 @@ key and what would be valid, as a TemplateError. Loading uses yaml.safe_load onl
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ import sympy as sp
 from backprop_tutor.bank.kinds import NAMES as KINDS
 from backprop_tutor.bank.kinds import ProblemKind
 from backprop_tutor.bank.kinds import kinds as problem_kinds
-from backprop_tutor.errors import TemplateError, yaml_problem
+from backprop_tutor.errors import TemplateError, check_keys, describe, did_you_mean, yaml_problem
 SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
           "hidden_delta", "weight_gradient", "bias_gradient", "update", "finite_difference", "vectorized")
 MAX_TEMPLATE_BYTES = 200_000
@@ -125,8 +124,8 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     if data is None:
         raise TemplateError("the file is empty", source=source, fix=f"a template needs {', '.join(_REQUIRED)}")
     if not isinstance(data, dict):
-        raise TemplateError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}", source=source)
-    _check_keys(data, _TOP_KEYS, "", fail)
+        raise TemplateError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {describe(data)}", source=source)
+    check_keys(data, _TOP_KEYS, "", fail)
     for key in _REQUIRED:
         if key not in data:
             raise fail(key, "missing (a template needs " + ", ".join(_REQUIRED) + ")")
@@ -135,7 +134,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     title = _text(data["title"], "title", fail)
     kind = data["kind"]
     if kind not in KINDS:
-        raise fail("kind", f"unknown kind {kind!r}{_suggest(kind, KINDS)}; use one of {', '.join(KINDS)}")
+        raise fail("kind", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; use one of {', '.join(KINDS)}")
     problem_kind = problem_kinds()[kind]
     skills = data["skills"]
     if not isinstance(skills, list) or not skills:
@@ -175,7 +174,7 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
             raise fail(key, "a parameter name is a letter followed by letters, digits or _")
         if not isinstance(spec, dict):
             raise fail(key, "expected a mapping such as {decimal: [-1, 1], places: 2} or {choice: [sigmoid, tanh]}")
-        _check_keys(spec, _PARAM_KEYS, key + ".", fail)
+        check_keys(spec, _PARAM_KEYS, key + ".", fail)
         kinds = [k for k in _PARAM_KINDS if k in spec]
         if len(kinds) != 1:
             raise fail(key, "give exactly one of choice, integer or decimal")
@@ -222,7 +221,7 @@ def _check_references(value: Any, names: set[str], key: str, fail) -> None:
         for ref in REFERENCE.findall(value):
             if ref not in names:
                 known = ", ".join(sorted(names)) or "none defined"
-                raise fail(key, f"${ref} is not a parameter{_suggest(ref, tuple(names))}; parameters: {known}")
+                raise fail(key, f"${ref} is not a parameter{did_you_mean(ref, tuple(names))}; parameters: {known}")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_references(v, names, f"{key}.{k}", fail)
@@ -240,7 +239,7 @@ def _choice_check(parameters: dict, fail):
             for i, choice in enumerate(p.spec if p.kind == "choice" else []):
                 if choice not in allowed:
                     raise fail(f"parameters.{p.name}.choice[{i}]", f"{choice!r} is not {what}"
-                               f"{_suggest(choice, allowed)}; use one of {', '.join(allowed)}")
+                               f"{did_you_mean(choice, allowed)}; use one of {', '.join(allowed)}")
     return check
 
 
@@ -249,7 +248,7 @@ def _constraints(raw: Any, fail) -> Constraints:
         return Constraints()
     if not isinstance(raw, dict):
         raise fail("constraints", f"expected a mapping with keys from: {', '.join(_CONSTRAINT_KEYS)}")
-    _check_keys(raw, _CONSTRAINT_KEYS, "constraints.", fail)
+    check_keys(raw, _CONSTRAINT_KEYS, "constraints.", fail)
     c = Constraints()
     margin = raw.get("kink_margin", c.kink_margin)
     if not _is_number(margin) or margin < 0:
@@ -283,7 +282,7 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         key = f"parts[{i}]"
         if not isinstance(part, dict):
             raise fail(key, "expected a mapping with id, prompt, quantity and skill")
-        _check_keys(part, _PART_KEYS, key + ".", fail)
+        check_keys(part, _PART_KEYS, key + ".", fail)
         for required in ("id", "prompt", "quantity", "skill"):
             if required not in part:
                 raise fail(f"{key}.{required}", "missing (a part needs id, prompt, quantity and skill)")
@@ -343,7 +342,7 @@ def _mistake(raw: Any, key: str, fail) -> Mistake:
 
     if not isinstance(raw, dict):
         raise fail(key, "expected {value: EXPRESSION over quantities, feedback: TEXT}")
-    _check_keys(raw, _MISTAKE_KEYS, key + ".", fail)
+    check_keys(raw, _MISTAKE_KEYS, key + ".", fail)
     if "value" not in raw or "feedback" not in raw:
         raise fail(key, "needs both value and feedback")
     if "name" not in raw:
@@ -351,7 +350,7 @@ def _mistake(raw: Any, key: str, fail) -> Mistake:
                    "(docs/rules-and-slips.md), e.g. error_sign")
     name = raw["name"]
     if not isinstance(name, str) or name not in NAMES:
-        raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{_suggest(name, NAMES)}",
+        raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{did_you_mean(name, NAMES)}",
                    fix="use one of " + ", ".join(NAMES))
     value = _text(str(raw["value"]), f"{key}.value", fail)
     sign, scale, quantity = _SCALED.fullmatch(value).groups()
@@ -378,13 +377,13 @@ def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
 
 def _skill(value: Any, key: str, fail) -> str:
     if value not in SKILLS:
-        raise fail(key, f"unknown skill {value!r}{_suggest(value, SKILLS)}; use one of {', '.join(SKILLS)}")
+        raise fail(key, f"unknown skill {value!r}{did_you_mean(value, SKILLS)}; use one of {', '.join(SKILLS)}")
     return value
 
 
 def _text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
-        raise fail(key, f"expected text, found {_kind(value)}")
+        raise fail(key, f"expected text, found {describe(value)}")
     if not allow_empty and not value.strip():
         raise fail(key, "is empty; write the text")
     return value
@@ -392,22 +391,3 @@ def _text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_keys(data: dict, allowed: tuple[str, ...], prefix: str, fail) -> None:
-    for key in data:
-        if key not in allowed:
-            raise fail(f"{prefix}{key}", f"unknown key{_suggest(str(key), allowed)}; allowed: {', '.join(allowed)}")
-
-
-def _suggest(word: Any, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        return f"the text {value[:30]!r}"
-    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), f"the number {value!r}")

@@ -6,7 +6,6 @@ Every error is one line naming the source, the field and the fix, raised as Netw
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -18,7 +17,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
-from backprop_tutor.errors import NetworkError, yaml_problem
+from backprop_tutor.errors import NetworkError, check_keys, describe, did_you_mean, yaml_problem
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PARAMETERS = 20_000
@@ -125,8 +124,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         return NetworkError(message, source=source, key=field, fix=fix)
 
     if not isinstance(data, dict):
-        raise NetworkError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {_kind(data)}", source=source)
-    _check_keys(data, _KEYS, "", fail)
+        raise NetworkError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {describe(data)}", source=source)
+    check_keys(data, _KEYS, "", fail, "allowed keys")
     for key in _REQUIRED:
         if key not in data:
             raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
@@ -151,7 +150,7 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
                    f"{_count(below, 'unit', 'units')}; give one target per output")
     loss = data["loss"]
     if loss not in losses.LOSSES:
-        raise fail("loss", f"unknown loss {loss!r}{_suggest(loss, losses.NAMES)}; use one of {', '.join(losses.NAMES)}")
+        raise fail("loss", f"unknown loss {loss!r}{did_you_mean(loss, losses.NAMES)}; use one of {', '.join(losses.NAMES)}")
     output = layers[-1].activation
     if loss == "cross_entropy" and output != activations.SOFTMAX:
         raise fail("loss", f"cross_entropy needs a softmax output layer, but the last layer is {output}; "
@@ -188,14 +187,14 @@ _EXAMPLES = {
 
 def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
     if not isinstance(raw, dict):
-        raise fail(field, f"expected a mapping with activation, weights and bias, found {_kind(raw)}")
-    _check_keys(raw, _LAYER_KEYS, field + ".", fail)
+        raise fail(field, f"expected a mapping with activation, weights and bias, found {describe(raw)}")
+    check_keys(raw, _LAYER_KEYS, field + ".", fail, "allowed keys")
     if "activation" not in raw:
         raise fail(f"{field}.activation", f"missing; use one of {', '.join(activations.NAMES)}")
     act = raw["activation"]
     if act not in activations.NAMES:
         raise fail(f"{field}.activation",
-                   f"unknown activation {act!r}{_suggest(act, activations.NAMES)}; use one of {', '.join(activations.NAMES)}")
+                   f"unknown activation {act!r}{did_you_mean(act, activations.NAMES)}; use one of {', '.join(activations.NAMES)}")
     if "weights" not in raw:
         raise fail(f"{field}.weights", f"missing; give one row per unit, each with {below} entries")
     rows = raw["weights"]
@@ -230,7 +229,7 @@ def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
 
 def _vector(raw: Any, field: str, fail) -> tuple[sp.Rational, ...]:
     if not isinstance(raw, list) or not raw:
-        raise fail(field, f"expected a non-empty list of numbers, found {_kind(raw)}")
+        raise fail(field, f"expected a non-empty list of numbers, found {describe(raw)}")
     return tuple(_number(v, f"{field}[{i}]", fail) for i, v in enumerate(raw))
 
 
@@ -246,34 +245,14 @@ def _number(raw: Any, field: str, fail) -> sp.Rational:
     elif isinstance(raw, str) and _NUMBER_TEXT.fullmatch(raw):
         value = sp.Rational(raw.replace(" ", ""))
     else:
-        raise fail(field, f"expected a number (like 0.25 or '1/3'), found {_kind(raw)}")
+        raise fail(field, f"expected a number (like 0.25 or '1/3'), found {describe(raw)}")
     if abs(value) > MAX_MAGNITUDE:
         raise fail(field, f"{raw} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
     return value
 
 
-def _check_keys(data: dict, allowed: tuple[str, ...], prefix: str, fail) -> None:
-    for key in data:
-        if key not in allowed:
-            raise fail(f"{prefix}{key}", f"unknown key{_suggest(str(key), allowed)}; allowed keys: {', '.join(allowed)}")
-
-
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
-
-
-def _suggest(word: Any, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        shown = value if len(value) <= 30 else value[:27] + "..."
-        return f"the text {shown!r}"
-    return {dict: "a mapping", list: "a list", bool: "a true/false"}.get(type(value), f"{type(value).__name__} {value!r}")
 
 
 def unit_network(activation: str) -> Network:

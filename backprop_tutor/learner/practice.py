@@ -8,13 +8,12 @@ the given template, or what the history says (a revisit that is due, else the we
 
 from __future__ import annotations
 
-import difflib
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_tutor.errors import TutorError
+from backprop_tutor.errors import TutorError, did_you_mean
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
 
@@ -30,8 +29,7 @@ def select_templates(templates: Sequence[Any], skill: str | None = None, level: 
     if skill is not None:
         skills = sorted({s for t in templates for s in t.skills})
         if skill not in skills:
-            close = difflib.get_close_matches(skill, skills, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(skill, skills)
             raise TutorError(f"--skill: unknown skill {skill!r}{hint}; the bank practises {', '.join(skills)}")
         chosen = [t for t in chosen if skill in t.skills]
     if level is not None:
