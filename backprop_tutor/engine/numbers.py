@@ -30,14 +30,37 @@ def superscript(text: str) -> str:
     return text.translate(_SUPERSCRIPT)
 
 
-@lru_cache(maxsize=65536)  # a worked solution shows each number several times
 def to_decimal(value: sp.Expr, digits: int = KEY_DIGITS) -> Decimal:
     """The value rounded to `digits` significant digits, as an exact Decimal (never −0)."""
-    number = value if getattr(value, "is_Float", False) else sp.N(value, digits + 10)
+    if getattr(value, "is_Float", False):
+        return _float_decimal(value._mpf_, digits)
+    if getattr(value, "is_Rational", False):
+        return _rational_decimal(value.p, value.q, digits)
+    return _exact_decimal(value, digits)
+
+
+@lru_cache(maxsize=4096)
+def _exact_decimal(value: sp.Expr, digits: int) -> Decimal:
+    number = sp.N(value, digits + 10)
     if not number.is_number or not number.is_real:
         raise ValueError(f"not a real number: {value}")
-    # mpmath prints the binary value to digits + 5 places (fast); Decimal then rounds once
-    text = to_str(number._mpf_, digits + 5) if number.is_Float else str(number)
+    return _float_decimal(number._mpf_, digits) if number.is_Float else _rounded(str(number), digits)
+
+
+@lru_cache(maxsize=65536)
+def _rational_decimal(p: int, q: int, digits: int) -> Decimal:
+    """A given number (a weight, an input) rounded exactly: p/q to `digits` significant digits."""
+    return Context(prec=digits, rounding=ROUND_HALF_EVEN).divide(Decimal(p), Decimal(q)).normalize() + 0
+
+
+@lru_cache(maxsize=65536)  # a worked solution shows each number several times
+def _float_decimal(mpf: tuple, digits: int) -> Decimal:
+    """Keyed by the binary mantissa and exponent: hashing and comparing SymPy Floats costs more
+    than the rounding."""
+    return _rounded(to_str(mpf, digits + 5), digits)  # mpmath prints digits + 5 places; Decimal rounds once
+
+
+def _rounded(text: str, digits: int) -> Decimal:
     d = Context(prec=digits, rounding=ROUND_HALF_EVEN).create_decimal(text)
     return Decimal(0) if d.is_zero() else d.normalize()
 

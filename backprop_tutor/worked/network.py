@@ -8,6 +8,7 @@ first units in full and say where the rest are (every value is in the tables).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import sympy as sp
 
@@ -181,12 +182,10 @@ def _output_delta(sol: NetworkSolution) -> Step:
     net, n = sol.network, sol.numeric
     L = sol.depth
     name = net.layers[-1].activation
-    loss = losses.LOSSES[net.loss]
     lines = _Lines()
     for j in _units(len(n.a[-1])):
-        grad_expr = loss.gradient(len(n.a[-1]))[j]
-        lines.math(lambda tex, j=j, g=grad_expr: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
-                   + (sp.latex(g) if tex else _sympy_unicode(g)) + f" = {_fmt(n.dL_da[j], tex)}")
+        lines.math(lambda tex, j=j: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
+                   + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
     _more(lines, len(n.a[-1]), "outputs")
     if name == activations.SOFTMAX:
         lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
@@ -333,6 +332,13 @@ def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:
 def _vec(values, tex: bool = False) -> str:
     inner = ", ".join(_fmt(v, tex) for v in values)
     return rf"\left({inner}\right)" if tex else f"({inner})"
+
+
+@lru_cache(maxsize=None)  # the same few formulas in every problem; printing them costs
+def _gradient_formula(loss: str, n: int, j: int, tex: bool) -> str:
+    """∂L/∂oⱼ as SymPy derived it, printed: `o₀ − t₀`, `(2/3)·(o₀ − t₀)` …"""
+    gradient = losses.LOSSES[loss].gradient(n)[j]
+    return sp.latex(gradient) if tex else _sympy_unicode(gradient)
 
 
 def _sympy_unicode(expr: sp.Expr) -> str:
