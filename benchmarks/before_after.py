@@ -3,8 +3,9 @@ revision and of the working tree, one after the other, on the same machine in th
 
 Run by hand:  python benchmarks/before_after.py REVISION   (e.g. 1193f73)
 
-The earlier revision is checked out into a temporary git worktree and measured with its own
-benchmark scripts (its package first on PYTHONPATH); the worktree is removed afterwards.
+The earlier revision is checked out into a temporary git worktree; the working tree's benchmark
+scripts measure both (each package first on PYTHONPATH in turn), so the method is the same; the
+worktree is removed afterwards.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def measure(tree: Path, label: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     for script, *args in SCRIPTS:
         print(f"--- {label}: {script} {' '.join(args)}", flush=True)
-        subprocess.run([sys.executable, str(tree / "benchmarks" / script), *args], cwd=tree, env=env, check=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=tree, env=env, check=True)
 
 
 def main() -> None:

@@ -20,9 +20,14 @@ import re
 import statistics
 import time
 
-from backprop_tutor.bank.folders import Bank
-from backprop_tutor.bank.generate import generate
-from backprop_tutor.grading.grade import grade_part
+try:
+    from backprop_tutor.bank.folders import Bank
+    from backprop_tutor.bank.generate import generate
+    from backprop_tutor.grading.grade import grade_part
+except ImportError:  # a revision from before the subpackages, measured by before_after.py
+    from backprop_tutor.bank import Bank
+    from backprop_tutor.generate import generate
+    from backprop_tutor.grading import grade_part
 
 
 def wrong(answer: str, expression: bool) -> str:

@@ -130,10 +130,15 @@ def _instantiate(template: Template, values: dict, seed: int) -> Instance:
 
 
 def _resolver(kind: ProblemKind, instance: Instance):
-    """Quantity text → (its id, its Value in this draw); QuantityError when it has none."""
+    """Quantity text → (its id, its Value in this draw); QuantityError when it has none. Each
+    quantity is resolved once: the prompt, the hints and the mistakes name the same few."""
+    known: dict[str, tuple[QuantityId, Value]] = {}
+
     def resolve(text: str) -> tuple[QuantityId, Value]:
-        quantity = kind.parse_quantity(text)
-        return quantity, kind.value(instance.solution, quantity)
+        if text not in known:
+            quantity = kind.parse_quantity(text)
+            known[text] = (quantity, kind.value(instance.solution, quantity))
+        return known[text]
     return resolve
 
 

@@ -39,12 +39,18 @@ def to_decimal(value: sp.Expr, digits: int = KEY_DIGITS) -> Decimal:
     return _exact_decimal(value, digits)
 
 
-@lru_cache(maxsize=4096)
 def _exact_decimal(value: sp.Expr, digits: int) -> Decimal:
-    number = sp.N(value, digits + 10)
+    number = evaluated(value)
     if not number.is_number or not number.is_real:
         raise ValueError(f"not a real number: {value}")
     return _float_decimal(number._mpf_, digits) if number.is_Float else _rounded(str(number), digits)
+
+
+@lru_cache(maxsize=4096)
+def evaluated(value: sp.Expr) -> sp.Expr:
+    """An exact form at WORK_DPS digits, once: a worked solution prints the same node's value at
+    6 and at 12 digits, and the key needs its 50-digit decimal too."""
+    return sp.N(value, WORK_DPS)
 
 
 @lru_cache(maxsize=65536)

@@ -42,9 +42,9 @@ class ActivationKind(ProblemKind):
 
     def value(self, solution: ActivationSolution, quantity: QuantityId) -> Value:
         if quantity == VALUE:
-            return Value(sp.N(solution.value, num.WORK_DPS), solution.value)
+            return Value(num.evaluated(solution.value), solution.value)
         if quantity == SLOPE:
-            return Value(sp.N(solution.slope, num.WORK_DPS), solution.slope)
+            return Value(num.evaluated(solution.slope), solution.slope)
         textbook = activations.ELEMENTWISE[solution.name].textbook_derivative
         return Value(textbook, textbook, expression=True, variables=(activations.z.name,))
 

@@ -46,10 +46,10 @@ class ExpressionKind(ProblemKind):
 
     def value(self, solution: ExpressionSolution, quantity: QuantityId) -> Value:
         if quantity.kind is Kind.VALUE:
-            return Value(sp.N(solution.value, num.WORK_DPS), solution.value)
+            return Value(num.evaluated(solution.value), solution.value)
         if quantity.variable in solution.gradient:
             g = solution.gradient[quantity.variable]
-            return Value(sp.N(g, num.WORK_DPS), g)
+            return Value(num.evaluated(g), g)
         names = ", ".join(f"grad[{v}]" for v in solution.gradient)
         raise QuantityError(f"{quantity.text!r} is not a quantity of this expression; use value or one of {names}")
 
