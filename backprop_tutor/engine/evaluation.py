@@ -87,10 +87,16 @@ class Evaluation:
         self._memo: dict[QuantityId, Any] = {}
         self._reruns: dict = {}
         self._plans = _plans(self.network, self.rules)
-        if self.base is not None:
+        if self.base is None:
+            self._differs_maps: dict[tuple, dict[QuantityId, bool]] = {}
+        else:
             self._changed = self._changed_overrides()
             self._other_rules = self.rules != self.base.rules
-            self._differs: dict[QuantityId, bool] = {}
+            # Whether an entry differs from the root depends only on the rules and on which entries
+            # are overridden or changed, not on the values: reruns that nudge the same weight by
+            # different steps share one map.
+            shape = (self.rules, frozenset(self.overrides), frozenset(self._changed))
+            self._differs: dict[QuantityId, bool] = self.base._differs_maps.setdefault(shape, {})
 
     # --- asking for values ------------------------------------------------------------------------
 
