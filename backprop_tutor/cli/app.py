@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from backprop_tutor import __version__
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, print_rows
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console, print_rows
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
@@ -145,17 +145,15 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
 
         text = render_latex(report)
     else:
-        from rich.console import Console
-
         from backprop_tutor.cli.render import render_rich
 
         if out is None:
-            Console().print(render_rich(report))
+            make_console().print(render_rich(report))
             return
         import io
 
         buffer = io.StringIO()
-        Console(file=buffer, no_color=True, width=120, force_terminal=False).print(render_rich(report))
+        make_console(file=buffer, no_color=True, width=120, force_terminal=False).print(render_rich(report))
         text = buffer.getvalue()
     if out is None:
         click.echo(text, nl=False)
@@ -260,11 +258,9 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
 
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        from rich.console import Console
-
         from backprop_tutor.cli.feedback import render_result
 
-        Console().print(render_result(result))
+        make_console().print(render_result(result))
     sys.exit({Status.CORRECT: 0, Status.INCORRECT: 1}.get(result.status, 2))
 
 
@@ -320,8 +316,8 @@ def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> Non
       tutor bank show mlp_2_2_1
       tutor bank show mlp_2_2_1 --seed 3
     """
-    from rich.console import Console
     from rich.syntax import Syntax
+    from rich.text import Text
 
     from backprop_tutor.bank.generate import generate
     from backprop_tutor.cli.render import render_rich
@@ -330,10 +326,10 @@ def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> Non
     bank_ = _open_bank(banks, only_bank)
     path = bank_.path(template_id)
     template = bank_.load(template_id)
-    console = Console()
-    console.print(f"[bold]{path}[/bold]")
-    console.print(Syntax(path.read_text(encoding="utf-8"), "yaml", theme="ansi_dark", background_color="default"))
-    console.print(render_rich(problem_report(generate(template, _seed(seed)))))
+    out = make_console()
+    out.print(Text(str(path), style="bold"))
+    out.print(Syntax(path.read_text(encoding="utf-8"), "yaml", theme="ansi_dark", background_color="default"))
+    out.print(render_rich(problem_report(generate(template, _seed(seed)))))
 
 
 @bank.command("validate")

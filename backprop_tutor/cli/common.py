@@ -57,15 +57,24 @@ def drawn_seed(seed: int | None) -> int:
     return seed
 
 
+def make_console(**options):
+    """The CLI's rich Console. Markup, emoji codes and highlighting are off: prompts, titles, paths
+    and answers come from templates, files and learners, and a "[x]" or ":up:" in them must print
+    as written (rich would swallow the one and draw the other); our own styling is applied as Text
+    styles. Colour still follows the terminal: none when piped or when NO_COLOR is set."""
+    from rich.console import Console
+
+    return Console(markup=False, emoji=False, highlight=False, **options)
+
+
 def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[str, ...] = (),
                no_wrap: tuple[str, ...] = ()) -> None:
     """A table: rich in a terminal; piped, one aligned row per line, for grep and cut."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
-    if not console.is_terminal:
+    out = make_console()
+    if not out.is_terminal:
         widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
         for line in [list(columns), *cells]:
             click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
@@ -75,4 +84,4 @@ def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[st
         table.add_column(column, justify="right" if column in right else "left", no_wrap=column in no_wrap)
     for line in cells:
         table.add_row(*line)
-    console.print(table)
+    out.print(table)

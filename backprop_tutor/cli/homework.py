@@ -11,13 +11,11 @@ from pathlib import Path
 
 import click
 
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed, fail_on_tutor_errors, open_bank
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed, fail_on_tutor_errors, make_console, open_bank
 
 
 def _console():
-    from rich.console import Console
-
-    return Console(stderr=True)
+    return make_console(stderr=True)
 
 
 def _progress(console, label: str, total: int):
@@ -176,24 +174,25 @@ def grade(set_file, submissions, out, feedback, banks, only_bank) -> None:
 
 def _print_summary(book, summary, out: Path, feedback: Path) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from backprop_tutor.homework.gradebook import RowStatus
 
-    console = Console()
+    console = make_console()
     missing, malformed = summary.students - summary.submitted, summary.submitted - summary.readable
     notes = [f"{missing} without a submission" if missing else "", f"{malformed} malformed" if malformed else ""]
     notes = [n for n in notes if n]
     console.print(f"Graded {summary.readable} of {summary.students} students"
                   + (f" ({', '.join(notes)}: each counts as 0)" if notes else "")
-                  + f": {out}, feedback in {feedback}/", highlight=False)
+                  + f": {out}, feedback in {feedback}/")
     if not summary.readable:
-        console.print("[bold yellow]No answer file could be graded.[/bold yellow] Answer files are named ID.yaml "
-                      "after the student ids in set.json; see the list below.")
+        console.print(Text.assemble(("No answer file could be graded.", "bold yellow"),
+                                    " Answer files are named ID.yaml after the student ids in set.json; see the "
+                                    "list below."))
     else:
-        console.print(f"[bold]Class mean: {summary.mean:.1%}[/bold]"
-                      + (f"  ({summary.mean_submitted:.1%} over those graded)" if notes else ""))
+        console.print(Text.assemble((f"Class mean: {summary.mean:.1%}", "bold"),
+                                    f"  ({summary.mean_submitted:.1%} over those graded)" if notes else ""))
     if summary.most_missed:
         table = Table(title="Most missed parts", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                       header_style="bold")
@@ -208,10 +207,9 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
     attention = [r for s in book.students for r in s.rows
                  if not isinstance(r.problem, int) or r.status is RowStatus.GRADING_ERROR] + book.unknown
     if attention:
-        console.print("[bold yellow]Needs attention:[/bold yellow]")
+        console.print(Text("Needs attention:", style="bold yellow"))
         for r in attention:
             where = f" {r.problem}.{r.part}" if isinstance(r.problem, int) else ""
-            console.print(f"  {r.student}{where}: {r.diagnosis_cell}", markup=False, highlight=False)
+            console.print(f"  {r.student}{where}: {r.diagnosis_cell}")
     for why in book.fallback:
-        console.print(f"[yellow]note:[/yellow] {why}; graded against set.json's keys, without diagnosis",
-                      highlight=False)
+        console.print(Text.assemble(("note:", "yellow"), f" {why}; graded against set.json's keys, without diagnosis"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, print_rows
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console, print_rows
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
@@ -79,8 +79,6 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
       tutor practice --template mlp_2_2_1 --seed 7
       tutor practice --level 1 --db ./my-progress.sqlite3
     """
-    from rich.console import Console
-
     from backprop_tutor.cli import practice_view
     from backprop_tutor.learner.practice import Session, plan
     from backprop_tutor.learner.store import Store, default_path
@@ -95,7 +93,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
 
         select_templates(bank.templates(), skill, level)
     seed = _seed(seed)
-    console = Console(highlight=False)
+    console = make_console()
     path = db or default_path()
     ask = _terminal_input(path.with_name("practice-history"))
     with Store.open(path) as store:
@@ -207,8 +205,6 @@ def why(activation, seed, plot_file, fmt) -> None:
 
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
-
     from backprop_tutor.cli.why_view import render
 
-    Console(highlight=False).print(render(result))
+    make_console().print(render(result))
