@@ -337,3 +337,17 @@ def test_check_refuses_an_earlier_answer_to_a_part_that_is_not_earlier():
     assert unknown.stderr == "Error: --earlier dw2: not a part before dW1; the parts before it are a2, delta2, delta1\n"
     later = run("check", "mlp_2_2_1", "--seed", "7", "--part", "a2", "--earlier", "delta1=1", "--", "0.4")
     assert later.exit_code == 2 and "not a part before a2" in later.stderr
+
+
+@pytest.mark.parametrize("template_id, seed, part, answer", [
+    ("relu_hidden_2_3_1", 1, "slopes", "[1, 1, 1]"),
+    ("activation_derivative_at_point", 1, "slope", "1"),
+])
+def test_a_slope_of_1_where_the_slope_is_asked_gets_advice_about_the_slope(template_id, seed, part, answer):
+    """A forgotten f′ shows downstream as a missing factor, but in f′ itself as a plain 1: the
+    advice is about f′'s value, not about a factor missing from δ (one rule for every kind)."""
+    problem = generate(Bank.open().load(template_id), seed)
+    assert all(v != 1 for v in sp.flatten([problem.part(part).value.approx]))
+    result = grade_part(problem, part, answer)
+    assert result.status == "incorrect" and result.diagnosis == "forgot_activation_slope"
+    assert "is not simply 1" in result.feedback and "δ" not in result.feedback, result.feedback

@@ -34,6 +34,9 @@ class Slip:
     rule: Rule | None
     where: Callable[[Network, int | None], bool]  # can it be made at this layer (None: rules without one)?
     feedback: Callable[[str, int | None], str]  # (activation at that layer, layer or None) → text
+    # When the asked quantity is the one the slipped rule computes, and the usual feedback (about
+    # its effect further on) would not fit: a forgotten f′ shows in f′ itself as a plain 1.
+    when_asked: Callable[[str, int | None], str] | None = None
 
     def scopes(self, network: Network) -> list[tuple[int | None, ...]]:
         """Each layer where the slip can be made, alone, then all of them at once (when more than one)."""
@@ -213,7 +216,9 @@ SLIPS: tuple[Slip, ...] = (
          _text("The activation was not applied{in_layer}: a = {f}(z), not z itself.")),
     Slip("forgot_activation_slope", "activation_slope", Rule("activation_slope", lambda net, s: (), _one),
          _elementwise,
-         _text("The activation's derivative is missing{in_layer}: δ = ∂L/∂a · f′(z); check the {f}′(z) factor.")),
+         _text("The activation's derivative is missing{in_layer}: δ = ∂L/∂a · f′(z); check the {f}′(z) factor."),
+         _text("{f}′(z) is not simply 1{in_layer}: a slope of 1 belongs to the identity (and to relu only where "
+               "z > 0); differentiate {f} and evaluate it at z.")),
     Slip("slope_at_activation", "activation_slope", Rule("activation_slope", _a_of, _slope_at_output), _elementwise,
          _text("{f}′ was evaluated at the activation a instead of at z{in_layer}; {f}′ takes the pre-activation z.")),
     Slip("activation_for_slope", "activation_slope", Rule("activation_slope", _z_of, _function_itself), _elementwise,
@@ -284,16 +289,20 @@ BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 
-def feedback(name: str, activation: str = "", layer: int | None = None) -> str:
-    """The slip's feedback, naming the activation (σ, tanh …) and the layer where they are known."""
-    return BY_NAME[name].feedback(activation, layer)
+def feedback(name: str, activation: str = "", layer: int | None = None, asked: bool = False) -> str:
+    """The slip's feedback, naming the activation (σ, tanh …) and the layer where they are known;
+    `asked`: the part asks for the very quantity the slipped rule computes."""
+    slip = BY_NAME[name]
+    say = slip.when_asked if asked and slip.when_asked else slip.feedback
+    return say(activation, layer)
 
 
-def feedback_at(name: str, network: Network, scope: tuple[int | None, ...]) -> str:
-    """The feedback of a slip made at `scope` in a network: the layer and its activation named
-    when the scope is one layer."""
+def feedback_at(name: str, network: Network, scope: tuple[int | None, ...], asked: bool = False) -> str:
+    """The feedback of a slip made at `scope` in a network: the activation named when the scope
+    is one layer, and the layer too when there is more than one."""
     layer = scope[0] if len(scope) == 1 else None
-    return feedback(name, r.activation_of(network, layer) if layer else "", layer)
+    activation = r.activation_of(network, layer) if layer else ""
+    return feedback(name, activation, layer if len(network.layers) > 1 else None, asked)
 
 
 def symbolic_forms(activation: str) -> tuple[tuple[str, sp.Expr], ...]:

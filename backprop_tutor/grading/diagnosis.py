@@ -90,10 +90,9 @@ def _slip(problem: Problem, earlier: Earlier, part: Part, answer, tolerance, roo
                 continue
             if same(answer, value, tolerance):
                 candidates.append((nearest, len(scope) > 1, order, slip, scope))
-    for *_, slip, scope in sorted(candidates, key=lambda c: c[:3]):
-        feedback = problem.kind.slip_feedback(slip.name, network, scope)
-        if feedback is not None and not evidence.rules_out(slip, scope):
-            return Diagnosis(slip.name, feedback)
+    for nearest, _, _, slip, scope in sorted(candidates, key=lambda c: c[:3]):
+        if not evidence.rules_out(slip, scope):
+            return Diagnosis(slip.name, slips.feedback_at(slip.name, network, scope, asked=nearest == 0))
     return None
 
 

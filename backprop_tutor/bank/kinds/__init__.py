@@ -66,13 +66,6 @@ class ProblemKind(ABC):
         earlier answers); None when the problem is not computed by the network rules."""
         return None
 
-    def slip_feedback(self, name: str, network: Network, scope: tuple) -> str | None:
-        """What to tell a learner whose answer shows the slip `name` made at `scope` of the
-        problem's graph; None when that slip is no explanation in this kind of problem."""
-        from backprop_tutor.engine.slips import feedback_at
-
-        return feedback_at(name, network, scope)
-
     def symbolic_slips(self, solution: Any, part: Part) -> tuple[tuple[str, Any, str], ...]:
         """For a formula part: (slip name, the wrong formula, feedback)."""
         return ()

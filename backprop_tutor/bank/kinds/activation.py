@@ -60,13 +60,6 @@ class ActivationKind(ProblemKind):
     def graph(self, solution: ActivationSolution) -> tuple[Network, dict]:
         return unit_network(solution.name), {UNIT_Z: solution.point}
 
-    def slip_feedback(self, name: str, network: Network, scope: tuple) -> str | None:
-        """One unit, no layers: the feedback names the activation only. Leaving f′ out is no
-        explanation when f′ itself is asked (an answer of 1 is more likely the other branch)."""
-        if name == "forgot_activation_slope":
-            return None
-        return slips.feedback(name, network.layers[0].activation)
-
     def symbolic_slips(self, solution: ActivationSolution, part: Part) -> tuple[tuple[str, Any, str], ...]:
         return tuple((name, form, slips.feedback(name, solution.name))
                      for name, form in slips.symbolic_forms(solution.name))
