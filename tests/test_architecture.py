@@ -79,3 +79,10 @@ def test_every_subpackage_is_packaged():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "backprop_tutor").rglob("__init__.py")}
     assert found <= listed, found - listed
+
+
+def test_the_kind_names_templates_may_use_are_the_kinds():
+    """bank/kinds.NAMES (read before any kind is imported) names exactly the kinds there are."""
+    from backprop_tutor.bank.kinds import NAMES, kinds
+
+    assert NAMES == tuple(kinds()) and all(kind.name == name for name, kind in kinds().items())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +35,11 @@ def generate(template: Template, seed: int, worked: bool = True) -> Problem:
     for draw in range(1, template.constraints.max_draws + 1):
         values = _draw(template.parameters, rng)
         instance = _instantiate(template, values, seed)
-        resolve = _resolver(template.kind, instance)
-        parts = tuple(_part(template, spec, values, resolve) for spec in template.parts)
-        violated = template.kind.violated(template.constraints, instance.solution) or _zero_answer(template, parts)
+        violated = template.kind.violated(template.constraints, instance.solution)
+        if violated is None:  # the parts (prompts, hints, keys) only for a draw that may be kept
+            resolve = _resolver(template.kind, instance)
+            parts = tuple(_part(template, spec, values, resolve) for spec in template.parts)
+            violated = _zero_answer(template, parts)
         if violated is None:
             return Problem(template.id, seed, template.title, template.kind, template.level, template.skills,
                            instance.statement, tuple((k, _show(v)) for k, v in values.items()), parts,
@@ -126,7 +129,8 @@ def _data(value):
 def _instantiate(template: Template, values: dict, seed: int) -> Instance:
     body = _substitute(template.body, values)
     intro = _fill(template.statement, values, None, f"{template.source}: statement") if template.statement else ""
-    return template.kind.instantiate(body, intro, f"{template.source}: {template.kind.name}", seed)
+    instance = template.kind.instantiate(body, f"{template.source}: {template.kind.name}", seed)
+    return replace(instance, statement=replace(instance.statement, intro=intro))
 
 
 def _resolver(kind: ProblemKind, instance: Instance):

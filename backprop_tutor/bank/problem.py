@@ -11,6 +11,7 @@ from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE
 from backprop_tutor.engine.quantities import QuantityId
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.worked.steps import Step
+from backprop_tutor.worked.texescape import escape
 
 if TYPE_CHECKING:
     from backprop_tutor.bank.kinds import ProblemKind
@@ -77,13 +78,18 @@ class Part:
 
 @dataclass(frozen=True)
 class Statement:
-    """What a problem gives, in parts a view can place: the template's own words, the given
-    numbers (the network, the point, the expression), and the notes on conventions."""
+    """What a problem gives, in parts a view can place: the template's own words (set by the
+    generator; a kind writes the rest), the given numbers (the network, the point, the
+    expression), and the notes on conventions; the given and the notes also in LaTeX."""
 
     intro: str
     given: tuple[str, ...]
     notes: tuple[str, ...]
-    latex: str
+    body_latex: tuple[str, ...]
+
+    @property
+    def latex(self) -> str:
+        return "\n\n".join(((escape(self.intro),) if self.intro else ()) + self.body_latex)
 
     @property
     def lines(self) -> tuple[str, ...]:

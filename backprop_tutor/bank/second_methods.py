@@ -7,7 +7,9 @@ import math
 
 import sympy as sp
 
+from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.numbers import within
+from backprop_tutor.engine.quantities import Kind
 
 KEY_REL = 1e-10  # keys carry 12 significant digits
 CHECK_REL = 1e-7  # second methods in double precision / finite differences
@@ -20,6 +22,13 @@ def close(value, expected, rel: float) -> bool:
     if not (value.is_number and expected.is_number and value.is_real and expected.is_real):
         return False
     return within(value, expected, ("relative", rel))
+
+
+def central(f, point) -> sp.Float:
+    """(f(x + h) − f(x − h)) / 2h at 50 digits, h = H: the derivative of a one-variable function
+    (x ↦ SymPy expression) at an exact point, by a method that shares nothing with the engine's."""
+    h = sp.Rational(H)
+    return (sp.N(f(point + h), num.WORK_DPS) - sp.N(f(point - h), num.WORK_DPS)) / (2 * sp.Float(H, num.WORK_DPS))
 
 
 def _sigmoid(x: float) -> float:
@@ -49,11 +58,11 @@ class FloatNetwork:
         self.W = W or [[[float(w) for w in row] for row in layer.weights] for layer in network.layers]
         self.b = b or [[float(v) for v in layer.bias] for layer in network.layers]
 
-    def moved(self, which: str, layer: int, idx: tuple, h: float) -> FloatNetwork:
-        """The network with W (which = "W") or b moved by h at layer, idx."""
+    def moved(self, which: Kind, layer: int, idx: tuple, h: float) -> FloatNetwork:
+        """The network with a weight (Kind.WEIGHT) or a bias (Kind.BIAS) moved by h at layer, idx."""
         W = [[list(r) for r in m] for m in self.W]
         b = [list(v) for v in self.b]
-        if which == "W":
+        if which is Kind.WEIGHT:
             W[layer - 1][idx[0]][idx[1]] += h
         else:
             b[layer - 1][idx[0]] += h

@@ -21,7 +21,7 @@ def render_result(result: Result, show_expected: bool = False) -> Text:
     if result.interpreted_as is not None:
         out.append("\n  understood as: ", style="dim")
         out.append(result.interpreted_as)
-    if result.status is Status.CORRECT and result.feedback != "Correct.":
+    if result.status is Status.CORRECT and result.carried_from:  # says whose values earned the credit
         out.append(f"\n  {result.feedback}")
     if result.status is Status.INCORRECT:
         out.append(f"\n  {result.feedback}")

@@ -162,6 +162,7 @@ def json_number(value: sp.Expr) -> float | int:
 
 
 DEFAULT_TOLERANCE = ("relative", 1e-3)  # four significant figures pass
+ABSOLUTE_FLOOR = 1e-12  # a relative tolerance also accepts this close, so that a key of 0 can be met
 
 
 def within(value, expected, tolerance: tuple[str, float]) -> bool:
@@ -174,4 +175,4 @@ def within(value, expected, tolerance: tuple[str, float]) -> bool:
         return diff <= amount
     if kind == "sigfigs":
         return to_decimal(sp.Float(value, 30), int(amount)) == to_decimal(sp.Float(expected, 30), int(amount))
-    return diff <= amount * abs(expected) or diff <= 1e-12
+    return diff <= amount * abs(expected) or diff <= ABSOLUTE_FLOOR

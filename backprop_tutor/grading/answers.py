@@ -13,12 +13,12 @@ import random
 import signal
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from backprop_tutor.bank.problem import Mistake, Part, Value
+from backprop_tutor.bank.problem import Part, Value
 from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.result import Result, Status
@@ -34,7 +34,6 @@ class Target:
     key: str
     tolerance: tuple[str, float] | None = None
     points: float = 1
-    mistakes: tuple[Mistake, ...] = field(default=())
     where: tuple[tuple[str, str], ...] = ()  # intermediates the answer may be written in
 
     @property
@@ -44,7 +43,7 @@ class Target:
 
 def target_of(part: Part) -> Target:
     """A generated Part as a grading target."""
-    return Target(part.value, part.answer, part.tolerance, part.points, part.mistakes, part.where)
+    return Target(part.value, part.answer, part.tolerance, part.points, part.where)
 
 
 class _Timeout(BaseException):

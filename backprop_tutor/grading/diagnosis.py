@@ -20,7 +20,7 @@ from backprop_tutor.engine import slips
 from backprop_tutor.engine.entries import entries, flat
 from backprop_tutor.engine.quantities import QuantityError
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.grading.answers import TIME_LIMIT, equivalent, floats, numbers, same, time_limit
+from backprop_tutor.grading.answers import TIME_LIMIT, equivalent, floats, same, time_limit
 from backprop_tutor.grading.earlier import RERUN_ERRORS, Answered, Earlier
 from backprop_tutor.engine.evaluation import Evaluation
 
@@ -33,14 +33,15 @@ class Diagnosis:
     feedback: str
 
 
-def diagnose(problem: Problem, part: Part, read: Any, earlier: Earlier | None) -> Diagnosis | None:
+def diagnose(problem: Problem, part: Part, read: Any, answer: Any, earlier: Earlier | None) -> Diagnosis | None:
+    """`read`: the answer as parsed; `answer`: its numbers (grading/answers.numbers), None for a
+    formula or when it has none."""
     if part.value.expression:
         try:
             with time_limit(TIME_LIMIT):  # every candidate form is compared with the answer
                 return _formula(problem, part, read)
         except AnswerFormatError:
             return None
-    answer = numbers(read)
     if answer is None:
         return None
     tolerance = part.within
@@ -152,7 +153,7 @@ def _formula(problem: Problem, part: Part, read) -> Diagnosis | None:
         value = problem.kind.value(problem.solution, mistake.quantity)
         if value.expression and equivalent(read, mistake.scale * value.exact, variables):
             return Diagnosis(mistake.name, mistake.feedback)
-    for name, form, feedback in problem.kind.symbolic_slips(problem.solution, part):
+    for name, form, feedback in problem.kind.symbolic_slips(problem.solution):
         if equivalent(read, form, variables):
             return Diagnosis(name, feedback)
     return None

@@ -32,14 +32,16 @@ def grade_part(problem: Problem, part_id: str, text: str, earlier: Mapping[str, 
     result = judge(target, read, echo)
     if result.status is not Status.INCORRECT:
         return result
-    context = None if part.value.expression else Earlier.read(problem, part, earlier)  # a formula has no graph
-    if context is not None:
-        answer = numbers(read)
-        credit = carried(context, part, answer, target.within) if answer is not None else None
+    if part.value.expression:  # a formula has no graph: no earlier answers to carry, no re-runs
+        answer, context = None, None
+    else:
+        answer, context = numbers(read), Earlier.read(problem, part, earlier)
+    if context is not None and answer is not None:
+        credit = carried(context, part, answer, target.within)
         if credit is not None:
             return Result(Status.CORRECT, target.points, echo, target.key, credit.feedback, None, target.points,
                           credit.parts)
-    found = diagnose(problem, part, read, context)
+    found = diagnose(problem, part, read, answer, context)
     if found is None:
         return result
     return replace(result, feedback=found.feedback, diagnosis=found.slip)

@@ -15,7 +15,7 @@ from backprop_tutor.bank.problem import Part
 from backprop_tutor.bank.second_methods import KEY_REL
 from backprop_tutor.bank.template import load_template
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.grading.answers import equivalent, floats, grade, numbers, read_for, same, target_of
+from backprop_tutor.grading.answers import floats, judge, numbers, read_for, same, target_of
 from backprop_tutor.grading.result import Status
 
 
@@ -36,16 +36,17 @@ def check_template(path: Path, seeds: int = 20) -> list[str]:
 
 def _check_key(part: Part) -> list[str]:
     """The key, read back as a learner's answer: graded correct, and equal to the engine's value."""
-    graded = grade(target_of(part), part.answer)
-    if graded.status is not Status.CORRECT:
-        return [f"the key {part.answer!r}, graded as a learner's answer, is {graded.status}: {graded.feedback}"]
+    target = target_of(part)
     try:
-        read, _ = read_for(target_of(part), part.answer)
+        read, echo = read_for(target, part.answer)
     except AnswerFormatError as e:
         return [f"the key {part.answer!r} cannot be read back as an answer: {e}"]
-    if part.value.expression:
-        return [] if equivalent(read, part.value.exact, part.value.variables) else [
-            f"the key {part.answer!r} does not equal the engine's expression {part.value.exact}"]
+    graded = judge(target, read, echo)
+    if graded.status is not Status.CORRECT:
+        return [f"the key {part.answer!r}, graded as a learner's answer, is {graded.status}: {graded.feedback}"]
+    if part.value.expression:  # judged equivalent to the engine's expression: nothing closer to check
+        return []
+    # A number must also match far closer than the tolerance: the key carries 12 digits.
     if same(numbers(read), floats(part.value.approx), ("relative", KEY_REL)):
         return []
     return [f"the key {part.answer!r} does not read back as the engine's value"]

@@ -419,7 +419,7 @@ def feedback_markdown(student: StudentGrade) -> str:
             out += [f"## Problem {r.problem}: {student.problem_titles.get(r.problem, '')}", ""]
         verdict = "correct" if isinstance(r.score, (int, float)) and r.score >= r.points > 0 else "not correct"
         out.append(f"- **{r.problem}.{r.part}** ({r.score:g}/{r.points:g}, {verdict}): your answer `{r.answer or '—'}`")
-        if r.feedback and r.feedback != "Correct.":
+        if r.feedback and (verdict != "correct" or r.carried_from):  # a plain "Correct." says nothing more
             out.append(f"  - {r.feedback}")
         if verdict != "correct" and r.key:
             out.append(f"  - expected: `{r.key}`")

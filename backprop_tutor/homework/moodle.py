@@ -9,7 +9,7 @@ quiz's category holds every student's variant of problem n. Each problem becomes
 
 Tolerance. Moodle's tolerance is absolute, around the key as written. A relative tolerance
 r becomes r·|key|, computed exactly from the key's decimal digits, but never below 1e-12:
-the grader also accepts any answer within 1e-12 of the key (`grading.within`), which is what
+the grader also accepts any answer within 1e-12 of the key (`engine.numbers.within`), which is what
 keeps a key of 0 answerable. An absolute tolerance is used as it is. A tolerance of n
 significant figures becomes half a unit in the n-th significant digit of the key; the
 grader's window (the rounding interval that holds the exact value) has the same width but
@@ -39,10 +39,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.grading.answers import DEFAULT_TOLERANCE
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE
 from backprop_tutor.bank.problem import Part, Problem
 
-RELATIVE_FLOOR = Decimal("1e-12")  # the absolute floor in grading.within
+RELATIVE_FLOOR = Decimal(str(num.ABSOLUTE_FLOOR))  # the grader's floor (engine.numbers.within)
 # A subset of Moodle's NUMBER_REGEX (question/type/multianswer): no decimal comma, so that
 # Decimal reads it too.
 _NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")

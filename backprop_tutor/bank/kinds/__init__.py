@@ -45,8 +45,9 @@ class ProblemKind(ABC):
         activation, loss or function only ever draws a known name."""
 
     @abstractmethod
-    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
-        """The body with the drawn values substituted → solution, statement and steps."""
+    def instantiate(self, body: Any, where: str, seed: int) -> Instance:
+        """The body with the drawn values substituted → solution, statement (without the
+        template's own words, which the generator adds) and steps."""
 
     @abstractmethod
     def value(self, solution: Any, quantity: QuantityId) -> Value:
@@ -66,7 +67,7 @@ class ProblemKind(ABC):
         earlier answers); None when the problem is not computed by the network rules."""
         return None
 
-    def symbolic_slips(self, solution: Any, part: Part) -> tuple[tuple[str, Any, str], ...]:
+    def symbolic_slips(self, solution: Any) -> tuple[tuple[str, Any, str], ...]:
         """For a formula part: (slip name, the wrong formula, feedback)."""
         return ()
 
@@ -92,4 +93,4 @@ def kinds() -> dict[str, ProblemKind]:
     return {kind.name: kind for kind in (NETWORK, ACTIVATION, EXPRESSION)}
 
 
-NAMES = ("network", "activation", "expression")
+NAMES = ("network", "activation", "expression")  # the keys of kinds(), without importing them (a test keeps them equal)

@@ -11,7 +11,7 @@ import sympy as sp
 
 from backprop_tutor.bank.kinds import Instance, ProblemKind
 from backprop_tutor.bank.problem import Part, Problem, Statement, Value
-from backprop_tutor.bank.second_methods import CHECK_REL, FLOAT_ACTIVATIONS, H, close
+from backprop_tutor.bank.second_methods import CHECK_REL, FLOAT_ACTIVATIONS, central, close
 from backprop_tutor.engine import activations, slips
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activation import UNIT_Z, ActivationSolution, solve_activation
@@ -33,12 +33,12 @@ class ActivationKind(ProblemKind):
         if isinstance(body, dict):
             choice(body.get("function"), tuple(activations.ELEMENTWISE), "an activation")
 
-    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+    def instantiate(self, body: Any, where: str, seed: int) -> Instance:
         from backprop_tutor.worked.activation import activation_steps
 
         name, point = _body(body, where)
         solution = solve_activation(name, point)
-        return Instance(solution, statement(intro, name, point), lambda: activation_steps(solution))
+        return Instance(solution, statement(name, point), lambda: activation_steps(solution))
 
     def value(self, solution: ActivationSolution, quantity: QuantityId) -> Value:
         if quantity == VALUE:
@@ -60,7 +60,7 @@ class ActivationKind(ProblemKind):
     def graph(self, solution: ActivationSolution) -> tuple[Network, dict]:
         return unit_network(solution.name), {UNIT_Z: solution.point}
 
-    def symbolic_slips(self, solution: ActivationSolution, part: Part) -> tuple[tuple[str, Any, str], ...]:
+    def symbolic_slips(self, solution: ActivationSolution) -> tuple[tuple[str, Any, str], ...]:
         return tuple((name, form, slips.feedback(name, solution.name))
                      for name, form in slips.symbolic_forms(solution.name))
 
@@ -71,14 +71,16 @@ class ActivationKind(ProblemKind):
             rng = random.Random(1)
             for _ in range(4):
                 point = sp.Rational(rng.randint(-250, 250), 100)
-                mine = sp.N(part.value.exact.xreplace({activations.z: point}), num.WORK_DPS)
-                if not close(mine, _central(f, point), CHECK_REL):
+                mine, fd = sp.N(part.value.exact.xreplace({activations.z: point}), num.WORK_DPS), central(f, point)
+                if not close(mine, fd, CHECK_REL):
                     return [f"the derivative key at z = {point} gives {sp.N(mine, 15)}, a central difference "
-                            f"{sp.N(_central(f, point), 15)}"]
+                            f"{sp.N(fd, 15)}"]
             return []
-        if part.quantity == SLOPE and not close(part.value.approx, _central(f, solution.point), CHECK_REL):
-            return [f"f′({solution.point}) = {sp.N(part.value.approx, 15)} but a central difference gives "
-                    f"{sp.N(_central(f, solution.point), 15)}"]
+        if part.quantity == SLOPE:
+            fd = central(f, solution.point)
+            if not close(part.value.approx, fd, CHECK_REL):
+                return [f"f′({solution.point}) = {sp.N(part.value.approx, 15)} but a central difference gives "
+                        f"{sp.N(fd, 15)}"]
         if part.quantity == VALUE:
             direct = FLOAT_ACTIVATIONS[solution.name](float(solution.point))
             if not close(part.value.approx, direct, CHECK_REL):
@@ -92,11 +94,6 @@ class ActivationKind(ProblemKind):
 
 
 ACTIVATION = ActivationKind()
-
-
-def _central(f, point: sp.Rational) -> sp.Expr:
-    h = sp.Float(H, num.WORK_DPS)
-    return (sp.N(f(point + sp.Rational(H)), num.WORK_DPS) - sp.N(f(point - sp.Rational(H)), num.WORK_DPS)) / (2 * h)
 
 
 def _body(body: Any, where: str) -> tuple[str, sp.Rational]:
@@ -113,10 +110,10 @@ def _body(body: Any, where: str) -> tuple[str, sp.Rational]:
     return name, point
 
 
-def statement(intro: str, name: str, point: sp.Rational) -> Statement:
+def statement(name: str, point: sp.Rational) -> Statement:
     act = activations.ELEMENTWISE[name]
     note = f" ({act.kink_note})" if act.kink_note else ""
     given = (f"The activation {name}: {act.unicode}{note}.", f"The point: z = {num.pretty(point)}.")
-    tex = ([escape(intro)] if intro else []) + [f"The activation \\texttt{{{escape(name)}}}: ${act.latex}${escape(note)}.",
-                                                  f"The point: $z = {num.latex(point)}$."]
-    return Statement(intro, given, (), "\n\n".join(tex))
+    tex = (f"The activation \\texttt{{{escape(name)}}}: ${act.latex}${escape(note)}.",
+           f"The point: $z = {num.latex(point)}$.")
+    return Statement("", given, (), tex)

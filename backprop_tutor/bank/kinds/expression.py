@@ -11,7 +11,7 @@ import sympy as sp
 from backprop_tutor.bank.kinds import Instance, ProblemKind
 from backprop_tutor.bank.problem import Part, Problem, Statement, Value
 from backprop_tutor.bank.template import REFERENCE
-from backprop_tutor.bank.second_methods import CHECK_REL, H, close
+from backprop_tutor.bank.second_methods import CHECK_REL, central, close
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.expression import ExpressionSolution, parse_assignments, solve_expression
 from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, parse_expression_quantity
@@ -34,7 +34,7 @@ class ExpressionKind(ProblemKind):
                 if re.search(rf"\${ref}\s*\(", body["text"]):
                     choice(f"${ref}", FUNCTION_NAMES, "a function")
 
-    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+    def instantiate(self, body: Any, where: str, seed: int) -> Instance:
         from backprop_tutor.worked.expression import expression_steps
 
         text, at = _body(body, where)
@@ -42,7 +42,7 @@ class ExpressionKind(ProblemKind):
             solution = solve_expression(text, parse_assignments(at, "expression.at"), "expression.at")
         except AnswerFormatError as e:
             raise e.located(f"{where} (seed {seed})", e.source or "expression.text", TemplateError) from None
-        return Instance(solution, statement(intro, solution), lambda: expression_steps(solution))
+        return Instance(solution, statement(solution), lambda: expression_steps(solution))
 
     def value(self, solution: ExpressionSolution, quantity: QuantityId) -> Value:
         if quantity.kind is Kind.VALUE:
@@ -62,10 +62,8 @@ class ExpressionKind(ProblemKind):
         expr = to_sympy(parse(solution.expression))
         symbols = {s.name: s for s in expr.free_symbols}
         point = {symbols[k]: v for k, v in solution.at.items() if k in symbols}
-        var, h = symbols[part.quantity.variable], sp.Rational(H)
-        up = sp.N(expr.xreplace({**point, var: point[var] + h}), num.WORK_DPS)
-        down = sp.N(expr.xreplace({**point, var: point[var] - h}), num.WORK_DPS)
-        fd = (up - down) / (2 * sp.Float(H, num.WORK_DPS))
+        var = symbols[part.quantity.variable]
+        fd = central(lambda v: expr.xreplace({**point, var: v}), point[var])
         if not close(part.value.approx, fd, CHECK_REL):
             return [f"∂f/∂{var} = {sp.N(part.value.approx, 15)} but a central difference gives {sp.N(fd, 15)}"]
         return []
@@ -86,8 +84,7 @@ def _body(body: Any, where: str) -> tuple[str, str]:
     return str(body["text"]), at
 
 
-def statement(intro: str, solution: ExpressionSolution) -> Statement:
+def statement(solution: ExpressionSolution) -> Statement:
     at = ", ".join(f"{k} = {num.pretty(v)}" for k, v in solution.at.items())
     given = (f"f = {solution.echo}", f"at {at}.")
-    tex = ([escape(intro)] if intro else []) + [f"$f = {sp.latex(solution.expr)}$", f"at {escape(at)}."]
-    return Statement(intro, given, (), "\n\n".join(tex))
+    return Statement("", given, (), (f"$f = {sp.latex(solution.expr)}$", f"at {escape(at)}."))

@@ -43,7 +43,7 @@ class NetworkKind(ProblemKind):
                 if isinstance(layer, dict):
                     choice(layer.get("activation"), activations.NAMES, "an activation")
 
-    def instantiate(self, body: Any, intro: str, where: str, seed: int) -> Instance:
+    def instantiate(self, body: Any, where: str, seed: int) -> Instance:
         try:
             network = network_from_dict(body, f"{where} (seed {seed})")
             solution = solve_network(network)
@@ -51,7 +51,7 @@ class NetworkKind(ProblemKind):
             raise e.located(source=e.source or f"{where} (seed {seed})", into=TemplateError) from None
         from backprop_tutor.worked.network import network_steps
 
-        return Instance(solution, statement(intro, network), lambda: network_steps(solution))
+        return Instance(solution, statement(network), lambda: network_steps(solution))
 
     def value(self, solution: NetworkSolution, quantity: QuantityId) -> Value:
         return Value(solution.value(quantity))
@@ -120,7 +120,7 @@ def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity:
     if kind is Kind.NUDGE:
         h = float(quantity.h)
         of = quantity.of
-        return (reference.moved(of.kind.value, of.layer, of.index, h).forward()[2] - reference.forward()[2]) / h
+        return (reference.moved(of.kind, of.layer, of.index, h).forward()[2] - reference.forward()[2]) / h
     return None
 
 
@@ -136,14 +136,13 @@ def _matrix_text(rows, tex: bool = False) -> str:
     return "[" + "; ".join(" ".join(num.pretty(v) for v in row) for row in rows) + "]"
 
 
-def statement(intro: str, network: Network) -> Statement:
+def statement(network: Network) -> Statement:
     loss = losses.LOSSES[network.loss]
     sizes = "-".join(str(s) for s in network.sizes)
     given = [f"A {sizes} network with input x = {_vector_text(network.input)} and target t = "
              f"{_vector_text(network.target)}."]
-    tex = [escape(intro)] if intro else []
-    tex.append(f"A {sizes} network with input $x = {_vector_text(network.input, True)}$ and target "
-               f"$t = {_vector_text(network.target, True)}$.")
+    tex = [f"A {sizes} network with input $x = {_vector_text(network.input, True)}$ and target "
+           f"$t = {_vector_text(network.target, True)}$."]
     for l, layer in enumerate(network.layers, 1):
         given.append(f"Layer {l} ({layer.activation}): W{symbol('', l)} = {_matrix_text(layer.weights)}, "
                      f"b{symbol('', l)} = {_vector_text(layer.bias)}")
@@ -154,4 +153,4 @@ def statement(intro: str, network: Network) -> Statement:
     tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$ (mind the constant factor: "
                f"{escape(loss.factor_note)}). Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
     tex.append(CONVENTIONS_LATEX)
-    return Statement(intro, tuple(given), notes, "\n\n".join(tex))
+    return Statement("", tuple(given), notes, tuple(tex))
