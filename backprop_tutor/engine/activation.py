@@ -12,7 +12,7 @@ from backprop_tutor.engine.activations import ELEMENTWISE, z
 from backprop_tutor.engine.arithmetic import EXACT
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import unit_network
-from backprop_tutor.engine.numbers import WORK_DPS
+from backprop_tutor.engine.numbers import WORK_DPS, evaluated
 from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, q
 
 
@@ -24,16 +24,13 @@ class ActivationSolution:
     slope: sp.Expr  # f′(point), exact
     derivative: sp.Expr  # f′(z) as SymPy computed it
 
-    def approx(self, value: sp.Expr) -> sp.Float:
-        return sp.N(value, WORK_DPS)
-
     def nudged(self, h: sp.Rational) -> sp.Float:
         """f(point + h): (f(z + h) − f(z))/h approaches f′(z), the slope seen as a limit."""
-        return self.approx(ELEMENTWISE[self.name](self.point + h))
+        return evaluated(ELEMENTWISE[self.name](self.point + h))
 
     def nudge_ratio(self, h: sp.Rational) -> sp.Float:
         """(f(z + h) − f(z))/h at 50 digits."""
-        return (self.nudged(h) - self.approx(self.value)) / sp.Float(h, WORK_DPS)
+        return (self.nudged(h) - evaluated(self.value)) / sp.Float(h, WORK_DPS)
 
 
 UNIT_Z = q(Kind.Z, 1, 0)

@@ -35,6 +35,11 @@ class Activation:
     derivative_unicode: str
     derivative_latex: str
     kink_note: str = ""  # the convention at a point where f is not differentiable
+    symbol: str = ""  # how text names f (σ for sigmoid); the name when not given
+
+    def __post_init__(self) -> None:
+        if not self.symbol:
+            object.__setattr__(self, "symbol", self.name)
 
     @cached_property
     def derivative(self) -> sp.Expr:
@@ -57,10 +62,6 @@ class Activation:
     def _numeric(self):
         return sp.lambdify(z, self.expr, "mpmath")
 
-    @cached_property
-    def _numeric_prime(self):
-        return sp.lambdify(z, self.derivative, "mpmath")
-
     def __call__(self, value: sp.Expr) -> sp.Expr:
         """f at a number: exact for an exact one, at the Float's own precision for a Float."""
         if value.is_Float:
@@ -68,8 +69,7 @@ class Activation:
         return self.expr.xreplace({z: value})
 
     def prime(self, value: sp.Expr) -> sp.Expr:
-        if value.is_Float:
-            return float_call(self._numeric_prime, value)
+        """f′ at an exact number, exactly."""
         return self.derivative.xreplace({z: value})
 
 
@@ -101,7 +101,7 @@ _ELEMENTWISE = [
     Activation(
         "sigmoid", _sigmoid(z), "σ(z) = 1/(1 + e^(−z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
         _sigmoid(z) * (1 - _sigmoid(z)), "σ′(z) = σ(z)(1 − σ(z))",
-        r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
+        r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))", symbol="σ",
     ),
     Activation(
         "tanh", sp.tanh(z), "tanh(z)", r"\tanh(z)",
@@ -169,6 +169,11 @@ SOFTMAX_UNICODE = "softmax(z)ⱼ = e^(zⱼ) / Σₖ e^(zₖ)"
 SOFTMAX_LATEX = r"\operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_k e^{z_k}}"
 
 NAMES: tuple[str, ...] = tuple(ELEMENTWISE) + (SOFTMAX,)
+
+
+def display_name(name: str) -> str:
+    """How text names an activation: its symbol (σ for sigmoid), or the name itself (softmax)."""
+    return ELEMENTWISE[name].symbol if name in ELEMENTWISE else name
 
 
 def softmax(values: list[sp.Expr]) -> list[sp.Expr]:

@@ -37,7 +37,6 @@ def _lambdified(expr: sp.Expr, symbols: tuple[sp.Symbol, ...], module: str):
 class Floats:
     """Python floats: fast, for comparing with a learner's answer."""
 
-    name = "floats"
     context = staticmethod(contextlib.nullcontext)
 
     def given(self, value: sp.Rational) -> float:
@@ -55,8 +54,6 @@ class Floats:
 
 class Precise:
     """mpmath numbers at WORK_DPS significant digits (evaluate inside `Precise.context()`)."""
-
-    name = "precise"
 
     @staticmethod
     def context():
@@ -149,8 +146,6 @@ def _bounded(expr: sp.Expr) -> sp.Expr | None:
 
 class Exact:
     """Pairs: exact forms where they stay small, with their decimals (inside `Exact.context()`)."""
-
-    name = "exact"
 
     @staticmethod
     def context():

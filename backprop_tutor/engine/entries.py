@@ -12,6 +12,7 @@ from backprop_tutor.engine import activations
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
+from backprop_tutor.engine.rules import no_softmax_slope
 
 _MATRICES = (Kind.WEIGHT, Kind.WEIGHT_GRADIENT, Kind.WEIGHT_NEW)
 _SCALARS = (Kind.LOSS, Kind.LOSS_AFTER, Kind.NUDGE)
@@ -34,7 +35,7 @@ def shape(network: Network, quantity: QuantityId) -> tuple[int, ...]:
         raise QuantityError(f"{quantity.text!r}: the network has layers 1 to {L}")
     layer = network.layers[quantity.layer - 1]
     if kind is Kind.SLOPE and layer.activation == activations.SOFTMAX:
-        raise QuantityError(f"{quantity.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
+        raise no_softmax_slope(quantity)
     return (layer.units, len(layer.weights[0])) if kind in _MATRICES else (layer.units,)
 
 

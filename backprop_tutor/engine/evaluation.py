@@ -141,8 +141,7 @@ class Evaluation:
         while frontier:
             node = frontier.pop()
             plan = None if node in self.overrides else self._plans.get(node)
-            reads = plan[1] + ((QuantityId(Kind.LOSS),) if plan[0].reruns else ()) if plan else ()
-            for read in reads:
+            for read in _depends_on(plan) if plan else ():
                 if read not in seen:
                     seen.add(read)
                     frontier.append(read)
@@ -160,9 +159,7 @@ class Evaluation:
                 if plan is None or node in self.overrides:
                     continue
                 out.setdefault((plan[0].name, node.layer), depth)
-                # a rule that reruns the forward pass depends on the forward rules through it
-                reads = plan[1] + ((QuantityId(Kind.LOSS),) if plan[0].reruns else ())
-                for read in reads:
+                for read in _depends_on(plan):
                     if read not in seen:
                         seen.add(read)
                         following.append(read)
@@ -258,6 +255,7 @@ class Evaluation:
 
 
 _MISSING = object()
+_LOSS = QuantityId(Kind.LOSS)
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -268,6 +266,13 @@ def _plans(network: Network, rules: RuleBook) -> dict[QuantityId, tuple[Rule, tu
     if books is None:
         books = _PLANS[network] = {}
     return books.setdefault(rules, {})
+
+
+def _depends_on(plan: tuple[Rule, tuple[QuantityId, ...]]) -> tuple[QuantityId, ...]:
+    """What an entry's value comes from: what its rule reads, and the loss for a rule that reruns
+    the forward pass (it depends on every forward rule through it)."""
+    rule, reads = plan
+    return reads + (_LOSS,) if rule.reruns else reads
 
 
 @dataclass(frozen=True)
@@ -284,6 +289,3 @@ class Site:
     @property
     def ops(self):
         return self.evaluation.ops
-
-    def rerun(self, parameters: Mapping[QuantityId, Any]) -> Evaluation:
-        return self.evaluation.rerun(parameters)

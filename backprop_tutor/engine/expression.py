@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import mpmath
 import sympy as sp
@@ -61,16 +61,23 @@ class ExpressionSolution:
     def nudged(self, name: str, h: sp.Rational, dps: int = 50) -> sp.Float:
         """f with the variable `name` moved by h, to `dps` digits: (f(x+h) − f(x))/h approaches ∂f/∂x,
         the derivative seen as a limit."""
-        point = {**self.at, name: self.at[name] + h}
+        return self._numeric_at({**self.at, name: self.at[name] + h}, dps)
+
+    def nudge_ratio(self, name: str, h: sp.Rational) -> sp.Float:
+        """(f(x + h) − f(x))/h for the variable `name`."""
+        return (self.nudged(name, h) - self._unmoved) / h
+
+    @cached_property
+    def _unmoved(self) -> sp.Float:
+        """f at the point itself, to 50 digits: the f(x) of every nudge ratio, computed once."""
+        return self._numeric_at(self.at, 50)
+
+    def _numeric_at(self, point: Mapping[str, sp.Expr], dps: int) -> sp.Float:
         approx = _numeric_value(self.nodes, point, dps)
         if approx is not None:
             return approx
         # A variable may be gone from the whole form (x*y - y*x + y); moving it then changes nothing.
         return sp.N(self.expr.xreplace({s: point[s.name] for s in self.expr.free_symbols}), dps)
-
-    def nudge_ratio(self, name: str, h: sp.Rational) -> sp.Float:
-        """(f(x + h) − f(x))/h for the variable `name`."""
-        return (self.nudged(name, h) - self.nudged(name, sp.Integer(0))) / h
 
 
 @lru_cache(maxsize=None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from backprop_tutor.engine.activations import ELEMENTWISE
+from backprop_tutor.engine.activations import ELEMENTWISE, display_name
 from backprop_tutor.engine.numbers import SUPERSCRIPT_DIGITS, superscript
 from backprop_tutor.errors import AnswerFormatError
 
@@ -47,7 +47,6 @@ for _name in ELEMENTWISE:
 _CONSTANTS = {"e": sp.E, "pi": sp.pi}
 FUNCTION_NAMES = tuple(sorted(set(_FUNCTIONS) | set(_ALIASES) - {"σ"}))
 
-_SUPERSCRIPTS = SUPERSCRIPT_DIGITS
 _SYMBOLS = {"·": "*", "×": "*", "∗": "*", "⋅": "*", "−": "-", "–": "-", "÷": "/", "π": "pi"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9_]*|σ)"
                     r"|(?P<op>\*\*|[-+*/^()\[\],√]))")
@@ -113,11 +112,11 @@ def _tokens(text: str, subject: str) -> list[_Tok]:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in _SUPERSCRIPTS:  # x² → x^(2); runs like ⁻¹ become one exponent
+        if ch in SUPERSCRIPT_DIGITS:  # x² → x^(2); runs like ⁻¹ become one exponent
             j = i
-            while j < len(text) and text[j] in _SUPERSCRIPTS:
+            while j < len(text) and text[j] in SUPERSCRIPT_DIGITS:
                 j += 1
-            digits = "".join(_SUPERSCRIPTS[c] for c in text[i:j])
+            digits = "".join(SUPERSCRIPT_DIGITS[c] for c in text[i:j])
             if not re.fullmatch(r"[-+]?\d+", digits):
                 raise AnswerFormatError(f"the superscript at position {i + 1} is not a whole number")
             out += [_Tok("op", "^", i + 1), _Tok("op", "(", i + 1), _Tok("num", digits.lstrip("+"), i + 1),
@@ -500,7 +499,7 @@ def variables_of(node: Node) -> tuple[str, ...]:
 # --- the echo: the answer as it was understood ----------------------------------------------------
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "^": 4}
-_SHOW_FUNCTION = {"sigmoid": "σ", "log": "ln", "sqrt": "√"}
+_SHOW_FUNCTION = {"log": "ln", "sqrt": "√"}  # the activations by their display names (σ)
 
 
 def unparse(node: Node) -> str:
@@ -518,7 +517,7 @@ def _show(n: Node, outer: int) -> str:
     if isinstance(n, Vector):
         return "[" + ", ".join(_show(i, 0) for i in n.items) + "]"
     if isinstance(n, Call):
-        name = _SHOW_FUNCTION.get(n.func, n.func)
+        name = _SHOW_FUNCTION.get(n.func) or display_name(n.func)
         return f"{name}(" + ", ".join(_show(a, 0) for a in n.args) + ")"
     if isinstance(n, Unary):
         text = ("−" if n.op == "-" else "+") + _show(n.operand, _PRECEDENCE["neg"])

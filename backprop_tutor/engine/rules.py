@@ -7,7 +7,7 @@ only, so the same rule runs on exact forms, 50-digit decimals or floats (engine/
 The table of rules, with their formulas, is docs/rules-and-slips.md.
 
 `loss_after` and `nudge_ratio` run the forward rules again with some parameters replaced
-(`site.rerun`), so the forward pass is written once.
+(`Evaluation.rerun`), so the forward pass is written once.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Rule:
 
 # --- what the rules read --------------------------------------------------------------------------
 
-def below(network: Network, l: int, k: int) -> QuantityId:
+def below(l: int, k: int) -> QuantityId:
     """a⁽ˡ⁻¹⁾ₖ: the input x for the first layer."""
     return q(Kind.INPUT, None, k) if l == 1 else q(Kind.A, l - 1, k)
 
@@ -94,7 +94,7 @@ def _loss_symbols(n: int) -> tuple[sp.Symbol, ...]:
 def _weighted_sum_reads(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
     (l, (j,)) = z.layer, z.index
     n = fan_in(net, l)
-    return (*(q(Kind.WEIGHT, l, j, k) for k in range(n)), *(below(net, l, k) for k in range(n)), q(Kind.BIAS, l, j))
+    return (*(q(Kind.WEIGHT, l, j, k) for k in range(n)), *(below(l, k) for k in range(n)), q(Kind.BIAS, l, j))
 
 
 def _weighted_sum(site: Site, v: Sequence) -> Any:
@@ -109,7 +109,8 @@ def _activation_reads(net: Network, a: QuantityId) -> tuple[QuantityId, ...]:
     return (q(Kind.Z, l, *a.index),)
 
 
-def _activation(site: Site, v: Sequence) -> Any:
+def activation(site: Site, v: Sequence) -> Any:
+    """a = f(z); a softmax layer's entry reads every z of the layer."""
     name = activation_of(site.network, site.quantity.layer)
     if name == activations.SOFTMAX:
         expr, zs = softmax_entry(len(v), site.quantity.index[0])
@@ -117,10 +118,15 @@ def _activation(site: Site, v: Sequence) -> Any:
     return site.ops.call(activations.ELEMENTWISE[name].expr, (activations.z,), v)
 
 
+def no_softmax_slope(s: QuantityId) -> QuantityError:
+    """The error for f′ asked of a softmax layer."""
+    return QuantityError(f"{s.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
+
+
 def _elementwise(net: Network, s: QuantityId) -> activations.Activation:
     name = activation_of(net, s.layer)
     if name == activations.SOFTMAX:
-        raise QuantityError(f"{s.text!r}: softmax has a Jacobian, not one f′ per unit; ask for delta instead")
+        raise no_softmax_slope(s)
     return activations.ELEMENTWISE[name]
 
 
@@ -129,7 +135,7 @@ def _slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
     return (q(Kind.Z, s.layer, *s.index),)
 
 
-def _slope(site: Site, v: Sequence) -> Any:
+def slope(site: Site, v: Sequence) -> Any:
     """f′(z), SymPy's derivative: every digit even where a = f(z) is within 1e-40 of 1."""
     f = _elementwise(site.network, site.quantity)
     return site.ops.call(f.derivative, (activations.z,), v)
@@ -206,7 +212,7 @@ def _hidden_delta(site: Site, v: Sequence) -> Any:
 
 def _weight_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
     l, (j, k) = g.layer, g.index
-    return q(Kind.DELTA, l, j), below(net, l, k)
+    return q(Kind.DELTA, l, j), below(l, k)
 
 
 def _product(site: Site, v: Sequence) -> Any:
@@ -221,21 +227,28 @@ def itself(site: Site, v: Sequence) -> Any:
     return v[0]
 
 
-_PARAMETER_OF = {Kind.WEIGHT_NEW: (Kind.WEIGHT, Kind.WEIGHT_GRADIENT), Kind.BIAS_NEW: (Kind.BIAS, Kind.BIAS_GRADIENT)}
+# A parameter's kind → (its gradient's kind, its updated value's kind).
+_DERIVED = {Kind.WEIGHT: (Kind.WEIGHT_GRADIENT, Kind.WEIGHT_NEW), Kind.BIAS: (Kind.BIAS_GRADIENT, Kind.BIAS_NEW)}
+_PARAMETER_OF = {new: parameter for parameter, (_, new) in _DERIVED.items()}
+
+
+def gradient_of(parameter: QuantityId) -> QuantityId:
+    """∂L/∂w for a weight or bias w: W2[0][1] → dW2[0][1], b1[0] → db1[0]."""
+    return QuantityId(_DERIVED[parameter.kind][0], parameter.layer, parameter.index)
+
+
+def updated(parameter: QuantityId) -> QuantityId:
+    """A weight or bias after the step: W2[0][1] → W2_new[0][1], b1[0] → b1_new[0]."""
+    return QuantityId(_DERIVED[parameter.kind][1], parameter.layer, parameter.index)
 
 
 def _update_reads(net: Network, new: QuantityId) -> tuple[QuantityId, ...]:
-    parameter, gradient = _PARAMETER_OF[new.kind]
-    return q(parameter, new.layer, *new.index), q(gradient, new.layer, *new.index)
+    parameter = QuantityId(_PARAMETER_OF[new.kind], new.layer, new.index)
+    return parameter, gradient_of(parameter)
 
 
 def _update(site: Site, v: Sequence) -> Any:
     return v[0] - site.ops.given(site.network.learning_rate) * v[1]
-
-
-def updated(parameter: QuantityId) -> QuantityId:
-    return QuantityId(Kind.WEIGHT_NEW if parameter.kind is Kind.WEIGHT else Kind.BIAS_NEW, parameter.layer,
-                      parameter.index)
 
 
 def _loss_after_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
@@ -243,7 +256,7 @@ def _loss_after_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
 
 
 def _loss_after(site: Site, v: Sequence) -> Any:
-    return site.rerun(dict(zip(parameters(site.network), v))).value(q(Kind.LOSS))
+    return site.evaluation.rerun(dict(zip(parameters(site.network), v))).value(q(Kind.LOSS))
 
 
 def _nudge_reads(net: Network, nudge: QuantityId) -> tuple[QuantityId, ...]:
@@ -263,8 +276,8 @@ def nudged_loss(evaluation, parameter: QuantityId, h: str) -> Any:
 
 
 WEIGHTED_SUM = Rule("weighted_sum", _weighted_sum_reads, _weighted_sum)
-ACTIVATION = Rule("activation", _activation_reads, _activation)
-ACTIVATION_SLOPE = Rule("activation_slope", _slope_reads, _slope)
+ACTIVATION = Rule("activation", _activation_reads, activation)
+ACTIVATION_SLOPE = Rule("activation_slope", _slope_reads, slope)
 # The grader's form of the same rule (evaluation.GRADER): a learner's own a carries into f′.
 TEXTBOOK_SLOPE = Rule("activation_slope", _textbook_slope_reads, _textbook_slope)
 LOSS = Rule("loss", _loss_reads, _loss)

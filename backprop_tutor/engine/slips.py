@@ -72,8 +72,8 @@ def _loss_in(*names: str):
 def _text(template: str) -> Callable[[str, int | None], str]:
     """Feedback with {f} (the activation, as σ or tanh) and {in_layer} ("" or " in layer l")."""
     def say(activation: str, layer: int | None) -> str:
-        from_name = {"sigmoid": "σ"}.get(activation, activation or "f")
-        return template.format(f=from_name, in_layer=f" in layer {layer}" if layer else "", l=layer or "l")
+        f = activations.display_name(activation) if activation else "f"
+        return template.format(f=f, in_layer=f" in layer {layer}" if layer else "", l=layer or "l")
     return say
 
 
@@ -98,16 +98,6 @@ def _a_of(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
 
 def _one(site: Site, v: Sequence) -> Any:
     return site.ops.given(sp.Integer(1))
-
-
-def _slope_at_output(site: Site, v: Sequence) -> Any:
-    f = activations.ELEMENTWISE[r.activation_of(site.network, site.quantity.layer)]
-    return site.ops.call(f.derivative, (activations.z,), v)
-
-
-def _function_itself(site: Site, v: Sequence) -> Any:
-    f = activations.ELEMENTWISE[r.activation_of(site.network, site.quantity.layer)]
-    return site.ops.call(f.expr, (activations.z,), v)
 
 
 # Slips in writing f′, in the unit's output a (as the textbook form is written); in z for the
@@ -172,7 +162,7 @@ def _swapped(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
     l, (j, k) = g.layer, g.index
     if k >= r.units(net, l) or j >= r.fan_in(net, l):
         raise NotApplicable
-    return q(Kind.DELTA, l, k), r.below(net, l, j)
+    return q(Kind.DELTA, l, k), r.below(l, j)
 
 
 def _with_z_below(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
@@ -200,9 +190,7 @@ def _no_rate(site: Site, v: Sequence) -> Any:
 
 
 def _gradient_of_nudged(net: Network, nudge: QuantityId) -> tuple[QuantityId, ...]:
-    p = nudge.of
-    kind = Kind.WEIGHT_GRADIENT if p.kind is Kind.WEIGHT else Kind.BIAS_GRADIENT
-    return (QuantityId(kind, p.layer, p.index),)
+    return (r.gradient_of(nudge.of),)
 
 
 def _more_than_one_entry(network: Network, layer: int) -> bool:
@@ -219,9 +207,9 @@ SLIPS: tuple[Slip, ...] = (
          _text("The activation's derivative is missing{in_layer}: δ = ∂L/∂a · f′(z); check the {f}′(z) factor."),
          _text("{f}′(z) is not simply 1{in_layer}: a slope of 1 belongs to the identity (and to relu only where "
                "z > 0); differentiate {f} and evaluate it at z.")),
-    Slip("slope_at_activation", "activation_slope", Rule("activation_slope", _a_of, _slope_at_output), _elementwise,
+    Slip("slope_at_activation", "activation_slope", Rule("activation_slope", _a_of, r.slope), _elementwise,
          _text("{f}′ was evaluated at the activation a instead of at z{in_layer}; {f}′ takes the pre-activation z.")),
-    Slip("activation_for_slope", "activation_slope", Rule("activation_slope", _z_of, _function_itself), _elementwise,
+    Slip("activation_for_slope", "activation_slope", Rule("activation_slope", _z_of, r.activation), _elementwise,
          _text("That uses the activation {f}(z) itself{in_layer}, not its derivative {f}′(z).")),
     Slip("slope_sign_flipped", "activation_slope",
          Rule("activation_slope", _a_of, _miswritten("slope_sign_flipped")), _activation_in("sigmoid", "tanh"),

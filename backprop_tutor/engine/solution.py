@@ -22,7 +22,7 @@ from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.errors import NetworkError
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
-from backprop_tutor.engine.rules import nudged_loss
+from backprop_tutor.engine.rules import gradient_of, nudged_loss
 
 FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
 
@@ -133,8 +133,7 @@ def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:
     chosen = [q(Kind.WEIGHT, L, 0, 0)] + ([q(Kind.WEIGHT, 1, 0, 0)] if L > 1 else []) + [q(Kind.BIAS, L, 0)]
     checks = []
     for parameter in chosen:
-        gradient = Kind.WEIGHT_GRADIENT if parameter.kind is Kind.WEIGHT else Kind.BIAS_GRADIENT
-        derivative = values(evaluation, QuantityId(gradient, parameter.layer, parameter.index))
+        derivative = values(evaluation, gradient_of(parameter))
         rows = []
         for h in FD_STEPS:
             ratio = values(evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))

@@ -9,7 +9,7 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activation import ActivationSolution
 from backprop_tutor.engine.activations import ELEMENTWISE
 from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, QuantityId
-from backprop_tutor.worked.notation import function, prime
+from backprop_tutor.worked.notation import function, prime, sympy_unicode
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -23,11 +23,11 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
     ft, fpt = function(sol.name, True), prime(sol.name, True)
     p = num.pretty(sol.point)
     pt = num.latex(sol.point)
-    value, slope = sol.approx(sol.value), sol.approx(sol.slope)
+    value, slope = num.evaluated(sol.value), num.evaluated(sol.slope)
     steps = [
         Step("The function", f"{act.unicode}", f"\\[ {act.latex} \\]"),
         Step("Its derivative, by the rules of differentiation",
-             f"SymPy: {f}′(z) = {_unicode(sol.derivative)}\nwhich is the textbook form {act.derivative_unicode}"
+             f"SymPy: {f}′(z) = {sympy_unicode(sol.derivative)}\nwhich is the textbook form {act.derivative_unicode}"
              + (f"\n({act.kink_note})" if act.kink_note else ""),
              f"\\[ {fpt}(z) = {sp.latex(sol.derivative)} \\]\n\\[ {act.derivative_latex} \\]"
              + (f"\n({escape(act.kink_note)})" if act.kink_note else ""),
@@ -49,7 +49,3 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
         (_SLOPE,),
     ))
     return tuple(steps)
-
-
-def _unicode(expr: sp.Expr) -> str:
-    return sp.sstr(expr).replace("**", "^").replace("*", "·").replace("exp(", "e^(").replace("-", "−")

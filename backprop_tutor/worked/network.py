@@ -18,7 +18,8 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import softmax_jacobian_entry
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import function, parameter_symbol, partial, prime, symbol, times
+from backprop_tutor.worked.notation import (function, parameter_letter, parameter_symbol, partial, prime, symbol,
+                                            sympy_unicode, times)
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -137,33 +138,11 @@ def _loss(sol: NetworkSolution) -> Step:
     lines = _Lines()
     lines.say(f"{loss.unicode}, with o = {symbol('a', sol.depth)} and the target t = {_vec(t)}.",
               rf"${loss.latex}$, with $o = a^{{({sol.depth})}}$ and the target $t = {_vec(t, True)}$.")
-
-    def value(tex: bool) -> str:
-        size = len(o)
-        if net.loss in ("half_sse", "sse", "mse"):
-            inner = " + ".join(_square(num.difference(tj, oj, tex=tex), tex) for oj, tj in zip(o, t))
-            pre = {"half_sse": (r"\tfrac{1}{2}" if tex else "½"), "sse": "", "mse": (rf"\tfrac{{1}}{{{size}}}" if tex else f"(1/{size})")}[net.loss]
-            body = f"{pre}\\left[{inner}\\right]" if tex and pre else (f"{pre}[{inner}]" if pre else inner)
-        elif net.loss == "bce":
-            ln = r"\ln" if tex else "ln"
-            terms = [f"{_fmt(tj, tex)}{times(tex)}{ln}({_fmt(oj, tex)}) + {_fmt(1 - tj, tex)}{times(tex)}{ln}({_fmt(1 - oj, tex)})"
-                     for oj, tj in zip(o, t)]
-            body = (rf"-\tfrac{{1}}{{{size}}}\left[" if tex else f"−(1/{size})[") + " + ".join(terms) + (r"\right]" if tex else "]")
-        else:
-            ln = r"\ln" if tex else "ln"
-            terms = [f"{_fmt(tj, tex)}{times(tex)}{ln}({_fmt(oj, tex)})" for oj, tj in zip(o, t)]
-            body = ("-\\left[" if tex else "−[") + " + ".join(terms) + ("\\right]" if tex else "]")
-        return f"L = {body} = {_fmt(n.loss, tex)}"
-
     if len(o) <= 2 * DETAIL_UNITS:
-        lines.math(value)
+        lines.math(lambda tex: f"L = {loss.substituted(o, t, tex)} = {_fmt(n.loss, tex)}")
     else:
         lines.math(lambda tex: f"L = {_fmt(n.loss, tex)}")
     return lines.step("The loss", q(Kind.LOSS))
-
-
-def _square(text: str, tex: bool) -> str:
-    return f"({text})^2" if tex else f"({text})²"
 
 
 def _why(sol: NetworkSolution) -> Step:
@@ -191,10 +170,11 @@ def _output_delta(sol: NetworkSolution) -> Step:
         lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
                   r"Softmax couples the outputs: every $p_j$ depends on every $z_k$, so the chain rule sums over $j$:")
         size = len(n.a[-1])
-        J = [[softmax_jacobian_entry(n.a[L], j, k) for k in range(size)] for j in range(size)]
         for k in _units(size):
-            def chain(tex: bool, k=k) -> str:
-                terms = [num.product([n.dL_da[j], J[j][k]], tex=tex) for j in range(size)]
+            column = [softmax_jacobian_entry(n.a[L], j, k) for j in range(size)]  # ∂pⱼ/∂zₖ, the shown k only
+
+            def chain(tex: bool, k=k, column=column) -> str:
+                terms = [num.product([n.dL_da[j], column[j]], tex=tex) for j in range(size)]
                 head = (rf"\delta^{{({L})}}_{{{k}}} = \sum_j \frac{{\partial L}}{{\partial p_j}} \frac{{\partial p_j}}{{\partial z_{{{k}}}}}"
                         if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂z{symbol('', None, k)}")
                 return f"{head} = {num.signed_sum(terms, tex)} = {_fmt(n.delta[L][k], tex)}"
@@ -217,7 +197,7 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
     L = sol.depth
     lines = _Lines()
     total = sum(net.target)
-    if net.loss == "cross_entropy" and total == 1:
+    if losses.LOSSES[net.loss].softmax_shortcut and total == 1:
         lines.say("With cross-entropy and targets that sum to 1, the sum above collapses: ∂L/∂zₖ = pₖ − tₖ.",
                   r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = p_k - t_k$.")
         for k in _units(len(net.target)):
@@ -299,7 +279,7 @@ def _nudges(sol: NetworkSolution) -> Step:
         target, target_tex = parameter_symbol(check.parameter), parameter_symbol(check.parameter, tex=True)
         lines.say(f"{target}: ∂L/∂{target} = {num.pretty(check.derivative, 10)}",
                   rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
-        p = "w" if check.parameter.kind is Kind.WEIGHT else "b"
+        p = parameter_letter(check.parameter)
         for h, _, ratio, gap in check.rows:
             lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
                        + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
@@ -338,12 +318,4 @@ def _vec(values, tex: bool = False) -> str:
 def _gradient_formula(loss: str, n: int, j: int, tex: bool) -> str:
     """∂L/∂oⱼ as SymPy derived it, printed: `o₀ − t₀`, `(2/3)·(o₀ − t₀)` …"""
     gradient = losses.LOSSES[loss].gradient(n)[j]
-    return sp.latex(gradient) if tex else _sympy_unicode(gradient)
-
-
-def _sympy_unicode(expr: sp.Expr) -> str:
-    """A one-line Unicode form of a small SymPy expression (o0 − t0, −t0/o0 …)."""
-    text = sp.sstr(expr).replace("**", "^").replace("*", "·").replace("-", "−").replace("log", "ln")
-    for i in range(10):
-        text = text.replace(f"o{i}", f"o{chr(0x2080 + i)}").replace(f"t{i}", f"t{chr(0x2080 + i)}")
-    return text
+    return sp.latex(gradient) if tex else sympy_unicode(gradient)

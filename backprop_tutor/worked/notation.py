@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
+import sympy as sp
+
+from backprop_tutor.engine import activations
 from backprop_tutor.engine.numbers import superscript
+from backprop_tutor.engine.quantities import Kind
 
 _SUB = str.maketrans("0123456789jk,", "₀₁₂₃₄₅₆₇₈₉ⱼₖ,")
 
-_FUNCTION_UNICODE = {"sigmoid": "σ", "identity": "id"}
+# Inside a formula the identity is "id"; every other activation is named by its display symbol
+# (activations.display_name: σ for sigmoid).
+_FUNCTION_UNICODE = {"identity": "id"}
 _FUNCTION_LATEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "identity": r"\mathrm{id}"}
-
-
-def sup(text: str) -> str:
-    return superscript(text)
+_INDEXED = re.compile(r"\b([ot])(\d+)")  # o0, t12: SymPy's names of the loss's outputs and targets
 
 
 def sub(text: str) -> str:
@@ -29,14 +34,18 @@ def symbol(name: str, layer: int | str | None = None, *indices: int | str, tex: 
         index_part = f"_{{{index}}}" if index else ""
         return f"{base}{layer_part}{index_part}"
     base = {"delta": "δ", "eta": "η"}.get(name, name)
-    layer_part = sup(f"({layer})") if layer is not None else ""
+    layer_part = superscript(f"({layer})") if layer is not None else ""
     return f"{base}{layer_part}{sub(index)}"
+
+
+def parameter_letter(parameter) -> str:
+    """w for a weight, b for a bias."""
+    return "w" if parameter.kind is Kind.WEIGHT else "b"
 
 
 def parameter_symbol(parameter, tex: bool = False) -> str:
     """A weight or bias by its id: W2[0][1] → w⁽²⁾₀₁, b1[0] → b⁽¹⁾₀."""
-    name = "w" if parameter.kind.value == "W" else "b"
-    return symbol(name, parameter.layer, *parameter.index, tex=tex)
+    return symbol(parameter_letter(parameter), parameter.layer, *parameter.index, tex=tex)
 
 
 def function(name: str, tex: bool = False) -> str:
@@ -44,11 +53,18 @@ def function(name: str, tex: bool = False) -> str:
     if tex:
         escaped = name.replace("_", "\\_")
         return _FUNCTION_LATEX.get(name, rf"\operatorname{{{escaped}}}")
-    return _FUNCTION_UNICODE.get(name, name)
+    return _FUNCTION_UNICODE.get(name) or activations.display_name(name)
 
 
 def prime(name: str, tex: bool = False) -> str:
     return function(name, tex) + ("'" if tex else "′")
+
+
+def sympy_unicode(expr: sp.Expr) -> str:
+    """A one-line Unicode form of a small SymPy expression: o₀ − t₀, −t₀/o₀, e^(−z)/(1 + e^(−z))^2 …"""
+    text = (sp.sstr(expr).replace("**", "^").replace("*", "·").replace("exp(", "e^(").replace("-", "−")
+            .replace("log", "ln"))
+    return _INDEXED.sub(lambda m: m[1] + sub(m[2]), text)
 
 
 def partial(numerator: str, denominator: str, tex: bool = False) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.quantities import Kind, q
+from backprop_tutor.engine.rules import standard_rule
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.steps import Step
 
@@ -52,7 +54,7 @@ def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
     parts = [{"id": "loss", "prompt": "the loss L", "answer": num.plain(n.loss), "skill": "forward_pass"}]
     for l in range(L, 0, -1):
         parts.append({"id": f"delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾ (a vector)",
-                      "answer": num.typed(n.delta[l]), "skill": "output_delta" if l == L else "hidden_delta"})
+                      "answer": num.typed(n.delta[l]), "skill": standard_rule(sol.network, q(Kind.DELTA, l)).name})
     for l in range(1, L + 1):
         parts.append({"id": f"W{l}", "prompt": f"∂L/∂W⁽{l}⁾ (a matrix, rows j, columns k)",
                       "answer": num.typed(n.grad_W[l]), "skill": "weight_gradient"})

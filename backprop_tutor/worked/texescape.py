@@ -16,12 +16,11 @@ _REPLACE = {
     "√": r"$\surd$", "π": r"$\pi$", "ε": r"$\varepsilon$", "…": r"\ldots{}", "—": "---", "–": "--",
     "ⱼ": r"$_j$", "ₖ": r"$_k$", "⁽": r"$^($", "⁾": r"$^)$",
 }
-_DIGITS_SUP = UNRAISED
 _DIGITS_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 
 
 _TABLE = str.maketrans({**{ch: f"$_{{{d}}}$" for ch, d in _DIGITS_SUB.items()},
-                        **{ch: f"$^{{{d}}}$" for ch, d in _DIGITS_SUP.items()}, **_REPLACE})
+                        **{ch: f"$^{{{d}}}$" for ch, d in UNRAISED.items()}, **_REPLACE})
 _OTHER = re.compile(r"[^\x00-\x7f]")
 
 
