@@ -268,10 +268,7 @@ class _Parser:
     def vector(self) -> Node:
         start = self.take("[")
         self.nest()
-        items = [self.sum()]
-        while self.tok.text == ",":
-            self.take()
-            items.append(self.sum())
+        items = self.comma_list()
         if self.tok.text != "]":
             raise AnswerFormatError(self._expected(f"',' or ']' to close the '[' at position {start.pos}"))
         self.take()
@@ -284,6 +281,14 @@ class _Parser:
         if all(rows) and any(isinstance(x, Vector) for item in items for x in item.items):
             raise AnswerFormatError("only vectors and matrices are understood, not deeper lists")
         return Vector(tuple(items))
+
+    def comma_list(self) -> list[Node]:
+        """One or more sums separated by commas: a vector's entries, a function's arguments."""
+        items = [self.sum()]
+        while self.tok.text == ",":
+            self.take()
+            items.append(self.sum())
+        return items
 
     def name(self) -> Node:
         tok = self.take()
@@ -326,10 +331,7 @@ class _Parser:
             raise AnswerFormatError(f"{tok.text} at position {tok.pos} needs its argument in brackets, e.g. {tok.text}(x)")
         open_ = self.take()
         self.nest()
-        args = [self.sum()]
-        while self.tok.text == ",":
-            self.take()
-            args.append(self.sum())
+        args = self.comma_list()
         if self.tok.text != ")":
             raise AnswerFormatError(self._expected(f"')' to close {tok.text}( at position {open_.pos}"))
         self.take()
