@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from backprop_tutor.engine import kinks
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.expression import ExpressionSolution, GraphNode
 from backprop_tutor.engine.quantities import Kind, QuantityId
@@ -91,20 +92,71 @@ def _gradient_step(sol: ExpressionSolution, gradients: tuple[QuantityId, ...]) -
 
 
 def _nudge_step(sol: ExpressionSolution) -> Step:
-    """The derivative seen as a limit: nudge the first variable and watch the ratio."""
+    """The derivative seen as a limit: nudge a variable and watch the ratio. At a kink the limit
+    from the right is not the one from the left, and the step says so (docs/formats.md)."""
     if not sol.gradient:
         return Step("No variables", "The expression is a constant: its value does not depend on anything.",
                     "The expression is a constant.")
-    name = next(iter(sol.gradient))
+    kinked = kinks.graph_kinks(sol)
+    sides = _parted_sides(sol) if kinked else None
+    if sides is None:
+        name = next(iter(sol.gradient))
+        text, tex = _ratio_rows(sol, name, _NUDGES)
+        return Step(f"Why: nudge {name} and watch f",
+                    f"Change {name} a little and f changes by about ∂f/∂{name} times as much:\n" + "\n".join(text)
+                    + f"\nThe ratios approach ∂f/∂{name} = {num.pretty(sol.gradient[name], 8)}.",
+                    f"Change ${name}$ a little and $f$ changes by about $\\partial f/\\partial {name}$ times as much:\n"
+                    + "\n".join(tex) + f"\nThe ratios approach ${num.latex(sol.gradient[name], 8)}$.",
+                    (QuantityId(Kind.GRADIENT, variable=name),))
+    name, right, left = sides
+    return _kink_step(sol, name, right, left, kinked)
+
+
+def _ratio_rows(sol: ExpressionSolution, name: str, steps: tuple[str, ...]) -> tuple[list[str], list[str]]:
     text, tex = [], []
-    for h in _NUDGES:
+    for h in steps:
         ratio = sol.nudge_ratio(name, sp.Rational(h))
-        text.append(f"  h = {h}: (f({name}+h) − f({name}))/h = {num.pretty(ratio, 8)}")
-        tex.append(rf"\[ h = {h}: \frac{{f({name}+h) - f({name})}}{{h}} = {num.latex(ratio, 8)} \]")
-    derivative = num.pretty(sol.gradient[name], 8)
-    return Step(f"Why: nudge {name} and watch f",
-                f"Change {name} a little and f changes by about ∂f/∂{name} times as much:\n" + "\n".join(text)
-                + f"\nThe ratios approach ∂f/∂{name} = {derivative}.",
-                f"Change ${name}$ a little and $f$ changes by about $\\partial f/\\partial {name}$ times as much:\n"
-                + "\n".join(tex) + f"\nThe ratios approach ${num.latex(sol.gradient[name], 8)}$.",
+        text.append(f"  h = {num.pretty(sp.Rational(h))}: (f({name}+h) − f({name}))/h = {num.pretty(ratio, 8)}")
+        tex.append(rf"\[ h = {num.latex(sp.Rational(h))}: \frac{{f({name}+h) - f({name})}}{{h}} = {num.latex(ratio, 8)} \]")
+    return text, tex
+
+
+def _parted_sides(sol: ExpressionSolution) -> tuple[str, sp.Expr | None, sp.Expr | None] | None:
+    """The first variable whose slope from the right differs from its slope from the left (None
+    for a side where f jumps), with both slopes; None when every variable has one slope."""
+    for name in sol.gradient:
+        right, left = kinks.one_sided_derivative(sol, name, 1), kinks.one_sided_derivative(sol, name, -1)
+        if right is None or left is None or right != left:
+            return name, right, left
+    return None
+
+
+def _kink_step(sol: ExpressionSolution, name: str, right: sp.Expr | None, left: sp.Expr | None,
+               kinked: tuple[kinks.GraphKink, ...]) -> Step:
+    """Both sides of a kink: the ratios for h and −h, the two one-sided slopes, the convention
+    backprop used instead of a derivative that does not exist, and what that means for learning."""
+    gradient = num.pretty(sol.gradient[name], 8)
+    where = "; ".join(f"node {k.node} = {k.label} has its input exactly at the "
+                      f"{'jump' if k.kink.jumps else 'kink'} of {k.kink.function}" for k in kinked)
+    conventions = "; ".join(dict.fromkeys(k.kink.convention_text(num.pretty) for k in kinked))
+    right_rows, right_tex = _ratio_rows(sol, name, _NUDGES)
+    left_rows, left_tex = _ratio_rows(sol, name, tuple("-" + h for h in _NUDGES))
+
+    def side(slope: sp.Expr | None, which: str) -> str:
+        return (f"from the {which} the ratios approach {num.pretty(slope, 8)}" if slope is not None
+                else f"from the {which} the ratios grow without bound (f jumps here)")
+
+    def rate(slope: sp.Expr | None, which: str) -> str:
+        return f"{num.pretty(slope, 8)} to the {which}" if slope is not None else f"without bound to the {which}"
+
+    said = (f"At {', '.join(f'{k} = {num.pretty(v)}' for k, v in sol.at.items())}, {where}: "
+            f"nudging {name} to the right (h > 0) and to the left (h < 0) gives different ratios.\n")
+    limits = (f"The one-sided ratios differ: {side(right, 'right')}, {side(left, 'left')}. So f has no "
+              f"derivative in {name} here, and ∂f/∂{name} = {gradient} is a convention: {conventions}.\n"
+              f"What that means for learning: gradient descent uses the convention's value, ∂f/∂{name} = "
+              f"{gradient}, while a tiny change of {name} actually changes f at the rate {rate(right, 'right')} "
+              f"and {rate(left, 'left')}. Exactly at a kink the gradient is a choice, not a limit.")
+    return Step(f"Why: nudge {name} on both sides of a kink",
+                said + "\n".join(right_rows + left_rows) + "\n" + limits,
+                escape(said) + "\n".join(right_tex + left_tex) + "\n" + escape(limits),
                 (QuantityId(Kind.GRADIENT, variable=name),))
