@@ -12,7 +12,11 @@ import sympy as sp
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.expression import parse_assignments, solve_expression
+from backprop_tutor.engine.network import network_from_dict
+from backprop_tutor.engine.quantities import Kind, QuantityId
+from backprop_tutor.engine.solution import solve_network
 from backprop_tutor.worked.expression import expression_steps
+from backprop_tutor.worked.network import network_steps
 
 TINY = sp.Rational(1, 10**30)
 
@@ -80,3 +84,69 @@ def test_the_named_convention_is_sympys_derivative_at_the_corner(name):
     _, step = nudge_step(f"{name}(x)", "x=0")
     slope = sp.diff(activations.ELEMENTWISE[name].expr, activations.z).subs(activations.z, 0)
     assert f"{name}′(0) = {num.pretty(slope)}," in step.text
+
+
+# --- a network with a unit at its kink ----------------------------------------------------------
+
+def kinked_network(activation: str, bias0: str = "0") -> dict:
+    """z⁽¹⁾₀ = 0.4·1 − 0.8·0.5 + bias0: exactly 0 when bias0 = 0."""
+    return {"input": [1, 0.5], "target": [0.3],
+            "layers": [{"activation": activation, "weights": [[0.4, -0.8], [0.3, 0.2]], "bias": [bias0, 0.1]},
+                       {"activation": "sigmoid", "weights": [[0.7, -0.5]], "bias": [0.2]}],
+            "loss": "half_sse", "learning_rate": 0.5}
+
+
+def oracle_loss_ratio(data: dict, h: sp.Rational) -> sp.Float:
+    """(L(w⁽¹⁾₀₀ + h) − L)/h, the network written out as one SymPy expression at 60 digits."""
+    def loss(shift):
+        a = [sp.nsimplify(v) for v in data["input"]]
+        for n, layer in enumerate(data["layers"]):
+            f = activations.ELEMENTWISE[layer["activation"]].expr
+            z = [sum(sp.nsimplify(w) * x for w, x in zip(row, a)) + sp.nsimplify(b)
+                 for row, b in zip(layer["weights"], layer["bias"])]
+            if n == 0:
+                z[0] += shift * a[0]
+            a = [f.xreplace({activations.z: v}) for v in z]
+        return sp.Rational(1, 2) * sum((sp.nsimplify(t) - o) ** 2 for t, o in zip(data["target"], a))
+    return sp.N((loss(h) - loss(0)) / h, 60)
+
+
+def nudge_text(data: dict) -> tuple[str, str]:
+    sol = solve_network(network_from_dict(data, "test"))
+    step = next(s for s in network_steps(sol) if s.computes == (QuantityId(Kind.NUDGE),))
+    return step.title, " ".join(step.text.split())
+
+
+@pytest.mark.parametrize("activation,convention", [("relu", "relu′(0) = 0, as this tool and most frameworks take it"),
+                                                   ("leaky_relu", "leaky_relu′(0) = 0.01")])
+def test_a_network_unit_at_a_kink_shows_both_sides_of_the_nudge(activation, convention):
+    data = kinked_network(activation)
+    title, flat = nudge_text(data)
+    assert title == "Why it works, and where it does not: nudge ratios on both sides of a kink"
+    assert "As h shrinks the ratio becomes the derivative" not in flat
+    assert f"z⁽¹⁾₀ = 0 sits exactly at the kink of {activation}" in flat and convention in flat
+    assert "h = −0.0001: (L(w+h) − L(w))/h" in flat
+    # w⁽¹⁾₀₀ moves z⁽¹⁾₀ through the kink: its one-sided limits, against the written-out loss
+    said = flat.split("w⁽¹⁾₀₀: ∂L/∂w⁽¹⁾₀₀")[1]
+    found = re.search(r"from the right \(h > 0\) they approach (−?[0-9.]+), from the left \(h < 0\) they approach "
+                      r"(−?[0-9.]+)", said)
+    assert found, said
+    for shown, h in zip(found.groups(), (TINY, -TINY)):
+        expected = oracle_loss_ratio(data, h)
+        assert abs(sp.Float(shown.rstrip(".").replace("−", "-")) - expected) < 1e-9 * max(1, abs(expected))
+    assert abs(oracle_loss_ratio(data, TINY) - oracle_loss_ratio(data, -TINY)) > 1e-3
+    # b⁽²⁾₀ does not move z⁽¹⁾₀: one slope, the usual rows only
+    assert "h = −0.1: (L(b+h) − L(b))/h" not in flat
+
+
+def test_a_network_unit_at_the_jump_of_step_says_the_ratio_grows_without_bound():
+    title, flat = nudge_text(kinked_network("step"))
+    assert "z⁽¹⁾₀ = 0 sits exactly at the jump of step" in flat
+    assert "from the left (h < 0) they grow without bound" in flat
+    assert abs(oracle_loss_ratio(kinked_network("step"), -TINY)) > 10**20
+
+
+def test_a_network_away_from_its_kinks_keeps_the_plain_lesson():
+    title, flat = nudge_text(kinked_network("relu", bias0="0.05"))
+    assert title == "Why it works: the derivative is the limit of the nudge ratio"
+    assert "As h shrinks the ratio becomes the derivative." in flat and "kink" not in flat

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import sympy as sp
 
 from backprop_tutor.engine import activations
+from backprop_tutor.engine.entries import values
+from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.expression import ExpressionSolution
+from backprop_tutor.engine.quantities import Kind, QuantityId, q
+from backprop_tutor.engine.rules import gradient_of
+from backprop_tutor.engine.solution import NetworkSolution
 
 # Conventions the common frameworks share (PyTorch, TensorFlow and JAX take relu′(0) = 0,
 # leaky_relu′(0) = the negative slope, abs′(0) = sign(0) = 0); the others are this tool's own.
@@ -158,3 +163,76 @@ def one_sided_derivative(sol: ExpressionSolution, name: str, sign: int) -> sp.Ex
             local = dict(n.local)  # a fixed exponent has no local derivative; its rate is 0
             rate[n.id] = sp.Add(*[local[i] * rate[i] for i in n.inputs if i in local])
     return rate[sol.output] * sign  # the rate along s·h, per unit of s·h
+
+
+# --- the units of a network ----------------------------------------------------------------------
+
+# A 50-digit z this close to a breakpoint is asked whether it is exactly there (from the exact
+# pass); the decision is the exact comparison, the bound only spares the exact pass elsewhere.
+_NEAR = sp.Float("1e-40")
+# The tiny move that tells which side of its kink a unit goes when a parameter moves: far below
+# any nudge step, far above the 50-digit pass's rounding.
+_PROBE = sp.Rational(1, 10**20)
+
+
+@dataclass(frozen=True)
+class UnitKink:
+    layer: int
+    unit: int
+    activation: str
+    kink: Kink
+
+    @property
+    def z(self) -> QuantityId:
+        return q(Kind.Z, self.layer, self.unit)
+
+
+def network_kinks(sol: NetworkSolution) -> tuple[UnitKink, ...]:
+    """The units whose z⁽ˡ⁾ⱼ sits exactly at a kink (or jump) of their activation."""
+    found = []
+    for l, layer in enumerate(sol.network.layers, 1):
+        act = activations.ELEMENTWISE.get(layer.activation)
+        if act is None or not act.kinked:
+            continue
+        for j, z in enumerate(sol.numeric.z[l]):
+            if not any(abs(z - b) < _NEAR for b in _breakpoints(layer.activation)):
+                continue
+            exact = sol.exact.z[l][j]
+            kink = activation_kink(layer.activation, exact) if exact is not None else None
+            if kink is not None:
+                found.append(UnitKink(l, j, layer.activation, kink))
+    return tuple(found)
+
+
+def _breakpoints(name: str) -> tuple[sp.Expr, ...]:
+    act = activations.ELEMENTWISE[name]
+    relations = {r for _, cond in act.expr.args for r in sp.sympify(cond).atoms(sp.core.relational.Relational)}
+    return tuple(dict.fromkeys(root for r in sorted(relations, key=str) for root in sp.solve(r.lhs - r.rhs, activations.z)))
+
+
+def one_sided_gradient(sol: NetworkSolution, parameter: QuantityId, sign: int,
+                       kinked: tuple[UnitKink, ...]) -> sp.Float | None:
+    """lim (L(w + s·h) − L(w))/(s·h) as h → 0⁺: backprop re-run with each kinked unit's f′
+    replaced by the slope on the side its z moves to (found by moving w by s·10⁻²⁰); None when
+    a unit's value jumps there (step), so the ratio has no limit."""
+    evaluation = sol.evaluation
+    with evaluation.ops.context():  # the moved weight at the pass's own precision
+        moved_parameter = evaluation.value(parameter) + evaluation.ops.given(sign * _PROBE)
+    probe = evaluation.rerun({parameter: moved_parameter})
+    slopes = {}
+    for unit in kinked:
+        moved = values(probe, unit.z) - unit.kink.arguments[0]
+        side = 0 if abs(moved) < _NEAR else (1 if moved > 0 else -1)
+        act = activations.ELEMENTWISE[unit.activation]
+        value, (slope,) = one_sided(act.expr, (activations.z,), unit.kink.arguments, (sp.Integer(side),))
+        if value != act.expr.xreplace({activations.z: unit.kink.arguments[0]}):
+            return None
+        with evaluation.ops.context():
+            slopes[q(Kind.SLOPE, unit.layer, unit.unit)] = evaluation.ops.given(slope)
+    sided = Evaluation(sol.network, evaluation.ops, evaluation.rules, slopes, base=evaluation)
+    return values(sided, gradient_of(parameter))
+
+
+def nudge_ratio(sol: NetworkSolution, parameter: QuantityId, h: str) -> sp.Float:
+    """(L(w + h) − L(w))/h for any h, negative ones too: the forward pass run again."""
+    return values(sol.evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))

@@ -13,6 +13,7 @@ from functools import lru_cache
 import sympy as sp
 
 from backprop_tutor.engine import activations
+from backprop_tutor.engine import kinks
 from backprop_tutor.engine import losses
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
@@ -272,20 +273,50 @@ def _update(sol: NetworkSolution) -> Step:
 
 
 def _nudges(sol: NetworkSolution) -> Step:
+    """Nudge ratios beside the derivatives. Where a unit's z sits exactly at a kink of its
+    activation (relu at 0), a check whose ratios from the right and from the left part shows
+    both sides and says that ∂L/∂w there is a convention, not a limit."""
     lines = _Lines()
+    kinked = kinks.network_kinks(sol)
     lines.say("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
-              "(L(w+h) − L(w))/h with ∂L/∂w. As h shrinks the ratio becomes the derivative.")
+              "(L(w+h) − L(w))/h with ∂L/∂w. " + ("As h shrinks the ratio becomes the derivative." if not kinked else
+              "Where the activations are smooth, the ratio becomes the derivative as h shrinks; but "
+              + "; ".join(f"{symbol('z', u.layer, u.unit)} = {num.pretty(u.kink.arguments[0])} sits exactly at the "
+                          f"{'jump' if u.kink.jumps else 'kink'} of {u.activation}" for u in kinked)
+              + ", where it has no derivative. Backprop uses a convention there: "
+              + "; ".join(dict.fromkeys(u.kink.convention_text(num.pretty) for u in kinked)) + "."))
+
+    def rows(check, p: str, ratios) -> None:
+        for h, ratio in ratios:
+            gap = ratio - check.derivative
+            lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
+                       + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
+                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "
+                       + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
+
     for check in sol.nudges:
         target, target_tex = parameter_symbol(check.parameter), parameter_symbol(check.parameter, tex=True)
         lines.say(f"{target}: ∂L/∂{target} = {num.pretty(check.derivative, 10)}",
                   rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
         p = parameter_letter(check.parameter)
-        for h, _, ratio, gap in check.rows:
-            lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
-                       + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
-                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "
-                       + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
-    return lines.step("Why it works: the derivative is the limit of the nudge ratio", QuantityId(Kind.NUDGE))
+        ratios = [(h, ratio) for h, _, ratio, _ in check.rows]
+        right = left = check.derivative
+        if kinked:
+            right, left = (kinks.one_sided_gradient(sol, check.parameter, s, kinked) for s in (1, -1))
+        if right is not None and left is not None and right == left:
+            rows(check, p, ratios)
+            continue
+        rows(check, p, ratios + [(-h, kinks.nudge_ratio(sol, check.parameter, str(-h))) for h, _ in ratios])
+
+        def side(slope, which: str) -> str:
+            return (f"from the {which} they approach {num.pretty(slope, 10)}" if slope is not None
+                    else f"from the {which} they grow without bound (the loss jumps)")
+        lines.say(f"The one-sided ratios differ: {side(right, 'right (h > 0)')}, {side(left, 'left (h < 0)')}. "
+                  f"∂L/∂{target} = {num.pretty(check.derivative, 10)} is the convention's value, and gradient descent "
+                  f"uses it, although a tiny change of {target} moves L at a different rate on each side.")
+    title = ("Why it works: the derivative is the limit of the nudge ratio" if not kinked
+             else "Why it works, and where it does not: nudge ratios on both sides of a kink")
+    return lines.step(title, QuantityId(Kind.NUDGE))
 
 
 def _loss_after(sol: NetworkSolution) -> Step:
