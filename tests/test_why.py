@@ -158,3 +158,43 @@ def test_the_loss_chart_switches_to_a_log_scale_so_late_steps_stay_visible():
     widths = [len(b.rstrip()) for b in bars]
     assert widths[0] == 20 and all(w > 0 for w in widths)
     assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+
+
+def oracle_loss(result, w) -> sp.Float:
+    """L(w) = ½(t − (v·f(w·x + b) + c))², written out whole and evaluated by SymPy."""
+    net = result.network
+    first, second = net.layers
+    f = activations.ELEMENTWISE[result.activation].expr.xreplace({activations.z: w * net.input[0] + first.bias[0]})
+    return sp.N(sp.Rational(1, 2) * (net.target[0] - (second.weights[0][0] * f + second.bias[0])) ** 2, 40)
+
+
+@pytest.mark.parametrize("activation,seed", [("relu", 3), ("relu", 5), ("tanh", 1)])
+def test_descent_stops_once_the_loss_is_below_1e_12_and_says_it_converged(activation, seed):
+    result = lesson(activation, seed)
+    losses = [step.loss for step in result.descent]
+    assert len(losses) < DESCENT_STEPS + 1
+    assert losses[-1] < 1e-12 and all(loss >= 1e-12 for loss in losses[:-1])  # stops at the first below
+    last = result.descent[-1]
+    assert abs(oracle_loss(result, last.weight) - last.loss) <= 1e-30  # a second formulation of L
+    out = " ".join(CliRunner().invoke(cli, ["why", "--activation", activation, "--seed", str(seed)]).output.split())
+    steps = len(losses) - 1
+    assert f"stopped after {steps} steps: converged" in out
+    assert "descent has converged" in out
+    data = json.loads(CliRunner().invoke(cli, ["why", "--activation", activation, "--seed", str(seed),
+                                               "--format", "json"]).output)
+    assert len(data["descent"]) == steps + 1 and data["descent"][-1] < 1e-12
+
+
+def test_the_plot_counts_descent_steps_in_whole_steps():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from backprop_tutor.cli import why_view
+
+    figure = why_view.figure_of(lesson("relu", 5))  # 4 steps: matplotlib alone would tick 0, 0.5, 1 …
+    try:
+        low, high = figure.axes[1].get_xlim()
+        ticks = [t for t in figure.axes[1].get_xticks() if low <= t <= high]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    finally:
+        plt.close(figure)

@@ -17,7 +17,7 @@ from backprop_tutor.engine import activations
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.errors import TutorError
 from backprop_tutor.worked.notation import function, symbol
-from backprop_tutor.learner.why import Lesson
+from backprop_tutor.learner.why import CONVERGED, Lesson
 
 KEY = num.KEY_DIGITS
 BAR = 20
@@ -82,8 +82,9 @@ def render(lesson: Lesson) -> RenderableType:
                      f"(because {f}′ = 0).")
 
     steps = len(lesson.descent) - 1
+    ran = f"stopped after {steps} steps: converged" if lesson.converged else f"{steps} steps"
     descent = Table(title=f"2. Gradient descent on w: w ← w − η·∂L/∂w, η = {num.pretty(net.learning_rate)}, "
-                          f"{steps} steps", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
+                          f"{ran}", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                     header_style="bold")
     bars, chart = _bars([s.loss for s in lesson.descent])
     for column, right in (("step", True), ("w", True), ("∂L/∂w", True), ("L", True), (chart, False)):
@@ -94,6 +95,9 @@ def render(lesson: Lesson) -> RenderableType:
     start, end = lesson.descent[0], lesson.descent[-1]
     if lesson.learns:
         fell = Text(f"The loss fell from {num.pretty(start.loss)} to {num.pretty(end.loss)} in {steps} steps.")
+        if lesson.converged:
+            fell.append(f" It is below {num.pretty(CONVERGED)} now: descent has converged (w has reached the "
+                        "bottom of the valley), so further steps would change nothing worth printing.")
         way = "increasing" if d < 0 else "decreasing"
         why = Text(f"Why: the derivative ∂L/∂w says which way and how fast the loss changes when w moves: here it "
                    f"is {num.pretty(d)}, so {way} w lowers L, by about {num.pretty(abs(d))} per unit of w. "
@@ -111,6 +115,17 @@ def render(lesson: Lesson) -> RenderableType:
 
 def plot(lesson: Lesson, path: Path) -> None:
     """The activation with its tangent at z, and the loss along the descent, as a PNG."""
+    plt = _pyplot()
+    figure = figure_of(lesson)
+    try:
+        figure.savefig(path, format="png", dpi=100)
+    except OSError as e:
+        raise TutorError(f"--plot {path}: cannot write ({e.strerror})") from None
+    finally:
+        plt.close(figure)
+
+
+def _pyplot():
     try:
         import matplotlib
 
@@ -118,7 +133,14 @@ def plot(lesson: Lesson, path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise TutorError("--plot needs matplotlib: pip install 'backprop-tutor[plot]' (or pip install matplotlib)") from None
+    return plt
+
+
+def figure_of(lesson: Lesson):
+    """The plot's matplotlib figure (the caller closes it)."""
+    plt = _pyplot()
     import sympy as sp
+    from matplotlib.ticker import MaxNLocator
 
     act = activations.ELEMENTWISE[lesson.activation]
     z0 = lesson.z
@@ -137,12 +159,8 @@ def plot(lesson: Lesson, path: Path) -> None:
     losses = [float(s.loss) for s in lesson.descent]
     right.plot(range(len(losses)), losses, "o-")
     right.set_xlabel("gradient descent step")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole: no tick at step 2.5
     right.set_ylabel("loss L")
     right.set_title(f"The loss, with ∂L/∂w = {num.pretty(lesson.derivative)} at the start")
     figure.tight_layout()
-    try:
-        figure.savefig(path, format="png", dpi=100)
-    except OSError as e:
-        raise TutorError(f"--plot {path}: cannot write ({e.strerror})") from None
-    finally:
-        plt.close(figure)
+    return figure

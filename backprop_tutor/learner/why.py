@@ -27,6 +27,9 @@ from backprop_tutor.engine.network import Layer, Network, network_from_dict
 from backprop_tutor.engine.numbers import json_number
 
 DESCENT_STEPS = 20
+# Below this loss the descent has converged: more steps would only print ever smaller noise
+# (3.3×10⁻⁴³), so the table stops at the first step that reaches it.
+CONVERGED = sp.Float("1e-12")
 LEARNING_RATE = sp.Rational(1, 2)
 DEFAULT_ACTIVATION = "tanh"
 MAX_DRAWS = 200
@@ -55,7 +58,7 @@ class Lesson:
     network: Network
     solution: NetworkSolution
     nudges: tuple[Nudge, ...]
-    descent: tuple[DescentStep, ...]  # DESCENT_STEPS + 1 entries: the start, then after each step
+    descent: tuple[DescentStep, ...]  # the start, then after each step: DESCENT_STEPS, or fewer once converged
 
     @property
     def weight(self) -> sp.Rational:
@@ -77,6 +80,11 @@ class Lesson:
     def slope(self) -> sp.Float:
         """f′(z⁽¹⁾), the activation's local derivative at the point."""
         return self.solution.numeric.slope[1][0]
+
+    @property
+    def converged(self) -> bool:
+        """The descent stopped early: its last loss is below CONVERGED."""
+        return self.descent[-1].loss < CONVERGED
 
     @property
     def learns(self) -> bool:
@@ -153,7 +161,7 @@ def _descend(network: Network, start: NetworkSolution) -> tuple[DescentStep, ...
     for n in range(DESCENT_STEPS + 1):
         gradient = solution.numeric.grad_W[1][0][0]
         steps.append(DescentStep(w, gradient, solution.numeric.loss))
-        if n == DESCENT_STEPS:
+        if n == DESCENT_STEPS or solution.numeric.loss < CONVERGED:
             break
         w = solution.numeric.W_new[1][0][0]  # w − η·∂L/∂w, as the engine's update computed it
         solution = solve_network(with_weight(network, w))
