@@ -237,7 +237,7 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
     n = sol.numeric
     lines = _Lines()
     lines.math(lambda tex: f"{partial('L', symbol('w', l, 'jk', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}"
-               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)},  "
+               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)}{_apart(tex)}"
                f"{partial('L', symbol('b', l, 'j', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}")
     for j in _units(len(n.delta[l])):
         for k in _units(len(n.a[l - 1])):
@@ -289,7 +289,7 @@ def _loss_after(sol: NetworkSolution) -> Step:
     lines = _Lines()
     change = n.loss_after - n.loss
     lines.math(lambda tex: f"L = {_fmt(n.loss, tex)} " + (r"\to" if tex else "→") + f" {_fmt(n.loss_after, tex)}"
-               + f"  (change {_fmt(change, tex)})")
+               + (rf"{_apart(tex)}\Delta L" if tex else f"{_apart(tex)}ΔL") + f" = {_fmt(change, tex)}")
     if change < 0:
         lines.say("The loss went down: stepping every weight against its derivative moved downhill.")
     elif change > 0:
@@ -299,6 +299,11 @@ def _loss_after(sol: NetworkSolution) -> Step:
     return lines.step("The loss after one step", q(Kind.LOSS_AFTER))
 
 
+
+
+def _apart(tex: bool) -> str:
+    """Between two formulas on one line: a comma and a quad of space, not words run together."""
+    return r",\quad " if tex else ",  "
 
 
 def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:

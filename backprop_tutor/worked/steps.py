@@ -30,23 +30,7 @@ class Step:
 @dataclass(frozen=True)
 class WhyStep(Step):
     """The paragraph on why backprop needs derivatives. A document with many problems (a
-    homework key) shows it once, not once per problem: see `once_per_document`."""
-
-
-def once_per_document(steps_per_problem: list[tuple[Step, ...]]) -> list[tuple[Step, ...]]:
-    """Each problem's steps with every WhyStep after the first one of the document left out."""
-    seen = False
-    out = []
-    for steps in steps_per_problem:
-        kept = []
-        for step in steps:
-            if isinstance(step, WhyStep):
-                if seen:
-                    continue
-                seen = True
-            kept.append(step)
-        out.append(tuple(kept))
-    return out
+    homework key) shows it once, not once per problem (worked/report.py `why_once`)."""
 
 
 class Lines:
