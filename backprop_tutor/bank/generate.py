@@ -43,13 +43,24 @@ def generate(template: Template, seed: int, worked: bool = True) -> Problem:
         if violated is None:
             return Problem(template.id, seed, template.title, template.kind, template.level, template.skills,
                            instance.statement, tuple((k, _show(v)) for k, v in values.items()), parts,
-                           instance.solution, instance.steps() if worked else (), draw)
+                           instance.solution, _steps(template, instance) if worked else (), draw)
         failures[violated] += 1
     name, count = failures.most_common(1)[0]
     raise TemplateError(
         f"{template.source}: constraints.{name}: no variant satisfied the constraints in "
         f"{template.constraints.max_draws} draws for seed {seed} ({name} failed {count} times); "
         f"{_RELAX[name]}")
+
+
+MATRIX_SKILL = "vectorized"
+
+
+def _steps(template: Template, instance: Instance) -> tuple:
+    """A template with the skill `vectorized` asks for whole vectors and matrices, so its
+    worked solution is in matrix form where the kind has one (docs/formats.md, Templates)."""
+    if MATRIX_SKILL in template.skills and instance.matrix_steps is not None:
+        return instance.matrix_steps()
+    return instance.steps()
 
 
 _RELAX = {

@@ -21,6 +21,7 @@ from backprop_tutor.homework import assignment as homework
 from backprop_tutor.homework import sheets
 from backprop_tutor.bank.problem import Problem
 from backprop_tutor.bank.template import Template
+from backprop_tutor.worked.report import why_once
 
 @dataclass(frozen=True)
 class StudentFiles:
@@ -32,7 +33,7 @@ class StudentFiles:
 
 def render_student(templates: Sequence[Template], student: str, set_seed: int) -> StudentFiles:
     assignment = homework.assign(list(templates), student, set_seed)
-    reports = sheets.key_reports(assignment)
+    reports = why_once(sheets.key_reports(assignment))  # a key with many problems says why once
     texts = ((f"sheets/{student}.md", sheets.sheet_markdown(assignment, set_seed)),
              (f"sheets/{student}.tex", sheets.sheet_latex(assignment, set_seed)),
              (f"keys/{student}.md", sheets.key_markdown(assignment, set_seed, reports)),

@@ -7,7 +7,6 @@ first units in full and say where the rest are (every value is in the tables).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 
 import sympy as sp
@@ -21,45 +20,34 @@ from backprop_tutor.engine.rules import softmax_jacobian_entry
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import (function, parameter_letter, parameter_symbol, partial, prime, symbol,
                                             sympy_unicode, times)
-from backprop_tutor.worked.steps import Step
+from backprop_tutor.worked import matrix_form as matrix_form_steps
+from backprop_tutor.worked.steps import Lines as _Lines, Step, WhyStep
 from backprop_tutor.worked.texescape import escape
 
 DETAIL_UNITS = 4
 
-Formula = Callable[[bool], str]
 
-
-class _Lines:
-    """Collects a step's lines in both notations."""
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.tex: list[str] = []
-
-    def say(self, text: str, tex: str | None = None) -> None:
-        self.text.append(text)
-        self.tex.append(tex if tex is not None else escape(text))
-
-    def math(self, formula: Formula) -> None:
-        self.text.append("  " + formula(False))
-        self.tex.append(r"\[ " + formula(True) + r" \]")
-
-    def step(self, title: str, *computes: QuantityId) -> Step:
-        return Step(title, "\n".join(self.text), "\n".join(self.tex), computes)
-
-
-def network_steps(sol: NetworkSolution) -> tuple[Step, ...]:
+def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step, ...]:
+    """`matrix_form`: the backward pass and the update with whole vectors and matrices
+    (worked/matrix_form.py), for a problem that asks for them; otherwise unit by unit."""
     L = sol.depth
+    softmax = sol.network.layers[-1].activation == activations.SOFTMAX
     steps = [_setup(sol)]
     steps += [_forward_layer(sol, l) for l in range(1, L + 1)]
     steps.append(_loss(sol))
     steps.append(_why(sol))
     steps.append(_output_delta(sol))
-    if sol.network.layers[-1].activation == activations.SOFTMAX:
+    if softmax:
         steps.append(_softmax_shortcut(sol))
-    steps += [_hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
-    steps += [_gradients(sol, l) for l in range(1, L + 1)]
-    steps.append(_update(sol))
+    if matrix_form:
+        steps += [matrix_form_steps.output_delta(sol)] if not softmax else []
+        steps += [matrix_form_steps.hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
+        steps += [matrix_form_steps.gradients(sol, l) for l in range(1, L + 1)]
+        steps.append(matrix_form_steps.update(sol))
+    else:
+        steps += [_hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
+        steps += [_gradients(sol, l) for l in range(1, L + 1)]
+        steps.append(_update(sol))
     steps.append(_nudges(sol))
     steps.append(_loss_after(sol))
     return tuple(steps)
@@ -146,16 +134,24 @@ def _loss(sol: NetworkSolution) -> Step:
     return lines.step("The loss", q(Kind.LOSS))
 
 
-def _why(sol: NetworkSolution) -> Step:
+def _why(sol: NetworkSolution) -> WhyStep:
     lines = _Lines()
-    rate = num.pretty(sol.network.learning_rate)
-    lines.say("Why derivatives: to lower L we must know, for every weight w, how much L changes when w is nudged, "
-              "the ratio (change in L)/(change in w) as the nudge shrinks, which is ∂L/∂w.")
-    lines.say(f"Gradient descent then moves each weight against it: w ← w − η·∂L/∂w with η = {rate}, "
-              "so a weight whose increase would raise the loss is decreased, and vice versa.")
+    net = sol.network
+    lines.say("Why derivatives: to lower L we must know, for every weight w, how much L changes when w is nudged: "
+              "the ratio ΔL/Δw (change in L over change in w) as the nudge shrinks, which is ∂L/∂w.",
+              r"Why derivatives: to lower $L$ we must know, for every weight $w$, how much $L$ changes when $w$ is "
+              r"nudged: the ratio $\Delta L / \Delta w$ as the nudge $\Delta w$ shrinks, which is $\partial L/\partial w$.")
+    lines.say(f"Gradient descent then moves each weight against it: w ← w − η·∂L/∂w with η = {num.pretty(net.learning_rate)}, "
+              "so a weight whose increase would raise the loss is decreased, and vice versa.",
+              r"Gradient descent then moves each weight against it: $w \leftarrow w - \eta \, \partial L/\partial w$ with "
+              rf"$\eta = {num.latex(net.learning_rate)}$, so a weight whose increase would raise the loss is decreased, "
+              "and vice versa.")
     lines.say("Backpropagation finds all the ∂L/∂w at once with the chain rule, from the output back: "
-              "first δ = ∂L/∂z for each layer, each reusing the δ of the layer above.")
-    return lines.step("Why we need the derivatives")
+              "first δ = ∂L/∂z for each layer, each reusing the δ of the layer above.",
+              r"Backpropagation finds all the $\partial L/\partial w$ at once with the chain rule, from the output back: "
+              r"first $\delta = \partial L/\partial z$ for each layer, each reusing the $\delta$ of the layer above.")
+    step = lines.step("Why we need the derivatives")
+    return WhyStep(step.title, step.text, step.latex, step.computes)
 
 
 def _output_delta(sol: NetworkSolution) -> Step:
@@ -242,7 +238,7 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
     n = sol.numeric
     lines = _Lines()
     lines.math(lambda tex: f"{partial('L', symbol('w', l, 'jk', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}"
-               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)},  "
+               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)}{_apart(tex)}"
                f"{partial('L', symbol('b', l, 'j', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}")
     for j in _units(len(n.delta[l])):
         for k in _units(len(n.a[l - 1])):
@@ -324,7 +320,7 @@ def _loss_after(sol: NetworkSolution) -> Step:
     lines = _Lines()
     change = n.loss_after - n.loss
     lines.math(lambda tex: f"L = {_fmt(n.loss, tex)} " + (r"\to" if tex else "→") + f" {_fmt(n.loss_after, tex)}"
-               + f"  (change {_fmt(change, tex)})")
+               + (rf"{_apart(tex)}\Delta L" if tex else f"{_apart(tex)}ΔL") + f" = {_fmt(change, tex)}")
     if change < 0:
         lines.say("The loss went down: stepping every weight against its derivative moved downhill.")
     elif change > 0:
@@ -334,6 +330,11 @@ def _loss_after(sol: NetworkSolution) -> Step:
     return lines.step("The loss after one step", q(Kind.LOSS_AFTER))
 
 
+
+
+def _apart(tex: bool) -> str:
+    """Between two formulas on one line: a comma and a quad of space, not words run together."""
+    return r",\quad " if tex else ",  "
 
 
 def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:

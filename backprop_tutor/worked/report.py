@@ -6,12 +6,12 @@ step added here appears in all of them. Cells exist in Unicode and in LaTeX.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import function, parameter_symbol, symbol
-from backprop_tutor.worked.steps import Step
+from backprop_tutor.worked.steps import Step, WhyStep
 from backprop_tutor.worked.texescape import escape
 
 KEY = num.KEY_DIGITS
@@ -37,6 +37,24 @@ class Report:
     summary: tuple[str, ...]
     tables: tuple[Table, ...]
     steps: tuple[Step, ...]
+
+
+def why_once(reports: list[Report]) -> list[Report]:
+    """The reports of one document (a homework key) with the why-derivatives paragraph kept
+    only where it first appears: read once, it answers the question; on every problem it is
+    noise the reader learns to skip."""
+    seen = False
+    out = []
+    for report in reports:
+        steps = []
+        for step in report.steps:
+            if isinstance(step, WhyStep):
+                if seen:
+                    continue
+                seen = True
+            steps.append(step)
+        out.append(replace(report, steps=tuple(steps)))
+    return out
 
 
 def number(value, digits: int = KEY) -> Cell:

@@ -3,9 +3,13 @@ and the ids of the quantities it computes (so a view finds a part's step by what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backprop_tutor.engine.quantities import QuantityId
+from backprop_tutor.worked.texescape import escape
+
+Formula = Callable[[bool], str]  # called with tex=False for the Unicode text, tex=True for LaTeX
 
 
 @dataclass(frozen=True)
@@ -21,3 +25,29 @@ class Step:
 
     def to_json(self) -> dict[str, str]:
         return {"title": self.title, "text": self.text, "latex": self.latex}
+
+
+@dataclass(frozen=True)
+class WhyStep(Step):
+    """The paragraph on why backprop needs derivatives. A document with many problems (a
+    homework key) shows it once, not once per problem (worked/report.py `why_once`)."""
+
+
+class Lines:
+    """Collects a step's lines in both notations. A formula is one function of `tex`, called
+    once for the text and once for LaTeX, so the two versions cannot drift apart."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.tex: list[str] = []
+
+    def say(self, text: str, tex: str | None = None) -> None:
+        self.text.append(text)
+        self.tex.append(tex if tex is not None else escape(text))
+
+    def math(self, formula: Formula) -> None:
+        self.text.append("  " + formula(False))
+        self.tex.append(r"\[ " + formula(True) + r" \]")
+
+    def step(self, title: str, *computes: QuantityId) -> Step:
+        return Step(title, "\n".join(self.text), "\n".join(self.tex), computes)

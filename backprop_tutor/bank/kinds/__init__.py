@@ -28,6 +28,7 @@ class Instance:
     solution: Any
     statement: Statement
     steps: Callable[[], tuple[Step, ...]]
+    matrix_steps: Callable[[], tuple[Step, ...]] | None = None  # in matrix form, for a kind that has one
 
 
 class ProblemKind(ABC):

@@ -51,7 +51,8 @@ class NetworkKind(ProblemKind):
             raise e.located(source=e.source or f"{where} (seed {seed})", into=TemplateError) from None
         from backprop_tutor.worked.network import network_steps
 
-        return Instance(solution, statement(network), lambda: network_steps(solution))
+        return Instance(solution, statement(network), lambda: network_steps(solution),
+                        lambda: network_steps(solution, matrix_form=True))
 
     def value(self, solution: NetworkSolution, quantity: QuantityId) -> Value:
         return Value(solution.value(quantity))
