@@ -287,7 +287,7 @@ def _nudges(sol: NetworkSolution) -> Step:
             gap = ratio - check.derivative
             lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
                        + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
-                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)},  "
+                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)}{_apart(tex)}"
                        + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
 
     for check in sol.nudges:
@@ -328,8 +328,6 @@ def _loss_after(sol: NetworkSolution) -> Step:
     else:
         lines.say("The loss did not move: every derivative is 0 (as with a step activation), so descent has no direction to follow.")
     return lines.step("The loss after one step", q(Kind.LOSS_AFTER))
-
-
 
 
 def _apart(tex: bool) -> str:
