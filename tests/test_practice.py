@@ -263,3 +263,68 @@ def test_in_a_terminal_the_up_arrow_recalls_answers_from_an_earlier_session(tmp_
     child.expect_exact("understood as: 0.31415")
     child.sendline("quit")
     child.expect(pexpect.EOF)
+
+
+# --- stored before shown -------------------------------------------------------------------------
+
+class TerminalClosed(Exception):
+    """What the display raises when the terminal goes away mid-session."""
+
+
+class ClosingView:
+    """practice_view, except that its verdict is a marker the display cannot show."""
+
+    VERDICT = object()
+
+    def __getattr__(self, name):
+        from backprop_tutor.cli import practice_view
+
+        return getattr(practice_view, name)
+
+    def verdict(self, result):
+        return self.VERDICT
+
+
+def closing_session(store, answers):
+    from backprop_tutor.learner.practice import Session
+
+    typed = iter(answers)
+
+    def show(renderable):
+        if renderable is ClosingView.VERDICT:
+            raise TerminalClosed
+
+    return Session(store, lambda prompt: next(typed), show, ClosingView())
+
+
+@pytest.mark.parametrize("answer, status", [("key", "correct"), ("0.1", "incorrect")])
+def test_an_attempt_is_stored_before_its_verdict_is_shown(tmp_path, problem, key, answer, status):
+    text = key["a2"] if answer == "key" else answer
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.start_session(SEED)
+        with pytest.raises(TerminalClosed):
+            closing_session(store, [text]).practise(problem)
+        assert [(a.part, a.answer, a.status) for a in store.attempts()] == [("a2", text, status)]
+        # a part that ended with that answer has its outcome stored as well
+        assert [(o.part, o.outcome) for o in store.outcomes()] == ([("a2", "correct")] if status == "correct" else [])
+
+
+def test_a_part_that_ends_is_stored_before_its_last_verdict_is_shown(tmp_path, problem):
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.start_session(SEED)
+        session = closing_session(store, ["0.1", "0.2", "0.3"])
+        shown = session.show
+        verdicts = []
+
+        def show(renderable):  # the first two verdicts are shown; the terminal closes at the third
+            if renderable is ClosingView.VERDICT:
+                verdicts.append(renderable)
+                if len(verdicts) < 3:
+                    return
+            shown(renderable)
+
+        session.show = show
+        with pytest.raises(TerminalClosed):
+            session.practise(problem)
+        assert [a.answer for a in store.attempts()] == ["0.1", "0.2", "0.3"]
+        assert [(o.part, o.outcome, o.attempts) for o in store.outcomes()] == [("a2", "missed", 3)]
