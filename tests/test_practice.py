@@ -133,7 +133,7 @@ def test_end_of_input_ctrl_d_leaves_cleanly_with_the_score(tmp_path, key):
 def test_later_parts_are_graded_against_the_learners_earlier_answers(tmp_path, problem):
     wrong = "[-0.1, -0.0248153087204]"  # δ⁽¹⁾₀ wrong; ∂L/∂w⁽¹⁾₀₁ = δ⁽¹⁾₀·x₁ = −0.1·0.7 follows from it
     key = {p.id: p.answer for p in problem.parts}
-    output = practise(tmp_path / "p.sqlite3", [key["a2"], key["delta2"], wrong, wrong, wrong, "-0.07", "quit"]).output
+    output = practise(tmp_path / "p.sqlite3", [key["a2"], key["delta2"], "[0, 0]", "[1, 1]", wrong, "-0.07", "quit"]).output
     after = output[output.index("dW1> ") + len("dW1> "):]
     assert after.startswith("Correct  (1/1)")
     assert ("Correct given your value for delta1[0] (part delta1); the error began in part delta1."
@@ -328,3 +328,25 @@ def test_a_part_that_ends_is_stored_before_its_last_verdict_is_shown(tmp_path, p
             session.practise(problem)
         assert [a.answer for a in store.attempts()] == ["0.1", "0.2", "0.3"]
         assert [(o.part, o.outcome, o.attempts) for o in store.outcomes()] == [("a2", "missed", 3)]
+
+
+# --- a repeated answer ---------------------------------------------------------------------------
+
+def test_the_same_wrong_answer_again_is_refused_and_costs_no_attempt(tmp_path, key):
+    db = tmp_path / "p.sqlite3"
+    # " 0.10 " and "1/10" are 0.1 again (spacing, a trailing zero, a fraction): one answer
+    output = practise(db, ["0.1", " 0.10 ", "1/10", "0.2", "0.1", "0.3", "quit"]).output
+    words = " ".join(output.split())  # the console wraps at 80 columns
+    assert words.count("a2> Invalid: the same as your attempt 1 (0.1), which was not correct; it is not graded "
+                       "again (this costs no attempt)") == 3
+    assert saved(db) == [("a2", "0.1", "incorrect"), ("a2", "0.2", "incorrect"), ("a2", "0.3", "incorrect")]
+    assert output.index("1 attempt left") < output.index("That was attempt 3 of 3")
+
+
+def test_a_repeated_formula_is_the_same_after_reading(tmp_path):
+    result = CliRunner().invoke(cli, ["practice", "--template", "activation_derivative_symbolic", "--seed", "1",
+                                      "--count", "1", "--db", str(tmp_path / "p.sqlite3")],
+                                input="2z\nz*2\n2 * z\nquit\n")
+    assert "Traceback" not in result.output, result.output
+    assert result.output.count("the same as your attempt 1") == 2
+    assert [row[1] for row in saved(tmp_path / "p.sqlite3")] == ["2z"]

@@ -10,7 +10,6 @@ set.json's own keys instead: still exact, without the diagnosis.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -239,11 +238,6 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
                 student.rows.append(Row(student.student, n, part["id"], "", 0, RowStatus.NO_ANSWER,
                                         feedback="No answer given.", key=part["answer"], points=points))
                 continue
-            if _DECIMAL_COMMA.fullmatch(text):
-                student.rows.append(Row(student.student, n, part["id"], text, 0, RowStatus.INVALID_ANSWER,
-                                        feedback=f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
-                                        key=part["answer"], points=points))
-                continue
             try:
                 if problem is not None:
                     result = grade_part(problem, part["id"], text, earlier)
@@ -273,9 +267,6 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
         student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "",
                                 RowStatus.UNKNOWN_LABEL, message, feedback=message + "; that answer was not graded."))
     return student
-
-
-_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _no_work(record: dict, status: RowStatus, message: str) -> StudentGrade:

@@ -70,6 +70,8 @@ class PartRecord:
     hints: int = 0
     score: float = 0
     answers: list[str] = field(default_factory=list)  # graded answers, in order
+    understood: list[str] = field(default_factory=list)  # the same, as the parser understood them
+    values: list[Any] = field(default_factory=list)  # ... and the exact values they were read as
 
 
 class Leave(Exception):
@@ -141,6 +143,11 @@ class Session:
                 self._end(problem, record, PartOutcome.REVEALED if word == "solution" else PartOutcome.SKIPPED)
                 self.show(self.view.reveal(part, problem.steps_for(part)) if word == "solution" else self.view.skipped(part))
                 return
+            value = _value_of(part, text)
+            if value is not None and value in record.values:
+                attempt = record.values.index(value)
+                self.show(self.view.repeated(attempt + 1, record.understood[attempt]))
+                continue  # the same verdict again would only cost an attempt
             result = grade_part(problem, part.id, text, earlier)
             if result.status is Status.INVALID:
                 self.show(self.view.verdict(result))
@@ -148,6 +155,8 @@ class Session:
             # Stored before it is shown: a terminal closed right after "Correct" loses nothing.
             record.attempts += 1
             record.answers.append(text)
+            record.understood.append(result.interpreted_as)
+            record.values.append(value)
             earlier[part.id] = text  # later parts are graded against it too (error carried forward)
             self.store.record_attempt(Attempt(problem.template, problem.seed, part.id, part.skill, text,
                                               result.status, result.score, result.points, result.diagnosis))
@@ -171,3 +180,16 @@ class Session:
         part = record.part
         self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, outcome,
                                           record.attempts, record.hints, record.score, part.points))
+
+
+def _value_of(part: Part, text: str) -> Any:
+    """The exact value an answer is read as, or None when it is not an answer (grading says
+    why). Two answers of the same value get the same verdict, so `0.1`, ` 0.10 ` and `1/10`, or
+    `2x` and `x*2`, are one answer."""
+    from backprop_tutor.errors import AnswerFormatError
+    from backprop_tutor.grading.answers import read_for, target_of
+
+    try:
+        return read_for(target_of(part), text)[0]
+    except AnswerFormatError:
+        return None
