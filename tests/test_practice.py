@@ -133,7 +133,7 @@ def test_end_of_input_ctrl_d_leaves_cleanly_with_the_score(tmp_path, key):
 def test_later_parts_are_graded_against_the_learners_earlier_answers(tmp_path, problem):
     wrong = "[-0.1, -0.0248153087204]"  # δ⁽¹⁾₀ wrong; ∂L/∂w⁽¹⁾₀₁ = δ⁽¹⁾₀·x₁ = −0.1·0.7 follows from it
     key = {p.id: p.answer for p in problem.parts}
-    output = practise(tmp_path / "p.sqlite3", [key["a2"], key["delta2"], wrong, wrong, wrong, "-0.07", "quit"]).output
+    output = practise(tmp_path / "p.sqlite3", [key["a2"], key["delta2"], "[0, 0]", "[1, 1]", wrong, "-0.07", "quit"]).output
     after = output[output.index("dW1> ") + len("dW1> "):]
     assert after.startswith("Correct  (1/1)")
     assert ("Correct given your value for delta1[0] (part delta1); the error began in part delta1."
@@ -263,3 +263,90 @@ def test_in_a_terminal_the_up_arrow_recalls_answers_from_an_earlier_session(tmp_
     child.expect_exact("understood as: 0.31415")
     child.sendline("quit")
     child.expect(pexpect.EOF)
+
+
+# --- stored before shown -------------------------------------------------------------------------
+
+class TerminalClosed(Exception):
+    """What the display raises when the terminal goes away mid-session."""
+
+
+class ClosingView:
+    """practice_view, except that its verdict is a marker the display cannot show."""
+
+    VERDICT = object()
+
+    def __getattr__(self, name):
+        from backprop_tutor.cli import practice_view
+
+        return getattr(practice_view, name)
+
+    def verdict(self, result):
+        return self.VERDICT
+
+
+def closing_session(store, answers):
+    from backprop_tutor.learner.practice import Session
+
+    typed = iter(answers)
+
+    def show(renderable):
+        if renderable is ClosingView.VERDICT:
+            raise TerminalClosed
+
+    return Session(store, lambda prompt: next(typed), show, ClosingView())
+
+
+@pytest.mark.parametrize("answer, status", [("key", "correct"), ("0.1", "incorrect")])
+def test_an_attempt_is_stored_before_its_verdict_is_shown(tmp_path, problem, key, answer, status):
+    text = key["a2"] if answer == "key" else answer
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.start_session(SEED)
+        with pytest.raises(TerminalClosed):
+            closing_session(store, [text]).practise(problem)
+        assert [(a.part, a.answer, a.status) for a in store.attempts()] == [("a2", text, status)]
+        # a part that ended with that answer has its outcome stored as well
+        assert [(o.part, o.outcome) for o in store.outcomes()] == ([("a2", "correct")] if status == "correct" else [])
+
+
+def test_a_part_that_ends_is_stored_before_its_last_verdict_is_shown(tmp_path, problem):
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.start_session(SEED)
+        session = closing_session(store, ["0.1", "0.2", "0.3"])
+        shown = session.show
+        verdicts = []
+
+        def show(renderable):  # the first two verdicts are shown; the terminal closes at the third
+            if renderable is ClosingView.VERDICT:
+                verdicts.append(renderable)
+                if len(verdicts) < 3:
+                    return
+            shown(renderable)
+
+        session.show = show
+        with pytest.raises(TerminalClosed):
+            session.practise(problem)
+        assert [a.answer for a in store.attempts()] == ["0.1", "0.2", "0.3"]
+        assert [(o.part, o.outcome, o.attempts) for o in store.outcomes()] == [("a2", "missed", 3)]
+
+
+# --- a repeated answer ---------------------------------------------------------------------------
+
+def test_the_same_wrong_answer_again_is_refused_and_costs_no_attempt(tmp_path, key):
+    db = tmp_path / "p.sqlite3"
+    # " 0.10 " and "1/10" are 0.1 again (spacing, a trailing zero, a fraction): one answer
+    output = practise(db, ["0.1", " 0.10 ", "1/10", "0.2", "0.1", "0.3", "quit"]).output
+    words = " ".join(output.split())  # the console wraps at 80 columns
+    assert words.count("a2> Invalid: the same as your attempt 1 (0.1), which was not correct; it is not graded "
+                       "again (this costs no attempt)") == 3
+    assert saved(db) == [("a2", "0.1", "incorrect"), ("a2", "0.2", "incorrect"), ("a2", "0.3", "incorrect")]
+    assert output.index("1 attempt left") < output.index("That was attempt 3 of 3")
+
+
+def test_a_repeated_formula_is_the_same_after_reading(tmp_path):
+    result = CliRunner().invoke(cli, ["practice", "--template", "activation_derivative_symbolic", "--seed", "1",
+                                      "--count", "1", "--db", str(tmp_path / "p.sqlite3")],
+                                input="2z\nz*2\n2 * z\nquit\n")
+    assert "Traceback" not in result.output, result.output
+    assert result.output.count("the same as your attempt 1") == 2
+    assert [row[1] for row in saved(tmp_path / "p.sqlite3")] == ["2z"]

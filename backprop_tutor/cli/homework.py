@@ -128,56 +128,101 @@ def _compile(out: Path, students: list[str], jobs: int, console) -> None:
               show_default=True, help="The gradebook CSV: student, problem, part, answer, score, diagnosis, carried_from.")
 @click.option("--feedback", type=click.Path(file_okay=False, path_type=Path),
               help="Where each student's feedback (ID.md) goes. Default: feedback/ beside --out.")
+@click.option("--student", "-s", "only", multiple=True, metavar="ID",
+              help="Grade only this student's answer file among SUBMISSIONS (repeatable); the others' rows "
+                   "and feedback stay as they are.")
+@click.option("--fresh", is_flag=True,
+              help="Replace an existing --out instead of merging into it: every student of the set gets new "
+                   "rows and a new feedback file (no file: no_submission).")
 @bank_options
 @fail_on_tutor_errors
-def grade(set_file, submissions, out, feedback, banks, only_bank) -> None:
+def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -> None:
     """Grade a class's answer files against their set.
 
     SUBMISSIONS are answer files named ID.yaml (as tutor generate wrote them into answers/,
     filled in) or folders of them. Every part is graded like tutor check: exact keys within
-    tolerance, diagnosed mistakes, and credit for errors carried forward. Grading again
-    replaces --out and the feedback files. Exit 0 whenever grading ran, whatever the scores;
-    2 on a usage error.
+    tolerance, diagnosed mistakes, and credit for errors carried forward. Exit 0 whenever
+    grading ran, whatever the scores; 2 on a usage error.
+
+    When --out exists already, grading merges into it: the students whose answer files are
+    given (or named by --student) are regraded, their rows replaced and their feedback files
+    rewritten; every other student's rows and feedback file are kept as they were. So a late
+    submission is graded on its own without touching the rest of the class. --fresh starts the
+    gradebook over instead.
 
     \b
     Examples:
       tutor grade hw1/set.json submitted/ --out grades.csv
-      tutor grade hw1 submitted/s01.yaml submitted/s02.yaml --out hw1-grades.csv
+      tutor grade hw1 late/s07.yaml --out grades.csv
+      tutor grade hw1 submitted/ --student s03 --student s11 --out grades.csv
+      tutor grade hw1 submitted/ --out grades.csv --fresh
     """
-    import csv
-
     from backprop_tutor.homework import gradebook
+    from backprop_tutor.homework.merge import merge, read_gradebook
 
     if set_file.is_dir():
         set_file = set_file / "set.json"
     data = gradebook.load_set(set_file)
+    previous = [] if fresh else read_gradebook(out)
     bank = open_bank(banks, only_bank)
     try:
-        book = gradebook.grade_set(data, submissions, bank)
+        book = gradebook.grade_set(data, submissions, bank, only)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
+    merged = merge(book, previous)
     feedback = feedback or out.parent / "feedback"
+    _write(out, merged, feedback)
+    if merged.kept:
+        _print_regraded(book, merged, out, feedback)
+    else:
+        _print_summary(book, gradebook.summarise(book), out, feedback)
+
+
+def _write(out: Path, merged, feedback: Path) -> None:
+    import csv
+
+    from backprop_tutor.homework import gradebook
+
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(gradebook.COLUMNS)
-            writer.writerows(row.csv() for row in book.rows())
+            writer.writerows(merged.rows)
         feedback.mkdir(parents=True, exist_ok=True)
-        for student in book.students:
+        for student in merged.written:
             (feedback / f"{student.student}.md").write_text(gradebook.feedback_markdown(student), encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write the grades: {e.filename}: {e.strerror}") from None
-    _print_summary(book, gradebook.summarise(book), out, feedback)
+
+
+def _names(names, most: int = 20) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _print_regraded(book, merged, out: Path, feedback: Path) -> None:
+    """Some students regraded into an existing gradebook: who was, and whose rows were kept."""
+    from rich.text import Text
+
+    console = make_console()
+    scores = [f"{s.student} ({s.score:g}/{s.points:g})" for s in merged.regraded]
+    console.print(Text.assemble((f"Regraded {len(merged.regraded)} of {len(book.students)} students", "bold"),
+                                f": {_names(scores) or 'none'}."))
+    if merged.added:
+        console.print(f"Added {len(merged.added)} without a submission (each counts as 0): "
+                      f"{_names([s.student for s in merged.added])}.")
+    console.print(f"Kept the rows of {len(merged.kept)} students as they were in {out}: "
+                  f"{_names(list(merged.kept))}.")
+    console.print(f"Wrote {out}; feedback files in {feedback}/ only for the students regraded or added.")
+    _print_attention([r for s in merged.written for r in s.rows] + book.unknown, book.fallback)
 
 
 def _print_summary(book, summary, out: Path, feedback: Path) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from backprop_tutor.homework.gradebook import RowStatus
 
     console = make_console()
     missing, malformed = summary.students - summary.submitted, summary.submitted - summary.readable
@@ -204,12 +249,22 @@ def _print_summary(book, summary, out: Path, feedback: Path) -> None:
         console.print(table)
     elif summary.readable:
         console.print("Every graded part was answered correctly.")
-    attention = [r for s in book.students for r in s.rows
-                 if not isinstance(r.problem, int) or r.status is RowStatus.GRADING_ERROR] + book.unknown
+    _print_attention([r for s in book.students for r in s.rows] + book.unknown, book.fallback)
+
+
+def _print_attention(rows, fallback) -> None:
+    """The rows an instructor must look at: no file, a file that could not be used, an answer the
+    grader failed on."""
+    from rich.text import Text
+
+    from backprop_tutor.homework.gradebook import RowStatus
+
+    console = make_console()
+    attention = [r for r in rows if not isinstance(r.problem, int) or r.status is RowStatus.GRADING_ERROR]
     if attention:
         console.print(Text("Needs attention:", style="bold yellow"))
         for r in attention:
             where = f" {r.problem}.{r.part}" if isinstance(r.problem, int) else ""
             console.print(f"  {r.student}{where}: {r.diagnosis_cell}")
-    for why in book.fallback:
+    for why in fallback:
         console.print(Text.assemble(("note:", "yellow"), f" {why}; graded against set.json's keys, without diagnosis"))

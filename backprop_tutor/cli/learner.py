@@ -67,7 +67,8 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
 
     At the prompt type your answer (0.25, 3/4, [0.1, -0.2], 1 - tanh(z)^2 ...), or
     hint (the next of three hints), solution (the worked step), skip, or quit. Three attempts
-    per part; an answer that cannot be read costs none. After each problem comes its worked
+    per part; an answer that cannot be read, or one you tried already (0.1 again, or 1/10),
+    costs none. After each problem comes its worked
     solution, with the parts you missed highlighted. Without --template, the next problem
     practises your weakest skill, and problems you got wrong come back a few problems later.
     Every graded answer is saved at once; Ctrl-D or Ctrl-C leaves and prints the score.

@@ -91,6 +91,15 @@ def verdict(result) -> RenderableType:
     return render_result(result)
 
 
+def repeated(attempt: int, understood: str) -> Text:
+    """An answer already graded at this part: the verdict word of an answer that costs nothing."""
+    out = Text("Invalid", style="bold yellow")
+    out.append(f": the same as your attempt {attempt} (")
+    out.append(understood)
+    out.append("), which was not correct; it is not graded again (this costs no attempt)")
+    return out
+
+
 def try_again(used: int, allowed: int, more_hints: bool) -> Text:
     left = allowed - used
     tail = "; type hint for a hint" if more_hints else ""

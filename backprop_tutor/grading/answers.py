@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import signal
 import threading
 from contextlib import contextmanager
@@ -79,10 +80,22 @@ def read_answer(text: str, variables: tuple[str, ...] = (), where: tuple[tuple[s
 
     if not isinstance(text, str):
         raise AnswerFormatError("an answer is text")
+    if _DECIMAL_COMMA.fullmatch(text.strip()):
+        raise AnswerFormatError(decimal_comma(text.strip()))
     with time_limit(TIME_LIMIT):
         defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
         node = parse(text, variables + tuple(defined))
         return to_sympy(node, defined), unparse(node)
+
+
+# 0,5: a decimal comma, as European schools write it. Only a whole answer of this form: inside
+# brackets or a function the comma separates entries and arguments.
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def decimal_comma(text: str) -> str:
+    """The one explanation of a decimal comma, for check, practice and grade alike."""
+    return f"write decimals with a point: {text.replace(',', '.')}, not {text}"
 
 
 class ShapeError(Exception):

@@ -10,7 +10,6 @@ set.json's own keys instead: still exact, without the diagnosis.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -239,11 +238,6 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
                 student.rows.append(Row(student.student, n, part["id"], "", 0, RowStatus.NO_ANSWER,
                                         feedback="No answer given.", key=part["answer"], points=points))
                 continue
-            if _DECIMAL_COMMA.fullmatch(text):
-                student.rows.append(Row(student.student, n, part["id"], text, 0, RowStatus.INVALID_ANSWER,
-                                        feedback=f"Write decimals with a point: {text.replace(',', '.')}, not {text}.",
-                                        key=part["answer"], points=points))
-                continue
             try:
                 if problem is not None:
                     result = grade_part(problem, part["id"], text, earlier)
@@ -273,9 +267,6 @@ def grade_student(record: dict, answers: dict[str, Any], bank, cache: dict, fall
         student.rows.append(Row(student.student, n, part_id, answer_text(answers[label]) or "", "",
                                 RowStatus.UNKNOWN_LABEL, message, feedback=message + "; that answer was not graded."))
     return student
-
-
-_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _no_work(record: dict, status: RowStatus, message: str) -> StudentGrade:
@@ -317,16 +308,21 @@ def _match(stem: str, ids: dict[str, str]) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
-def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
+def grade_set(data: dict, submissions: Sequence[Path], bank, only: Sequence[str] = ()) -> Gradebook:
+    """Every student's answer file graded; with `only` (student ids), those students' files alone,
+    and the other files are not even looked at (docs/formats.md: regrading some students)."""
     records = {s["id"]: s for s in data["students"]}
     ids = {unicodedata.normalize("NFC", sid): sid for sid in records}
+    chosen = {_chosen(sid, ids) for sid in only}
     by_student: dict[str, Path] = {}
     unknown: list[Row] = []
     files, skipped = submission_files(submissions)
-    for path in skipped:
+    for path in [] if chosen else skipped:
         unknown.append(Row(path.stem, "", "", "", "", RowStatus.SKIPPED, f"{path} is not a .yaml or .yml file"))
     for path in files:
         student = _match(path.stem, ids)
+        if chosen and student not in chosen:
+            continue
         if student is None:
             unknown.append(Row(path.stem, "", "", "", "", RowStatus.UNKNOWN_STUDENT,
                                f"{path} matches no student of the set"))
@@ -334,6 +330,9 @@ def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
             unknown.append(Row(student, "", "", "", "", RowStatus.DUPLICATE, f"{path} (graded {by_student[student]})"))
         else:
             by_student[student] = path
+    missing = sorted(chosen - set(by_student))
+    if missing:
+        raise HomeworkError(f"--student {missing[0]}: no answer file of {missing[0]} among the submissions given")
     students, cache, fallback = [], {}, []
     for student_id, record in records.items():
         path = by_student.get(student_id)
@@ -350,6 +349,16 @@ def grade_set(data: dict, submissions: Sequence[Path], bank) -> Gradebook:
         grade.submitted = path
         students.append(grade)
     return Gradebook(students, unknown, fallback)
+
+
+def _chosen(student: str, ids: dict[str, str]) -> str:
+    """A --student id as the set spells it; a HomeworkError naming the near miss otherwise."""
+    from backprop_tutor.errors import did_you_mean
+
+    found = _match(student, ids)
+    if found is None:
+        raise HomeworkError(f"--student {student}: not a student of the set{did_you_mean(student, ids.values())}")
+    return found
 
 
 @dataclass(frozen=True)

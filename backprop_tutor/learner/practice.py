@@ -70,6 +70,8 @@ class PartRecord:
     hints: int = 0
     score: float = 0
     answers: list[str] = field(default_factory=list)  # graded answers, in order
+    understood: list[str] = field(default_factory=list)  # the same, as the parser understood them
+    values: list[Any] = field(default_factory=list)  # ... and the exact values they were read as
 
 
 class Leave(Exception):
@@ -113,8 +115,6 @@ class Session:
                 # a fresh prompt does not cost the learner its points.
                 if record.outcome or record.attempts:
                     self.points += part.points
-            self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, record.outcome,
-                                              record.attempts, record.hints, record.score, part.points))
         self.problems += 1
         self.show(self.view.review(problem, records))
         got = sum(r.score for r in records)
@@ -140,24 +140,56 @@ class Session:
                 record.hints = min(record.hints + 1, len(part.hints))
                 continue
             if word in ("solution", "skip"):
-                record.outcome = PartOutcome.REVEALED if word == "solution" else PartOutcome.SKIPPED
+                self._end(problem, record, PartOutcome.REVEALED if word == "solution" else PartOutcome.SKIPPED)
                 self.show(self.view.reveal(part, problem.steps_for(part)) if word == "solution" else self.view.skipped(part))
                 return
+            value = _value_of(part, text)
+            if value is not None and value in record.values:
+                attempt = record.values.index(value)
+                self.show(self.view.repeated(attempt + 1, record.understood[attempt]))
+                continue  # the same verdict again would only cost an attempt
             result = grade_part(problem, part.id, text, earlier)
-            self.show(self.view.verdict(result))
             if result.status is Status.INVALID:
+                self.show(self.view.verdict(result))
                 continue  # costs no attempt and is not saved
+            # Stored before it is shown: a terminal closed right after "Correct" loses nothing.
             record.attempts += 1
             record.answers.append(text)
+            record.understood.append(result.interpreted_as)
+            record.values.append(value)
             earlier[part.id] = text  # later parts are graded against it too (error carried forward)
             self.store.record_attempt(Attempt(problem.template, problem.seed, part.id, part.skill, text,
                                               result.status, result.score, result.points, result.diagnosis))
             if result.status is Status.CORRECT:
-                record.outcome, record.score = PartOutcome.CORRECT, result.score
+                record.score = result.score
                 self.score += result.score
+                self._end(problem, record, PartOutcome.CORRECT)
+            elif record.attempts >= ATTEMPTS:
+                self._end(problem, record, PartOutcome.MISSED)
+            self.show(self.view.verdict(result))
+            if record.outcome is PartOutcome.CORRECT:
                 return
-            if record.attempts >= ATTEMPTS:
-                record.outcome = PartOutcome.MISSED
+            if record.outcome is PartOutcome.MISSED:
                 self.show(self.view.out_of_attempts(part, problem.steps_for(part)))
                 return
             self.show(self.view.try_again(record.attempts, ATTEMPTS, record.hints < len(part.hints)))
+
+    def _end(self, problem: Problem, record: PartRecord, outcome: PartOutcome) -> None:
+        """The part is over: how it went is stored before anything about it is shown."""
+        record.outcome = outcome
+        part = record.part
+        self.store.record_outcome(Outcome(problem.template, problem.seed, part.id, part.skill, outcome,
+                                          record.attempts, record.hints, record.score, part.points))
+
+
+def _value_of(part: Part, text: str) -> Any:
+    """The exact value an answer is read as, or None when it is not an answer (grading says
+    why). Two answers of the same value get the same verdict, so `0.1`, ` 0.10 ` and `1/10`, or
+    `2x` and `x*2`, are one answer."""
+    from backprop_tutor.errors import AnswerFormatError
+    from backprop_tutor.grading.answers import read_for, target_of
+
+    try:
+        return read_for(target_of(part), text)[0]
+    except AnswerFormatError:
+        return None
