@@ -78,11 +78,11 @@ def formula(expr: sp.Expr, tex: bool = False) -> str:
     """A formula printed in the order and grouping it was written in (order='none'), so an
     unevaluated line of a derivation reads as the teacher wrote it: σ(z)·(1 − σ(z)), 1 − tanh(z)²."""
     if tex:
-        return sp.latex(expr, order="none", ln_notation=True).replace(r"\phi", r"\varphi")
+        return sp.latex(expr, order="none", ln_notation=True, mul_symbol="dot").replace(r"\phi", r"\varphi")
     text = sp.sstr(expr, order="none")
     for old, new in _FORMULA_UNICODE:
         text = text.replace(old, new)
-    return _ROOT_OF_ONE.sub(r"√\1", text)
+    return _INDEXED.sub(lambda m: m[1] + sub(m[2]), _ROOT_OF_ONE.sub(r"√\1", text))
 
 
 def partial(numerator: str, denominator: str, tex: bool = False) -> str:
