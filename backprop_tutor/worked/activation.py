@@ -1,5 +1,6 @@
-"""The worked solution of a single-activation problem: f, f′ by SymPy beside the textbook form,
-both at the point, and a nudge that shows what the slope means."""
+"""The worked solution of a single-activation problem: f, f′ derived line by line (chain,
+product or quotient rule down to the textbook form), both at the point, and a nudge that shows
+what the slope means."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sympy as sp
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activation import ActivationSolution
 from backprop_tutor.engine.activations import ELEMENTWISE
+from backprop_tutor.engine.derivations import DERIVATIONS
 from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, QuantityId
-from backprop_tutor.worked.notation import function, prime, sympy_unicode
+from backprop_tutor.worked.notation import formula, function, prime
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -26,12 +28,7 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
     value, slope = num.evaluated(sol.value), num.evaluated(sol.slope)
     steps = [
         Step("The function", f"{act.unicode}", f"\\[ {act.latex} \\]"),
-        Step("Its derivative, by the rules of differentiation",
-             f"SymPy: {f}′(z) = {sympy_unicode(sol.derivative)}\nwhich is the textbook form {act.derivative_unicode}"
-             + (f"\n({act.kink_note})" if act.kink_note else ""),
-             f"\\[ {fpt}(z) = {sp.latex(sol.derivative)} \\]\n\\[ {act.derivative_latex} \\]"
-             + (f"\n({escape(act.kink_note)})" if act.kink_note else ""),
-             (QuantityId(Kind.DERIVATIVE),)),
+        _derivation(sol.name),
         Step(f"At z = {p}",
              f"  {f}({p}) = {num.pretty(value)}\n  {fp}({p}) = {num.pretty(slope)}",
              f"\\[ {ft}({pt}) = {num.latex(value)}, \\quad {fpt}({pt}) = {num.latex(slope)} \\]",
@@ -49,3 +46,24 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
         (_SLOPE,),
     ))
     return tuple(steps)
+
+
+def _derivation(name: str) -> Step:
+    """The derivation of engine/derivations.py: each line's reason, then f′(z) written so. A
+    piecewise activation is derived on each side of its kink, then its convention at the kink."""
+    act = ELEMENTWISE[name]
+    f, fp, ft, fpt = function(name), prime(name), function(name, True), prime(name, True)
+    text, tex = [], []
+    branches = DERIVATIONS[name]
+    smooth = len(branches) == 1
+    for branch in branches:
+        if smooth:
+            text.append(f"{f}(z) = {formula(branch.start)}")
+            tex.append(f"\\[ {ft}(z) = {formula(branch.start, True)} \\]")
+        for line in branch.lines:
+            text += [f"{line.reason}:", f"  {fp}(z) = {formula(line.expr)}"]
+            tex += [f"{line.reason_latex}:", f"\\[ {fpt}(z) = {formula(line.expr, True)} \\]"]
+    if not smooth:
+        text.append(f"So {act.derivative_unicode}" + (f" ({act.kink_note})." if act.kink_note else "."))
+        tex.append(f"So \\[ {act.derivative_latex} \\]" + (f" ({escape(act.kink_note)})." if act.kink_note else ""))
+    return Step("Its derivative, step by step", "\n".join(text), "\n".join(tex), (QuantityId(Kind.DERIVATIVE),))

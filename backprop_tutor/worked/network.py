@@ -18,9 +18,11 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import softmax_jacobian_entry
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import (function, parameter_letter, parameter_symbol, partial, prime, symbol,
-                                            sympy_unicode, times)
+from backprop_tutor.engine.cancellation import cancelled_delta
 from backprop_tutor.worked import matrix_form as matrix_form_steps
+from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
+                                            symbol, sympy_unicode, times)
+from backprop_tutor.worked.slopes import slope_chain, substituted
 from backprop_tutor.worked.steps import Lines as _Lines, Step, WhyStep
 from backprop_tutor.worked.texescape import escape
 
@@ -183,7 +185,9 @@ def _output_delta(sol: NetworkSolution) -> Step:
                   rf"Chain rule: $\delta^{{({L})}}_j = \frac{{\partial L}}{{\partial a^{{({L})}}_j}} \cdot {prime(name, True)}(z^{{({L})}}_j)$.")
         slopes = n.slope[L]
         for j in _units(len(n.a[-1])):
+            _slope(lines, sol, L, j)
             lines.math(lambda tex, j=j: f"{symbol('delta', L, j, tex=tex)} = {num.product([n.dL_da[j], slopes[j]], tex=tex)} = {_fmt(n.delta[L][j], tex)}")
+            _cancellation(lines, sol, j)
         _more(lines, len(n.a[-1]), "outputs")
     return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}",
                       q(Kind.LOSS_GRADIENT), q(Kind.SLOPE, L), q(Kind.DELTA, L))
@@ -197,6 +201,10 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
     if losses.LOSSES[net.loss].softmax_shortcut and total == 1:
         lines.say("With cross-entropy and targets that sum to 1, the sum above collapses: ∂L/∂zₖ = pₖ − tₖ.",
                   r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = p_k - t_k$.")
+        # The collapse written out, as the sigmoid + bce cancellation is: ∂L/∂pⱼ = −tⱼ/pⱼ meets pⱼ(δⱼₖ − pₖ).
+        lines.say("Σⱼ (−tⱼ/pⱼ)·∂pⱼ/∂zₖ = −tₖ(1 − pₖ) + Σⱼ≠ₖ tⱼpₖ = −tₖ + pₖ·Σⱼ tⱼ = pₖ − tₖ, since Σⱼ tⱼ = 1:",
+                  r"$\sum_j \left(-\frac{t_j}{p_j}\right) \frac{\partial p_j}{\partial z_k} = -t_k(1 - p_k) + \sum_{j \ne k} t_j p_k"
+                  r" = -t_k + p_k \sum_j t_j = p_k - t_k$, since $\sum_j t_j = 1$:")
         for k in _units(len(net.target)):
             lines.math(lambda tex, k=k: f"{symbol('delta', L, k, tex=tex)} = {num.difference(n.a[L][k], net.target[k], tex=tex)} = "
                        f"{_fmt(n.delta[L][k], tex)}")
@@ -218,6 +226,8 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
     lines.math(lambda tex: f"{symbol('delta', l, 'k', tex=tex)} = {prime(name, tex)}({symbol('z', l, 'k', tex=tex)})"
                + (rf" \cdot \sum_j w^{{({l + 1})}}_{{jk}} \delta^{{({l + 1})}}_j" if tex else f" · Σⱼ {symbol('w', l + 1, 'jk')} {symbol('delta', l + 1, 'j')}"))
     for k in _units(len(slopes)):
+        _slope(lines, sol, l, k)
+
         def chain(tex: bool, k=k) -> str:
             terms = [num.product([above.weights[j][k], n.delta[l + 1][j]], tex=tex) for j in range(above.units)]
             inner = num.signed_sum(terms, tex)
@@ -226,12 +236,43 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
             return (f"{symbol('delta', l, k, tex=tex)} = {_fmt(slopes[k], tex)}{times(tex)}{inner}"
                     f" = {_fmt(n.delta[l][k], tex)}")
         lines.math(chain)
-    lines.say(f"where {prime(name)}({symbol('z', l, 'k')}) = " + ", ".join(num.pretty(s) for s in slopes[:DETAIL_UNITS])
-              + (" …" if len(slopes) > DETAIL_UNITS else "") + ".",
-              rf"where ${prime(name, True)}(z^{{({l})}}_k) = " + ", ".join(num.latex(s) for s in slopes[:DETAIL_UNITS]) + "$.")
     _more(lines, len(slopes), "units")
     return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})",
                       q(Kind.SLOPE, l), q(Kind.DELTA, l))
+
+
+def _slope(lines: _Lines, sol: NetworkSolution, l: int, j: int) -> None:
+    """f′ at unit j of layer l from the textbook form, numbers put in (worked/slopes.py)."""
+    name, n = sol.network.layers[l - 1].activation, sol.numeric
+    lines.math(lambda tex: f"{prime(name, tex)}({symbol('z', l, j, tex=tex)}) = "
+               + slope_chain(name, symbol('z', l, j, tex=tex), n.z[l][j], n.slope[l][j], tex))
+
+
+def _cancellation(lines: _Lines, sol: NetworkSolution, j: int) -> None:
+    """Where f′ cancels the denominator of ∂L/∂o (sigmoid with bce: o(1 − o)), the simplification
+    a teacher shows, δ = ∂L/∂o · f′(z) = (o − t)/(o(1 − o)) · o(1 − o) = o − t, then its numbers."""
+    net, n = sol.network, sol.numeric
+    shown = cancelled_delta(net.loss, net.layers[-1].activation, len(net.target), j)
+    if shown is None:
+        return
+    o, t = losses.symbols(len(net.target))
+    L = sol.depth
+    factor = "" if shown.factor == 1 else formula(shown.factor)
+
+    def simplification(tex: bool) -> str:
+        difference, slope = formula(shown.difference, tex), formula(shown.slope, tex)
+        if tex:
+            scale = "" if shown.factor == 1 else sp.latex(shown.factor) + r" \cdot "
+            quotient = rf"{scale}\frac{{{difference}}}{{{slope}}} \cdot {slope}"
+        else:
+            quotient = (f"{factor}·" if factor else "") + f"({difference})/({slope}) · {slope}"
+        numbers = substituted(shown.result, {o[j]: n.a[L][j], t[j]: net.target[j]}, tex)[0]
+        return (f"{symbol('delta', L, j, tex=tex)} = {quotient} = {formula(shown.result, tex)} = {formula(numbers, tex)}"
+                f" = {_fmt(n.delta[L][j], tex)}")
+
+    lines.say("The slope cancels the denominator of ∂L/∂o, which is why δ is so simple:",
+              r"The slope cancels the denominator of $\partial L/\partial o$, which is why $\delta$ is so simple:")
+    lines.math(simplification)
 
 
 def _gradients(sol: NetworkSolution, l: int) -> Step:

@@ -67,6 +67,24 @@ def sympy_unicode(expr: sp.Expr) -> str:
     return _INDEXED.sub(lambda m: m[1] + sub(m[2]), text)
 
 
+# A written formula (engine/derivations.py) in Unicode: SymPy's names to the textbook's symbols.
+_FORMULA_UNICODE = (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", "·"), ("exp(", "e^("), ("sqrt(", "√("),
+                    ("sigma(", "σ("), ("Phi(", "Φ("), ("phi(", "φ("), ("log(", "ln("), ("pi", "π"), ("-", "−"))
+
+_ROOT_OF_ONE = re.compile(r"√\((\w)\)")  # √(2) → √2, √(π) → √π
+
+
+def formula(expr: sp.Expr, tex: bool = False) -> str:
+    """A formula printed in the order and grouping it was written in (order='none'), so an
+    unevaluated line of a derivation reads as the teacher wrote it: σ(z)·(1 − σ(z)), 1 − tanh(z)²."""
+    if tex:
+        return sp.latex(expr, order="none", ln_notation=True, mul_symbol="dot").replace(r"\phi", r"\varphi")
+    text = sp.sstr(expr, order="none")
+    for old, new in _FORMULA_UNICODE:
+        text = text.replace(old, new)
+    return _INDEXED.sub(lambda m: m[1] + sub(m[2]), _ROOT_OF_ONE.sub(r"√\1", text))
+
+
 def partial(numerator: str, denominator: str, tex: bool = False) -> str:
     if tex:
         return rf"\frac{{\partial {numerator}}}{{\partial {denominator}}}"
