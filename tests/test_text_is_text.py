@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from backprop_tutor.cli.app import cli
-from backprop_tutor.engine import yamlio
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -46,6 +46,8 @@ def test_the_readme_template_example_is_a_valid_template(tmp_path):
 @pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("1E5", 100000.0), (".5e2", 50.0), ("-2e+3", -2000.0),
                                          ("+1.5e-1", 0.15), ("1.", 1.0), (".5", 0.5)])
 def test_exponents_read_as_numbers(text, value):
+    from backprop_tutor.engine import yamlio
+
     assert yamlio.load(f"x: {text}") == {"x": value}
     assert yamlio.load(f"x: '{text}'") == {"x": text}  # quoted stays text
 
@@ -53,10 +55,15 @@ def test_exponents_read_as_numbers(text, value):
 @pytest.mark.parametrize("text, value", [("12", 12), ("0x1f", 31), ("1_000", 1000), ("1.2.3", "1.2.3"), ("1e", "1e"),
                                          ("e5", "e5"), ("yes", True), ("~", None)])
 def test_everything_else_reads_as_safe_load_reads_it(text, value):
+    from backprop_tutor.engine import yamlio
+
+    assert yamlio.load(f"x: {text}") == yaml.safe_load(f"x: {text}")
     assert yamlio.load(f"x: {text}") == {"x": value}
 
 
 def test_yamlio_builds_no_python_objects():
+    from backprop_tutor.engine import yamlio
+
     with pytest.raises(yamlio.YAMLError):
         yamlio.load("!!python/object/apply:os.system ['true']")
 
@@ -77,3 +84,32 @@ def test_an_answer_file_with_an_exponent_is_graded_as_that_number(tmp_path):
     path = tmp_path / "s01.yaml"
     path.write_text('"1.a": 1e-3\n"1.b": 2.5E2\n"1.c": "1e-3"\n', encoding="utf-8")
     assert read_submission(path) == {"1.a": 0.001, "1.b": 250.0, "1.c": "1e-3"}
+
+
+# --- tutor bank show: the file as it is ----------------------------------------------------------
+
+
+def shipped_templates() -> dict[str, Path]:
+    from backprop_tutor.bank.folders import Bank
+
+    return Bank.open().paths()
+
+
+@pytest.mark.parametrize("columns", ["20", "200"])
+def test_bank_show_piped_is_the_file_byte_for_byte(columns):
+    for template_id, path in shipped_templates().items():
+        result = run("bank", "show", template_id, env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes == path.read_bytes(), template_id
+        assert yaml.safe_load(result.stdout) == yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_bank_show_in_a_narrow_terminal_keeps_every_line_of_the_file_whole():
+    templates = shipped_templates()
+    widest = max(templates, key=lambda t: max(map(len, templates[t].read_text(encoding="utf-8").splitlines())))
+    source = templates[widest].read_bytes()
+    assert max(map(len, source.decode().splitlines())) > 40  # so a 40-column terminal would cut it
+    result = run("bank", "show", widest, "--seed", 1, env={"COLUMNS": "40", "FORCE_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert source in result.stdout_bytes
+    assert "A sample problem" in result.stdout  # a person at a terminal still sees one
