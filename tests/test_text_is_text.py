@@ -113,3 +113,96 @@ def test_bank_show_in_a_narrow_terminal_keeps_every_line_of_the_file_whole():
     assert result.exit_code == 0, result.output
     assert source in result.stdout_bytes
     assert "A sample problem" in result.stdout  # a person at a terminal still sees one
+
+
+# --- piped and --out text: plain, prose wrapped, equations whole ---------------------------------
+
+TEMPLATES = sorted(shipped_templates())
+OPERATORS = set("=+−-·×/→←≈<>≤≥")
+
+
+def _may_break(before: str, after: str) -> bool:
+    """The spec of a line break in prose, restated for the test: between two words of letters,
+    or after a , ; : that closes no bracket left open (a list of formulas, or prose before one)."""
+    word = re.compile(r"[(\[\"']*[^\W\d_]{2,}(?:[-'’][^\W\d_]+)*[)\]\"'.,;:!?]*")
+    if word.fullmatch(before.split(" ")[-1]) and word.fullmatch(after.split(" ")[0]):
+        return True
+    balance = sum(before.count(c) for c in "([{") - sum(before.count(c) for c in ")]}")
+    return before[-1:] in ",;:" and balance <= 0 and after[:1] not in OPERATORS
+
+
+def assert_plain(out: str, unwrapped: list[str], cells: list[str]) -> None:
+    """`out` is plain text with no trailing whitespace; every line of `unwrapped` (the worked
+    steps as written) is in it, the indented ones (formulas) each on one line, the others
+    (prose) as consecutive lines broken only where _may_break allows (at a single space: two
+    are spacing inside a formula), within 80 columns unless one piece could not be broken;
+    every table cell is whole on one line."""
+    assert "\x1b[" not in out
+    lines = out.split("\n")
+    assert all(line == line.rstrip() for line in lines), [line for line in lines if line != line.rstrip()][:3]
+    stripped = [line.strip() for line in lines]
+    for source in unwrapped:
+        source = source.rstrip()
+        if not source.strip():
+            continue
+        if source[0].isspace():
+            assert source.strip() in stripped, source
+            continue
+        starts = [i for i, line in enumerate(stripped) if line and source.startswith(line)]
+        assert starts, source
+        for i in starts:
+            group = [stripped[i]]
+            while len(" ".join(group)) < len(source) and i + len(group) < len(stripped):
+                group.append(stripped[i + len(group)])
+            if " ".join(group) == source:
+                break
+        else:
+            raise AssertionError(f"not found as wrapped prose: {source!r}")
+        for k in range(1, len(group)):
+            assert _may_break(" ".join(group[:k]), group[k]), (group[k - 1], group[k])
+        for k, line in enumerate(group):  # past 80 columns only when nothing could be broken off
+            if len(lines[i + k]) > 80:
+                before = " ".join(group[:k] + [""])
+                single = [m for m, c in enumerate(line) if c == " " and " " not in (line[m - 1], line[m + 1])]
+                assert not any(_may_break(before + line[:m], line[m + 1:]) for m in single), line
+    for cell in cells:
+        assert any(cell in line for line in lines), cell
+
+
+@pytest.mark.parametrize("template_id", TEMPLATES)
+def test_solve_piped_is_plain_text_with_whole_equations(template_id):
+    import json
+
+    data = json.loads(run("solve", template_id, "--seed", 1, "--format", "json").stdout)
+    unwrapped = [line for step in data["steps"] for line in step["text"].split("\n")]
+    cells = [p["prompt"] for p in data["parts"]] + [p["answer"] for p in data["parts"]]
+    for columns in ("40", "200"):  # the same at any terminal width
+        result = run("solve", template_id, "--seed", 1, env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        assert_plain(result.stdout, unwrapped, cells)
+        if columns == "40":
+            narrow = result.stdout
+    assert result.stdout == narrow
+
+
+def test_solve_out_writes_the_piped_text(tmp_path):
+    target = tmp_path / "solution.txt"
+    result = run("solve", "relu_hidden_2_3_1", "--seed", 11, "--out", target)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text(encoding="utf-8") == run("solve", "relu_hidden_2_3_1", "--seed", 11).stdout
+
+
+@pytest.mark.parametrize("expression, at", [
+    ("tanh(w*x+b)*sigmoid(v*x) + max(x, y)*z", "w=0.5,x=1,b=0,v=2,y=-1,z=3"),
+    ("softplus(a*x) / (1 + exp(-w*x*x*y*y*z)) - relu(b - x*y) * gelu(z)", "a=1.5,x=0.25,w=-2,y=3,z=0.5,b=1"),
+])
+def test_expression_solutions_piped_keep_every_equation_whole(expression, at, tmp_path):
+    import json
+
+    data = json.loads(run("solve", "-e", expression, "--at", at, "--format", "json").stdout)
+    unwrapped = [line for step in data["steps"] for line in step["text"].split("\n")]
+    piped = run("solve", "-e", expression, "--at", at)
+    assert piped.exit_code == 0, piped.output
+    assert_plain(piped.stdout, unwrapped, [node["label"] for node in data["nodes"]])
+    run("solve", "-e", expression, "--at", at, "--out", tmp_path / "f.txt")
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == piped.stdout

@@ -144,17 +144,15 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
         from backprop_tutor.worked.render import render_latex
 
         text = render_latex(report)
-    else:
+    elif out is None and make_console().is_terminal:
         from backprop_tutor.cli.render import render_rich
 
-        if out is None:
-            make_console().print(render_rich(report))
-            return
-        import io
+        make_console().print(render_rich(report))
+        return
+    else:  # piped or to a file: plain text, the same at any terminal width
+        from backprop_tutor.cli.plaintext import render_plain
 
-        buffer = io.StringIO()
-        make_console(file=buffer, no_color=True, width=120, force_terminal=False).print(render_rich(report))
-        text = buffer.getvalue()
+        text = render_plain(report)
     if out is None:
         click.echo(text, nl=False)
         return
