@@ -64,3 +64,79 @@ def test_the_grade_summary_prints_titles_verbatim(bank, tmp_path):
                  env=WIDE)
     assert result.exit_code == 0, result.output
     assert "Most missed parts" in result.stdout and f"Odd {MARKUP}" in result.stdout, result.stdout
+
+
+# Every command that shows text from a template, a roster, an answer or a file, in a terminal
+# (rich) and piped: rich markup, a link, an empty list and a closing tag print as written.
+MARKS = "[bold]x[/bold] [red] [, , ] [link=https://example.com]site[/link]"
+TERMINAL = {"COLUMNS": "400", "FORCE_COLOR": "1", "TERM": "xterm-256color"}
+PIPED = {"COLUMNS": "400"}
+
+
+@pytest.fixture
+def marked(tmp_path):
+    """neuron_one_input with MARKS in its title, statement, first prompt, first hint and a
+    mistake's feedback."""
+    source = Bank.open().path("neuron_one_input").read_text(encoding="utf-8")
+    for old, new in (('title: "The smallest network: one input, one weight, one bias"', f"title: 'Marked {MARKS}'"),
+                     ("  {loss} loss. Follow", f"  {{loss}} loss. {MARKS} Follow"),
+                     ('prompt: "The pre-activation z = w·x + b."', f"prompt: 'z {MARKS}'"),
+                     ('- "A neuron first forms', f"- 'hint {MARKS}'\n      - \"A neuron first forms"),
+                     ('feedback: "The sign is flipped:', f"feedback: 'sign {MARKS}'}}\n      - {{name: x, value: x, feedback: \"")):
+        assert old in source, old
+        source = source.replace(old, new, 1)
+    source = source.replace("      - {name: x, value: x, feedback: \" ∂L/∂o has the sign of o − t, not t − o.\"}\n", "")
+    source = source.replace('      - "z = w·x + b."\n', "")  # still three hints
+    folder = tmp_path / "marked_bank"
+    folder.mkdir()
+    (folder / "marked.yaml").write_text(source, encoding="utf-8")
+    return folder
+
+
+def shown(result) -> str:
+    assert result.exit_code in (0, 1), result.output
+    return ANSI.sub("", result.output)
+
+
+@pytest.mark.parametrize("env", [TERMINAL, PIPED], ids=["terminal", "piped"])
+def test_every_command_prints_markup_like_text_as_written(marked, tmp_path, env):
+    bank = ("--bank", marked, "--only-bank")
+    for args in (("solve", "marked", "--seed", 1), ("bank", "show", "marked", "--seed", 1)):
+        result = run(*args, *bank, env=env)
+        assert ("\x1b[" in result.stdout) == (env is TERMINAL)  # rich drew it, or the plain text did
+        out = shown(result)
+        for text in (f"Marked {MARKS}", f"z {MARKS}", f"loss. {MARKS} Follow"):
+            assert text in out, (args, text)
+    assert f"Marked {MARKS}" in shown(run("bank", "list", *bank, env=env))
+
+    db = tmp_path / "[red] progress.sqlite3"
+    session = "hint\n12345\nskip\nskip\nskip\nskip\nskip\n"
+    practice = CliRunner().invoke(cli, ["practice", "--template", "marked", "--seed", "1", "--count", "1",
+                                        "--db", str(db), *map(str, bank)], input=session, env=env)
+    out = shown(practice)
+    for text in (f"Marked {MARKS}", f"z {MARKS}", f"hint {MARKS}"):
+        assert text in out, text
+    fresh = tmp_path / "[bold]x[/bold].sqlite3"
+    assert f"No practice saved yet in {fresh}." in shown(run("stats", "--db", fresh, env=env)).replace("\n", "")
+    assert "forward_pass" in shown(run("stats", "--db", db, *bank, env=env))
+
+    import json
+
+    key = json.loads(run("solve", "marked", "--seed", 1, "--format", "json", *bank).stdout)
+    delta = next(p["answer"] for p in key["parts"] if p["id"] == "delta")
+    negated = delta[1:] if delta.startswith("-") else "-" + delta
+    assert f"sign {MARKS}" in shown(run("check", "marked", "--seed", 1, "--part", "delta", negated, *bank, env=env))
+
+    out_dir = tmp_path / f"hw {MARKS}"
+    roster = tmp_path / "class.csv"
+    roster.write_text("id\ns01\n")
+    generated = shown(run("generate", "marked", "--roster", roster, "--seed", 1, "--out", out_dir, *bank, env=env))
+    assert f"to {out_dir}/" in generated
+    answers = tmp_path / "returned"
+    answers.mkdir()
+    (answers / "s01.yaml").write_text(f"'1.z': '{MARKS}'\n", encoding="utf-8")
+    (answers / "[yellow].yaml").write_text("'1.z': '0'\n", encoding="utf-8")
+    graded = shown(run("grade", out_dir / "set.json", answers, "--out", tmp_path / "g.csv", *bank, env=env))
+    assert f"Marked {MARKS}" in graded and "[yellow]" in graded
+    feedback = (tmp_path / "feedback" / "s01.md").read_text(encoding="utf-8")
+    assert MARKS in feedback

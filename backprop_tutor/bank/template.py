@@ -1,7 +1,8 @@
 """Problem templates: the YAML schema, validated on load.
 
 A template is data: one YAML file per template, id = file stem. Every error names the file, the
-key and what would be valid, as a TemplateError. Loading uses yaml.safe_load only.
+key and what would be valid, as a TemplateError. Loading uses engine/yamlio.py (a yaml.SafeLoader that
+reads 1e-3 as a number) only.
 """
 
 from __future__ import annotations
@@ -108,11 +109,11 @@ def load_template(path: str | Path) -> Template:
         raise TemplateError("not a text file (it is not UTF-8)", source=source) from None
     except OSError as e:
         raise TemplateError(f"cannot read ({e.strerror})", source=source) from None
-    import yaml
+    from backprop_tutor.engine import yamlio
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
+        data = yamlio.load(text)
+    except yamlio.YAMLError as e:
         raise TemplateError(yaml_problem(e), source=source) from None
     return template_from_dict(data, path.stem, source)
 

@@ -144,17 +144,15 @@ def _emit(report, data, fmt: str, out: Path | None) -> None:
         from backprop_tutor.worked.render import render_latex
 
         text = render_latex(report)
-    else:
+    elif out is None and make_console().is_terminal:
         from backprop_tutor.cli.render import render_rich
 
-        if out is None:
-            make_console().print(render_rich(report))
-            return
-        import io
+        make_console().print(render_rich(report))
+        return
+    else:  # piped or to a file: plain text, the same at any terminal width
+        from backprop_tutor.cli.plaintext import render_plain
 
-        buffer = io.StringIO()
-        make_console(file=buffer, no_color=True, width=120, force_terminal=False).print(render_rich(report))
-        text = buffer.getvalue()
+        text = render_plain(report)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -305,31 +303,45 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
 
 @bank.command("show")
 @click.argument("template_id")
-@click.option("--seed", type=click.IntRange(0), help="The sample variant (drawn and printed when left out).")
+@click.option("--seed", type=click.IntRange(0), help="The sample problem's variant (drawn and printed when left out).")
 @bank_options
 @_fail_on_tutor_errors
 def bank_show(template_id: str, seed: int | None, banks, only_bank: bool) -> None:
-    """The template file, and one sample problem drawn from it.
+    """The template file exactly as it is; in a terminal, one sample problem drawn from it after it.
+
+    Piped or redirected, the output is the file byte for byte, so it can be copied and edited
+    as a new template (tutor solve ID --seed N prints a sample problem anywhere).
 
     \b
     Examples:
       tutor bank show mlp_2_2_1
       tutor bank show mlp_2_2_1 --seed 3
+      tutor bank show mlp_2_2_1 > my_templates/my_mlp.yaml
     """
-    from rich.syntax import Syntax
     from rich.text import Text
-
-    from backprop_tutor.bank.generate import generate
-    from backprop_tutor.cli.render import render_rich
-    from backprop_tutor.bank.report import problem_report
 
     bank_ = _open_bank(banks, only_bank)
     path = bank_.path(template_id)
-    template = bank_.load(template_id)
+    template = bank_.load(template_id)  # a malformed template is reported, not shown as if it worked
+    try:
+        source = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
     out = make_console()
-    out.print(Text(str(path), style="bold"))
-    out.print(Syntax(path.read_text(encoding="utf-8"), "yaml", theme="ansi_dark", background_color="default"))
-    out.print(render_rich(problem_report(generate(template, _seed(seed)))))
+    sample = out.is_terminal
+    if sample:
+        out.print(Text(f"{path}\n", style="bold"))
+    # The file's own bytes: no highlighting, cropping or wrapping can change a line of it.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(source)
+    sys.stdout.buffer.flush()
+    if sample:
+        from backprop_tutor.bank.generate import generate
+        from backprop_tutor.bank.report import problem_report
+        from backprop_tutor.cli.render import render_rich
+
+        out.print(Text(("" if source.endswith(b"\n") else "\n") + "\nA sample problem:", style="bold"))
+        out.print(render_rich(problem_report(generate(template, _seed(seed)))))
 
 
 @bank.command("validate")

@@ -109,11 +109,11 @@ def _parse_text(text: str, source: str, suffix: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as e:
             raise NetworkError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", source=source) from None
-    import yaml
+    from backprop_tutor.engine import yamlio
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
+        return yamlio.load(text)
+    except yamlio.YAMLError as e:
         raise NetworkError(yaml_problem(e), source=source) from None
 
 

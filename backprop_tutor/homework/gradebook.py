@@ -17,8 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
+from backprop_tutor.engine import yamlio
 from backprop_tutor.errors import TutorError, yaml_problem
 from backprop_tutor.homework.assignment import HomeworkError
 
@@ -163,8 +162,8 @@ def read_submission(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise HomeworkError(f"{path} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
+        data = yamlio.load(text)
+    except yamlio.YAMLError as e:
         raise HomeworkError(f"{path.name} is {yaml_problem(e)}") from None
     if data is None:
         return {}

@@ -1,0 +1,48 @@
+"""The project's one way to read YAML (templates, network files, answer files).
+
+PyYAML follows YAML 1.1, where a float needs a dot and a signed exponent: `1e-3`, `1E5` and
+`.5e2` are read as strings, so the README's `tolerance: {relative: 1e-3}` was refused as "not a
+number". This loader is yaml.SafeLoader (no Python objects, nothing run) with the float rule
+widened to YAML 1.2's: an exponent with or without a dot or a sign. Everything else is
+SafeLoader's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+YAMLError = yaml.YAMLError
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+# Integers stay integers: a float needs a dot or an exponent (the resolver for floats is tried
+# before the one for integers).
+_FLOAT = re.compile(r"""^(?:
+      [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?     # 1.5  1.  1.5e3
+    | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+                   # 1e-3  1E5
+    | [-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?            # .5  .5e2
+    | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*        # 190:20:30.15 (YAML 1.1 base 60)
+    | [-+]?\.(?:inf|Inf|INF)
+    | \.(?:nan|NaN|NAN)
+    )$""", re.VERBOSE)
+
+
+class ProjectLoader(yaml.SafeLoader):
+    """SafeLoader whose floats are YAML 1.2's (see the module's docstring)."""
+
+
+ProjectLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ProjectLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+for _first in "-+0123456789.":  # the float rule first again, as in SafeLoader, ahead of int
+    _rules = ProjectLoader.yaml_implicit_resolvers[_first]
+    _rules.insert(0, _rules.pop())
+
+
+def load(text: str) -> Any:
+    """The document in `text`; raises YAMLError (yaml.YAMLError) when it is not valid YAML."""
+    return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 - ProjectLoader is a SafeLoader
