@@ -18,7 +18,7 @@ from backprop_tutor.worked.texescape import escape
 TEMPLATES = ("mlp_2_2_1", "vectorized_backprop", "deep_2_2_2_1", "softmax_regression_3_class",
              "activation_derivative_symbolic", "neuron_sigmoid_bce")
 STUDENTS = ("ana", "ben")
-WHY = "Why derivatives:"
+WHY = "Why we need the derivatives"
 _MATH_LINE = re.compile(r"^\\\[ (.*) \\\]$", re.M)
 
 
@@ -43,7 +43,7 @@ def test_a_single_solution_still_says_why():
     from backprop_tutor.bank.generate import generate
 
     problem = generate(Bank.open().load("mlp_2_2_1"), 3)
-    assert sum(WHY in step.text for step in problem.steps) == 1
+    assert sum(WHY in step.title for step in problem.steps) == 1
 
 
 def test_powers_are_raised_not_printed_as_carets(keys):

@@ -139,9 +139,9 @@ def _loss(sol: NetworkSolution) -> Step:
 def _why(sol: NetworkSolution) -> WhyStep:
     lines = _Lines()
     net = sol.network
-    lines.say("Why derivatives: to lower L we must know, for every weight w, how much L changes when w is nudged: "
+    lines.say("To lower L we must know, for every weight w, how much L changes when w is nudged: "
               "the ratio ΔL/Δw (change in L over change in w) as the nudge shrinks, which is ∂L/∂w.",
-              r"Why derivatives: to lower $L$ we must know, for every weight $w$, how much $L$ changes when $w$ is "
+              r"To lower $L$ we must know, for every weight $w$, how much $L$ changes when $w$ is "
               r"nudged: the ratio $\Delta L / \Delta w$ as the nudge $\Delta w$ shrinks, which is $\partial L/\partial w$.")
     lines.say(f"Gradient descent then moves each weight against it: w ← w − η·∂L/∂w with η = {num.pretty(net.learning_rate)}, "
               "so a weight whose increase would raise the loss is decreased, and vice versa.",
@@ -315,13 +315,20 @@ def _nudges(sol: NetworkSolution) -> Step:
     both sides and says that ∂L/∂w there is a convention, not a limit."""
     lines = _Lines()
     kinked = kinks.network_kinks(sol)
-    lines.say("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
-              "(L(w+h) − L(w))/h with ∂L/∂w. " + ("As h shrinks the ratio becomes the derivative." if not kinked else
-              "Where the activations are smooth, the ratio becomes the derivative as h shrinks; but "
-              + "; ".join(f"{symbol('z', u.layer, u.unit)} = {num.pretty(u.kink.arguments[0])} sits exactly at the "
-                          f"{'jump' if u.kink.jumps else 'kink'} of {u.activation}" for u in kinked)
-              + ", where it has no derivative. Backprop uses a convention there: "
-              + "; ".join(dict.fromkeys(u.kink.convention_text(num.pretty) for u in kinked)) + "."))
+    intro = ("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
+             "(L(w+h) − L(w))/h with ∂L/∂w. ",
+             r"Check the derivatives by nudging: change one weight by $h$, recompute the loss, and compare the ratio "
+             r"$\bigl(L(w+h) - L(w)\bigr)/h$ with $\partial L/\partial w$. ")
+    if not kinked:
+        lines.say(intro[0] + "As h shrinks the ratio becomes the derivative.",
+                  intro[1] + "As $h$ shrinks the ratio becomes the derivative.")
+    else:
+        where = ("Where the activations are smooth, the ratio becomes the derivative as h shrinks; but "
+                 + "; ".join(f"{symbol('z', u.layer, u.unit)} = {num.pretty(u.kink.arguments[0])} sits exactly at the "
+                             f"{'jump' if u.kink.jumps else 'kink'} of {u.activation}" for u in kinked)
+                 + ", where it has no derivative. Backprop uses a convention there: "
+                 + "; ".join(dict.fromkeys(u.kink.convention_text(num.pretty) for u in kinked)) + ".")
+        lines.say(intro[0] + where, intro[1] + escape(where))
 
     def rows(check, p: str, ratios) -> None:
         for h, ratio in ratios:
