@@ -58,7 +58,8 @@ def test_the_problem_is_shown_with_its_network_and_conventions(tmp_path, key):
     output = practise(tmp_path / "p.sqlite3", ["quit"]).output
     assert "Problem 1/1: Backprop through a 2-2-1 network  (mlp_2_2_1, seed 7, level 2)" in output
     assert "x (2) ──▶ [tanh × 2] ──▶ [σ × 1] ──▶ L = half_sse" in output
-    assert "t = (0.8)" in output and "Conventions:" in output and "mind the constant factor" in output
+    flowing = " ".join(output.replace("│", " ").split())  # the statement wraps inside its panel
+    assert "t = (0.8)" in output and "Conventions:" in output and "mind the constant factor: 1/2" in flowing
     assert "Part 1/5 [a2] (1 point)  The output o = a⁽²⁾₀." in output
 
 
@@ -66,7 +67,7 @@ def test_a_wrong_answer_gets_its_diagnosis_without_the_answer(tmp_path, key):
     output = practise(tmp_path / "p.sqlite3", [key["a2"], "0.0829", "quit"]).output
     verdict = output[output.index("delta2> ") + len("delta2> "):]
     assert verdict.startswith("Incorrect  (0/1)\n  understood as: 0.0829\n"
-                              "  The sign is flipped: ∂L/∂o = o − t, not t − o.\n  2 attempts left")
+                              "  The sign is flipped: (t − o)² has the inner derivative −1 with respect to o.\n  2 attempts left")
     assert "0.0829246" not in verdict.split("Score")[0]  # the key is not given away
 
 

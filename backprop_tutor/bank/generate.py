@@ -175,27 +175,31 @@ def _part(template: Template, spec: PartSpec, values: dict, resolve) -> Part:
         except QuantityError as e:
             raise e.located(template.source, f"parts.{spec.id}.mistakes", TemplateError) from None
         mistakes.append(Mistake(m.name, _fill(m.feedback, values, resolve, where), m.scale, of))
-    defined = _where(spec, value, values, where)
+    defined = _where(spec, value, values, resolve, where)
     return Part(spec.id, prompt, answer_key(value), spec.skill, spec.points, value, quantity,
                 spec.tolerance, hints, tuple(mistakes), defined)
 
 
-def _where(spec: PartSpec, value: Value, values: dict, where: str) -> tuple[tuple[str, str], ...]:
-    """The part's intermediates with placeholders filled, each checked to parse in its variables."""
+def _where(spec: PartSpec, value: Value, values: dict, resolve, where: str) -> tuple[tuple[str, str], ...]:
+    """The names a part's prompt invites, each with what it stands for, placeholders filled and
+    checked to parse: for a formula, an intermediate in its variables (a = σ(z)); for a number,
+    one of this draw's numbers at the key's precision (o = a⁽¹⁾₀), so that "in terms of o and t"
+    accepts o − t."""
     from backprop_tutor.engine.parsing import parse
 
-    if spec.where and not value.expression:
-        raise TemplateError(f"{where}.where: only a part whose answer is an expression can define intermediates")
     out = []
     for name, text in spec.where:
         if name in value.variables:
             raise TemplateError(f"{where}.where.{name}: {name!r} is already a variable of this part; choose another name")
-        filled = _fill(text, values, None, f"{where}.where.{name}")
+        filled = _fill(text, values, None if value.expression else resolve, f"{where}.where.{name}", keys=True)
         try:
             parse(filled, value.variables)
         except AnswerFormatError as e:
-            raise TemplateError(f"{where}.where.{name}: {filled!r} is not an expression in "
-                                f"{', '.join(value.variables)}: {e}") from None
+            if value.expression:
+                raise TemplateError(f"{where}.where.{name}: {filled!r} is not an expression in "
+                                    f"{', '.join(value.variables)}: {e}") from None
+            raise TemplateError(f"{where}.where.{name}: {filled!r} is not a number of this problem ({e}); "
+                                f"name a quantity or parameter in braces, e.g. o: \"{{a1[0]}}\"") from None
         out.append((name, filled))
     return tuple(out)
 
@@ -219,8 +223,9 @@ def _display(value) -> str:
 _AFTER_OPERATOR = re.compile(r"[+\-−·×*/]\s*$")
 
 
-def _fill(text: str, values: dict, resolve, where: str) -> str:
-    """Placeholders: {name} of a parameter shows its value; {quantity} shows the engine's number.
+def _fill(text: str, values: dict, resolve, where: str, keys: bool = False) -> str:
+    """Placeholders: {name} of a parameter shows its value; {quantity} shows the engine's number
+    (at display precision, or as the key when `keys`: what a `where` name stands for is graded).
     A negative number right after an operator is parenthesised, as a textbook writes it:
     `{w}·{x} + {b}` becomes `0.5·(−1.2) + (−0.4)`, never `+ −0.4`."""
     def replace(match: re.Match) -> str:
@@ -239,7 +244,7 @@ def _fill(text: str, values: dict, resolve, where: str) -> str:
             _, value = resolve(key)
         except QuantityError:
             raise TemplateError(f"{where}: {{{key}}} is neither a parameter nor a quantity") from None
-        if value.expression:
+        if value.expression or keys:
             return answer_key(value)
         if value.form == "number":
             return num.pretty(value.approx)

@@ -40,6 +40,7 @@ def _check_out(out: Path, force: bool) -> None:
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help="A CSV with an 'id' column: one variant per student id.")
 @click.option("--seed", type=click.IntRange(0), help="The set's seed (drawn and printed when omitted).")
+@click.option("--title", help="The heading of every sheet and key, in place of 'Homework' (e.g. 'Homework 3: backprop').")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The folder to write the set into.")
 @click.option("--force", is_flag=True, help="Write into a non-empty --out, replacing the files of a set.")
 @click.option("--pdf", is_flag=True, help="Also compile the LaTeX sheets and keys (needs latexmk or pdflatex).")
@@ -47,11 +48,12 @@ def _check_out(out: Path, force: bool) -> None:
               help="Processes to use; 0 = one per core. The output is the same for any value.")
 @bank_options
 @fail_on_tutor_errors
-def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, only_bank) -> None:
+def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, banks, only_bank) -> None:
     """Generate a class's homework: one variant per student, with keys and a Moodle import.
 
     Each student's problem n uses the seed sha256("SEED:ID:n") (first 8 hex digits), so the same
-    roster and seed give the same set anywhere. Writes into OUT: set.json (for tutor grade),
+    roster and seed give the same set anywhere. A roster's 'name' column, where it has one, heads
+    each student's sheet and key ("Homework: Ana Silva"). Writes into OUT: set.json (for tutor grade),
     sheets/ID.md and .tex, keys/ID.md and .tex, answers/ID.yaml (blank, for the student) and
     moodle.xml.
 
@@ -59,6 +61,7 @@ def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, on
     Examples:
       tutor generate mlp_2_2_1 softmax_cross_entropy_2_3_2 --count 30 --seed 2026 --out hw1
       tutor generate mlp_2_2_1 gradient_descent_step --roster class.csv --seed 7 --out hw2 --pdf --jobs 0
+      tutor generate mlp_2_2_1 --roster class.csv --seed 7 --title "Homework 3: backprop" --out hw3
     """
     import os
 
@@ -70,14 +73,16 @@ def generate(template_ids, count, roster, seed, out, force, pdf, jobs, banks, on
     _check_out(out, force)
     bank = open_bank(banks, only_bank)
     templates = [bank.load(t) for t in template_ids]
-    students = homework.read_roster(roster) if roster else homework.numbered_students(count)
+    students, names = homework.read_roster_names(roster) if roster else (homework.numbered_students(count), {})
+    title = homework.check_title(title) if title is not None else ""
     seed = drawn_seed(seed)
     jobs = jobs or os.cpu_count() or 1
     console = _console()
     try:
         with _progress(console, "generating", len(students)) as bar:
             task = bar.add_task("generate", total=len(students))
-            files = homework_writer.render_all(templates, students, seed, jobs, lambda: bar.advance(task))
+            files = homework_writer.render_all(templates, students, seed, jobs, lambda: bar.advance(task),
+                                               names, title)
         from backprop_tutor.homework.moodle import quiz_xml
 
         entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]

@@ -108,11 +108,10 @@ class ShapeError(Exception):
 
 
 def read_for(target: Target, text: str) -> tuple[Any, str]:
-    """The answer read in the target's variables (a formula) or as numbers."""
+    """The answer read in the target's variables (a formula) or as numbers; either may use the
+    names the part defines (`where`), which stand for what they were defined as."""
     value = target.value
-    if value.expression:
-        return read_answer(text, value.variables, target.where)
-    return read_answer(text)
+    return read_answer(text, value.variables if value.expression else (), target.where)
 
 
 def compare(read, value: Value, tolerance) -> str | None:

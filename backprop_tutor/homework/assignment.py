@@ -38,6 +38,13 @@ class Assignment:
 
     student: str
     problems: tuple[Problem, ...]
+    name: str = ""  # the roster's name column, where it has one
+    title: str = ""  # the set's title (tutor generate --title), where given
+
+    @property
+    def who(self) -> str:
+        """How the sheets address the student: by name where the roster gives one, else by id."""
+        return self.name or self.student
 
 
 def variant_seed(set_seed: int, student: str, number: int) -> int:
@@ -55,9 +62,16 @@ _ID = re.compile(r"[\w@.\- ]+")  # \w: letters (any script), digits and _
 
 
 def read_roster(path: Path) -> list[str]:
-    """The `id` column of a CSV roster, in order. Comma, semicolon (European spreadsheets) or
-    tab separated; the header `id` in any case. Ids name files (answers/<id>.yaml) and appear
-    in LaTeX, so they are letters, digits, spaces and - _ . @, unique and non-empty."""
+    """The `id` column of a CSV roster, in order (read_roster_names has the names too)."""
+    return read_roster_names(path)[0]
+
+
+def read_roster_names(path: Path) -> tuple[list[str], dict[str, str]]:
+    """The `id` column of a CSV roster, in order, and the `name` column where there is one
+    (id → name, for the students whose name is not blank). Comma, semicolon (European
+    spreadsheets) or tab separated; the headers in any case. Ids name files
+    (answers/<id>.yaml) and appear in LaTeX, so they are letters, digits, spaces and - _ . @,
+    unique and non-empty; a name is any text, shown on the student's sheet and key."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
     except OSError as e:
@@ -74,6 +88,8 @@ def read_roster(path: Path) -> list[str]:
         raise HomeworkError(f"{path}: the roster needs a column headed 'id' (one line of column names first, "
                             f"then one student per line); columns found: {found}")
     column = folded.index("id")
+    name_column = folded.index("name") if "name" in folded else None
+    names: dict[str, str] = {}
     students: list[str] = []
     first_line: dict[str, int] = {}
     for row in reader:
@@ -90,20 +106,34 @@ def read_roster(path: Path) -> list[str]:
             raise HomeworkError(f"{path}: line {line}: duplicate id {student!r} (first on line {first_line[student]})")
         first_line[student] = line
         students.append(student)
+        name = row[name_column].strip() if name_column is not None and name_column < len(row) else ""
+        if name:
+            names[student] = unicodedata.normalize("NFC", " ".join(name.split()))
     if not students:
         raise HomeworkError(f"{path}: the roster has an id column but no students")
-    return students
+    return students, names
 
 
-def assign(templates: list[Template], student: str, set_seed: int) -> Assignment:
+def assign(templates: list[Template], student: str, set_seed: int, name: str = "", title: str = "") -> Assignment:
+    """The variant depends on the id alone: a name or a title changes what the sheets say, never the problems."""
     from backprop_tutor.bank.generate import generate
 
     return Assignment(student, tuple(generate(t, variant_seed(set_seed, student, n))
-                                     for n, t in enumerate(templates, 1)))
+                                     for n, t in enumerate(templates, 1)), name, title)
+
+
+def check_title(title: str) -> str:
+    """`--title`: one line of text, printed as the heading of every sheet and key."""
+    title = " ".join(title.split())
+    if not title:
+        raise HomeworkError("--title: the title is empty; give a few words, e.g. --title 'Homework 3: backprop'")
+    if len(title) > 200:
+        raise HomeworkError(f"--title: {len(title)} characters; a heading of at most 200 fits a page")
+    return title
 
 
 def student_json(assignment: Assignment) -> dict:
-    return {"id": assignment.student,
+    return {"id": assignment.student, **({"name": assignment.name} if assignment.name else {}),
             "problems": [{"number": n, "template": p.template, "seed": p.seed, "title": p.title,
                           "parts": [part.to_json() for part in p.parts]}
                          for n, p in enumerate(assignment.problems, 1)]}

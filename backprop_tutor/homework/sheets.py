@@ -36,8 +36,17 @@ def _own_tolerance(part) -> str:
             "sigfigs": f" (to {amount:g} significant figures)"}[kind]
 
 
+def sheet_heading(assignment: Assignment) -> str:
+    """"Homework: Ana Silva", or with the set's own title: "Homework 3: backprop — Ana Silva"."""
+    return f"{assignment.title} — {assignment.who}" if assignment.title else f"Homework: {assignment.who}"
+
+
+def key_heading(assignment: Assignment) -> str:
+    return f"{assignment.title} — answer key: {assignment.who}" if assignment.title else f"Answer key: {assignment.who}"
+
+
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
-    out = [f"# Homework: {assignment.student}", "", _intro(assignment, set_seed), ""]
+    out = [f"# {sheet_heading(assignment)}", "", _intro(assignment, set_seed), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [f"## Problem {n}: {problem.title}", ""]
         out += [line + "  " for line in problem.statement.lines] + [""]
@@ -48,7 +57,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
 
 
 def sheet_latex(assignment: Assignment, set_seed: int) -> str:
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{Homework: {escape(assignment.student)}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment))}}}",
            escape(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement.latex, "",
@@ -82,7 +91,7 @@ def key_reports(assignment: Assignment) -> list:
 
 def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [f"# Answer key: {assignment.student}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
+    out = [f"# {key_heading(assignment)}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
         statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.lines]
@@ -92,7 +101,7 @@ def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = N
 
 def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{Answer key: {escape(assignment.student)}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{{escape(key_heading(assignment))}}}",
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = latex_body(reports[n - 1], summary=False, nested=True)

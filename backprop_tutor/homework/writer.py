@@ -15,7 +15,7 @@ import subprocess
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from backprop_tutor.homework import assignment as homework
 from backprop_tutor.homework import sheets
@@ -31,8 +31,9 @@ class StudentFiles:
     problems: tuple[Problem, ...]  # without the worked solution: the Moodle export needs only text and keys
 
 
-def render_student(templates: Sequence[Template], student: str, set_seed: int) -> StudentFiles:
-    assignment = homework.assign(list(templates), student, set_seed)
+def render_student(templates: Sequence[Template], student: str, set_seed: int, name: str = "",
+                   title: str = "") -> StudentFiles:
+    assignment = homework.assign(list(templates), student, set_seed, name, title)
     reports = why_once(sheets.key_reports(assignment))  # a key with many problems says why once
     texts = ((f"sheets/{student}.md", sheets.sheet_markdown(assignment, set_seed)),
              (f"sheets/{student}.tex", sheets.sheet_latex(assignment, set_seed)),
@@ -46,23 +47,26 @@ def render_student(templates: Sequence[Template], student: str, set_seed: int) -
 _worker_args: tuple = ()
 
 
-def _init_worker(templates, set_seed) -> None:
+def _init_worker(templates, set_seed, names, title) -> None:
     global _worker_args
-    _worker_args = (templates, set_seed)
+    _worker_args = (templates, set_seed, names, title)
 
 
 def _render_in_worker(student: str) -> StudentFiles:
-    templates, set_seed = _worker_args
-    return render_student(templates, student, set_seed)
+    templates, set_seed, names, title = _worker_args
+    return render_student(templates, student, set_seed, names.get(student, ""), title)
 
 
 def render_all(templates: Sequence[Template], students: Sequence[str], set_seed: int, jobs: int = 1,
-               advance: Callable[[], None] = lambda: None) -> list[StudentFiles]:
-    """Every student's files, in roster order; `advance` is called once per student done."""
+               advance: Callable[[], None] = lambda: None, names: Mapping[str, str] | None = None,
+               title: str = "") -> list[StudentFiles]:
+    """Every student's files, in roster order; `advance` is called once per student done.
+    `names` (id → the roster's name) and `title` change the sheets' headings only."""
+    names = dict(names or {})
     if jobs <= 1 or len(students) < 2:
         out = []
         for student in students:
-            out.append(render_student(templates, student, set_seed))
+            out.append(render_student(templates, student, set_seed, names.get(student, ""), title))
             advance()
         return out
     # fork where the platform has it: the workers inherit SymPy already imported.
@@ -70,7 +74,7 @@ def render_all(templates: Sequence[Template], students: Sequence[str], set_seed:
     context = multiprocessing.get_context(method)
     chunk = max(1, len(students) // (jobs * 8))
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(list(templates), set_seed)) as pool:
+                             initargs=(list(templates), set_seed, names, title)) as pool:
         out = []
         for files in pool.map(_render_in_worker, students, chunksize=chunk):
             out.append(files)

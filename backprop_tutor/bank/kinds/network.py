@@ -137,6 +137,13 @@ def _matrix_text(rows, tex: bool = False) -> str:
     return "[" + "; ".join(" ".join(num.pretty(v) for v in row) for row in rows) + "]"
 
 
+def constant_factor(loss: str, n: int) -> sp.Rational:
+    """The constant in front of the loss's sum for n outputs (½, 1, 1/n, −1/n, −1), read off the
+    loss's own SymPy expression. A statement names the factor but never ∂L/∂o: that derivative
+    is what a loss_derivative part asks, and δ itself where the output is linear."""
+    return sp.factor_terms(losses.LOSSES[loss].expr(n)).as_coeff_Mul()[0]
+
+
 def statement(network: Network) -> Statement:
     loss = losses.LOSSES[network.loss]
     sizes = "-".join(str(s) for s in network.sizes)
@@ -149,9 +156,14 @@ def statement(network: Network) -> Statement:
                      f"b{symbol('', l)} = {_vector_text(layer.bias)}")
         tex.append(f"Layer {l} ({escape(layer.activation)}): $W^{{({l})}} = {_matrix_text(layer.weights, True)}$, "
                    f"$b^{{({l})}} = {_vector_text(layer.bias, True)}$.")
-    notes = (f"Loss: {network.loss}, {loss.unicode} (mind the constant factor: {loss.factor_note}). "
+    n = len(network.target)
+    factor = constant_factor(network.loss, n)
+    outputs = f"n = {n} output{'s' * (n != 1)}"
+    notes = (f"Loss: {network.loss}, {loss.unicode}, over {outputs} (mind the constant factor: "
+             f"{str(factor).replace('-', '−')} in front of the sum, and it carries into every derivative). "
              f"Learning rate η = {num.pretty(network.learning_rate)}.", CONVENTIONS)
-    tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$ (mind the constant factor: "
-               f"{escape(loss.factor_note)}). Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
+    tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$, over ${outputs}$ (mind the constant "
+               f"factor: ${sp.latex(factor)}$ in front of the sum, and it carries into every derivative). "
+               f"Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
     tex.append(CONVENTIONS_LATEX)
     return Statement("", tuple(given), notes, tuple(tex))
