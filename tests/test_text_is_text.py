@@ -206,3 +206,28 @@ def test_expression_solutions_piped_keep_every_equation_whole(expression, at, tm
     assert_plain(piped.stdout, unwrapped, [node["label"] for node in data["nodes"]])
     run("solve", "-e", expression, "--at", at, "--out", tmp_path / "f.txt")
     assert (tmp_path / "f.txt").read_text(encoding="utf-8") == piped.stdout
+
+
+# --- every command, piped: no spaces at the end of a line ------------------------------------------
+
+
+def test_every_command_piped_ends_no_line_with_a_space(tmp_path):
+    db = tmp_path / "progress.db"
+    out = tmp_path / "hw"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns01,Ana Silva\n", encoding="utf-8")
+    assert run("generate", "mlp_2_2_1", "--roster", roster, "--seed", 1, "--out", out).exit_code == 0
+    (tmp_path / "s01.yaml").write_text("a2: 0.5\n", encoding="utf-8")
+    outputs = {
+        "practice": run("practice", "--template", "mlp_2_2_1", "--seed", 3, "--count", 1, "--db", db,
+                        input="0.1\n0.2\nhint\nskip\nq\n"),
+        "stats": run("stats", "--db", db),
+        "why": run("why", "--seed", 2),
+        "check": run("check", "mlp_2_2_1", "--seed", 3, "--part", "a2", "0,5"),
+        "bank list": run("bank", "list"),
+        "grade": run("grade", out / "set.json", tmp_path / "s01.yaml", "--out", tmp_path / "g.csv"),
+    }
+    for command, result in outputs.items():
+        assert result.output.strip(), command
+        ragged = [line for line in result.output.splitlines() if line != line.rstrip()]
+        assert not ragged, (command, ragged[:3])

@@ -64,7 +64,51 @@ def make_console(**options):
     styles. Colour still follows the terminal: none when piped or when NO_COLOR is set."""
     from rich.console import Console
 
-    return Console(markup=False, emoji=False, highlight=False, **options)
+    console = Console(markup=False, emoji=False, highlight=False, **options)
+    if not console.is_terminal:
+        # Piped or redirected, rich still pads table cells and wrapped lines to the width with
+        # spaces; a file or a pipe gets each line without them.
+        console.file = TrimmedLines(console.file)
+    return console
+
+
+class TrimmedLines:
+    """A text stream that drops the spaces at the end of every line written through it. A line
+    still being written (a prompt, before the learner types) is passed on when flushed, its end
+    spaces held back until something other than the line's end follows them."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.pending = ""  # the unfinished line, not yet written
+        self.held = ""  # spaces at the end of a flushed unfinished line
+
+    def write(self, text: str) -> int:
+        *ended, self.pending = (self.pending + text).split("\n")
+        for line in ended:
+            self._emit(line)
+            self.stream.write("\n")
+            self.held = ""
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self._emit(self.pending)
+            self.pending = ""
+        self.stream.flush()
+
+    def _emit(self, part: str) -> None:
+        """Write `part` of the current line, holding back its end spaces."""
+        shown = part.rstrip(" ")
+        if shown:
+            self.stream.write(self.held + shown)
+            self.held = ""
+        self.held += part[len(shown):]
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[str, ...] = (),

@@ -24,31 +24,38 @@ def db_option(func):
                              "user data folder.")(func)
 
 
-def _terminal_input(history: Path | None = None):
+def _terminal_input(console, history: Path | None = None):
     """input() with line editing and history (readline) when a person is typing; the history
     is kept between sessions in `history` (beside the progress file), so ↑ finds yesterday's
-    answers too."""
-    if sys.stdin.isatty():
+    answers too. Answers read from a pipe get their prompt through `console`, so a piped
+    transcript has no prompt's space left at the end of a line."""
+    if not sys.stdin.isatty():
+        def piped(prompt: str) -> str:
+            console.print(prompt, end="", soft_wrap=True)
+            console.file.flush()
+            return input()
+
+        return piped
+    try:
+        import readline  # importing it is what gives input() editing and history
+    except ImportError:  # Windows without pyreadline: plain input still works
+        return input
+    if history is not None:
+        import atexit
+
         try:
-            import readline  # importing it is what gives input() editing and history
-        except ImportError:  # Windows without pyreadline: plain input still works
-            return input
-        if history is not None:
-            import atexit
+            readline.read_history_file(history)
+        except OSError:
+            pass  # no history yet, or unreadable: start afresh
+        readline.set_history_length(1000)
 
+        def save() -> None:
             try:
-                readline.read_history_file(history)
+                readline.write_history_file(history)
             except OSError:
-                pass  # no history yet, or unreadable: start afresh
-            readline.set_history_length(1000)
+                pass
 
-            def save() -> None:
-                try:
-                    readline.write_history_file(history)
-                except OSError:
-                    pass
-
-            atexit.register(save)
+        atexit.register(save)
     return input
 
 
@@ -96,7 +103,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     seed = _seed(seed)
     console = make_console()
     path = db or default_path()
-    ask = _terminal_input(path.with_name("practice-history"))
+    ask = _terminal_input(console, path.with_name("practice-history"))
     with Store.open(path) as store:
         store.start_session(seed)
         session = Session(store, ask, console.print, practice_view)
