@@ -9,9 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from backprop_tutor.bank.catalogue import Entry, read_entry
 from backprop_tutor.errors import TemplateError, did_you_mean
-from backprop_tutor.bank.template import Template, load_template
+
+if TYPE_CHECKING:  # bank/template.py imports SymPy: only loading a template needs it
+    from backprop_tutor.bank.template import Template
 
 ENV = "TUTOR_BANK"
 
@@ -69,10 +73,16 @@ class Bank:
     def templates(self) -> list[Template]:
         return [_load(p) for p in self.paths().values()]
 
+    def entries(self) -> list[Entry]:
+        """Every template's id, title, kind, level and skills, without loading the templates."""
+        return [read_entry(p) for p in self.paths().values()]
+
 
 @lru_cache(maxsize=256)
 def _load_cached(path: str, mtime: float) -> Template:
     """`mtime` is part of the cache key only: an edited template is loaded again."""
+    from backprop_tutor.bank.template import load_template
+
     return load_template(path)
 
 

@@ -291,8 +291,8 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
       tutor bank list --format json
       tutor bank list --bank ./my_templates
     """
-    templates = _open_bank(banks, only_bank).templates()
-    rows = [{"id": t.id, "title": t.title, "kind": t.kind.name, "skills": list(t.skills), "level": t.level} for t in templates]
+    entries = _open_bank(banks, only_bank).entries()  # the catalogue: no SymPy, so the list comes at once
+    rows = [{"id": e.id, "title": e.title, "kind": e.kind, "skills": list(e.skills), "level": e.level} for e in entries]
     if fmt == "json":
         import json
 

@@ -124,7 +124,7 @@ def stats(db, fmt, banks, only_bank) -> None:
     from backprop_tutor.learner.store import Store, default_path
 
     path = db if db is not None else default_path()
-    known = sorted({s for t in _open_bank(banks, only_bank).templates() for s in t.skills})
+    known = sorted({s for e in _open_bank(banks, only_bank).entries() for s in e.skills})  # the catalogue: no SymPy
     if path.exists():
         with Store.open(path) as store:
             data = summary(store.attempts(), store.outcomes(), known)

@@ -1,0 +1,114 @@
+"""Start-up time of the commands that do no mathematics, and of practice's first prompt.
+
+Run by hand:  python benchmarks/bench_startup.py [--repeat N]
+
+Every command runs as a whole process, interleaved with `python -c "import sympy"` in the same
+rounds (so a busy machine slows both alike); each figure is the median of N rounds and its ratio
+to the median of `import sympy`. Targets:
+
+  * `tutor --help`, `tutor --version`, `tutor bank list`, `tutor stats` ≤ 0.4 × import sympy:
+    none of them does mathematics, so none should pay for SymPy;
+  * `tutor practice` shows its first prompt within 1.5 × import sympy: stdin holds `quit`, and
+    the time is taken when the prompt (`ID> ` at the start of a line) reaches stdout.
+
+Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROMPT = re.compile(rb"(?:^|\n)[A-Za-z0-9_]+> $")  # what input() shows at a part, before any answer
+QUICK = 0.4
+PRACTICE = 1.5
+
+
+def tutor() -> str:
+    beside = Path(sys.executable).parent / "tutor"  # the script of the Python running this benchmark
+    return str(beside) if beside.exists() else shutil.which("tutor") or sys.exit("install the package first: pip install .")
+
+
+def whole_run(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def first_prompt(command: list[str]) -> float:
+    """Seconds from starting `command` until its stdout ends with a prompt; it is then let quit."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process.stdin.write(b"quit\n")
+    process.stdin.close()
+    seen = b""
+    while not PROMPT.search(seen):
+        chunk = os.read(process.stdout.fileno(), 65536)
+        if not chunk:
+            process.wait()
+            sys.exit(f"{' '.join(command)}: ended without showing a prompt:\n{seen.decode(errors='replace')}")
+        seen += chunk
+    elapsed = time.perf_counter() - start
+    process.stdout.read()
+    process.wait()
+    return elapsed
+
+
+def history(path: Path) -> None:
+    """A progress file with a few attempts, so `tutor stats` prints its whole table."""
+    from backprop_tutor.grading.result import Status
+    from backprop_tutor.learner.store import Attempt, Store
+
+    with Store.open(path) as store:
+        store.start_session(1)
+        for n, (skill, status) in enumerate([("forward_pass", Status.CORRECT), ("output_delta", Status.INCORRECT),
+                                             ("output_delta", Status.CORRECT), ("hidden_delta", Status.CORRECT)]):
+            store.record_attempt(Attempt("mlp_2_2_1", 1, f"p{n}", skill, "0.5", status, 1.0, 1.0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=9, help="rounds (the median is reported)")
+    args = parser.parse_args()
+    command = tutor()
+    with tempfile.TemporaryDirectory() as folder:
+        stats_db = Path(folder) / "stats.sqlite3"
+        history(stats_db)
+        quick = {
+            "tutor --help": [command, "--help"],
+            "tutor --version": [command, "--version"],
+            "tutor bank list": [command, "bank", "list"],
+            "tutor stats": [command, "stats", "--db", str(stats_db)],
+        }
+        samples: dict[str, list[float]] = {"import sympy": [], **{name: [] for name in quick}, "tutor practice": []}
+        for n in range(args.repeat):
+            samples["import sympy"].append(whole_run([sys.executable, "-c", "import sympy"]))
+            for name, argv in quick.items():
+                samples[name].append(whole_run(argv))
+            # a fresh progress file each round: the first session of a new learner, choosing for them
+            fresh = Path(folder) / f"practice-{n}.sqlite3"
+            samples["tutor practice"].append(first_prompt([command, "practice", "--seed", "1", "--db", str(fresh)]))
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    base = median["import sympy"]
+    missed = False
+    print(f"{'command':<34} {'median':>9} {'ratio':>7}  target   ({args.repeat} interleaved rounds)")
+    for name, seconds in median.items():
+        target = None if name == "import sympy" else PRACTICE if name == "tutor practice" else QUICK
+        ratio = seconds / base
+        verdict = "" if target is None else f"≤ {target:<4}  {'ok' if ratio <= target else 'MISSED'}"
+        missed |= target is not None and ratio > target
+        label = "tutor practice (first prompt)" if name == "tutor practice" else name
+        print(f"{label:<34} {seconds * 1000:7.1f} ms {ratio:7.2f}  {verdict}")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()
