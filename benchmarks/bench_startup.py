@@ -8,10 +8,13 @@ to the median of `import sympy`. Targets:
 
   * `tutor --help`, `tutor --version`, `tutor bank list`, `tutor stats` ≤ 0.4 × import sympy:
     none of them does mathematics, so none should pay for SymPy;
-  * `tutor practice` shows its first prompt within 1.5 × import sympy: stdin holds `quit`, and
-    the time is taken when the prompt (`ID> ` at the start of a line) reaches stdout.
+  * `tutor practice` shows its first prompt within 1.5 × import sympy: the time is taken when
+    the prompt (`ID> ` at the start of a line) reaches stdout; then it is sent `quit`.
 
-Exit status 1 when a target is missed.
+The commands run as on an installed copy: one unmeasured round first writes the bytecode
+(PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are dropped from their environment; pip writes
+bytecode at install, and a user's Python buffers its output). Exit status 1 when a target is
+missed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 PROMPT = re.compile(rb"(?:^|\n)[A-Za-z0-9_]+> $")  # what input() shows at a part, before any answer
 QUICK = 0.4
 PRACTICE = 1.5
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
 
 
 def tutor() -> str:
@@ -39,16 +43,16 @@ def tutor() -> str:
 
 def whole_run(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - start
 
 
 def first_prompt(command: list[str]) -> float:
-    """Seconds from starting `command` until its stdout ends with a prompt; it is then let quit."""
+    """Seconds from starting `command` until its stdout ends with a prompt (it waits there for an
+    answer, so nothing follows the prompt); it is then sent `quit`."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    process.stdin.write(b"quit\n")
-    process.stdin.close()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env=ENV)
     seen = b""
     while not PROMPT.search(seen):
         chunk = os.read(process.stdout.fileno(), 65536)
@@ -57,6 +61,8 @@ def first_prompt(command: list[str]) -> float:
             sys.exit(f"{' '.join(command)}: ended without showing a prompt:\n{seen.decode(errors='replace')}")
         seen += chunk
     elapsed = time.perf_counter() - start
+    process.stdin.write(b"quit\n")
+    process.stdin.close()
     process.stdout.read()
     process.wait()
     return elapsed
@@ -89,7 +95,9 @@ def main() -> None:
             "tutor stats": [command, "stats", "--db", str(stats_db)],
         }
         samples: dict[str, list[float]] = {"import sympy": [], **{name: [] for name in quick}, "tutor practice": []}
-        for n in range(args.repeat):
+        for n in range(-1, args.repeat):  # round -1 writes the bytecode and is not counted
+            if n == 0:
+                samples = {name: [] for name in samples}
             samples["import sympy"].append(whole_run([sys.executable, "-c", "import sympy"]))
             for name, argv in quick.items():
                 samples[name].append(whole_run(argv))

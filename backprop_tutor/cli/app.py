@@ -300,7 +300,8 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
         return
     columns = ("id", "level", "kind", "title", "skills")
     cells = [[r["id"], str(r["level"]), r["kind"], r["title"], " ".join(r["skills"])] for r in rows]
-    print_rows(columns, cells, right=("level",), no_wrap=("id",))  # ids are typed back on the command line
+    # ids are typed back on the command line, so never broken; at 80 columns the skills go under the title
+    print_rows(columns, cells, right=("level",), whole=("id", "level", "kind"), beneath={"skills": "title"})
 
 
 @bank.command("show")
