@@ -41,9 +41,9 @@ def tutor() -> str:
     return str(beside) if beside.exists() else shutil.which("tutor") or sys.exit("install the package first: pip install .")
 
 
-def whole_run(command: list[str]) -> float:
+def whole_run(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**ENV, **env})
     return time.perf_counter() - start
 
 
@@ -88,19 +88,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         stats_db = Path(folder) / "stats.sqlite3"
         history(stats_db)
+        # piped (plain rows), and as in an 80-column terminal (rich draws the table)
+        terminal = {"FORCE_COLOR": "1", "COLUMNS": "80"}
         quick = {
-            "tutor --help": [command, "--help"],
-            "tutor --version": [command, "--version"],
-            "tutor bank list": [command, "bank", "list"],
-            "tutor stats": [command, "stats", "--db", str(stats_db)],
+            "tutor --help": ([command, "--help"], {}),
+            "tutor --version": ([command, "--version"], {}),
+            "tutor bank list | cat": ([command, "bank", "list"], {}),
+            "tutor bank list (terminal)": ([command, "bank", "list"], terminal),
+            "tutor stats | cat": ([command, "stats", "--db", str(stats_db)], {}),
+            "tutor stats (terminal)": ([command, "stats", "--db", str(stats_db)], terminal),
         }
         samples: dict[str, list[float]] = {"import sympy": [], **{name: [] for name in quick}, "tutor practice": []}
         for n in range(-1, args.repeat):  # round -1 writes the bytecode and is not counted
             if n == 0:
                 samples = {name: [] for name in samples}
-            samples["import sympy"].append(whole_run([sys.executable, "-c", "import sympy"]))
-            for name, argv in quick.items():
-                samples[name].append(whole_run(argv))
+            samples["import sympy"].append(whole_run([sys.executable, "-c", "import sympy"], {}))
+            for name, (argv, env) in quick.items():
+                samples[name].append(whole_run(argv, env))
             # a fresh progress file each round: the first session of a new learner, choosing for them
             fresh = Path(folder) / f"practice-{n}.sqlite3"
             samples["tutor practice"].append(first_prompt([command, "practice", "--seed", "1", "--db", str(fresh)]))

@@ -75,16 +75,22 @@ class Bank:
 
     def entries(self) -> list[Entry]:
         """Every template's id, title, kind, level and skills, without loading the templates."""
-        return [read_entry(p) for p in self.paths().values()]
-
-
-@lru_cache(maxsize=256)
-def _load_cached(path: str, mtime: float) -> Template:
-    """`mtime` is part of the cache key only: an edited template is loaded again."""
-    from backprop_tutor.bank.template import load_template
-
-    return load_template(path)
+        return [_cached(read_entry, p) for p in self.paths().values()]
 
 
 def _load(path: Path) -> Template:
-    return _load_cached(str(path), path.stat().st_mtime)
+    from backprop_tutor.bank.template import load_template
+
+    return _cached(load_template, path)
+
+
+def _cached(reader, path: Path):
+    """reader(path), read again only when the file changes (practice reads the catalogue twice:
+    to check --skill and --level before the session, then to choose each problem)."""
+    return _read(reader, str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=512)
+def _read(reader, path: str, mtime: float):
+    """`mtime` is part of the cache key only: an edited template is read again."""
+    return reader(path)
