@@ -23,15 +23,17 @@ ENV = "TUTOR_BANK"
 def shipped_bank() -> Path:
     """The bank installed inside the package; from a source checkout that is not installed
     (python -m backprop_tutor in the repository), the repository's problem_bank/ folder."""
-    from importlib.resources import files
+    # The package's folder from its import spec, without importing it (nor importlib.resources,
+    # a few per cent of `tutor bank list`); an installed bank is a plain folder, never a zip.
+    from importlib.util import find_spec
 
-    try:
-        return Path(str(files("backprop_tutor.problem_bank")))
-    except ModuleNotFoundError:
-        checkout = Path(__file__).resolve().parents[2] / "problem_bank"
-        if checkout.is_dir():
-            return checkout
-        raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .") from None
+    spec = find_spec("backprop_tutor.problem_bank")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    checkout = Path(__file__).resolve().parents[2] / "problem_bank"
+    if checkout.is_dir():
+        return checkout
+    raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .")
 
 
 @dataclass(frozen=True)
