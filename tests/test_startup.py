@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from backprop_tutor.bank import catalogue_cache
+from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.grading.result import Status
 from backprop_tutor.learner.store import Attempt, Store
@@ -48,11 +50,16 @@ def progress(tmp_path_factory) -> Path:
 
 
 def imported(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    return command(tmp_path, args, env)[0]
+
+
+def command(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The modules `tutor ARGS` imported, and what it printed."""
     modules = tmp_path / "modules.json"
     result = subprocess.run([sys.executable, "-c", RUNNER, str(modules), *args], capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, timeout=120)
     assert result.returncode == 0, result.stderr
-    return set(json.loads(modules.read_text()))
+    return set(json.loads(modules.read_text())), result.stdout
 
 
 def roots(modules: set[str]) -> set[str]:
@@ -136,3 +143,81 @@ def test_stats_at_80_columns_keeps_every_skill_and_date_whole(progress, env):
             assert dates == [stats["last_practised"][:16]], rows[skill]  # the date and time, to the minute
     advice = WORD.findall(text.split("Work on next:")[1])  # wrapped between words in a terminal
     assert set(data["next"]) <= set(advice), advice
+
+
+# --- the catalogue remembered between runs ----------------------------------------------------------
+
+def test_a_second_bank_list_reads_no_yaml_and_prints_the_same(tmp_path):
+    env = {"TUTOR_CACHE": str(tmp_path / "cache")}
+    first, printed = command(tmp_path, ["bank", "list"], env)
+    again, printed_again = command(tmp_path, ["bank", "list"], env)
+    assert "yaml" in roots(first) and "yaml" not in roots(again)
+    assert printed_again == printed
+
+
+@pytest.fixture
+def own_bank(tmp_path, monkeypatch):
+    """A bank of one template, mine.yaml, and a function that rewrites its title; a cache of its own."""
+    monkeypatch.setenv("TUTOR_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    source = Bank.open().path("neuron_one_input").read_text(encoding="utf-8")
+    file = folder / "mine.yaml"
+
+    def titled(title: str) -> None:
+        before = file.stat().st_mtime_ns if file.exists() else 0
+        file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", source), encoding="utf-8")
+        os.utime(file, ns=(before + 10**9, before + 10**9))  # a new time, even within the clock's tick
+
+    return folder, titled
+
+
+def listed_titles(folder: Path) -> list[str]:
+    return [row["title"] for row in json.loads(run(["bank", "list", "--bank", str(folder), "--only-bank",
+                                                    "--format", "json"]))]
+
+
+def test_an_edited_template_is_read_again(own_bank):
+    folder, titled = own_bank
+    titled("Before")
+    assert listed_titles(folder) == ["Before"]
+    titled("Afters")  # the same size: only the time tells
+    assert listed_titles(folder) == ["Afters"]
+    titled("''")  # and a mistake made since is reported, not hidden by the cache
+    result = CliRunner().invoke(cli, ["bank", "list", "--bank", str(folder), "--only-bank"])
+    assert result.exit_code == 2 and result.stderr.endswith("mine.yaml: title: is empty; write the text\n"), result.stderr
+
+
+def test_entries_checked_by_another_version_are_checked_again(own_bank):
+    folder, titled = own_bank
+    titled("Real")
+    assert listed_titles(folder) == ["Real"]
+    file = catalogue_cache.cache_file()
+    data = json.loads(file.read_text(encoding="utf-8"))
+    data["rules"] = "0.0.1 " + data["rules"].split(" ", 1)[1]
+    for entry in data["files"].values():
+        entry["entry"]["title"] = "Stale"
+    file.write_text(json.dumps(data), encoding="utf-8")
+    assert listed_titles(folder) == ["Real"]
+
+
+@pytest.mark.parametrize("spoil", ["not json", "half an entry", "a file where the folder should be"])
+def test_a_spoilt_or_unwritable_cache_is_not_used_and_never_an_error(own_bank, monkeypatch, tmp_path, spoil):
+    folder, titled = own_bank
+    titled("Real")
+    assert listed_titles(folder) == ["Real"]
+    file = catalogue_cache.cache_file()
+    if spoil == "not json":
+        file.write_text("{not json", encoding="utf-8")
+    elif spoil == "half an entry":
+        data = json.loads(file.read_text(encoding="utf-8"))
+        for entry in data["files"].values():
+            del entry["entry"]["kind"]
+        file.write_text(json.dumps(data), encoding="utf-8")
+    else:
+        blocker = tmp_path / "blocker"
+        blocker.write_text("")
+        monkeypatch.setenv("TUTOR_CACHE", str(blocker))
+    assert listed_titles(folder) == ["Real"]
+    if spoil != "a file where the folder should be":
+        assert json.loads(file.read_text(encoding="utf-8"))["files"]  # written afresh

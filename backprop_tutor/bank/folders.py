@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backprop_tutor.bank.catalogue import Entry, read_entry
+from backprop_tutor.bank.catalogue import Entry
+from backprop_tutor.bank.catalogue_cache import cached_entries
 from backprop_tutor.errors import TemplateError, did_you_mean
 
 if TYPE_CHECKING:  # bank/template.py imports SymPy: only loading a template needs it
@@ -76,23 +77,18 @@ class Bank:
         return [_load(p) for p in self.paths().values()]
 
     def entries(self) -> list[Entry]:
-        """Every template's id, title, kind, level and skills, without loading the templates."""
-        return [_cached(read_entry, p) for p in self.paths().values()]
+        """Every template's id, title, kind, level and skills, without loading the templates
+        (nor, when none changed since the last run, reading them: bank/catalogue_cache.py)."""
+        return cached_entries(list(self.paths().values()))
+
+
+@lru_cache(maxsize=256)
+def _load_cached(path: str, mtime: float) -> Template:
+    """`mtime` is part of the cache key only: an edited template is loaded again."""
+    from backprop_tutor.bank.template import load_template
+
+    return load_template(path)
 
 
 def _load(path: Path) -> Template:
-    from backprop_tutor.bank.template import load_template
-
-    return _cached(load_template, path)
-
-
-def _cached(reader, path: Path):
-    """reader(path), read again only when the file changes (practice reads the catalogue twice:
-    to check --skill and --level before the session, then to choose each problem)."""
-    return _read(reader, str(path), path.stat().st_mtime)
-
-
-@lru_cache(maxsize=512)
-def _read(reader, path: str, mtime: float):
-    """`mtime` is part of the cache key only: an edited template is read again."""
-    return reader(path)
+    return _load_cached(str(path), path.stat().st_mtime)
