@@ -40,3 +40,11 @@ def write_network(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def catalogue_cache(tmp_path_factory, monkeypatch) -> Path:
+    """The catalogue cache (bank/catalogue_cache.py) of the test run, not the user's."""
+    folder = tmp_path_factory.getbasetemp() / "catalogue-cache"
+    monkeypatch.setenv("TUTOR_CACHE", str(folder))
+    return folder

@@ -9,9 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from backprop_tutor.bank.catalogue import Entry
+from backprop_tutor.bank.catalogue_cache import cached_entries
 from backprop_tutor.errors import TemplateError, did_you_mean
-from backprop_tutor.bank.template import Template, load_template
+
+if TYPE_CHECKING:  # bank/template.py imports SymPy: only loading a template needs it
+    from backprop_tutor.bank.template import Template
 
 ENV = "TUTOR_BANK"
 
@@ -19,15 +24,17 @@ ENV = "TUTOR_BANK"
 def shipped_bank() -> Path:
     """The bank installed inside the package; from a source checkout that is not installed
     (python -m backprop_tutor in the repository), the repository's problem_bank/ folder."""
-    from importlib.resources import files
+    # The package's folder from its import spec, without importing it (nor importlib.resources,
+    # a few per cent of `tutor bank list`); an installed bank is a plain folder, never a zip.
+    from importlib.util import find_spec
 
-    try:
-        return Path(str(files("backprop_tutor.problem_bank")))
-    except ModuleNotFoundError:
-        checkout = Path(__file__).resolve().parents[2] / "problem_bank"
-        if checkout.is_dir():
-            return checkout
-        raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .") from None
+    spec = find_spec("backprop_tutor.problem_bank")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    checkout = Path(__file__).resolve().parents[2] / "problem_bank"
+    if checkout.is_dir():
+        return checkout
+    raise TemplateError("the shipped problem bank is missing from this installation; reinstall with pip install .")
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,17 @@ class Bank:
     def templates(self) -> list[Template]:
         return [_load(p) for p in self.paths().values()]
 
+    def entries(self) -> list[Entry]:
+        """Every template's id, title, kind, level and skills, without loading the templates
+        (nor, when none changed since the last run, reading them: bank/catalogue_cache.py)."""
+        return cached_entries(list(self.paths().values()))
+
 
 @lru_cache(maxsize=256)
 def _load_cached(path: str, mtime: float) -> Template:
     """`mtime` is part of the cache key only: an edited template is loaded again."""
+    from backprop_tutor.bank.template import load_template
+
     return load_template(path)
 
 

@@ -1,8 +1,9 @@
 """Problem templates: the YAML schema, validated on load.
 
 A template is data: one YAML file per template, id = file stem. Every error names the file, the
-key and what would be valid, as a TemplateError. Loading uses engine/yamlio.py (a yaml.SafeLoader that
-reads 1e-3 as a number) only.
+key and what would be valid, as a TemplateError. The file is read, and its title, kind, skills
+and level checked, by bank/catalogue.py (with engine/yamlio.py, a safe loader that reads 1e-3
+as a number).
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Any
 
 import sympy as sp
 
+from backprop_tutor.bank.catalogue import entry_from_dict, failure, read_yaml
+from backprop_tutor.bank.catalogue import check_skill as _skill
+from backprop_tutor.bank.catalogue import check_text as _text
 from backprop_tutor.bank.kinds import NAMES as KINDS
 from backprop_tutor.bank.kinds import ProblemKind
 from backprop_tutor.bank.kinds import kinds as problem_kinds
-from backprop_tutor.errors import TemplateError, check_keys, describe, did_you_mean, yaml_problem
-SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
-          "hidden_delta", "weight_gradient", "bias_gradient", "update", "finite_difference", "vectorized")
-MAX_TEMPLATE_BYTES = 200_000
+from backprop_tutor.errors import check_keys, did_you_mean
+
 DEFAULT_MAX_DRAWS = 200
 
-_TOP_KEYS = ("id", "title", "kind", "skills", "level", "statement", "parameters", "network", "activation",
-             "expression", "constraints", "parts")
-_REQUIRED = ("title", "kind", "skills", "level", "parts")
 _PART_KEYS = ("id", "prompt", "quantity", "skill", "points", "tolerance", "hints", "mistakes", "may_be_zero", "where")
 _PARAM_KINDS = ("choice", "integer", "decimal")
 _PARAM_KEYS = _PARAM_KINDS + ("places", "nonzero", "shape")
@@ -97,54 +96,14 @@ class Template:
 
 def load_template(path: str | Path) -> Template:
     path = Path(path)
-    source = str(path)
-    try:
-        if path.stat().st_size > MAX_TEMPLATE_BYTES:
-            raise TemplateError(f"the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB", source=source,
-                                fix="is it a template?")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError("no such file", source=source) from None
-    except UnicodeDecodeError:
-        raise TemplateError("not a text file (it is not UTF-8)", source=source) from None
-    except OSError as e:
-        raise TemplateError(f"cannot read ({e.strerror})", source=source) from None
-    from backprop_tutor.engine import yamlio
-
-    try:
-        data = yamlio.load(text)
-    except yamlio.YAMLError as e:
-        raise TemplateError(yaml_problem(e), source=source) from None
-    return template_from_dict(data, path.stem, source)
+    return template_from_dict(read_yaml(path), path.stem, str(path))
 
 
 def template_from_dict(data: Any, stem: str, source: str) -> Template:
-    def fail(key: str, message: str, fix: str | None = None) -> TemplateError:
-        return TemplateError(message, source=source, key=key, fix=fix)
-
-    if data is None:
-        raise TemplateError("the file is empty", source=source, fix=f"a template needs {', '.join(_REQUIRED)}")
-    if not isinstance(data, dict):
-        raise TemplateError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {describe(data)}", source=source)
-    check_keys(data, _TOP_KEYS, "", fail)
-    for key in _REQUIRED:
-        if key not in data:
-            raise fail(key, "missing (a template needs " + ", ".join(_REQUIRED) + ")")
-    if "id" in data and data["id"] != stem:
-        raise fail("id", f"{data['id']!r} differs from the file name; the id is the file stem, {stem!r} (or leave id out)")
-    title = _text(data["title"], "title", fail)
-    kind = data["kind"]
-    if kind not in KINDS:
-        raise fail("kind", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; use one of {', '.join(KINDS)}")
+    entry = entry_from_dict(data, stem, source)  # the file's shape, title, kind, skills and level
+    fail = failure(source)
+    kind, title, skills, level = entry.kind, entry.title, list(entry.skills), entry.level
     problem_kind = problem_kinds()[kind]
-    skills = data["skills"]
-    if not isinstance(skills, list) or not skills:
-        raise fail("skills", f"expected a non-empty list of skills from: {', '.join(SKILLS)}")
-    for i, skill in enumerate(skills):
-        _skill(skill, f"skills[{i}]", fail)
-    level = data["level"]
-    if isinstance(level, bool) or level not in (1, 2, 3):
-        raise fail("level", f"expected 1, 2 or 3, found {level!r}")
     statement = _text(data.get("statement", ""), "statement", fail, allow_empty=True)
     parameters = _parameters(data.get("parameters", {}), fail)
     names = {p.name for p in parameters}
@@ -374,20 +333,6 @@ def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
             raise fail(f"{key}.{name}", f"{name!r} is a function or constant a learner may type; choose another name")
         out.append((name, _text(expression, f"{key}.{name}", fail)))
     return tuple(out)
-
-
-def _skill(value: Any, key: str, fail) -> str:
-    if value not in SKILLS:
-        raise fail(key, f"unknown skill {value!r}{did_you_mean(value, SKILLS)}; use one of {', '.join(SKILLS)}")
-    return value
-
-
-def _text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise fail(key, f"expected text, found {describe(value)}")
-    if not allow_empty and not value.strip():
-        raise fail(key, "is empty; write the text")
-    return value
 
 
 def _is_number(value: Any) -> bool:

@@ -289,8 +289,8 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
       tutor bank list --format json
       tutor bank list --bank ./my_templates
     """
-    templates = _open_bank(banks, only_bank).templates()
-    rows = [{"id": t.id, "title": t.title, "kind": t.kind.name, "skills": list(t.skills), "level": t.level} for t in templates]
+    entries = _open_bank(banks, only_bank).entries()  # the catalogue: no SymPy, so the list comes at once
+    rows = [{"id": e.id, "title": e.title, "kind": e.kind, "skills": list(e.skills), "level": e.level} for e in entries]
     if fmt == "json":
         import json
 
@@ -298,7 +298,8 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
         return
     columns = ("id", "level", "kind", "title", "skills")
     cells = [[r["id"], str(r["level"]), r["kind"], r["title"], " ".join(r["skills"])] for r in rows]
-    print_rows(columns, cells, right=("level",), no_wrap=("id",))  # ids are typed back on the command line
+    # ids are typed back on the command line, so never broken; at 80 columns the skills go under the title
+    print_rows(columns, cells, right=("level",), whole=("id", "level", "kind"), beneath={"skills": "title"})
 
 
 @bank.command("show")

@@ -6,6 +6,8 @@ registers (cli/learner.py, cli/homework.py) can all import it without importing 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -112,20 +114,53 @@ class TrimmedLines:
 
 
 def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[str, ...] = (),
-               no_wrap: tuple[str, ...] = ()) -> None:
-    """A table: rich in a terminal; piped, one aligned row per line, for grep and cut."""
-    from rich import box
-    from rich.table import Table
+               whole: tuple[str, ...] = (), beneath: dict[str, str] | None = None) -> None:
+    """A table: rich in a terminal; piped, one aligned row per line, for grep and cut.
 
-    out = make_console()
-    if not out.is_terminal:
+    In the terminal, a cell of a `whole` column (an id or a date, typed back or read as one
+    token) is never wrapped; the other columns wrap between words, and fold a word only when it
+    is longer than its column (never "…"). `beneath` = {column: above} shows that column's cell
+    on a dim line under the `above` cell instead of beside it, so the ids, a title and its
+    skills fit in 80 columns. Piped, every column is beside the others, whole."""
+    out = terminal_console()
+    if out is None:
         widths = [max(len(c) for c in column) for column in zip(columns, *cells)]
         for line in [list(columns), *cells]:
             click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
         return
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-    for column in columns:
-        table.add_column(column, justify="right" if column in right else "left", no_wrap=column in no_wrap)
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    beneath = beneath or {}
+    # collapse_padding and no edges: the gaps between columns are two spaces, the most width
+    # left for the text at 80 columns
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, pad_edge=False, show_edge=False)
+    shown = [c for c in columns if c not in beneath]
+    for column in shown:
+        heading = " · ".join([column, *(below for below, above in beneath.items() if above == column)])
+        table.add_column(heading, justify="right" if column in right else "left", no_wrap=column in whole,
+                         overflow="fold")
     for line in cells:
-        table.add_row(*line)
+        row = dict(zip(columns, line))
+        texts = {column: Text(row[column]) for column in shown}
+        for below, above in beneath.items():
+            texts[above].append("\n" + row[below], style="dim")
+        table.add_row(*(texts[column] for column in shown))
     out.print(table)
+
+
+def terminal_console():
+    """make_console() when stdout is a terminal (as rich decides), else None: the caller prints
+    plain lines. The plain case is settled without importing rich when stdout is not a tty and
+    nothing (FORCE_COLOR, TTY_COMPATIBLE) tells rich otherwise; that import is a good part of
+    the time `tutor bank list | grep …` takes."""
+    if "FORCE_COLOR" not in os.environ and "TTY_COMPATIBLE" not in os.environ:
+        isatty = getattr(sys.stdout, "isatty", None)
+        try:
+            if isatty is None or not isatty():
+                return None
+        except ValueError:  # a closed stdout: rich says no terminal too
+            return None
+    out = make_console()
+    return out if out.is_terminal else None

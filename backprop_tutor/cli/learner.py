@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console, print_rows
+from backprop_tutor.cli.common import terminal_console
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
@@ -99,7 +100,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     else:
         from backprop_tutor.learner.practice import select_templates
 
-        select_templates(bank.templates(), skill, level)
+        select_templates(bank.entries(), skill, level)  # the catalogue: no SymPy before the first problem
     seed = _seed(seed)
     console = make_console()
     path = db or default_path()
@@ -132,7 +133,7 @@ def stats(db, fmt, banks, only_bank) -> None:
     from backprop_tutor.learner.store import Store, default_path
 
     path = db if db is not None else default_path()
-    known = sorted({s for t in _open_bank(banks, only_bank).templates() for s in t.skills})
+    known = sorted({s for e in _open_bank(banks, only_bank).entries() for s in e.skills})  # the catalogue: no SymPy
     if path.exists():
         with Store.open(path) as store:
             data = summary(store.attempts(), store.outcomes(), known)
@@ -154,17 +155,19 @@ def _print_stats(data: dict, path: Path) -> None:
     if not data["attempts"]:
         click.echo(f"No practice saved yet in {path}. Start with: tutor practice")
         return
-    click.echo(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct ({_percent(data['accuracy'])}) over "
-               f"{data['problems']} {'problem' if data['problems'] == 1 else 'problems'}; current streak: {data['streak']} correct in a row.")
+    out = terminal_console()
+    say = click.echo if out is None else out.print  # in a terminal, wrapped between words
+    say(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct ({_percent(data['accuracy'])}) over "
+        f"{data['problems']} {'problem' if data['problems'] == 1 else 'problems'}; current streak: {data['streak']} correct in a row.")
     columns = ("skill", "attempts", "correct", "accuracy", "mastery", "last practised")
     cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),
               _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
              for name, s in data["skills"].items()]
-    print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"))
+    print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"), whole=columns)  # 77 wide
     if data["next"]:
-        click.echo(f"Work on next: {', '.join(data['next'])}  (tutor practice --skill {data['next'][0]})")
+        say(f"Work on next: {', '.join(data['next'])}  (tutor practice --skill {data['next'][0]})")
     if data["revisits_due"]:
-        click.echo(f"Due for another try: {', '.join(data['revisits_due'])}  (tutor practice brings them back)")
+        say(f"Due for another try: {', '.join(data['revisits_due'])}  (tutor practice brings them back)")
 
 
 def _activations() -> tuple[str, ...]:

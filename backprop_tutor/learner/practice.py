@@ -52,7 +52,7 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
         for n in range(count):
             yield generate(fixed, seed + n), ""
         return
-    templates = select_templates(bank.templates(), skill, level)
+    templates = select_templates(bank.entries(), skill, level)  # the catalogue; only the chosen one is loaded
     for n in range(count):
         choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(f"practice:{seed}:{n}"))
         yield generate(bank.load(choice.template), seed + n), choice.reason
