@@ -61,6 +61,19 @@ def test_everything_else_reads_as_safe_load_reads_it(text, value):
     assert yamlio.load(f"x: {text}") == {"x": value}
 
 
+def test_libyaml_and_the_python_parser_read_every_shipped_file_alike():
+    """yamlio parses with libyaml when PyYAML has it and falls back to the Python parser for its
+    error messages: both must give the same data."""
+    from backprop_tutor.engine import yamlio
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "problem_bank").glob("*.yaml")) + sorted((root / "examples").glob("*.yaml"))
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yamlio._FastLoader) == yaml.load(text, Loader=yamlio.ProjectLoader), path
+
+
 def test_yamlio_builds_no_python_objects():
     from backprop_tutor.engine import yamlio
 

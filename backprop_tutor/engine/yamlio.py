@@ -29,22 +29,37 @@ _FLOAT = re.compile(r"""^(?:
     )$""", re.VERBOSE)
 
 
-class ProjectLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """SafeLoader whose floats are YAML 1.2's (see the module's docstring). libyaml's parser
-    when PyYAML has it: the same data, about ten times faster (the whole bank in 20 ms, not 200);
-    the resolver, and so the float rule, is the Python one either way."""
+class ProjectLoader(yaml.SafeLoader):
+    """SafeLoader whose floats are YAML 1.2's (see the module's docstring)."""
 
 
-ProjectLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-ProjectLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
-for _first in "-+0123456789.":  # the float rule first again, as in SafeLoader, ahead of int
-    _rules = ProjectLoader.yaml_implicit_resolvers[_first]
-    _rules.insert(0, _rules.pop())
+def _widen_floats(loader: type) -> None:
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+    for first in "-+0123456789.":  # the float rule first again, as in SafeLoader, ahead of int
+        rules = loader.yaml_implicit_resolvers[first]
+        rules.insert(0, rules.pop())
+
+
+_widen_floats(ProjectLoader)
+# libyaml's parser, when PyYAML has it, builds the same data about ten times faster (the whole
+# bank in 20 ms, not 200); the resolver, and so the float rule, is the Python one either way.
+if hasattr(yaml, "CSafeLoader"):
+    class _FastLoader(yaml.CSafeLoader):
+        pass
+
+    _widen_floats(_FastLoader)
+else:
+    _FastLoader = ProjectLoader
 
 
 def load(text: str) -> Any:
-    """The document in `text`; raises YAMLError (yaml.YAMLError) when it is not valid YAML."""
-    return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 - ProjectLoader is a SafeLoader
+    """The document in `text`; raises YAMLError (yaml.YAMLError) when it is not valid YAML, with
+    the Python parser's wording ("expected ',' or ']', but got ':'"), clearer than libyaml's."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 - raises the clearer error
