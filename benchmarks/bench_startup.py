@@ -9,7 +9,7 @@ to the median of `import sympy`. Targets:
   * `tutor --help`, `tutor --version`, `tutor bank list`, `tutor stats` ≤ 0.4 × import sympy:
     none of them does mathematics, so none should pay for SymPy;
   * `tutor practice` shows its first prompt within 1.5 × import sympy: the time is taken when
-    the prompt (`ID> ` at the start of a line) reaches stdout; then it is sent `quit`.
+    the prompt (`ID>` at the start of a line) reaches stdout; then it is sent `quit`.
 
 The commands run as on an installed copy: one unmeasured round first writes the bytecode
 (PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are dropped from their environment; pip writes
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -32,7 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-PROMPT = re.compile(rb"(?:^|\n)[A-Za-z0-9_]+> $")  # what input() shows at a part, before any answer
+# What practice shows at a part, before any answer. Piped, the prompt's final space is held back
+# until the answer follows it (cli/common.TrimmedLines), so it may not have arrived yet.
+PROMPT = re.compile(rb"(?:^|\n)[A-Za-z0-9_]+> ?$")
+PROMPT_WAIT = 60  # seconds; a prompt that never comes ends the benchmark instead of hanging it
 QUICK = 0.4
 PRACTICE = 1.5
 ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
@@ -57,6 +61,9 @@ def first_prompt(command: list[str]) -> float:
                                env=ENV)
     seen = b""
     while not PROMPT.search(seen):
+        if not select.select([process.stdout], [], [], PROMPT_WAIT)[0]:
+            process.kill()
+            sys.exit(f"{' '.join(command)}: no prompt within {PROMPT_WAIT} s:\n{seen.decode(errors='replace')}")
         chunk = os.read(process.stdout.fileno(), 65536)
         if not chunk:
             process.wait()

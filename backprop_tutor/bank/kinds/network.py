@@ -162,7 +162,7 @@ def statement(network: Network) -> Statement:
     notes = (f"Loss: {network.loss}, {loss.unicode}, over {outputs} (mind the constant factor: "
              f"{str(factor).replace('-', '−')} in front of the sum, and it carries into every derivative). "
              f"Learning rate η = {num.pretty(network.learning_rate)}.", CONVENTIONS)
-    tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$, over ${outputs}$ (mind the constant "
+    tex.append(f"Loss: \\texttt{{{escape(network.loss)}}}, ${loss.latex}$, over $n = {n}$ output{'s' * (n != 1)} (mind the constant "
                f"factor: ${sp.latex(factor)}$ in front of the sum, and it carries into every derivative). "
                f"Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
     tex.append(CONVENTIONS_LATEX)
