@@ -207,19 +207,24 @@ def _names(names, most: int = 20) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _print_regraded(book, merged, out: Path, feedback: Path) -> None:
     """Some students regraded into an existing gradebook: who was, and whose rows were kept."""
     from rich.text import Text
 
     console = make_console()
     scores = [f"{s.student} ({s.score:g}/{s.points:g})" for s in merged.regraded]
-    console.print(Text.assemble((f"Regraded {len(merged.regraded)} of {len(book.students)} students", "bold"),
+    console.print(Text.assemble((f"Regraded {len(merged.regraded)} of {_count(len(book.students), 'student')}", "bold"),
                                 f": {_names(scores) or 'none'}."))
     if merged.added:
         console.print(f"Added {len(merged.added)} without a submission (each counts as 0): "
                       f"{_names([s.student for s in merged.added])}.")
-    console.print(f"Kept the rows of {len(merged.kept)} students as they were in {out}: "
-                  f"{_names(list(merged.kept))}.")
+    if merged.kept:
+        console.print(f"Kept the rows of {_count(len(merged.kept), 'student')} as they were in {out}: "
+                      f"{_names(list(merged.kept))}.")
     console.print(f"Wrote {out}; feedback files in {feedback}/ only for the students regraded or added.")
     _print_attention([r for s in merged.written for r in s.rows] + book.unknown, book.fallback)
 
