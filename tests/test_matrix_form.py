@@ -14,6 +14,7 @@ import pytest
 import reference_backprop as R
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
+from backprop_tutor.worked.notation import prime
 from backprop_tutor.worked.render import render_latex, render_markdown
 from backprop_tutor.bank.report import problem_report
 
@@ -80,6 +81,11 @@ def test_hidden_delta_is_the_transposed_weights_times_the_delta_above(problems):
         assert summed == sent
         assert _close(delta1, [[s[0] * f[0]] for s, f in zip(summed, slopes)], 2 * SHOWN)
         assert _close(delta1, [[d] for d in R.value(reference, "delta1")])
+        # each entry of f′(z⁽¹⁾) is worked out from the learner's own rule, ending on the value used
+        activation = net["layers"][0]["activation"]
+        for j, slope in enumerate(slopes):
+            worked = _line(step, f"{prime(activation)}(z⁽¹⁾{'₀₁₂₃'[j]}) =")
+            assert _close([[_number(worked.rsplit(" = ", 1)[1])]], [slope])
 
 
 def test_weight_gradients_are_outer_products(problems):

@@ -20,6 +20,7 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import partial, prime, symbol, times
+from backprop_tutor.worked.slopes import unit_slope
 from backprop_tutor.worked.steps import Lines, Step
 
 
@@ -103,10 +104,12 @@ def hidden_delta(sol: NetworkSolution, l: int) -> Step:
                f"{_odot(tex)}{prime(name, tex)}({_name('z', l, tex)})")
     lines.math(lambda tex: _chain(tex, f"{_transpose(_name('W', l + 1, tex), tex)} {_name('delta', l + 1, tex)}", "=",
                                   f"{matrix(transposed(W), tex)} {column(n.delta[l + 1], tex)}", column(sent, tex)))
+    lines.say(f"The local slopes {prime(name)}({_name('z', l, False)}), entry by entry:",
+              rf"The local slopes ${prime(name, True)}({_name('z', l, True)})$, entry by entry:")
+    for j in range(len(n.slope[l])):
+        lines.math(lambda tex, j=j: unit_slope(sol, l, j, tex))
     lines.math(lambda tex: _chain(tex, _name('delta', l, tex), "=", f"{column(sent, tex)}{_odot(tex)}{column(n.slope[l], tex)}",
                                   column(n.delta[l], tex)))
-    lines.say(f"where {prime(name)}({_name('z', l, False)}) is the vector of local slopes.",
-              rf"where ${prime(name, True)}({_name('z', l, True)})$ is the vector of local slopes.")
     return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} = ({symbol('W', l + 1)})ᵀ{symbol('delta', l + 1)} "
                       f"⊙ f′({symbol('z', l)})", q(Kind.SLOPE, l), q(Kind.DELTA, l))
 

@@ -22,7 +22,7 @@ from backprop_tutor.engine.cancellation import cancelled_delta
 from backprop_tutor.worked import matrix_form as matrix_form_steps
 from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
                                             symbol, sympy_unicode, times)
-from backprop_tutor.worked.slopes import slope_chain, substituted
+from backprop_tutor.worked.slopes import substituted, unit_slope
 from backprop_tutor.worked.steps import Lines as _Lines, Step, WhyStep
 from backprop_tutor.worked.texescape import escape
 
@@ -243,9 +243,7 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
 
 def _slope(lines: _Lines, sol: NetworkSolution, l: int, j: int) -> None:
     """f′ at unit j of layer l from the textbook form, numbers put in (worked/slopes.py)."""
-    name, n = sol.network.layers[l - 1].activation, sol.numeric
-    lines.math(lambda tex: f"{prime(name, tex)}({symbol('z', l, j, tex=tex)}) = "
-               + slope_chain(name, symbol('z', l, j, tex=tex), n.z[l][j], n.slope[l][j], tex))
+    lines.math(lambda tex: unit_slope(sol, l, j, tex))
 
 
 def _cancellation(lines: _Lines, sol: NetworkSolution, j: int) -> None:

@@ -14,7 +14,7 @@ import sympy as sp
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activations import ELEMENTWISE, z
 from backprop_tutor.engine.derivations import branch_at, expanded
-from backprop_tutor.worked.notation import formula
+from backprop_tutor.worked.notation import formula, prime, symbol
 from backprop_tutor.worked.texescape import escape
 
 
@@ -37,6 +37,14 @@ def slope_chain(name: str, z_label: str, z_value: sp.Expr, slope: sp.Expr, tex: 
         if z_value == 0 and note:  # on the kink itself the convention decides
             chain += rf" \text{{ ({escape(note)})}}" if tex else f" ({note})"
     return chain
+
+
+def unit_slope(sol, l: int, j: int, tex: bool = False) -> str:
+    """`σ′(z⁽ˡ⁾ⱼ) = σ(z⁽ˡ⁾ⱼ)·(1 − σ(z⁽ˡ⁾ⱼ)) = … = 0.21`: unit j of layer l's slope, as one line of a
+    worked δ step (unit by unit or in matrix form)."""
+    name, n = sol.network.layers[l - 1].activation, sol.numeric
+    label = symbol('z', l, j, tex=tex)
+    return f"{prime(name, tex)}({label}) = " + slope_chain(name, label, n.z[l][j], n.slope[l][j], tex)
 
 
 def substituted(expr: sp.Expr, values: dict[sp.Symbol, sp.Expr], tex: bool = False) -> tuple[sp.Expr, dict]:
