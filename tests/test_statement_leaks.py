@@ -28,7 +28,7 @@ import sympy as sp
 
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
-from backprop_tutor.engine import activations, losses
+from backprop_tutor.engine import activations, losses, slips
 from backprop_tutor.engine.parsing import parse, to_sympy
 from backprop_tutor.engine.quantities import Kind
 from backprop_tutor.errors import AnswerFormatError
@@ -40,7 +40,19 @@ TEMPLATES = [t.id for t in Bank.open().templates()]
 def shown_before_hints(problem) -> tuple[str, ...]:
     return (problem.title, problem.statement.text, problem.statement.latex,
             *(part.prompt for part in problem.parts),
-            *(m.feedback for part in problem.parts for m in part.mistakes))
+            *(m.feedback for part in problem.parts for m in part.mistakes),
+            *slip_feedback(problem))
+
+
+def slip_feedback(problem) -> set[str]:
+    """Every feedback the engine's slips could give on this problem after a wrong answer, before
+    any hint: each slip, for each activation of the problem, about a later quantity or about the
+    asked one itself."""
+    network = problem.kind.network(problem.solution)
+    names = ({layer.activation for layer in network.layers} if network is not None
+             else {getattr(problem.solution, "name", "")})
+    return {slips.feedback(slip.name, activation, layer, asked) for slip in slips.SLIPS for activation in names
+            for layer in (None, 1) for asked in (False, True)}
 
 
 # --- values ---------------------------------------------------------------------------------------

@@ -213,15 +213,18 @@ SLIPS: tuple[Slip, ...] = (
          _text("That uses the activation {f}(z) itself{in_layer}, not its derivative {f}′(z).")),
     Slip("slope_sign_flipped", "activation_slope",
          Rule("activation_slope", _a_of, _miswritten("slope_sign_flipped")), _activation_in("sigmoid", "tanh"),
-         _text("Check the sign inside {f}′{in_layer}: σ′ = σ(1 − σ) and tanh′ = 1 − tanh², each with a minus.")),
+         _text("Check the sign inside {f}′{in_layer}: σ′ = σ(1 − σ) and tanh′ = 1 − tanh², each with a minus."),
+         _text("Check the sign inside {f}′{in_layer}: differentiate {f} again and compare the sign of each term "
+               "with yours.")),
     Slip("sech_not_squared", "activation_slope",
          Rule("activation_slope", _a_of, _miswritten("sech_not_squared")), _activation_in("tanh"),
-         _text("sech needs the square{in_layer}: tanh′ = sech² = 1 − tanh².")),
+         _text("sech needs the square{in_layer}: tanh′ = sech² = 1 − tanh²."),
+         _text("sech needs the square{in_layer}: check the power of sech in the derivative of tanh.")),
     Slip("loss_half_missing", "loss", _scaled(r.LOSS, lambda net: sp.Integer(2)), _loss_in("half_sse"),
          _text("The ½ in front is missing: half_sse = ½Σ(t − o)².")),
     Slip("error_sign", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Integer(-1)), _always,
-         _text("The sign of the error is flipped: ∂L/∂o has the sign of o − t (L grows as o moves away from t), "
-               "not of t − o.")),
+         _text("The sign of the error is flipped: L grows as o moves away from t, so ∂L/∂o is positive when o is "
+               "above t and negative when o is below it.")),
     Slip("kept_power_two", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Integer(2)),
          _loss_in("half_sse"), _text("The ½ of the loss cancels the 2 from the power rule; you kept the 2.")),
     Slip("dropped_power_two", "loss_gradient", _scaled(r.LOSS_GRADIENT, lambda net: sp.Rational(1, 2)),

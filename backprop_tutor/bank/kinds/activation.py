@@ -61,7 +61,7 @@ class ActivationKind(ProblemKind):
         return unit_network(solution.name), {UNIT_Z: solution.point}
 
     def symbolic_slips(self, solution: ActivationSolution) -> tuple[tuple[str, Any, str], ...]:
-        return tuple((name, form, slips.feedback(name, solution.name))
+        return tuple((name, form, slips.feedback(name, solution.name, asked=True))  # the part asks for f′ itself
                      for name, form in slips.symbolic_forms(solution.name))
 
     def second_method(self, problem: Problem, part: Part) -> list[str]:
