@@ -597,6 +597,28 @@ def test_a_late_submission_is_merged_and_everyone_elses_rows_and_feedback_stay_b
     assert "Kept the rows of 29 students as they were in" in words and students[0]["id"] in words
 
 
+def test_a_late_file_graded_into_a_new_gradebook_spares_the_others_feedback(class_set, graded, tmp_path):
+    """--out is new but feedback/ beside it holds the class's feedback: a student with no file in
+    this run keeps theirs (--fresh replaces it); the late student's is written."""
+    students = graded[3]
+    out = copy_of_gradebook(graded, tmp_path / "grades")
+    feedback_before = files_of(out.parent / "feedback")
+    late = students[28]
+    path = tmp_path / f"{late['id']}.yaml"
+    path.write_text(yaml.safe_dump(keys_of(late), allow_unicode=True))
+    result = run("grade", class_set, path, "--out", out.parent / "late.csv", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output + result.stderr
+    feedback_after = files_of(out.parent / "feedback")
+    mine = f"{late['id']}.md"
+    assert {k: v for k, v in feedback_after.items() if k != mine} == {k: v for k, v in feedback_before.items()
+                                                                      if k != mine}
+    assert "No answer file was handed in" not in feedback_after[mine].decode()
+    assert "Kept the feedback files of 29 students with no answer file in this run" in " ".join(result.output.split())
+    assert run("grade", class_set, path, "--out", out.parent / "late.csv", "--fresh").exit_code == 0
+    other = (out.parent / "feedback" / f"{students[0]['id']}.md").read_text()
+    assert "No answer file was handed in" in other
+
+
 def test_student_regrades_only_the_named_students_files(class_set, graded, tmp_path):
     students = graded[3]
     out = copy_of_gradebook(graded, tmp_path / "grades")

@@ -177,18 +177,26 @@ def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -
         sys.exit(130)
     merged = merge(book, previous)
     feedback = feedback or out.parent / "feedback"
-    _write(out, merged, feedback)
+    spared = _write(out, merged, feedback, fresh)
     if merged.kept:
         _print_regraded(book, merged, out, feedback)
     else:
         _print_summary(book, gradebook.summarise(book), out, feedback)
+    if spared:
+        make_console().print(f"Kept the feedback files of {_count(len(spared), 'student')} with no answer file in "
+                             f"this run, written by an earlier grading: {_names(spared)} (--fresh replaces them).")
 
 
-def _write(out: Path, merged, feedback: Path) -> None:
+def _write(out: Path, merged, feedback: Path, fresh: bool) -> list[str]:
+    """Write the gradebook and the feedback files of `merged.written`; return the students whose
+    earlier feedback was spared. The feedback folder may hold an earlier grading's files even
+    when --out is new (a late file graded into late.csv beside grades.csv): "No answer file was
+    handed in" must not replace a student's real feedback unless --fresh says so."""
     import csv
 
     from backprop_tutor.homework import gradebook
 
+    spared = []
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="", encoding="utf-8") as handle:
@@ -197,9 +205,14 @@ def _write(out: Path, merged, feedback: Path) -> None:
             writer.writerows(merged.rows)
         feedback.mkdir(parents=True, exist_ok=True)
         for student in merged.written:
-            (feedback / f"{student.student}.md").write_text(gradebook.feedback_markdown(student), encoding="utf-8")
+            path = feedback / f"{student.student}.md"
+            if student.submitted is None and not fresh and path.exists():
+                spared.append(student.student)
+                continue
+            path.write_text(gradebook.feedback_markdown(student), encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write the grades: {e.filename}: {e.strerror}") from None
+    return spared
 
 
 def _names(names, most: int = 20) -> str:
