@@ -150,3 +150,22 @@ def test_a_network_away_from_its_kinks_keeps_the_plain_lesson():
     title, flat = nudge_text(kinked_network("relu", bias0="0.05"))
     assert title == "Why it works: the derivative is the limit of the nudge ratio"
     assert "As h shrinks the ratio becomes the derivative." in flat and "kink" not in flat
+
+
+def test_the_solution_tables_nudge_check_at_a_kink_shows_both_sides_too():
+    """The summary table beside the worked solution must not claim ratio → ∂L/∂w where it is false:
+    it titles the kink and lists the −h rows, each L(w − h) against the written-out loss."""
+    from backprop_tutor.worked.report import network_report
+
+    data = kinked_network("relu")
+    sol = solve_network(network_from_dict(data, "test"))
+    [table] = [t for t in network_report(sol, ()).tables if t.title.startswith("Nudge check")]
+    assert "kink" in table.title and "→ ∂L/∂w" not in table.title
+    rows = [(r[0].text, r[1].text, r[3].text) for r in table.rows if r[0].text == "w⁽¹⁾₀₀"]
+    assert [h for _, h, _ in rows] == ["0.1", "0.01", "0.001", "0.0001", "−0.1", "−0.01", "−0.001", "−0.0001"]
+    for _, h, ratio in rows:
+        expected = oracle_loss_ratio(data, sp.Rational(h.replace("−", "-")))
+        assert abs(sp.Float(ratio.replace("−", "-")) - expected) < 1e-9 * max(1, abs(expected))
+    [plain] = [t for t in network_report(solve_network(network_from_dict(kinked_network("relu", "0.05"), "t")),
+                                         ()).tables if t.title.startswith("Nudge check")]
+    assert plain.title == "Nudge check: (L(w+h) − L(w))/h → ∂L/∂w" and all(not r[1].text.startswith("−") for r in plain.rows)

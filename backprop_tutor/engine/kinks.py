@@ -236,3 +236,28 @@ def one_sided_gradient(sol: NetworkSolution, parameter: QuantityId, sign: int,
 def nudge_ratio(sol: NetworkSolution, parameter: QuantityId, h: str) -> sp.Float:
     """(L(w + h) − L(w))/h for any h, negative ones too: the forward pass run again."""
     return values(sol.evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))
+
+
+@dataclass(frozen=True)
+class SidedCheck:
+    """A nudge check at a kink whose ratios from the two sides part: their limits (None where the
+    loss jumps) and the ratios for −h beside the check's own for h."""
+
+    right: sp.Float | None
+    left: sp.Float | None
+    below: tuple[tuple[sp.Expr, sp.Float], ...]  # (−h, (L(w − h) − L(w))/(−h)) for each h of the check
+
+
+def sided_checks(sol: NetworkSolution) -> dict[QuantityId, SidedCheck]:
+    """The solution's nudge checks whose one-sided limits differ, by parameter; {} when no unit
+    sits at a kink (a parameter that does not move the kinked unit keeps its plain check)."""
+    kinked = network_kinks(sol)
+    found = {}
+    for check in sol.nudges if kinked else ():
+        right, left = (one_sided_gradient(sol, check.parameter, s, kinked) for s in (1, -1))
+        if right is not None and left is not None and right == left:
+            continue
+        below = tuple((-h, nudge_ratio(sol, check.parameter, str(-h))) for h, *_ in check.rows)
+        found[check.parameter] = SidedCheck(right, left, below)
+    return found
+

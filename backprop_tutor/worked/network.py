@@ -313,6 +313,7 @@ def _nudges(sol: NetworkSolution) -> Step:
     both sides and says that ∂L/∂w there is a convention, not a limit."""
     lines = _Lines()
     kinked = kinks.network_kinks(sol)
+    two_sided = kinks.sided_checks(sol)
     intro = ("Check the derivatives by nudging: change one weight by h, recompute the loss, and compare the ratio "
              "(L(w+h) − L(w))/h with ∂L/∂w. ",
              r"Check the derivatives by nudging: change one weight by $h$, recompute the loss, and compare the ratio "
@@ -342,13 +343,12 @@ def _nudges(sol: NetworkSolution) -> Step:
                   rf"${target_tex}$: $\partial L/\partial {target_tex} = {num.latex(check.derivative, 10)}$")
         p = parameter_letter(check.parameter)
         ratios = [(h, ratio) for h, _, ratio, _ in check.rows]
-        right = left = check.derivative
-        if kinked:
-            right, left = (kinks.one_sided_gradient(sol, check.parameter, s, kinked) for s in (1, -1))
-        if right is not None and left is not None and right == left:
+        sided = two_sided.get(check.parameter)
+        if sided is None:
             rows(check, p, ratios)
             continue
-        rows(check, p, ratios + [(-h, kinks.nudge_ratio(sol, check.parameter, str(-h))) for h, _ in ratios])
+        rows(check, p, ratios + list(sided.below))
+        right, left = sided.right, sided.left
 
         def side(slope, which: str) -> str:
             return (f"from the {which} they approach {num.pretty(slope, 10)}" if slope is not None

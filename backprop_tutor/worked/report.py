@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine import kinks, numbers as num
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import function, parameter_symbol, symbol
 from backprop_tutor.worked.steps import Step, WhyStep
@@ -91,16 +91,22 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
                 params.append((sym("w", l, j, k), number(layer.weights[j][k]), number(n.grad_W[l][j][k]), number(n.W_new[l][j][k])))
             params.append((sym("b", l, j), number(layer.bias[j]), number(n.grad_b[l][j]), number(n.b_new[l][j])))
     nudges = []
+    two_sided = kinks.sided_checks(sol)
     for check in sol.nudges:
         name = Cell(parameter_symbol(check.parameter), "$" + parameter_symbol(check.parameter, tex=True) + "$")
         for h, moved, ratio, gap in check.rows:
             nudges.append((name, number(h), number(moved), number(ratio), number(gap, 3)))
+        for h, ratio in two_sided[check.parameter].below if check.parameter in two_sided else ():
+            # L(w − h) from its ratio: L + (−h)·ratio, the same numbers the worked step shows
+            nudges.append((name, number(h), number(n.loss + h * ratio), number(ratio), number(ratio - check.derivative, 3)))
+    nudge_title = ("Nudge check: (L(w+h) − L(w))/h → ∂L/∂w" if not two_sided else
+                   "Nudge check at a kink: where the ratios for h and −h part, ∂L/∂w is a convention")
     tables = (
         Table("Forward pass", ("layer", "unit", "z", "f", "a = f(z)"), tuple(forward), (True, True, True, False, True)),
         Table("Backward pass: δ = ∂L/∂z", ("layer", "unit", "δ"), tuple(backward), (True, True, True)),
         Table("Gradients and one step of gradient descent", ("parameter", "value", "∂L/∂·", "after the step"),
               tuple(params), (False, True, True, True)),
-        Table("Nudge check: (L(w+h) − L(w))/h → ∂L/∂w", ("parameter", "h", "L(w+h)", "ratio", "ratio − ∂L/∂w"),
+        Table(nudge_title, ("parameter", "h", "L(w+h)", "ratio", "ratio − ∂L/∂w"),
               tuple(nudges), (False, True, True, True, True)),
     )
     return Report(title, summary, tables, steps)
