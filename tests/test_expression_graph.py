@@ -23,6 +23,8 @@ CASES = [
     ("gelu(x*y)", "x=0.7,y=-0.4"), ("softplus(x) - silu(y)", "x=0.3,y=1.2"), ("(1 - sigmoid(x))^2/2", "x=0.9"),
     ("tanh(tanh(w*x))*w", "w=-0.6,x=0.8"), ("leaky_relu(x) + elu(y)", "x=-0.5,y=-0.5"), ("sqrt(x^2 + y^2)", "x=3,y=4"),
     ("abs(x - y) + min(x, y)", "x=0.25,y=0.75"), ("x/(1 + e^(-x))", "x=-1.3"), ("gelu_tanh(x)", "x=0.35"),
+    # a power at a zero base: the power rule n·x^(n−1), not SymPy's n·x^n/x (0/0 at x = 0)
+    ("x^2", "x=0"), ("x^3*y", "x=0,y=1.5"), ("tanh(x)^2 + relu(y)^2", "x=0,y=0"),
 ]
 
 

@@ -114,6 +114,10 @@ def _formula(op: str, inputs: tuple[str, ...]) -> sp.Expr:
 @lru_cache(maxsize=None)  # an op's local derivative is the same formula in every graph; diff costs
 def _local_expr(op: str, arity: int, k: int) -> sp.Expr:
     """∂op/∂(input k), in the placeholders u0, u1, …"""
+    if op == "pow" and k == 0:
+        # The power rule as written, u1·u0^(u1 − 1): SymPy's own diff gives u1·u0^u1/u0, which is
+        # 0/0 at u0 = 0, so x² at x = 0 was refused as "not defined".
+        return _U[1] * _U[0] ** (_U[1] - 1)
     return sp.diff(_op_expr(op, arity), _U[k])
 
 
