@@ -244,3 +244,18 @@ def test_every_command_piped_ends_no_line_with_a_space(tmp_path):
         assert result.output.strip(), command
         ragged = [line for line in result.output.splitlines() if line != line.rstrip()]
         assert not ragged, (command, ragged[:3])
+
+
+@pytest.mark.parametrize("template_id", TEMPLATES)
+def test_practice_piped_breaks_no_formula(template_id, tmp_path):
+    """A piped practice transcript: the statement unboxed, its prose wrapped between words, so no
+    line ends or starts inside a formula (at an =, a + or a −), and none is longer than 80 unless
+    it is a formula or a table row kept whole."""
+    result = run("practice", "--template", template_id, "--seed", 0, "--count", 1, "--db", tmp_path / "p.db",
+                 input="quit\n", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "╭" not in result.output and any(template_id in line for line in lines)
+    for before, after in zip(lines, lines[1:]):
+        assert not re.search(r"[=+−·]$", before.rstrip()), (before, after)
+        assert not re.match(r"\s*[=+·]\s", after), (before, after)

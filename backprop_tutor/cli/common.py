@@ -59,19 +59,28 @@ def drawn_seed(seed: int | None) -> int:
     return seed
 
 
-def make_console(**options):
+def make_console(prose: bool = False, **options):
     """The CLI's rich Console. Markup, emoji codes and highlighting are off: prompts, titles, paths
     and answers come from templates, files and learners, and a "[x]" or ":up:" in them must print
     as written (rich would swallow the one and draw the other); our own styling is applied as Text
-    styles. Colour still follows the terminal: none when piped or when NO_COLOR is set."""
+    styles. Colour still follows the terminal: none when piped or when NO_COLOR is set.
+
+    `prose`: when piped, rich does not wrap at all and each long line is wrapped as prose instead
+    (cli/plaintext.py: between words only), so a formula in it is never broken."""
     from rich.console import Console
 
     console = Console(markup=False, emoji=False, highlight=False, **options)
     if not console.is_terminal:
         # Piped or redirected, rich still pads table cells and wrapped lines to the width with
         # spaces; a file or a pipe gets each line without them.
-        console.file = TrimmedLines(console.file)
+        if prose:
+            console = Console(markup=False, emoji=False, highlight=False, **{**options, "width": UNWRAPPED})
+        console.file = TrimmedLines(console.file, PROSE_WIDTH if prose else None)
     return console
+
+
+PROSE_WIDTH = 80
+UNWRAPPED = 10_000  # wide enough that rich breaks no line of ours
 
 
 class TrimmedLines:
@@ -79,18 +88,28 @@ class TrimmedLines:
     still being written (a prompt, before the learner types) is passed on when flushed, its end
     spaces held back until something other than the line's end follows them."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, width: int | None = None):
         self.stream = stream
+        self.width = width  # wrap longer lines as prose (between words only); None: leave them
         self.pending = ""  # the unfinished line, not yet written
         self.held = ""  # spaces at the end of a flushed unfinished line
 
     def write(self, text: str) -> int:
         *ended, self.pending = (self.pending + text).split("\n")
         for line in ended:
-            self._emit(line)
-            self.stream.write("\n")
-            self.held = ""
+            for part in self._wrapped(line):
+                self._emit(part)
+                self.stream.write("\n")
+                self.held = ""
         return len(text)
+
+    def _wrapped(self, line: str) -> list[str]:
+        if self.width is None or len(line) <= self.width:
+            return [line]
+        from backprop_tutor.cli.plaintext import wrap_prose
+
+        body = line.lstrip(" ")
+        return wrap_prose(body, self.width, " " * (len(line) - len(body)))
 
     def flush(self) -> None:
         if self.pending:

@@ -102,12 +102,13 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
 
         select_templates(bank.entries(), skill, level)  # the catalogue: no SymPy before the first problem
     seed = _seed(seed)
-    console = make_console()
+    console = make_console(prose=True)
     path = db or default_path()
     ask = _terminal_input(console, path.with_name("practice-history"))
+    view = practice_view if console.is_terminal else practice_view.Unboxed()  # piped: a transcript
     with Store.open(path) as store:
         store.start_session(seed)
-        session = Session(store, ask, console.print, practice_view)
+        session = Session(store, ask, console.print, view)
         session.run(plan(bank, store, seed, count, template, skill, level), count)
 
 

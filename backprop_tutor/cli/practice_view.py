@@ -24,7 +24,7 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def problem_view(problem: Problem, reason: str, number: int, total: int | None) -> RenderableType:
+def problem_view(problem: Problem, reason: str, number: int, total: int | None, boxed: bool = True) -> RenderableType:
     of = f"/{total}" if total else ""
     title = Text(f"Problem {number}{of}: {problem.title}", style="bold")
     title.append(f"  ({problem.template}, seed {problem.seed}, level {problem.level})", style="dim")
@@ -35,9 +35,10 @@ def problem_view(problem: Problem, reason: str, number: int, total: int | None) 
     net = problem.kind.network(problem.solution)
     if net is not None:  # the network drawn, in place of the statement's lines that list it
         words = ((statement.intro,) if statement.intro else ()) + statement.notes
-        parts.append(Panel(Group(_diagram(net), _layers(net), Text("\n".join(words))), box=box.ROUNDED, expand=False))
+        shown: RenderableType = Group(_diagram(net), _layers(net), Text("\n".join(words)))
     else:
-        parts.append(Panel(Text(statement.text), box=box.ROUNDED, expand=False))
+        shown = Text(statement.text)
+    parts.append(Panel(shown, box=box.ROUNDED, expand=False) if boxed else shown)
     parts.append(Text(f"{len(problem.parts)} parts. Type an answer at each prompt, or: hint, solution, skip, quit.",
                       style="dim"))
     return Group(*parts)
@@ -195,3 +196,16 @@ def session_end(score: float, points: float, problems: int) -> Text:
                f"{'problem' if problems == 1 else 'problems'}. ", style="bold")
     out.append("Your progress is saved; `tutor stats` shows it.")
     return out
+
+
+class Unboxed:
+    """This module's views for a pipe (a transcript, a log): the same, with the problem's
+    statement unboxed, so that its prose can be wrapped as prose (cli/common.make_console)."""
+
+    def __getattr__(self, name: str):
+        return globals()[name]
+
+    @staticmethod
+    def problem_view(problem: Problem, reason: str, number: int, total: int | None) -> RenderableType:
+        return problem_view(problem, reason, number, total, boxed=False)
+
