@@ -198,3 +198,13 @@ def test_the_plot_counts_descent_steps_in_whole_steps():
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
     finally:
         plt.close(figure)
+
+
+def test_a_weighted_sum_that_is_exactly_zero_is_printed_as_0():
+    """−0.2·1.5 + 0.3 = 0 exactly; the 50-digit pass has −6.7×10⁻⁵², which the lesson must not print."""
+    found = lesson("softplus", 15)
+    net = found.network
+    w, x, b = net.layers[0].weights[0][0], net.input[0], net.layers[0].bias[0]
+    assert w * x + b == 0 and found.z == 0
+    output = CliRunner().invoke(cli, ["why", "--activation", "softplus", "--seed", "15"]).output
+    assert "z⁽¹⁾ = 0," in output and "softplus′(0) = 0.5" in output and "×10⁻⁵²" not in output

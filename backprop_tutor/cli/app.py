@@ -258,7 +258,7 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
     else:
         from backprop_tutor.cli.feedback import render_result
 
-        make_console().print(render_result(result))
+        make_console(prose=True).print(render_result(result))
     sys.exit({Status.CORRECT: 0, Status.INCORRECT: 1}.get(result.status, 2))
 
 

@@ -104,11 +104,12 @@ class TrimmedLines:
         return len(text)
 
     def _wrapped(self, line: str) -> list[str]:
-        if self.width is None or len(line) <= self.width:
-            return [line]
+        line = line.rstrip(" ")  # rich pads some lines to the (unwrapped) width
+        body = line.lstrip(" ")
+        if self.width is None or len(line) <= self.width or "  " in body:
+            return [line]  # short, or aligned in columns (a table row, two formulas side by side)
         from backprop_tutor.cli.plaintext import wrap_prose
 
-        body = line.lstrip(" ")
         return wrap_prose(body, self.width, " " * (len(line) - len(body)))
 
     def flush(self) -> None:

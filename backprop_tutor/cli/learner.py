@@ -219,4 +219,4 @@ def why(activation, seed, plot_file, fmt) -> None:
         return
     from backprop_tutor.cli.why_view import render
 
-    make_console().print(render(result))
+    make_console(prose=True).print(render(result))

@@ -61,7 +61,7 @@ def render(lesson: Lesson) -> RenderableType:
                    f"b⁽¹⁾ = {num.pretty(first.bias[0])},  w⁽²⁾ = {num.pretty(second.weights[0][0])},  "
                    f"b⁽²⁾ = {num.pretty(second.bias[0])}\n")
     network.append(f"  the weight we study: w = {w} = {num.pretty(lesson.weight)}\n")
-    network.append(f"  forward pass: z⁽¹⁾ = {num.pretty(n.z[1][0])},  a⁽¹⁾ = {num.pretty(n.a[1][0])},  "
+    network.append(f"  forward pass: z⁽¹⁾ = {num.pretty(lesson.z)},  a⁽¹⁾ = {num.pretty(n.a[1][0])},  "
                    f"o = {num.pretty(n.a[2][0])},  L = {num.pretty(lesson.loss)}\n")
     network.append("Backprop, by the chain rule: ∂L/∂w = (o − t)·w⁽²⁾·" + f"{f}′(z⁽¹⁾)·x = ")
     network.append(num.pretty(d, KEY), style="bold")

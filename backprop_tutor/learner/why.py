@@ -73,8 +73,11 @@ class Lesson:
         return self.solution.numeric.loss
 
     @property
-    def z(self) -> sp.Float:
-        return self.solution.numeric.z[1][0]
+    def z(self) -> sp.Expr:
+        """z⁽¹⁾, exact where the pass knows it: −0.2·1.5 + 0.3 is 0, not the 50-digit pass's
+        −6.7×10⁻⁵² (0.3 has no exact binary form)."""
+        exact = self.solution.exact.z[1][0]
+        return exact if exact is not None else self.solution.numeric.z[1][0]
 
     @property
     def slope(self) -> sp.Float:
