@@ -11,6 +11,7 @@ import sympy as sp
 from click.testing import CliRunner
 
 from backprop_tutor.cli.app import cli
+from backprop_tutor.engine import activations, kinks
 from backprop_tutor.engine.expression import parse_assignments, solve_expression
 from backprop_tutor.engine.parsing import parse_expression
 from backprop_tutor.engine.quantities import Kind, QuantityId
@@ -122,3 +123,31 @@ def test_expression_json():
     assert data["gradient"]["x"] == pytest.approx(0.5 * (1 - 0.46211715726000974**2), rel=1e-12)
     assert [n["op"] for n in data["nodes"]] == ["var", "var", "mul", "var", "add", "tanh"]
     assert data["nodes"][2]["local_derivatives"] == {"n0": 1, "n1": 0.5}
+
+
+@pytest.mark.parametrize("text,at", [c for c in CASES if any(f in c[0] for f in ("tanh", "sigmoid", "relu", "gelu",
+                                                                                 "softplus", "silu", "elu"))])
+def test_an_activations_slope_is_worked_out_from_its_rule(text, at):
+    """Each activation node's local derivative is written σ′(n) = σ(n)(1 − σ(n)) = … = value, and
+    that value is the activation's slope at the input's value (a 40-digit central difference)."""
+    sol = solve_expression(text, parse_assignments(at))
+    step = expression_steps(sol)[1]
+    by_id = {n.id: n for n in sol.nodes}
+    worked = {}
+    for line in step.text.splitlines():
+        found = re.match(r"\s+with ∂(n\d+)/∂(\S+) = (\S+)′\(\S+\) = (.*)", line)
+        if found:
+            worked[found[1]] = (found[2], found[3], found[4])
+    users = [n for n in sol.nodes if n.op in activations.ELEMENTWISE]
+    assert users and {n.id for n in users} == set(worked)
+    for node in users:
+        _, _, chain = worked[node.id]
+        shown = sp.Float(chain.split(", as ")[0].split(" = ")[-1].replace("−", "-"))
+        x = by_id[node.inputs[0]].value
+        if kinks.activation_kink(node.op, x) is not None:
+            continue  # at the corner the slope is a convention, not a limit (tests/test_kinks.py)
+        f = activations.ELEMENTWISE[node.op].expr
+        h = sp.Rational(1, 10**15)
+        difference = (f.xreplace({activations.z: x + h}) - f.xreplace({activations.z: x - h})) / (2 * h)
+        assert abs(shown - sp.N(difference, 40)) < 1e-5 * max(1, abs(shown)), (node.op, chain)
+        assert chain.count(" = ") >= 1  # the rule, then its value: not a bare number

@@ -12,13 +12,16 @@ import sympy as sp
 
 from backprop_tutor.engine import kinks
 from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.activations import ELEMENTWISE
 from backprop_tutor.engine.expression import ExpressionSolution, GraphNode
 from backprop_tutor.engine.quantities import Kind, QuantityId
+from backprop_tutor.worked.notation import prime
+from backprop_tutor.worked.slopes import slope_chain
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
 # How each operation hands the gradient on, as a learner would say it (one line per op that has a
-# rule worth naming; functions such as tanh just multiply by their derivative).
+# rule worth naming; an activation multiplies by its derivative, worked out on a line of its own).
 _RULES = {
     "add": "add passes the gradient to both inputs unchanged",
     "sub": "subtract passes it on, with a minus sign for the second input",
@@ -82,6 +85,13 @@ def _backward_step(sol: ExpressionSolution, gradients: tuple[QuantityId, ...]) -
         tex_terms = [num.product([user.grad, local], tex=True) for user, local in users[n.id]]
         back_tex.append(rf"\[ \frac{{\partial f}}{{\partial {escape(name) if n.op != 'var' else name}}} = "
                         f"{num.signed_sum(tex_terms, tex=True)} = {num.latex(n.grad)} \\]")
+        for user, local in users[n.id]:
+            if user.op in ELEMENTWISE:  # the activation's slope from the learner's own rule, numbers put in
+                back_text.append(f"    with ∂{user.id}/∂{name} = {prime(user.op)}({name}) = "
+                                 + slope_chain(user.op, name, n.value, local))
+                back_tex.append(rf"\[ \text{{with }} \frac{{\partial {user.id}}}{{\partial {name}}} = "
+                                f"{prime(user.op, True)}({name}) = " + slope_chain(user.op, name, n.value, local, True)
+                                + r" \]")
     return Step("Backward: the chain rule, node by node from the output", "\n".join(back_text), "\n".join(back_tex),
                 gradients)
 
