@@ -142,3 +142,36 @@ def test_softmax_cross_entropy_shows_the_collapse():
     result = CliRunner().invoke(cli, ["solve", "softmax_regression_3_class", "--seed", "1", "--format", "markdown"])
     assert result.exit_code == 0
     assert "= −tₖ + pₖ·Σⱼ tⱼ = pₖ − tₖ, since Σⱼ tⱼ = 1" in result.stdout
+
+
+@pytest.mark.parametrize("template, seed", [("softmax_cross_entropy_2_3_2", 3), ("softmax_regression_3_class", 1)])
+def test_the_softmax_jacobian_is_derived_and_each_entry_worked_out(template, seed):
+    """∂pⱼ/∂zₖ by the quotient rule, then each entry with the probabilities put in: the shown
+    product equals the shown entry, which equals a 40-digit central difference of the softmax."""
+    from backprop_tutor.bank.folders import Bank
+    from backprop_tutor.bank.generate import generate
+
+    problem = generate(Bank.open().load(template), seed)
+    [step] = [s for s in problem.steps if s.title.startswith("Backward pass: the output delta")]
+    assert "quotient rule" in step.text and "SymPy" not in step.text
+    network = problem.kind.network(problem.solution)
+    L = len(network.layers)
+    zs = problem.solution.numeric.z[L]
+    size = len(zs)
+    entries = re.findall(r"^\s*∂p(\S)/∂z(\S) = (.+) = (\S+)$", step.text, re.M)
+    assert len(entries) == size * size
+    sub = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+    def softmax(values, j):
+        return sp.exp(values[j]) / sum(sp.exp(v) for v in values)
+
+    for j, k, numbers, entry in entries:
+        j, k = int(j.translate(sub)), int(k.translate(sub))
+        value = sp.Float(entry.replace("−", "-"))
+        product = numbers.split(" = ")[-1].replace("−", "-").replace("(", "").replace(")", "").split("·")
+        assert abs(sp.prod([sp.Float(f) for f in product]) - value) < 1e-5
+        h = sp.Rational(1, 10**12)
+        moved = [v + (h if i == k else 0) for i, v in enumerate(zs)]
+        back = [v - (h if i == k else 0) for i, v in enumerate(zs)]
+        difference = sp.N((softmax(moved, j) - softmax(back, j)) / (2 * h), 40)
+        assert abs(value - difference) < 1e-5, (j, k)

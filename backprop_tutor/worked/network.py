@@ -166,11 +166,20 @@ def _output_delta(sol: NetworkSolution) -> Step:
                    + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
     _more(lines, len(n.a[-1]), "outputs")
     if name == activations.SOFTMAX:
-        lines.say("Softmax couples the outputs: every pⱼ depends on every zₖ, so the chain rule sums over j:",
-                  r"Softmax couples the outputs: every $p_j$ depends on every $z_k$, so the chain rule sums over $j$:")
+        lines.say("Softmax couples the outputs: every pⱼ = e^(zⱼ)/S, with S = Σᵢ e^(zᵢ), depends on every zₖ. "
+                  "The quotient rule, with ∂e^(zⱼ)/∂zₖ = e^(zⱼ) when j = k (else 0) and ∂S/∂zₖ = e^(zₖ), gives "
+                  "∂pⱼ/∂zₖ = (e^(zⱼ)·[j = k]·S − e^(zⱼ)e^(zₖ))/S² = pⱼ([j = k] − pₖ): "
+                  "pₖ(1 − pₖ) when j = k, −pⱼpₖ otherwise. So the chain rule sums over j:",
+                  r"Softmax couples the outputs: every $p_j = e^{z_j}/S$, with $S = \sum_i e^{z_i}$, depends on every "
+                  r"$z_k$. The quotient rule, with $\partial e^{z_j}/\partial z_k = e^{z_j}$ when $j = k$ (else 0) and "
+                  r"$\partial S/\partial z_k = e^{z_k}$, gives $\frac{\partial p_j}{\partial z_k} = "
+                  r"\frac{e^{z_j}[j = k]\,S - e^{z_j} e^{z_k}}{S^2} = p_j([j = k] - p_k)$: $p_k(1 - p_k)$ when $j = k$, "
+                  r"$-p_j p_k$ otherwise. So the chain rule sums over $j$:")
         size = len(n.a[-1])
         for k in _units(size):
             column = [softmax_jacobian_entry(n.a[L], j, k) for j in range(size)]  # ∂pⱼ/∂zₖ, the shown k only
+            for j in range(size):
+                lines.math(lambda tex, j=j, k=k, entry=column[j]: _jacobian_entry(n.a[L], j, k, entry, tex))
 
             def chain(tex: bool, k=k, column=column) -> str:
                 terms = [num.product([n.dL_da[j], column[j]], tex=tex) for j in range(size)]
@@ -178,8 +187,6 @@ def _output_delta(sol: NetworkSolution) -> Step:
                         if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂z{symbol('', None, k)}")
                 return f"{head} = {num.signed_sum(terms, tex)} = {_fmt(n.delta[L][k], tex)}"
             lines.math(chain)
-        lines.say("with ∂pⱼ/∂zₖ = pⱼ(1 − pₖ) when j = k and −pⱼpₖ otherwise (SymPy's derivative of the softmax).",
-                  r"with $\partial p_j/\partial z_k = p_j(1 - p_k)$ when $j = k$ and $-p_j p_k$ otherwise.")
     else:
         lines.say(f"Chain rule: {symbol('delta', L, 'j')} = ∂L/∂{symbol('a', L, 'j')} · {prime(name)}({symbol('z', L, 'j')}).",
                   rf"Chain rule: $\delta^{{({L})}}_j = \frac{{\partial L}}{{\partial a^{{({L})}}_j}} \cdot {prime(name, True)}(z^{{({L})}}_j)$.")
@@ -191,6 +198,23 @@ def _output_delta(sol: NetworkSolution) -> Step:
         _more(lines, len(n.a[-1]), "outputs")
     return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}",
                       q(Kind.LOSS_GRADIENT), q(Kind.SLOPE, L), q(Kind.DELTA, L))
+
+
+def _jacobian_entry(p, j: int, k: int, entry: sp.Expr, tex: bool) -> str:
+    """`∂p₁/∂z₀ = −p₁·p₀ = −0.3·0.5 = −0.15`, or on the diagonal `p₀(1 − p₀) = 0.5·0.5 = 0.25`:
+    the softmax's derivative with the probabilities put in; `entry` is the engine's value."""
+    pj, pk = (symbol("p", None, i, tex=tex) for i in (j, k))
+    head = (rf"\frac{{\partial {pj}}}{{\partial {symbol('z', None, k, tex=True)}}}" if tex
+            else f"∂{pj}/∂{symbol('z', None, k)}")
+    minus = "-" if tex else "−"
+    if j == k:
+        rule = f"{pk}(1 {minus} {pk})"
+        numbers = (f"{_fmt(p[k], tex)}" + (r" \cdot " if tex else "·") + f"({num.difference(1, p[k], tex=tex)})"
+                   + f" = {num.product([p[k], 1 - p[k]], tex=tex)}")
+    else:
+        rule = f"{minus}{pj}" + (r" \cdot " if tex else "·") + pk
+        numbers = f"{minus}{num.product([p[j], p[k]], tex=tex)}"
+    return f"{head} = {rule} = {numbers} = {_fmt(entry, tex)}"
 
 
 def _softmax_shortcut(sol: NetworkSolution) -> Step:
