@@ -69,6 +69,9 @@ def _numbers_in(form: sp.Expr, z_value: sp.Expr, tex: bool) -> tuple[sp.Expr, di
     values: dict[sp.Symbol, sp.Expr] = {}
 
     def walk(node: sp.Expr) -> sp.Expr:
+        if isinstance(node, sp.exp) and node.args[0] == z:
+            # e^z is written e^(−1.12) with z put in, then its value: the power is the rule
+            return sp.exp(sp.Symbol(num.latex(z_value) if tex else num.pretty(z_value)), evaluate=False)
         if isinstance(node, sp.Function) and node.has(z):
             value = num.evaluated(expanded(node).xreplace({z: z_value}))
             symbol = _number_symbol(value, tex)
