@@ -73,7 +73,6 @@ def test_said_lines_are_paragraphs(key):
     assert "\n\nLearning rate $\\eta = " in key and not re.search(r"[^\n]\nLearning rate", key)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
 def test_every_template_compiles_within_the_margin(key, tmp_path):
     (tmp_path / "key.tex").write_text(key, encoding="utf-8")
