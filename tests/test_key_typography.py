@@ -55,8 +55,8 @@ def test_powers_are_raised_not_printed_as_carets(keys):
 
 
 @pytest.mark.parametrize("text, tex", [
-    ("e^z", "$e^{z}$"), ("1/(1 + e^(−z))", "1/(1 + $e^{-z}$)"), ("e^(zⱼ)", "$e^{z_{j}}$"),
-    ("(1 + x)^2", "(1 + x)$^{2}$"), ("z⁽²⁾ and δ⁽³⁾₀", r"z$^{(2)}$ and $\delta^{(3)}_{0}$"),
+    ("e^z", "$e^{z}$"), ("1/(1 + e^(−z))", "$1/(1 + e^{-z})$"), ("e^(zⱼ)", "$e^{z_{j}}$"),
+    ("(1 + x)^2", "$(1 + x)^{2}$"), ("z⁽²⁾ and δ⁽³⁾₀", r"$z^{(2)}$ and $\delta^{(3)}_{0}$"),
     ("a ^ b", r"a \textasciicircum{} b"), ("cost $5", r"cost \$5"),
 ])
 def test_escape_typesets_powers_and_indices(text, tex):

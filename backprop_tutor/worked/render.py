@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from backprop_tutor.worked.report import Report
 from backprop_tutor.worked.texescape import escape
 
@@ -43,7 +45,23 @@ LATEX_PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
 \allowdisplaybreaks
+% A display wider than the line (a long forward-pass sum) is set as a paragraph of its own,
+% which TeX may break after an = or a +; any other stays a centred display.
+\newsavebox{\fitbox}
+\newcommand{\fitdisplay}[1]{\sbox{\fitbox}{$\displaystyle #1$}%
+  \ifdim\wd\fitbox>\linewidth\par\noindent\hangindent=2em\hangafter=1 $\displaystyle #1$\par
+  \else\[ #1 \]\fi}
 """
+
+# Displays shorter than this (in LaTeX source characters) always fit the line; longer ones let
+# TeX measure them (\fitdisplay).
+_FITS = 160
+_DISPLAY = re.compile(r"^\\\[ (.*) \\\]$", re.M)
+
+
+def fitted(latex: str) -> str:
+    r"""A step's LaTeX with its long displays wrapped in \fitdisplay, so none runs into the margin."""
+    return _DISPLAY.sub(lambda m: m[0] if len(m[1]) < _FITS else rf"\fitdisplay{{{m[1]}}}", latex)
 
 
 def render_latex(report: Report) -> str:
@@ -68,7 +86,7 @@ def latex_body(report: Report, summary: bool = True, nested: bool = False) -> li
         out.append(r"\end{longtable}")
     out.append(rf"\{worked}*{{Worked solution}}")
     for number, s in enumerate(report.steps, 1):
-        out += [rf"\{step}*{{{number}. {escape(s.title)}}}", s.latex, ""]
+        out += [rf"\{step}*{{{number}. {escape(s.title)}}}", fitted(s.latex), ""]
     return out
 
 

@@ -50,4 +50,13 @@ class Lines:
         self.tex.append(r"\[ " + formula(True) + r" \]")
 
     def step(self, title: str, *computes: QuantityId) -> Step:
-        return Step(title, "\n".join(self.text), "\n".join(self.tex), computes)
+        return Step(title, "\n".join(self.text), paragraphs(self.tex), computes)
+
+
+def paragraphs(tex: list[str]) -> str:
+    """LaTeX lines joined as TeX reads them: a blank line between said lines, else TeX runs
+    them into one paragraph ("η = 0.5. tanh(z); …"); a display stays with the line it follows."""
+    out = tex[:1]
+    for line in tex[1:]:
+        out += ["\n" if line.startswith(r"\[") else "\n\n", line]
+    return "".join(out)

@@ -1,5 +1,6 @@
 """Plain Unicode text (titles, prose, column names) made safe for pdflatex, typeset as a reader
-expects: e^z raised, w⁽²⁾ as one superscript."""
+expects: each formula inside the prose (∂L/∂oⱼ = oⱼ − tⱼ) one piece of math, $\\partial
+L/\\partial o_{j} = o_{j} - t_{j}$, and the words around it text."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import unicodedata
 
 from backprop_tutor.engine.numbers import UNRAISED
+from backprop_tutor.worked.texmath import formula_runs, typeset
 
 _REPLACE = {
     "\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}",
@@ -16,6 +18,8 @@ _REPLACE = {
     "≥": r"$\ge$", "≤": r"$\le$", "⊙": r"$\odot$", "×": r"$\times$", "Φ": r"$\Phi$", "φ": r"$\varphi$",
     "√": r"$\surd$", "π": r"$\pi$", "ε": r"$\varepsilon$", "…": r"\ldots{}", "—": "---", "–": "--",
 }
+_ASCII_MATH = re.compile(r"[=+*/<>^]|(?<![A-Za-z0-9])[A-Za-z]\(| - ")  # an ASCII formula: 1 - tanh(z)^2
+_AFTER_WORD = re.compile(r"\w\s+$")
 _DIGITS_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 
 
@@ -37,9 +41,21 @@ _SCRIPT_RUN = re.compile(f"([{''.join(UNRAISED)}]+)|([{_LOWERED}]+)")
 
 
 def escape(text: str) -> str:
-    """Plain Unicode text (titles, column names) made safe for pdflatex: powers raised, the
-    known characters translated in one pass (str.translate runs in C: this is on every line of
-    every key), and neighbouring bits of math joined into one."""
+    """Plain Unicode text (titles, prose, column names) made safe for pdflatex: each formula in
+    it one piece of math (worked/texmath.py), the words between escaped as text."""
+    if text.isascii() and not _ASCII_MATH.search(text):  # a name, an id, a number: no formula
+        return _text(text)
+    out, before = [], ""
+    for piece, math in formula_runs(text):
+        out.append(f"${typeset(piece, _AFTER_WORD.search(before) is not None)}$" if math else _text(piece))
+        before = piece
+    return _JOINED_MATH.sub("", "".join(out))
+
+
+def _text(text: str) -> str:
+    """Text without formulas: powers raised, the known characters translated in one pass
+    (str.translate runs in C: this is on every line of every key), and neighbouring bits of
+    math joined into one."""
     if "^" not in text:
         return _JOINED_MATH.sub("", _plain(text))
     out, last = [], 0
