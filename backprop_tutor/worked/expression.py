@@ -56,7 +56,7 @@ def _forward_step(sol: ExpressionSolution) -> Step:
         forward_text.append(f"  {n.id} = {n.label} = {num.pretty(n.value)}    ({n.op} of {args})")
         forward_tex.append(rf"\[ {n.id} = {_latex(n.formula())} = {num.latex(n.value)} \]")
     return Step("The graph, forward", f"f = {sol.echo} at {at}, one node per operation:\n" + "\n".join(forward_text),
-                f"f = {escape(sol.echo)} at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex),
+                f"{escape(f'f = {sol.echo}')} at {escape(at)}, one node per operation:\n" + "\n".join(forward_tex),
                 (QuantityId(Kind.VALUE),))
 
 
