@@ -82,20 +82,32 @@ def read_answer(text: str, variables: tuple[str, ...] = (), where: tuple[tuple[s
         raise AnswerFormatError("an answer is text")
     if _DECIMAL_COMMA.fullmatch(text.strip()):
         raise AnswerFormatError(decimal_comma(text.strip()))
-    with time_limit(TIME_LIMIT):
-        defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
-        node = parse(text, variables + tuple(defined))
-        return to_sympy(node, defined), unparse(node)
+    try:
+        with time_limit(TIME_LIMIT):
+            defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
+            node = parse(text, variables + tuple(defined))
+            return to_sympy(node, defined), unparse(node)
+    except AnswerFormatError:
+        if has_decimal_comma(text):
+            raise AnswerFormatError(decimal_comma(text.strip())) from None
+        raise
 
 
-# 0,5: a decimal comma, as European schools write it. Only a whole answer of this form: inside
-# brackets or a function the comma separates entries and arguments.
+# 0,5: a decimal comma, as European schools write it. A whole answer of this form is always one;
+# inside brackets or a function the comma may separate entries and arguments ([1,2], max(0,5)),
+# so there a digit-comma-digit is only blamed when the answer is refused or has the wrong shape.
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+_COMMA_BETWEEN_DIGITS = re.compile(r"(?<=\d),(?=\d)")
+
+
+def has_decimal_comma(text: str) -> bool:
+    """Whether the answer has a digit, a comma and a digit with no space between (0,97)."""
+    return isinstance(text, str) and bool(_COMMA_BETWEEN_DIGITS.search(text))
 
 
 def decimal_comma(text: str) -> str:
     """The one explanation of a decimal comma, for check, practice and grade alike."""
-    return f"write decimals with a point: {text.replace(',', '.')}, not {text}"
+    return f"write decimals with a point: {_COMMA_BETWEEN_DIGITS.sub('.', text)}, not {text}"
 
 
 class ShapeError(Exception):
@@ -242,18 +254,21 @@ def grade(target: Target, text: str) -> Result:
         read, echo = read_for(target, text)
     except AnswerFormatError as e:
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    return judge(target, read, echo)
+    return judge(target, read, echo, text)
 
 
-def judge(target: Target, read, echo: str) -> Result:
-    """A read answer against the key: correct, or incorrect with the reason, or invalid."""
+def judge(target: Target, read, echo: str, text: str = "") -> Result:
+    """A read answer against the key: correct, or incorrect with the reason, or invalid. `text`
+    is the answer as typed: an answer of the wrong form or shape written with a digit-comma-digit
+    (`[0,97, 0, 0,13]` for three entries) was meant with decimal commas, which costs no attempt."""
     try:
         reason = compare(read, target.value, target.within)
-    except AnswerFormatError as e:
+    except (AnswerFormatError, ShapeError) as e:
+        if has_decimal_comma(text):
+            return Result(Status.INVALID, 0, None, target.key, decimal_comma(text.strip()), None, target.points)
+        if isinstance(e, ShapeError) and not e.invalid:
+            return Result(Status.INCORRECT, 0, echo, target.key, str(e), None, target.points)
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    except ShapeError as e:
-        return Result(Status.INVALID if e.invalid else Status.INCORRECT, 0, None if e.invalid else echo, target.key,
-                      str(e), None, target.points)
     if reason is None:
         return Result(Status.CORRECT, target.points, echo, target.key, "Correct.", None, target.points)
     return Result(Status.INCORRECT, 0, echo, target.key, reason, None, target.points)
