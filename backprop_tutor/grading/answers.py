@@ -20,7 +20,7 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.bank.problem import Part, Value
-from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, within
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, pretty, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.result import Result, Status
 
@@ -271,7 +271,23 @@ def judge(target: Target, read, echo: str, text: str = "") -> Result:
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
     if reason is None:
         return Result(Status.CORRECT, target.points, echo, target.key, "Correct.", None, target.points)
+    if _uses_defined_names(target, text):
+        reason = f"{echo} = {pretty(number(read))} here, not the expected value."
     return Result(Status.INCORRECT, 0, echo, target.key, reason, None, target.points)
+
+
+def _uses_defined_names(target: Target, text: str) -> bool:
+    """Whether a number answer is written in the names the part defines (`o - t`): then the
+    learner is told what their formula comes to, which "not within the tolerance" does not say."""
+    from backprop_tutor.engine.parsing import parse, variables_of
+
+    if target.value.expression or not target.where or not text:
+        return False
+    defined = tuple(name for name, _ in target.where)
+    try:
+        return bool(set(variables_of(parse(text, defined))) & set(defined))
+    except AnswerFormatError:
+        return False
 
 
 def target_for_expected(text: str) -> Target:
