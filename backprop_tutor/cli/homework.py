@@ -93,7 +93,8 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
     problems = len(templates)
-    click.echo(f"wrote {written} files for {len(students)} students × {problems} problem{'s' * (problems != 1)} "
+    count = len(students)
+    click.echo(f"wrote {written} files for {count} student{'s' * (count != 1)} × {problems} problem{'s' * (problems != 1)} "
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
     if pdf:
         _compile(out, [f.student for f in files], jobs, console)
