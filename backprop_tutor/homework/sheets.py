@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from backprop_tutor.homework.assignment import Assignment
 from backprop_tutor.worked.notation import points
-from backprop_tutor.worked.render import LATEX_PREAMBLE, latex_body, markdown_cell, render_markdown
+from backprop_tutor.worked.render import (LATEX_PREAMBLE, latex_body, markdown_cell, markdown_paragraphs, markdown_text,
+                                          render_markdown)
 from backprop_tutor.bank.report import problem_report
 from backprop_tutor.worked.report import Cell, Table, text
 from backprop_tutor.worked.texescape import escape
@@ -46,10 +47,11 @@ def key_heading(assignment: Assignment) -> str:
 
 
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
-    out = [f"# {sheet_heading(assignment)}", "", _intro(assignment, set_seed), ""]
+    # names, titles and prompts come from files: escaped, so "*Ana*" is not read as emphasis
+    out = [f"# {markdown_text(sheet_heading(assignment))}", "", markdown_text(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
-        out += [f"## Problem {n}: {problem.title}", ""]
-        out += [line + "  " for line in problem.statement.lines] + [""]
+        out += [f"## Problem {n}: {markdown_text(problem.title)}", ""]
+        out += markdown_paragraphs(problem.statement.lines)
         out += ["| label | question | points |", "|---|---|---:|"]
         out += [f"| `{n}.{p.id}` | {markdown_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
@@ -91,11 +93,10 @@ def key_reports(assignment: Assignment) -> list:
 
 def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [f"# {key_heading(assignment)}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
+    out = [f"# {markdown_text(key_heading(assignment))}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
-        statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.lines]
-        out += body[:2] + statement + [""] + body[2:]
+        out += body[:2] + markdown_paragraphs([_origin(problem), *problem.statement.lines]) + body[2:]
     return "\n".join(out) + "\n"
 
 
