@@ -37,13 +37,28 @@ def _own_tolerance(part) -> str:
             "sigfigs": f" (to {amount:g} significant figures)"}[kind]
 
 
-def sheet_heading(assignment: Assignment) -> str:
+def sheet_heading(assignment: Assignment, who: str | None = None) -> str:
     """"Homework: Ana Silva", or with the set's own title: "Homework 3: backprop — Ana Silva"."""
-    return f"{assignment.title} — {assignment.who}" if assignment.title else f"Homework: {assignment.who}"
+    who = who or assignment.who
+    return f"{assignment.title} — {who}" if assignment.title else f"Homework: {who}"
 
 
-def key_heading(assignment: Assignment) -> str:
-    return f"{assignment.title} — answer key: {assignment.who}" if assignment.title else f"Answer key: {assignment.who}"
+def key_heading(assignment: Assignment, who: str | None = None) -> str:
+    who = who or assignment.who
+    return f"{assignment.title} — answer key: {who}" if assignment.title else f"Answer key: {who}"
+
+
+def typesettable(text: str) -> bool:
+    """Whether pdflatex, with the packages of a plain TeX Live (T1, utf8: Latin letters with
+    accents), typesets every character of `text`: the LaTeX escape prints any other as "?".
+    Cyrillic, CJK or Vietnamese would need language packages the build does not install."""
+    return escape(text).count("?") == text.count("?")
+
+
+def latex_who(assignment: Assignment) -> str:
+    """The student as the .tex files name them: by name, or by id when the name would print as
+    "????" (the caller warns, naming those students)."""
+    return assignment.who if typesettable(assignment.who) else assignment.student
 
 
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
@@ -59,7 +74,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
 
 
 def sheet_latex(assignment: Assignment, set_seed: int) -> str:
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment))}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment, latex_who(assignment)))}}}",
            escape(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement.latex, "",
@@ -102,7 +117,7 @@ def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = N
 
 def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{{escape(key_heading(assignment))}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{{escape(key_heading(assignment, latex_who(assignment)))}}}",
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = latex_body(reports[n - 1], summary=False, nested=True)
