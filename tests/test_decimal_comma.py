@@ -100,5 +100,7 @@ def test_grade_gives_a_vector_with_decimal_commas_the_same_explanation(tmp_path)
                                     "--out", str(tmp_path / "g.csv")]).exit_code in (0, 1)
     row = next(r for r in csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8")) if r["part"] == "a1")
     assert row["diagnosis"] == "invalid_answer" and row["score"] == "0"
+    from backprop_tutor.worked.render import markdown_text
+
     feedback = (tmp_path / "feedback" / "s01.md").read_text(encoding="utf-8")
-    assert decimal_comma(answer) in " ".join(feedback.split())
+    assert markdown_text(decimal_comma(answer)) in " ".join(feedback.split())  # as Markdown text
