@@ -244,8 +244,8 @@ PRECISE = [
     ("where-names-a-function", edit(ACTIVATION, (["parts", 0, "where"], {"tanh": "tanh(z)"})),
      "parts[0].where.tanh: 'tanh' is a function or constant a learner may type; choose another name"),
     ("where-on-a-numeric-part-names-no-number", edit(ACTIVATION, (["parts", 0, "where"], {"a": "{f}(z)"})),
-     "parts.slope.where.a: 'sigmoid(z)' is not a number of this problem (unknown name 'z' at position 9; "
-     "variables here: none: the answer is a number); name a quantity or parameter in braces, e.g. o: \"{a1[0]}\""),
+     "parts.slope.where.a: 'sigmoid(z)' is not a number of this problem (unknown name 'z' at position 9 "
+     "(a number is expected here; no variables)); name a quantity or parameter in braces, e.g. o: \"{a1[0]}\""),
     ("where-not-an-expression-in-the-variables",
      edit(ACTIVATION, (["parts", 0, "quantity"], "derivative"), (["parts", 0, "where"], {"a": "{f}(y)"})),
      "parts.slope.where.a: 'sigmoid(y)' is not an expression in z: unknown name 'y' at position 9; …"),

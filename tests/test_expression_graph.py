@@ -101,7 +101,7 @@ def test_each_step_names_what_it_computes():
     ("w=0.5,x=1,b=0,q=2", "--at: 'q' is not in the expression; leave it out"),
     ("w=0.5,x=1,b=0,w=2", "--at: 'w' is given twice"),
     ("w=0.5,x=1,b", "--at: 'b' is not NAME=VALUE; write e.g. --at w=0.5,x=1"),
-    ("w=0.5,x=1,b=oops", "--at b=oops: unknown name 'oops' at position 1; variables here: none: the answer is a number"),
+    ("w=0.5,x=1,b=oops", "--at b=oops: unknown name 'oops' at position 1 (a number is expected here; no variables)"),
 ])
 def test_bad_at_values(at, message):
     result = CliRunner().invoke(cli, ["solve", "--expression", "tanh(w*x+b)", "--at", at])

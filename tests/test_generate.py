@@ -171,3 +171,11 @@ def test_installed_command_finds_the_shipped_bank_from_another_directory(tmp_pat
     result = subprocess.run([str(tutor), "bank", "list", "--format", "json"], cwd=tmp_path, capture_output=True,
                             text=True, check=True)
     assert "mlp_2_2_1" in [row["id"] for row in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize("count, noun", [(1, "1 student ×"), (2, "2 students ×")])
+def test_generate_agrees_its_noun_with_the_number_of_students(tmp_path, count, noun):
+    result = CliRunner().invoke(cli, ["generate", "neuron_one_input", "--count", str(count), "--seed", "1",
+                                      "--out", str(tmp_path / "hw")])
+    assert result.exit_code == 0, result.output
+    assert f"files for {noun} 1 problem " in result.output

@@ -19,6 +19,7 @@ from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.bank.generate import generate
 from backprop_tutor.grading.answers import decimal_comma
+from backprop_tutor.worked.render import markdown_cell
 
 TEMPLATES = ["mlp_2_2_1", "activation_derivative_symbolic", "neuron_sigmoid_bce"]
 
@@ -182,7 +183,7 @@ def test_the_sheet_labels_every_part_and_gives_no_answer_away(class_set):
         for q in p["parts"]:
             assert f"`{p['number']}.{q['id']}`" in sheet
             assert q["answer"] not in sheet or len(q["answer"]) < 4
-            assert q["answer"] in key
+            assert markdown_cell(q["answer"]) in key  # as Markdown text: a vector's brackets escaped
     assert "Worked solution" in key and "Worked solution" not in sheet
 
 

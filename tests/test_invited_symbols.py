@@ -125,3 +125,73 @@ def test_tutor_grade_accepts_the_invited_symbols(tmp_path):
     rows = [r for r in csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8"))
             if r["student"] == "s01" and r["part"] == "delta"]
     assert rows and float(rows[0]["score"]) == 1.0, rows
+
+
+# --- a prompt that writes its quantity in o and t (issue 12, point 3) ---------------------------
+
+def _loss_in_o(problem):
+    """L as a function of the single output o, from the loss's definition (PRODUCT.md), in floats."""
+    t = float(problem.solution.network.target[0])
+    name = problem.solution.network.loss
+    if name == "bce":
+        return lambda o: -(t * math.log(o) + (1 - t) * math.log(1 - o))
+    return lambda o: {"half_sse": 0.5, "sse": 1.0, "mse": 1.0}[name] * (t - o) ** 2
+
+
+def _dL_do_in_o_and_t(loss: str) -> str:
+    return {"bce": "-t/o + (1-t)/(1-o)", "half_sse": "o - t", "sse": "2(o - t)", "mse": "2(o - t)"}[loss]
+
+
+def dL_do_parts():
+    """Every single-output part asking ∂L/∂o: its prompt (and the statement's loss) write it in o and t."""
+    for template in Bank.open().templates():
+        for seed in SEEDS:
+            problem = generate(template, seed, worked=False)
+            for part in problem.parts:
+                if re.search(r"∂L/∂o(?![₀-₉ⱼ])", part.prompt):
+                    yield problem, part
+
+
+def test_every_part_asking_dL_do_reads_o_and_t():
+    found = list(dL_do_parts())
+    assert {p.template for p, _ in found} >= {"neuron_sigmoid_bce", "neuron_squared_error"}
+    assert all({"o", "t"} <= accepted(part) for _, part in found), [(p.template, q.id) for p, q in found]
+
+
+def test_dL_do_written_in_o_and_t_is_graded_by_its_value():
+    """The derivative of the loss in o, written in o and t, is correct because it is: its value at
+    the draw matches a central difference of L(o)."""
+    for problem, part in dL_do_parts():
+        o = float(problem.solution.numeric.a[1][0])
+        loss, h = _loss_in_o(problem), 1e-6
+        answer = _dL_do_in_o_and_t(problem.solution.network.loss)
+        t = float(problem.solution.network.target[0])
+        value = eval(answer.replace("2(", "2*("), {}, {"o": o, "t": t})  # our own fixed text, not a learner's
+        assert math.isclose(value, (loss(o + h) - loss(o - h)) / (2 * h), rel_tol=1e-5)
+        assert grade_part(problem, part.id, answer).status is Status.CORRECT, (problem.template, problem.seed, answer)
+
+
+def test_the_issue_answer_is_correct_by_check():
+    result = run("check", "neuron_sigmoid_bce", "--seed", "3", "--part", "dL_do", "--", "-t/o + (1-t)/(1-o)")
+    assert result.exit_code == 0 and result.output.startswith("Correct"), result.output
+
+
+def test_a_wrong_formula_in_the_defined_names_is_told_its_value():
+    problem = generate(Bank.open().load("neuron_sigmoid_bce"), 3, worked=False)
+    o = float(problem.solution.numeric.a[1][0])
+    t = float(problem.solution.network.target[0])
+    result = grade_part(problem, "dL_do", "o + t")
+    assert result.status is Status.INCORRECT
+    said = re.fullmatch(r"o \+ t = (\S+) here, not the expected value\.", result.feedback)
+    assert said, result.feedback
+    assert math.isclose(float(said[1].replace("−", "-")), o + t, rel_tol=1e-5)
+    # a plain number keeps the plain reason: there is no formula to evaluate for the learner
+    assert "here" not in grade_part(problem, "dL_do", "0.3").feedback
+
+
+def test_an_unknown_name_in_a_number_part_reads_as_one_sentence():
+    result = run("check", "neuron_sigmoid_bce", "--seed", "3", "--part", "dw", "q")
+    text = " ".join((result.output + result.stderr).split())
+    assert result.exit_code == 2
+    assert "unknown name 'q' at position 1 (a number is expected here; no variables)" in text
+    assert "none:" not in text

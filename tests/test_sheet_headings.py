@@ -50,8 +50,9 @@ def test_a_name_or_a_title_changes_no_problem(tmp_path):
 
 def test_the_title_heads_every_sheet_and_key(tmp_path):
     out = make_set(tmp_path, "id,name\na01,Zoë & Co_1\n", "--title", "Homework 3: backprop {50%}")
-    assert first_line(out / "sheets" / "a01.md") == "# Homework 3: backprop {50%} — Zoë & Co_1"
-    assert first_line(out / "keys" / "a01.md") == "# Homework 3: backprop {50%} — answer key: Zoë & Co_1"
+    # Markdown reads Co_1 literally only with its underscore escaped (a roster name is text)
+    assert first_line(out / "sheets" / "a01.md") == r"# Homework 3: backprop {50%} — Zoë & Co\_1"
+    assert first_line(out / "keys" / "a01.md") == r"# Homework 3: backprop {50%} — answer key: Zoë & Co\_1"
     assert r"\section*{Homework 3: backprop \{50\%\} --- Zoë \& Co\_1}" in (out / "sheets" / "a01.tex").read_text()
     assert r"\title{Homework 3: backprop \{50\%\} --- answer key: Zoë \& Co\_1}" in (out / "keys" / "a01.tex").read_text()
 
@@ -65,3 +66,29 @@ def test_a_blank_title_is_one_line_error(tmp_path):
 def test_generate_help_shows_the_title_option():
     result = run("generate", "--help")
     assert "--title" in result.output and "--title" in result.output.split("Examples:")[1]
+
+
+def test_a_name_pdflatex_cannot_typeset_falls_back_to_the_id_with_one_warning(tmp_path):
+    """Cyrillic, CJK and Vietnamese need LaTeX language packages the build does not install: the
+    .tex heading uses the id rather than print "????", one warning names those students, and the
+    Markdown (which has no such limit) keeps every name."""
+    names = {"a01": "Анна Петрова", "a02": "李雷", "a03": "Ngọc Ánh", "a04": "José Núñez"}
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\n" + "".join(f"{i},{n}\n" for i, n in names.items()), encoding="utf-8")
+    result = run("generate", "neuron_one_input", "--roster", roster, "--seed", "5", "--out", tmp_path / "s")
+    assert result.exit_code == 0, result.output + result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "a01, a02, a03;" in warnings[0] and "a04" not in warnings[0], result.stderr
+    for sid, name in names.items():
+        who = "José Núñez" if sid == "a04" else sid
+        assert rf"\section*{{Homework: {who}}}" in (tmp_path / "s" / "sheets" / f"{sid}.tex").read_text(encoding="utf-8")
+        assert rf"\title{{Answer key: {who}}}" in (tmp_path / "s" / "keys" / f"{sid}.tex").read_text(encoding="utf-8")
+        assert first_line(tmp_path / "s" / "sheets" / f"{sid}.md") == f"# Homework: {name}"
+    assert "?" not in (tmp_path / "s" / "sheets" / "a02.tex").read_text(encoding="utf-8").split(r"\section*")[1].split("\n")[0]
+
+
+def test_a_roster_of_typesettable_names_gives_no_warning(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\na01,Zoë Ångström\n", encoding="utf-8")
+    result = run("generate", "neuron_one_input", "--roster", roster, "--seed", "5", "--out", tmp_path / "s")
+    assert result.exit_code == 0 and "warning" not in result.stderr

@@ -108,18 +108,25 @@ def catalogue() -> list[dict]:
     return json.loads(run(["bank", "list", "--format", "json"]))
 
 
-def listed(row: dict) -> list[str]:
-    """The words a template's entry shows, in order: nothing cut, nothing left out."""
-    return [row["id"], str(row["level"]), row["kind"], *WORD.findall(row["title"]), *row["skills"]]
+def listed(row: dict, labelled: bool = False) -> list[str]:
+    """The words a template's entry shows, in order: nothing cut, nothing left out; `labelled`:
+    the skills on their own line, headed "skills:"."""
+    return [row["id"], str(row["level"]), row["kind"], *WORD.findall(row["title"]),
+            *(["skills:"] if labelled else []), *row["skills"]]
 
 
-def test_bank_list_at_80_columns_wraps_titles_and_keeps_ids_and_skills_whole():
-    text = run(["bank", "list"], TERMINAL_80)
+@pytest.mark.parametrize("env", [TERMINAL_80, {**TERMINAL_80, "NO_COLOR": "1"}], ids=["colour", "no-colour"])
+def test_bank_list_at_80_columns_wraps_titles_and_keeps_ids_and_skills_whole(env):
+    text = run(["bank", "list"], env)
     assert max(len(line) for line in text.splitlines()) <= 80
     # a template's rows begin with its id at the margin; its title and skills continue indented
     header, rule, *blocks = re.split(r"\n(?=\S)", text.rstrip("\n"))
     assert WORD.findall(header) == ["id", "level", "kind", "title", "skills"] and set(rule) == {"─"}
-    assert [WORD.findall(block) for block in blocks] == [listed(row) for row in catalogue()]
+    assert [WORD.findall(block) for block in blocks] == [listed(row, labelled=True) for row in catalogue()]
+    # without colour, dimness cannot tell the skills from the title: their line says what it is
+    for block, row in zip(blocks, catalogue()):
+        skills_line = next(line for line in block.splitlines() if row["skills"][0] in line.split())
+        assert skills_line.split()[0] == "skills:", block
 
 
 def test_bank_list_piped_is_one_whole_row_per_template():
@@ -143,6 +150,17 @@ def test_stats_at_80_columns_keeps_every_skill_and_date_whole(progress, env):
             assert dates == [stats["last_practised"][:16]], rows[skill]  # the date and time, to the minute
     advice = WORD.findall(text.split("Work on next:")[1])  # wrapped between words in a terminal
     assert set(data["next"]) <= set(advice), advice
+    # the command to copy is whole on a line of its own, whatever the width
+    assert f"tutor practice --skill {data['next'][0]}" in [line.strip() for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("width", ["40", "80"])
+def test_stats_never_breaks_inside_a_command(progress, width):
+    text = run(["stats", "--db", str(progress)], {**TERMINAL_80, "COLUMNS": width})
+    data = json.loads(run(["stats", "--db", str(progress), "--format", "json"]))
+    lines = [line.strip() for line in text.splitlines()]
+    assert f"tutor practice --skill {data['next'][0]}" in lines
+    assert not any(line.endswith("(tutor practice") or line.startswith("--skill") for line in lines)
 
 
 # --- the catalogue remembered between runs ----------------------------------------------------------

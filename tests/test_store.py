@@ -207,7 +207,8 @@ def test_stats_text_when_piped_is_plain_aligned_rows(tmp_path):
     assert lines[0] == "3 attempts, 2 correct (67%) over 1 problem; current streak: 1 correct in a row."
     assert lines[1].split() == ["skill", "attempts", "correct", "accuracy", "mastery", "last", "practised"]
     assert any(line.split()[:5] == ["output_delta", "2", "1", "50%", "20%"] for line in lines)
-    assert lines[-1].startswith("Work on next: ")
+    assert lines[-2].startswith("Work on next: ")
+    assert lines[-1].split()[:3] == ["tutor", "practice", "--skill"]  # the command on a line of its own
     assert "\x1b[" not in result.output
 
 

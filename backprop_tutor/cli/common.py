@@ -140,7 +140,7 @@ def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[st
     In the terminal, a cell of a `whole` column (an id or a date, typed back or read as one
     token) is never wrapped; the other columns wrap between words, and fold a word only when it
     is longer than its column (never "…"). `beneath` = {column: above} shows that column's cell
-    on a dim line under the `above` cell instead of beside it, so the ids, a title and its
+    on a dim line headed "column:" under the `above` cell instead of beside it, so the ids, a title and its
     skills fit in 80 columns. Piped, every column is beside the others, whole."""
     out = terminal_console()
     if out is None:
@@ -165,7 +165,8 @@ def print_rows(columns: tuple[str, ...], cells: list[list[str]], right: tuple[st
         row = dict(zip(columns, line))
         texts = {column: Text(row[column]) for column in shown}
         for below, above in beneath.items():
-            texts[above].append("\n" + row[below], style="dim")
+            # labelled, not only dim: under NO_COLOR dimness is all that would tell it from the title
+            texts[above].append(f"\n{below}: {row[below]}", style="dim")
         table.add_row(*(texts[column] for column in shown))
     out.print(table)
 

@@ -93,12 +93,24 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
     problems = len(templates)
-    click.echo(f"wrote {written} files for {len(students)} students × {problems} problem{'s' * (problems != 1)} "
+    count = len(students)
+    click.echo(f"wrote {written} files for {count} student{'s' * (count != 1)} × {problems} problem{'s' * (problems != 1)} "
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
+    _warn_untypesettable_names(students, names)
     if pdf:
         _compile(out, [f.student for f in files], jobs, console)
     click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
                f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
+
+
+def _warn_untypesettable_names(students: list[str], names: dict[str, str]) -> None:
+    """One line naming the students whose .tex/.pdf are headed by id: pdflatex cannot set their names."""
+    from backprop_tutor.homework.sheets import typesettable
+
+    by_id = [s for s in students if names.get(s) and not typesettable(names[s])]
+    if by_id:
+        click.echo(f"warning: pdflatex cannot typeset the names of {', '.join(by_id)}; their .tex/.pdf sheets "
+                   "and keys are headed by id (the .md files keep the name)", err=True)
 
 
 def _compile(out: Path, students: list[str], jobs: int, console) -> None:

@@ -8,6 +8,7 @@ Engine imports stay inside the commands so `tutor --help` stays fast.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -165,10 +166,15 @@ def _print_stats(data: dict, path: Path) -> None:
               _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
              for name, s in data["skills"].items()]
     print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"), whole=columns)  # 77 wide
+    # A command the learner may copy is never broken across lines: it gets a line of its own,
+    # unwrapped, under the sentence (which may wrap between words).
+    command = click.echo if out is None else functools.partial(out.print, no_wrap=True, overflow="ignore", crop=False)
     if data["next"]:
-        say(f"Work on next: {', '.join(data['next'])}  (tutor practice --skill {data['next'][0]})")
+        say(f"Work on next: {', '.join(data['next'])}. To practise the first:")
+        command(f"  tutor practice --skill {data['next'][0]}")
     if data["revisits_due"]:
-        say(f"Due for another try: {', '.join(data['revisits_due'])}  (tutor practice brings them back)")
+        say(f"Due for another try: {', '.join(data['revisits_due'])}. This brings them back:")
+        command("  tutor practice")
 
 
 def _activations() -> tuple[str, ...]:

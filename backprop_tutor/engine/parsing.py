@@ -308,8 +308,11 @@ class _Parser:
             return Constant(word)
         parts = _split(tok.text, self.variables)
         if parts is None:
-            allowed = ", ".join(sorted(self.variables)) if self.variables else "none: the answer is a number"
-            raise AnswerFormatError(f"unknown name {tok.text!r} at position {tok.pos}; variables here: {allowed}")
+            if not self.variables:
+                raise AnswerFormatError(f"unknown name {tok.text!r} at position {tok.pos} "
+                                        "(a number is expected here; no variables)")
+            raise AnswerFormatError(f"unknown name {tok.text!r} at position {tok.pos}; "
+                                    f"variables here: {', '.join(sorted(self.variables))}")
         node: Node = parts[0]
         for part in parts[1:]:
             node = Binary("*", node, part)

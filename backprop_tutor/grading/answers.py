@@ -20,7 +20,7 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.bank.problem import Part, Value
-from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, within
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, pretty, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.result import Result, Status
 
@@ -82,20 +82,32 @@ def read_answer(text: str, variables: tuple[str, ...] = (), where: tuple[tuple[s
         raise AnswerFormatError("an answer is text")
     if _DECIMAL_COMMA.fullmatch(text.strip()):
         raise AnswerFormatError(decimal_comma(text.strip()))
-    with time_limit(TIME_LIMIT):
-        defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
-        node = parse(text, variables + tuple(defined))
-        return to_sympy(node, defined), unparse(node)
+    try:
+        with time_limit(TIME_LIMIT):
+            defined = {name: to_sympy(parse(expression, variables)) for name, expression in where}
+            node = parse(text, variables + tuple(defined))
+            return to_sympy(node, defined), unparse(node)
+    except AnswerFormatError:
+        if has_decimal_comma(text):
+            raise AnswerFormatError(decimal_comma(text.strip())) from None
+        raise
 
 
-# 0,5: a decimal comma, as European schools write it. Only a whole answer of this form: inside
-# brackets or a function the comma separates entries and arguments.
+# 0,5: a decimal comma, as European schools write it. A whole answer of this form is always one;
+# inside brackets or a function the comma may separate entries and arguments ([1,2], max(0,5)),
+# so there a digit-comma-digit is only blamed when the answer is refused or has the wrong shape.
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+_COMMA_BETWEEN_DIGITS = re.compile(r"(?<=\d),(?=\d)")
+
+
+def has_decimal_comma(text: str) -> bool:
+    """Whether the answer has a digit, a comma and a digit with no space between (0,97)."""
+    return isinstance(text, str) and bool(_COMMA_BETWEEN_DIGITS.search(text))
 
 
 def decimal_comma(text: str) -> str:
     """The one explanation of a decimal comma, for check, practice and grade alike."""
-    return f"write decimals with a point: {text.replace(',', '.')}, not {text}"
+    return f"write decimals with a point: {_COMMA_BETWEEN_DIGITS.sub('.', text)}, not {text}"
 
 
 class ShapeError(Exception):
@@ -242,21 +254,40 @@ def grade(target: Target, text: str) -> Result:
         read, echo = read_for(target, text)
     except AnswerFormatError as e:
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    return judge(target, read, echo)
+    return judge(target, read, echo, text)
 
 
-def judge(target: Target, read, echo: str) -> Result:
-    """A read answer against the key: correct, or incorrect with the reason, or invalid."""
+def judge(target: Target, read, echo: str, text: str = "") -> Result:
+    """A read answer against the key: correct, or incorrect with the reason, or invalid. `text`
+    is the answer as typed: an answer of the wrong form or shape written with a digit-comma-digit
+    (`[0,97, 0, 0,13]` for three entries) was meant with decimal commas, which costs no attempt."""
     try:
         reason = compare(read, target.value, target.within)
-    except AnswerFormatError as e:
+    except (AnswerFormatError, ShapeError) as e:
+        if has_decimal_comma(text):
+            return Result(Status.INVALID, 0, None, target.key, decimal_comma(text.strip()), None, target.points)
+        if isinstance(e, ShapeError) and not e.invalid:
+            return Result(Status.INCORRECT, 0, echo, target.key, str(e), None, target.points)
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    except ShapeError as e:
-        return Result(Status.INVALID if e.invalid else Status.INCORRECT, 0, None if e.invalid else echo, target.key,
-                      str(e), None, target.points)
     if reason is None:
         return Result(Status.CORRECT, target.points, echo, target.key, "Correct.", None, target.points)
+    if _uses_defined_names(target, text):
+        reason = f"{echo} = {pretty(number(read))} here, not the expected value."
     return Result(Status.INCORRECT, 0, echo, target.key, reason, None, target.points)
+
+
+def _uses_defined_names(target: Target, text: str) -> bool:
+    """Whether a number answer is written in the names the part defines (`o - t`): then the
+    learner is told what their formula comes to, which "not within the tolerance" does not say."""
+    from backprop_tutor.engine.parsing import parse, variables_of
+
+    if target.value.expression or not target.where or not text:
+        return False
+    defined = tuple(name for name, _ in target.where)
+    try:
+        return bool(set(variables_of(parse(text, defined))) & set(defined))
+    except AnswerFormatError:
+        return False
 
 
 def target_for_expected(text: str) -> Target:

@@ -29,7 +29,7 @@ def grade_part(problem: Problem, part_id: str, text: str, earlier: Mapping[str, 
         read, echo = read_for(target, text)
     except AnswerFormatError as e:
         return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    result = judge(target, read, echo)
+    result = judge(target, read, echo, text)
     if result.status is not Status.INCORRECT:
         return result
     if part.value.expression:  # a formula has no graph: no earlier answers to carry, no re-runs

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from backprop_tutor.engine import yamlio
 from backprop_tutor.errors import TutorError, yaml_problem
+from backprop_tutor.worked.render import markdown_code, markdown_text
 from backprop_tutor.homework.assignment import HomeworkError
 
 COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis", "carried_from")
@@ -410,7 +411,8 @@ def summarise(book: Gradebook, top: int = 5) -> Summary:
 
 def feedback_markdown(student: StudentGrade) -> str:
     """The student's own report: each part with their answer, the verdict, what went wrong."""
-    out = [f"# Feedback: {student.student}", "",
+    # ids, titles, answers and messages (which echo answers) are text, never Markdown
+    out = [f"# Feedback: {markdown_text(student.student)}", "",
            f"Score: {student.score:g}/{student.points:g}", ""]
     current = None
     for r in student.rows:
@@ -418,18 +420,19 @@ def feedback_markdown(student: StudentGrade) -> str:
             if student.submitted is None:
                 out += ["No answer file was handed in.", ""]
             elif r.feedback:
-                out += [f"- {r.feedback}", ""]
+                out += [f"- {markdown_text(r.feedback)}", ""]
             else:
-                out += [f"- {r.diagnosis_cell}", ""]
+                out += [f"- {markdown_text(r.diagnosis_cell)}", ""]
             continue
         if r.problem != current:
             current = r.problem
-            out += [f"## Problem {r.problem}: {student.problem_titles.get(r.problem, '')}", ""]
+            out += [f"## Problem {r.problem}: {markdown_text(student.problem_titles.get(r.problem, ''))}", ""]
         verdict = "correct" if isinstance(r.score, (int, float)) and r.score >= r.points > 0 else "not correct"
-        out.append(f"- **{r.problem}.{r.part}** ({r.score:g}/{r.points:g}, {verdict}): your answer `{r.answer or '—'}`")
+        out.append(f"- **{r.problem}.{markdown_text(r.part)}** ({r.score:g}/{r.points:g}, {verdict}): "
+                   f"your answer {markdown_code(r.answer or '—')}")
         if r.feedback and (verdict != "correct" or r.carried_from):  # a plain "Correct." says nothing more
-            out.append(f"  - {r.feedback}")
+            out.append(f"  - {markdown_text(r.feedback)}")
         if verdict != "correct" and r.key:
-            out.append(f"  - expected: `{r.key}`")
+            out.append(f"  - expected: {markdown_code(r.key)}")
         out.append("")
     return "\n".join(out)

@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from backprop_tutor.homework.assignment import Assignment
 from backprop_tutor.worked.notation import points
-from backprop_tutor.worked.render import LATEX_PREAMBLE, latex_body, markdown_cell, render_markdown
+from backprop_tutor.worked.render import (LATEX_PREAMBLE, latex_body, markdown_cell, markdown_paragraphs, markdown_text,
+                                          render_markdown)
 from backprop_tutor.bank.report import problem_report
 from backprop_tutor.worked.report import Cell, Table, text
 from backprop_tutor.worked.texescape import escape
@@ -36,20 +37,36 @@ def _own_tolerance(part) -> str:
             "sigfigs": f" (to {amount:g} significant figures)"}[kind]
 
 
-def sheet_heading(assignment: Assignment) -> str:
+def sheet_heading(assignment: Assignment, who: str | None = None) -> str:
     """"Homework: Ana Silva", or with the set's own title: "Homework 3: backprop — Ana Silva"."""
-    return f"{assignment.title} — {assignment.who}" if assignment.title else f"Homework: {assignment.who}"
+    who = who or assignment.who
+    return f"{assignment.title} — {who}" if assignment.title else f"Homework: {who}"
 
 
-def key_heading(assignment: Assignment) -> str:
-    return f"{assignment.title} — answer key: {assignment.who}" if assignment.title else f"Answer key: {assignment.who}"
+def key_heading(assignment: Assignment, who: str | None = None) -> str:
+    who = who or assignment.who
+    return f"{assignment.title} — answer key: {who}" if assignment.title else f"Answer key: {who}"
+
+
+def typesettable(text: str) -> bool:
+    """Whether pdflatex, with the packages of a plain TeX Live (T1, utf8: Latin letters with
+    accents), typesets every character of `text`: the LaTeX escape prints any other as "?".
+    Cyrillic, CJK or Vietnamese would need language packages the build does not install."""
+    return escape(text).count("?") == text.count("?")
+
+
+def latex_who(assignment: Assignment) -> str:
+    """The student as the .tex files name them: by name, or by id when the name would print as
+    "????" (the caller warns, naming those students)."""
+    return assignment.who if typesettable(assignment.who) else assignment.student
 
 
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
-    out = [f"# {sheet_heading(assignment)}", "", _intro(assignment, set_seed), ""]
+    # names, titles and prompts come from files: escaped, so "*Ana*" is not read as emphasis
+    out = [f"# {markdown_text(sheet_heading(assignment))}", "", markdown_text(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
-        out += [f"## Problem {n}: {problem.title}", ""]
-        out += [line + "  " for line in problem.statement.lines] + [""]
+        out += [f"## Problem {n}: {markdown_text(problem.title)}", ""]
+        out += markdown_paragraphs(problem.statement.lines)
         out += ["| label | question | points |", "|---|---|---:|"]
         out += [f"| `{n}.{p.id}` | {markdown_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
@@ -57,7 +74,7 @@ def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
 
 
 def sheet_latex(assignment: Assignment, set_seed: int) -> str:
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment))}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment, latex_who(assignment)))}}}",
            escape(_intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement.latex, "",
@@ -91,17 +108,16 @@ def key_reports(assignment: Assignment) -> list:
 
 def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [f"# {key_heading(assignment)}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
+    out = [f"# {markdown_text(key_heading(assignment))}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
-        statement = [_origin(problem) + "  "] + [line + "  " for line in problem.statement.lines]
-        out += body[:2] + statement + [""] + body[2:]
+        out += body[:2] + markdown_paragraphs([_origin(problem), *problem.statement.lines]) + body[2:]
     return "\n".join(out) + "\n"
 
 
 def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None) -> str:
     reports = reports or key_reports(assignment)
-    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{{escape(key_heading(assignment))}}}",
+    out = [LATEX_PREAMBLE, r"\begin{document}", rf"\title{{{escape(key_heading(assignment, latex_who(assignment)))}}}",
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = latex_body(reports[n - 1], summary=False, nested=True)

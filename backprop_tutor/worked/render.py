@@ -8,9 +8,44 @@ from backprop_tutor.worked.report import Report
 from backprop_tutor.worked.texescape import escape
 
 
+# Text from templates, rosters, network and answer files is text: in Markdown a *x*, _x_, [x](y),
+# <b>, `x`, a leading # or "1." would be read as formatting. A backslash before any ASCII
+# punctuation makes it literal (CommonMark), so these are escaped wherever such text is written.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # &amp; would print as &
+_LIST_MARKER = re.compile(r"^(\s*)(?:([-+])|(\d+)([.)]))(?=\s|$)", re.MULTILINE)
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as Markdown that renders exactly as written (our own Markdown goes around it)."""
+    text = _ENTITY.sub(r"\\&", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    return _LIST_MARKER.sub(lambda m: m[1] + (f"\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}"), text)
+
+
 def markdown_cell(text: str) -> str:
-    """Text inside a Markdown table cell: a | would end the cell, a line break the row."""
-    return text.replace("|", r"\|").replace("\n", " ")
+    """Text inside a Markdown table cell: literal, and a line break would end the row."""
+    return markdown_text(text).replace("\n", " ")
+
+
+def markdown_code(text: str) -> str:
+    """Text as an inline code span (literal already); a backtick inside needs a longer fence."""
+    ticks = _longest_backticks(text)
+    fence = "`" * (ticks + 1)
+    return f"{fence} {text} {fence}" if ticks else f"{fence}{text}{fence}"
+
+
+def markdown_paragraphs(lines) -> list[str]:
+    """Lines of text as separate paragraphs: no hard line break ("  " at a line's end) needed."""
+    return [part for line in lines for part in (markdown_text(line), "")]
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in the text it encloses."""
+    return "`" * max(3, 1 + _longest_backticks(text))
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str:
@@ -18,20 +53,21 @@ def render_markdown(report: Report, depth: int = 1, summary: bool = True) -> str
     problem one level down), `summary` False leaves out the summary list (the key shows the
     statement itself)."""
     h = "#" * depth
-    out = [f"{h} {report.title}", ""]
+    out = [f"{h} {markdown_text(report.title)}", ""]
     if summary:
-        out += [f"- {line}" for line in report.summary] + [""]
+        out += [f"- {markdown_cell(line)}" for line in report.summary] + [""]
     for table in report.tables:
         if not table.rows:
             continue
-        out += [f"{h}# {table.title}", "", "| " + " | ".join(table.columns) + " |",
+        out += [f"{h}# {markdown_text(table.title)}", "", "| " + " | ".join(map(markdown_cell, table.columns)) + " |",
                 "|" + "|".join("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---"
                                for i in range(len(table.columns))) + "|"]
         out += ["| " + " | ".join(markdown_cell(cell.text) for cell in row) + " |" for row in table.rows]
         out.append("")
     out += [f"{h}# Worked solution", ""]
     for number, step in enumerate(report.steps, 1):
-        out += [f"{h}## {number}. {step.title}", "", "```text", step.text, "```", ""]
+        fence = _fence(step.text)
+        out += [f"{h}## {number}. {markdown_text(step.title)}", "", f"{fence}text", step.text, fence, ""]
     return "\n".join(out)
 
 
