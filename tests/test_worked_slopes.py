@@ -141,7 +141,7 @@ def test_neuron_sigmoid_bce_shows_why_delta_is_o_minus_t():
 def test_softmax_cross_entropy_shows_the_collapse():
     result = CliRunner().invoke(cli, ["solve", "softmax_regression_3_class", "--seed", "1", "--format", "markdown"])
     assert result.exit_code == 0
-    assert "= −tₖ + pₖ·Σⱼ tⱼ = pₖ − tₖ, since Σⱼ tⱼ = 1" in result.stdout
+    assert "= −tₖ + oₖ·Σⱼ tⱼ = oₖ − tₖ, since Σⱼ tⱼ = 1" in result.stdout
 
 
 @pytest.mark.parametrize("template, seed", [("softmax_cross_entropy_2_3_2", 3), ("softmax_regression_3_class", 1)])
@@ -158,7 +158,7 @@ def test_the_softmax_jacobian_is_derived_and_each_entry_worked_out(template, see
     L = len(network.layers)
     zs = problem.solution.numeric.z[L]
     size = len(zs)
-    entries = re.findall(r"^\s*∂p(\S)/∂z(\S) = (.+) = (\S+)$", step.text, re.M)
+    entries = re.findall(r"^\s*∂o(\S)/∂z(\S) = (.+) = (\S+)$", step.text, re.M)
     assert len(entries) == size * size
     sub = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 

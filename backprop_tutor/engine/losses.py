@@ -27,7 +27,7 @@ class Loss:
     # bracketed sum for n outputs ("" for none), and the sum's term for one output (oⱼ, tⱼ).
     shown_factor: Callable[[int, bool], str]
     shown_term: Callable[[sp.Expr, sp.Expr, bool], str]
-    softmax_shortcut: bool = False  # after softmax, ∂L/∂zⱼ = pⱼ − tⱼ when the targets sum to 1
+    softmax_shortcut: bool = False  # after softmax, ∂L/∂zⱼ = oⱼ − tⱼ when the targets sum to 1
 
     def expr(self, n: int) -> sp.Expr:
         return _expr(self.name, n)
@@ -128,7 +128,7 @@ _LOSSES = [
     Loss(
         "cross_entropy", lambda o, t: -sp.Add(*[tj * sp.log(oj) for oj, tj in zip(o, t)]),
         "L = −Σⱼ tⱼ ln oⱼ", r"L = -\sum_j t_j \ln o_j",
-        "a sum, not a mean (no 1/n); after softmax, ∂L/∂zⱼ simplifies to pⱼ − tⱼ when Σ t = 1",
+        "a sum, not a mean (no 1/n); after softmax, ∂L/∂zⱼ simplifies to oⱼ − tⱼ when Σ t = 1",
         lambda n, tex: "-" if tex else "−", _log_term, softmax_shortcut=True,
     ),
 ]

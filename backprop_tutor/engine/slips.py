@@ -234,7 +234,7 @@ SLIPS: tuple[Slip, ...] = (
          _text("The mean squared error divides by n, the number of outputs; the 1/n is missing.")),
     Slip("softmax_jacobian_dropped", "output_delta", Rule("output_delta", r.OUTPUT_DELTA.reads, _softmax_diagonal),
          _activation_in(activations.SOFTMAX),
-         _text("Softmax couples the outputs: every pⱼ depends on every zₖ, so δₖ = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂zₖ sums over "
+         _text("Softmax couples the outputs: every oⱼ depends on every zₖ, so δₖ = Σⱼ ∂L/∂oⱼ · ∂oⱼ/∂zₖ sums over "
                "all j, not only j = k.")),
     Slip("weights_not_transposed", "hidden_delta", Rule("hidden_delta", _rows_for_columns, r.HIDDEN_DELTA.formula),
          _square_above,

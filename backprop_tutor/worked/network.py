@@ -109,8 +109,8 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
     _more(lines, layer.units, "units")
     if layer.activation == activations.SOFTMAX:
         total = activations.softmax_sum(n.z[l])
-        lines.say(f"Softmax: pⱼ = e^(zⱼ) / Σₖ e^(zₖ), with Σₖ e^(zₖ) = {num.pretty(total)}.",
-                  rf"Softmax: $p_j = e^{{z_j}} / \sum_k e^{{z_k}}$, with $\sum_k e^{{z_k}} = {num.latex(total)}$.")
+        lines.say(f"Softmax: oⱼ = e^(zⱼ) / Σₖ e^(zₖ), with Σₖ e^(zₖ) = {num.pretty(total)}.",
+                  rf"Softmax: $o_j = e^{{z_j}} / \sum_k e^{{z_k}}$, with $\sum_k e^{{z_k}} = {num.latex(total)}$.")
         for j in _units(layer.units):
             lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = "
                        + (rf"\frac{{e^{{{_fmt(n.z[l][j], tex)}}}}}{{{num.latex(total)}}}" if tex
@@ -166,25 +166,25 @@ def _output_delta(sol: NetworkSolution) -> Step:
                    + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
     _more(lines, len(n.a[-1]), "outputs")
     if name == activations.SOFTMAX:
-        lines.say("Softmax couples the outputs: every pⱼ = e^(zⱼ)/S, with S = Σᵢ e^(zᵢ), depends on every zₖ. "
+        lines.say("Softmax couples the outputs: every oⱼ = e^(zⱼ)/S, with S = Σᵢ e^(zᵢ), depends on every zₖ. "
                   "The quotient rule, with ∂e^(zⱼ)/∂zₖ = e^(zⱼ) when j = k (else 0) and ∂S/∂zₖ = e^(zₖ), gives "
-                  "∂pⱼ/∂zₖ = (e^(zⱼ)·[j = k]·S − e^(zⱼ)e^(zₖ))/S² = pⱼ([j = k] − pₖ): "
-                  "pₖ(1 − pₖ) when j = k, −pⱼpₖ otherwise. So the chain rule sums over j:",
-                  r"Softmax couples the outputs: every $p_j = e^{z_j}/S$, with $S = \sum_i e^{z_i}$, depends on every "
+                  "∂oⱼ/∂zₖ = (e^(zⱼ)·[j = k]·S − e^(zⱼ)e^(zₖ))/S² = oⱼ([j = k] − oₖ): "
+                  "oₖ(1 − oₖ) when j = k, −oⱼoₖ otherwise. So the chain rule sums over j:",
+                  r"Softmax couples the outputs: every $o_j = e^{z_j}/S$, with $S = \sum_i e^{z_i}$, depends on every "
                   r"$z_k$. The quotient rule, with $\partial e^{z_j}/\partial z_k = e^{z_j}$ when $j = k$ (else 0) and "
-                  r"$\partial S/\partial z_k = e^{z_k}$, gives $\frac{\partial p_j}{\partial z_k} = "
-                  r"\frac{e^{z_j}[j = k]\,S - e^{z_j} e^{z_k}}{S^2} = p_j([j = k] - p_k)$: $p_k(1 - p_k)$ when $j = k$, "
-                  r"$-p_j p_k$ otherwise. So the chain rule sums over $j$:")
+                  r"$\partial S/\partial z_k = e^{z_k}$, gives $\frac{\partial o_j}{\partial z_k} = "
+                  r"\frac{e^{z_j}[j = k]\,S - e^{z_j} e^{z_k}}{S^2} = o_j([j = k] - o_k)$: $o_k(1 - o_k)$ when $j = k$, "
+                  r"$-o_j o_k$ otherwise. So the chain rule sums over $j$:")
         size = len(n.a[-1])
         for k in _units(size):
-            column = [softmax_jacobian_entry(n.a[L], j, k) for j in range(size)]  # ∂pⱼ/∂zₖ, the shown k only
+            column = [softmax_jacobian_entry(n.a[L], j, k) for j in range(size)]  # ∂oⱼ/∂zₖ, the shown k only
             for j in range(size):
                 lines.math(lambda tex, j=j, k=k, entry=column[j]: _jacobian_entry(n.a[L], j, k, entry, tex))
 
             def chain(tex: bool, k=k, column=column) -> str:
                 terms = [num.product([n.dL_da[j], column[j]], tex=tex) for j in range(size)]
-                head = (rf"\delta^{{({L})}}_{{{k}}} = \sum_j \frac{{\partial L}}{{\partial p_j}} \frac{{\partial p_j}}{{\partial z_{{{k}}}}}"
-                        if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂z{symbol('', None, k)}")
+                head = (rf"\delta^{{({L})}}_{{{k}}} = \sum_j \frac{{\partial L}}{{\partial o_j}} \frac{{\partial o_j}}{{\partial z_{{{k}}}}}"
+                        if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂oⱼ · ∂oⱼ/∂z{symbol('', None, k)}")
                 return f"{head} = {num.signed_sum(terms, tex)} = {_fmt(n.delta[L][k], tex)}"
             lines.math(chain)
     else:
@@ -203,7 +203,7 @@ def _output_delta(sol: NetworkSolution) -> Step:
 def _jacobian_entry(p, j: int, k: int, entry: sp.Expr, tex: bool) -> str:
     """`∂p₁/∂z₀ = −p₁·p₀ = −0.3·0.5 = −0.15`, or on the diagonal `p₀(1 − p₀) = 0.5·0.5 = 0.25`:
     the softmax's derivative with the probabilities put in; `entry` is the engine's value."""
-    pj, pk = (symbol("p", None, i, tex=tex) for i in (j, k))
+    pj, pk = (symbol("o", None, i, tex=tex) for i in (j, k))
     head = (rf"\frac{{\partial {pj}}}{{\partial {symbol('z', None, k, tex=True)}}}" if tex
             else f"∂{pj}/∂{symbol('z', None, k)}")
     minus = "-" if tex else "−"
@@ -223,12 +223,12 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
     lines = _Lines()
     total = sum(net.target)
     if losses.LOSSES[net.loss].softmax_shortcut and total == 1:
-        lines.say("With cross-entropy and targets that sum to 1, the sum above collapses: ∂L/∂zₖ = pₖ − tₖ.",
-                  r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = p_k - t_k$.")
-        # The collapse written out, as the sigmoid + bce cancellation is: ∂L/∂pⱼ = −tⱼ/pⱼ meets pⱼ(δⱼₖ − pₖ).
-        lines.say("Σⱼ (−tⱼ/pⱼ)·∂pⱼ/∂zₖ = −tₖ(1 − pₖ) + Σⱼ≠ₖ tⱼpₖ = −tₖ + pₖ·Σⱼ tⱼ = pₖ − tₖ, since Σⱼ tⱼ = 1:",
-                  r"$\sum_j \left(-\frac{t_j}{p_j}\right) \frac{\partial p_j}{\partial z_k} = -t_k(1 - p_k) + \sum_{j \ne k} t_j p_k"
-                  r" = -t_k + p_k \sum_j t_j = p_k - t_k$, since $\sum_j t_j = 1$:")
+        lines.say("With cross-entropy and targets that sum to 1, the sum above collapses: ∂L/∂zₖ = oₖ − tₖ.",
+                  r"With cross-entropy and targets that sum to 1, the sum above collapses: $\partial L/\partial z_k = o_k - t_k$.")
+        # The collapse written out, as the sigmoid + bce cancellation is: ∂L/∂oⱼ = −tⱼ/oⱼ meets oⱼ(δⱼₖ − oₖ).
+        lines.say("Σⱼ (−tⱼ/oⱼ)·∂oⱼ/∂zₖ = −tₖ(1 − oₖ) + Σⱼ≠ₖ tⱼoₖ = −tₖ + oₖ·Σⱼ tⱼ = oₖ − tₖ, since Σⱼ tⱼ = 1:",
+                  r"$\sum_j \left(-\frac{t_j}{o_j}\right) \frac{\partial o_j}{\partial z_k} = -t_k(1 - o_k) + \sum_{j \ne k} t_j o_k"
+                  r" = -t_k + o_k \sum_j t_j = o_k - t_k$, since $\sum_j t_j = 1$:")
         for k in _units(len(net.target)):
             lines.math(lambda tex, k=k: f"{symbol('delta', L, k, tex=tex)} = {num.difference(n.a[L][k], net.target[k], tex=tex)} = "
                        f"{_fmt(n.delta[L][k], tex)}")
