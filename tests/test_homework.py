@@ -322,7 +322,7 @@ def test_each_student_gets_a_feedback_file(graded):
     folder = out.parent / "feedback"
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(s["id"] for s in students)
     text = (folder / f"{students[1]['id']}.md").read_text()
-    assert text.startswith(f"# Feedback: {students[1]['id']}\n\nScore: 0/") and "expected: `" in text
+    assert text.startswith(f"# Feedback: {students[1]['name']} ({students[1]['id']})\n\nScore: 0/") and "expected: `" in text
     assert "No answer file was handed in." in (folder / f"{students[28]['id']}.md").read_text()
 
 

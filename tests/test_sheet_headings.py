@@ -92,3 +92,17 @@ def test_a_roster_of_typesettable_names_gives_no_warning(tmp_path):
     roster.write_text("id,name\na01,Zoë Ångström\n", encoding="utf-8")
     result = run("generate", "neuron_one_input", "--roster", roster, "--seed", "5", "--out", tmp_path / "s")
     assert result.exit_code == 0 and "warning" not in result.stderr
+
+
+def test_grading_heads_each_feedback_file_with_the_title_and_the_name(tmp_path):
+    out = make_set(tmp_path, "id,name\na01,Ana Silva\nb02,\n", "--title", "Week 3")
+    assert json.loads((out / "set.json").read_text(encoding="utf-8"))["title"] == "Week 3"
+    submitted = tmp_path / "in"
+    submitted.mkdir()
+    (submitted / "a01.yaml").write_text("{}\n", encoding="utf-8")
+    result = run("grade", out / "set.json", submitted, "--out", tmp_path / "grades.csv")
+    assert result.exit_code == 0, result.output
+    assert first_line(tmp_path / "feedback" / "a01.md") == "# Week 3 — feedback: Ana Silva (a01)"
+    assert first_line(tmp_path / "feedback" / "b02.md") == "# Week 3 — feedback: b02"
+    plain = make_set(tmp_path, "id\na01\n", folder="plain")
+    assert "title" not in json.loads((plain / "set.json").read_text(encoding="utf-8"))

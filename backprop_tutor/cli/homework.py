@@ -86,7 +86,7 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
         from backprop_tutor.homework.moodle import quiz_xml
 
         entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
-        written = homework_writer.write_set(out, template_ids, seed, files, quiz_xml(entries))
+        written = homework_writer.write_set(out, template_ids, seed, files, quiz_xml(entries), title)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)

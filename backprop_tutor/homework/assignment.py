@@ -139,9 +139,10 @@ def student_json(assignment: Assignment) -> dict:
                          for n, p in enumerate(assignment.problems, 1)]}
 
 
-def set_json(template_ids: list[str], set_seed: int, students: list[dict]) -> dict:
+def set_json(template_ids: list[str], set_seed: int, students: list[dict], title: str = "") -> dict:
     return {"format": FORMAT, "generator": f"backprop-tutor {__version__}", "seed": set_seed,
-            "seed_rule": SEED_RULE, "templates": template_ids, "students": students}
+            "seed_rule": SEED_RULE, **({"title": title} if title else {}), "templates": template_ids,
+            "students": students}
 
 
 def blank_answers(assignment: Assignment) -> str:

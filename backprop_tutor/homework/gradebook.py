@@ -78,6 +78,8 @@ class Row:
 @dataclass
 class StudentGrade:
     student: str
+    name: str = ""  # the roster's name, as set.json has it
+    title: str = ""  # the set's title (tutor generate --title)
     rows: list[Row] = field(default_factory=list)
     points: float = 0  # what the set was worth for this student
     submitted: Path | None = None
@@ -348,6 +350,9 @@ def grade_set(data: dict, submissions: Sequence[Path], bank, only: Sequence[str]
             grade.readable = True
         grade.submitted = path
         students.append(grade)
+    for grade in students:  # the feedback is headed as the sheet was: the set's title, the student's name
+        name, title = records[grade.student].get("name", ""), data.get("title", "")
+        grade.name, grade.title = (name if isinstance(name, str) else ""), (title if isinstance(title, str) else "")
     return Gradebook(students, unknown, fallback)
 
 
@@ -412,7 +417,9 @@ def summarise(book: Gradebook, top: int = 5) -> Summary:
 def feedback_markdown(student: StudentGrade) -> str:
     """The student's own report: each part with their answer, the verdict, what went wrong."""
     # ids, titles, answers and messages (which echo answers) are text, never Markdown
-    out = [f"# Feedback: {markdown_text(student.student)}", "",
+    who = f"{student.name} ({student.student})" if student.name else student.student
+    heading = f"{student.title} — feedback: {who}" if student.title else f"Feedback: {who}"
+    out = [f"# {markdown_text(heading)}", "",
            f"Score: {student.score:g}/{student.points:g}", ""]
     current = None
     for r in student.rows:

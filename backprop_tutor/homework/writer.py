@@ -82,8 +82,8 @@ def render_all(templates: Sequence[Template], students: Sequence[str], set_seed:
         return out
 
 
-def set_document(template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles]) -> str:
-    data = homework.set_json(list(template_ids), set_seed, [f.record for f in files])
+def set_document(template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles], title: str = "") -> str:
+    data = homework.set_json(list(template_ids), set_seed, [f.record for f in files], title)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -107,7 +107,7 @@ def previous_set_files(out: Path) -> list[Path]:
 
 
 def write_set(out: Path, template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles],
-              moodle_xml: str) -> int:
+              moodle_xml: str, title: str = "") -> int:
     """Write the set into `out`; returns the number of files written. set.json goes last, so a
     folder with a set.json is a complete set."""
     count = 0
@@ -120,7 +120,7 @@ def write_set(out: Path, template_ids: Sequence[str], set_seed: int, files: Sequ
             (out / relative).write_text(content, encoding="utf-8")
             count += 1
     (out / "moodle.xml").write_text(moodle_xml, encoding="utf-8")
-    (out / "set.json").write_text(set_document(template_ids, set_seed, files), encoding="utf-8")
+    (out / "set.json").write_text(set_document(template_ids, set_seed, files, title), encoding="utf-8")
     return count + 2
 
 
