@@ -96,7 +96,7 @@ def test_latex_carries_the_same_substitution():
     sol = solve_network(network_from_dict(_network("tanh", "sigmoid", "-0.5")))
     step = next(s for s in network_steps(sol) if s.title.startswith("Backward pass: hidden delta"))
     t = num.latex(sp.tanh(sp.Rational(-1, 2)))
-    assert rf"\tanh'(z^{{(1)}}_{{0}}) = 1 - \tanh^{{2}}" in step.latex and f"1 - ({t})^{{2}}" in step.latex
+    assert r"\tanh'(z^{(1)}_{0}) = 1 - \tanh^{2}" in step.latex and f"1 - ({t})^{{2}}" in step.latex
 
 
 def test_tutor_solve_markdown_shows_the_substituted_slope():
