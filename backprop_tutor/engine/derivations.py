@@ -13,7 +13,7 @@ into (worked/slopes.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import sympy as sp
 
@@ -53,6 +53,7 @@ def over(numerator: sp.Expr, denominator: sp.Expr) -> sp.Expr:
     return reciprocal if numerator == 1 else mul(numerator, reciprocal)
 
 
+@lru_cache(maxsize=4096)  # the worked slopes expand the same few forms for every unit of every variant
 def expanded(expr: sp.Expr) -> sp.Expr:
     """The expression with σ, Φ, φ, u and the decimal constants replaced by their definitions."""
     for function, definition in _DEFINITIONS.items():

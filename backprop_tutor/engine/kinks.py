@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -204,6 +205,7 @@ def network_kinks(sol: NetworkSolution) -> tuple[UnitKink, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=None)  # one solve per activation, not one per unit of every variant
 def _breakpoints(name: str) -> tuple[sp.Expr, ...]:
     act = activations.ELEMENTWISE[name]
     relations = {r for _, cond in act.expr.args for r in sp.sympify(cond).atoms(sp.core.relational.Relational)}

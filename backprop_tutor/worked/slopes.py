@@ -9,6 +9,9 @@ SymPy at the worked solution's 50 digits, and z by the unit's z.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import mpmath
 import sympy as sp
 
 from backprop_tutor.engine import numbers as num
@@ -23,10 +26,10 @@ def slope_chain(name: str, z_label: str, z_value: sp.Expr, slope: sp.Expr, tex: 
     the numbers, the sums worked out, and `slope` (the engine's f′(z)); for a piecewise
     activation, which side of the kink z is on."""
     branch = branch_at(name, z_value)
-    form = branch.result
-    numbers, values = _numbers_in(form, z_value, tex)
-    shown = [formula(_unevaluated_xreplace(form, {z: sp.Symbol(z_label)}), tex), formula(numbers, tex),
-             formula(_sums_worked_out(numbers, values, tex), tex), _fmt(slope, tex)]
+    lines, places = _chain_template(branch.result, z_label, tex)
+    numbers = {place: (num.latex(z_value) if tex else num.pretty(z_value)) if how is _PLAIN_Z
+               else num.factor(_evaluate(how, z_value), tex=tex) for place, how in places.items()}
+    shown = [_filled(line, numbers) for line in lines] + [_fmt(slope, tex)]
     chain = " = ".join(dict.fromkeys(shown))  # a line that adds nothing (a bare number) is said once
     if branch.condition is not sp.true:
         side = "> 0" if z_value > 0 else (r"\le 0" if tex else "≤ 0")
@@ -37,6 +40,70 @@ def slope_chain(name: str, z_label: str, z_value: sp.Expr, slope: sp.Expr, tex: 
         if z_value == 0 and note:  # on the kink itself the convention decides
             chain += rf" \text{{ ({escape(note)})}}" if tex else f" ({note})"
     return chain
+
+
+# A slope line is printed once per form, unit and format with placeholders for its numbers, and
+# filled in per variant: printing SymPy expressions costs far more than the arithmetic.
+_PLAIN_Z = object()  # the placeholder of z written plainly, as in e^(−1.12)
+
+
+@lru_cache(maxsize=1024)
+def _chain_template(form: sp.Expr, z_label: str, tex: bool) -> tuple[tuple[str, ...], dict[str, object]]:
+    """The form, the form with its numbers put in, and the sums worked out, printed with
+    placeholders; and what each placeholder stands for (an expression in z, or _PLAIN_Z)."""
+    places: dict[sp.Symbol, object] = {}
+
+    def place(meaning) -> sp.Symbol:
+        for name, known in places.items():
+            if known == meaning:
+                return name
+        name = sp.Symbol("QQQ" + "abcdefghijklmnopqrstuvwxyz"[len(places)])  # letters only: printed as is
+        places[name] = meaning
+        return name
+
+    def walk(node: sp.Expr) -> sp.Expr:
+        if isinstance(node, sp.exp) and node.args[0] == z:  # e^z: the power is the rule, z put in
+            return sp.exp(place(_PLAIN_Z), evaluate=False)
+        if node == z or isinstance(node, sp.Function) and node.has(z):  # outermost first: tanh(u(z)) is one number
+            return place(node)
+        if not node.args:
+            return node
+        return node.func(*[walk(arg) for arg in node.args], evaluate=False)
+
+    def sums(node: sp.Expr) -> sp.Expr:
+        """Each innermost sum of numbers replaced by its value: 0.7·(1 − 0.7) → 0.7·0.3."""
+        if not node.args:
+            return node
+        if isinstance(node, sp.Add) and not any(arg.has(sp.Add) for arg in node.args):
+            meaning = node.xreplace({s: m for s, m in places.items() if m is not _PLAIN_Z})
+            return place(meaning)
+        return node.func(*[sums(arg) for arg in node.args], evaluate=False)
+
+    numbers = walk(form)
+    worked = sums(numbers)
+    lines = (formula(_unevaluated_xreplace(form, {z: sp.Symbol(z_label)}), tex), formula(numbers, tex),
+             formula(worked, tex))
+    return lines, {str(name): meaning for name, meaning in places.items()}
+
+
+def _filled(line: str, numbers: dict[str, str]) -> str:
+    for place in sorted(numbers, key=len, reverse=True):
+        line = line.replace(place, numbers[place])
+    return line
+
+
+@lru_cache(maxsize=1024)
+def _evaluator(meaning: sp.Expr):
+    """`meaning` (an expression in z) as an mpmath function: evaluating it at the worked
+    solution's 50 digits takes microseconds, where substituting into SymPy takes a millisecond."""
+    return sp.lambdify(z, expanded(meaning), "mpmath")
+
+
+@lru_cache(maxsize=4096)  # the text and the LaTeX of a slope line ask for the same numbers
+def _evaluate(meaning: sp.Expr, z_value: sp.Expr) -> sp.Float:
+    with mpmath.workdps(num.WORK_DPS):
+        at = mpmath.mpf(str(num.evaluated(z_value)))  # 50 significant digits, whatever z's form
+        return sp.Float(_evaluator(meaning)(at), num.WORK_DPS)
 
 
 def unit_slope(sol, l: int, j: int, tex: bool = False) -> str:
@@ -61,40 +128,6 @@ def _unevaluated_xreplace(expr: sp.Expr, rule: dict) -> sp.Expr:
     if not expr.args:
         return expr
     return expr.func(*[_unevaluated_xreplace(arg, rule) for arg in expr.args], evaluate=False)
-
-
-def _numbers_in(form: sp.Expr, z_value: sp.Expr, tex: bool) -> tuple[sp.Expr, dict]:
-    """The form with every function of z (σ(z), tanh(z), e^z …; outermost first, so tanh(u(z)) is
-    one number) replaced by its value, and then z itself."""
-    values: dict[sp.Symbol, sp.Expr] = {}
-
-    def walk(node: sp.Expr) -> sp.Expr:
-        if isinstance(node, sp.exp) and node.args[0] == z:
-            # e^z is written e^(−1.12) with z put in, then its value: the power is the rule
-            return sp.exp(sp.Symbol(num.latex(z_value) if tex else num.pretty(z_value)), evaluate=False)
-        if isinstance(node, sp.Function) and node.has(z):
-            value = num.evaluated(expanded(node).xreplace({z: z_value}))
-            symbol = _number_symbol(value, tex)
-            values[symbol] = value
-            return symbol
-        if not node.args:
-            return node
-        return node.func(*[walk(arg) for arg in node.args], evaluate=False)
-
-    numbers, named = substituted(walk(form), {z: z_value}, tex)
-    return numbers, {**values, **named}
-
-
-def _sums_worked_out(expr: sp.Expr, values: dict, tex: bool) -> sp.Expr:
-    """Each innermost sum of numbers replaced by its value: 0.7·(1 − 0.7) → 0.7·0.3."""
-    if not expr.args:
-        return expr
-    if isinstance(expr, sp.Add) and not any(arg.has(sp.Add) for arg in expr.args):
-        value = num.evaluated(expanded(expr.xreplace(values)))
-        symbol = _number_symbol(value, tex)
-        values[symbol] = value
-        return symbol
-    return expr.func(*[_sums_worked_out(arg, values, tex) for arg in expr.args], evaluate=False)
 
 
 def _number_symbol(value: sp.Expr, tex: bool) -> sp.Symbol:

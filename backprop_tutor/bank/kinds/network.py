@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -137,6 +138,7 @@ def _matrix_text(rows, tex: bool = False) -> str:
     return "[" + "; ".join(" ".join(num.pretty(v) for v in row) for row in rows) + "]"
 
 
+@lru_cache(maxsize=None)  # a handful of losses and sizes; factoring the loss is slow
 def constant_factor(loss: str, n: int) -> sp.Rational:
     """The constant in front of the loss's sum for n outputs (½, 1, 1/n, −1/n, −1), read off the
     loss's own SymPy expression. A statement names the factor but never ∂L/∂o: that derivative
