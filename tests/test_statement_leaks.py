@@ -272,3 +272,27 @@ def test_the_detector_finds_a_value_at_any_precision():
     for shown in (f"{delta:.3}", f"{delta:.6}", problem.part("delta2").answer):
         assert value_leaks(_with_intro("mlp_2_2_1", 3, f"δ = {shown.replace('-', '−')}."))
     assert not value_leaks(_with_intro("mlp_2_2_1", 3, f"δ = {delta * 2:.3}."))
+
+
+# --- a revealed step gives away no later part --------------------------------------------------------
+
+NETWORK_TEMPLATES = [t.id for t in Bank.open().templates() if t.kind.name == "network"]
+_BACKWARD = (Kind.LOSS_GRADIENT, Kind.SLOPE, Kind.DELTA)
+
+
+@pytest.mark.parametrize("template_id", NETWORK_TEMPLATES)
+def test_the_step_revealed_for_a_part_computes_no_later_part(template_id):
+    """`solution` (or three misses) in practice shows the steps that compute the part: none of them
+    may compute a later part of the backward pass (∂L/∂o, f′, δ), or revealing dL_do would print
+    δ = o − t beside it. (A forward step still shows z with a = f(z), a gradient step ∂L/∂W with
+    ∂L/∂b, the update W with b: each pair is one line of work apart.)"""
+    template = Bank.open().load(template_id)
+    for seed in range(3):
+        problem = generate(template, seed)
+        for i, part in enumerate(problem.parts):
+            shown = problem.steps_for(part)
+            assert shown, part.id
+            for later in problem.parts[i + 1:]:
+                if later.quantity.kind not in _BACKWARD or later.quantity.family == part.quantity.family:
+                    continue  # another entry of the same vector: the same step computes both
+                assert not any(step.shows(later.quantity) for step in shown), (seed, part.id, later.id)

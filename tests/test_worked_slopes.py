@@ -94,7 +94,7 @@ def test_sigmoid_shows_the_factors_then_their_product():
 
 def test_latex_carries_the_same_substitution():
     sol = solve_network(network_from_dict(_network("tanh", "sigmoid", "-0.5")))
-    step = next(s for s in network_steps(sol) if s.title.startswith("Backward pass: hidden delta"))
+    step = next(s for s in network_steps(sol) if s.title.startswith("Backward pass: the local slopes"))
     t = num.latex(sp.tanh(sp.Rational(-1, 2)))
     assert r"\tanh'(z^{(1)}_{0}) = 1 - \tanh^{2}" in step.latex and f"1 - ({t})^{{2}}" in step.latex
 

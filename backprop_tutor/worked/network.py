@@ -38,6 +38,7 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
     steps += [_forward_layer(sol, l) for l in range(1, L + 1)]
     steps.append(_loss(sol))
     steps.append(_why(sol))
+    steps.append(_loss_gradient(sol))  # its own step: a part may ask ∂L/∂o before δ, and see it alone
     steps.append(_output_delta(sol))
     if softmax:
         steps.append(_softmax_shortcut(sol))
@@ -47,7 +48,8 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
         steps += [matrix_form_steps.gradients(sol, l) for l in range(1, L + 1)]
         steps.append(matrix_form_steps.update(sol))
     else:
-        steps += [_hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
+        for l in range(L - 1, 0, -1):  # the slopes apart from δ: a part may ask f′ before δ, and see it alone
+            steps += [_hidden_slopes(sol, l), _hidden_delta(sol, l)]
         steps += [_gradients(sol, l) for l in range(1, L + 1)]
         steps.append(_update(sol))
     steps.append(_nudges(sol))
@@ -156,15 +158,23 @@ def _why(sol: NetworkSolution) -> WhyStep:
     return WhyStep(step.title, step.text, step.latex, step.computes)
 
 
+def _loss_gradient(sol: NetworkSolution) -> Step:
+    net, n = sol.network, sol.numeric
+    L = sol.depth
+    lines = _Lines()
+    lines.say("The backward pass starts at the loss: how L changes with each output.")
+    for j in _units(len(n.a[-1])):
+        lines.math(lambda tex, j=j: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
+                   + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
+    _more(lines, len(n.a[-1]), "outputs")
+    return lines.step(f"Backward pass: the loss's derivative ∂L/∂{symbol('a', L)}", q(Kind.LOSS_GRADIENT))
+
+
 def _output_delta(sol: NetworkSolution) -> Step:
     net, n = sol.network, sol.numeric
     L = sol.depth
     name = net.layers[-1].activation
     lines = _Lines()
-    for j in _units(len(n.a[-1])):
-        lines.math(lambda tex, j=j: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
-                   + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
-    _more(lines, len(n.a[-1]), "outputs")
     if name == activations.SOFTMAX:
         lines.say("Softmax couples the outputs: every oⱼ = e^(zⱼ)/S, with S = Σᵢ e^(zᵢ), depends on every zₖ. "
                   "The quotient rule, with ∂e^(zⱼ)/∂zₖ = e^(zⱼ) when j = k (else 0) and ∂S/∂zₖ = e^(zₖ), gives "
@@ -197,7 +207,7 @@ def _output_delta(sol: NetworkSolution) -> Step:
             _cancellation(lines, sol, j)
         _more(lines, len(n.a[-1]), "outputs")
     return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}",
-                      q(Kind.LOSS_GRADIENT), q(Kind.SLOPE, L), q(Kind.DELTA, L))
+                      q(Kind.SLOPE, L), q(Kind.DELTA, L))
 
 
 def _jacobian_entry(p, j: int, k: int, entry: sp.Expr, tex: bool) -> str:
@@ -239,6 +249,17 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
     return lines.step("The softmax + cross-entropy shortcut", q(Kind.DELTA, L))
 
 
+def _hidden_slopes(sol: NetworkSolution, l: int) -> Step:
+    name, n = sol.network.layers[l - 1].activation, sol.numeric
+    lines = _Lines()
+    lines.say(f"Each unit of layer {l} passes its δ on through its local slope {prime(name)}(z), from the rule:",
+              rf"Each unit of layer {l} passes its $\delta$ on through its local slope ${prime(name, True)}(z)$, from the rule:")
+    for k in _units(len(n.slope[l])):
+        _slope(lines, sol, l, k)
+    _more(lines, len(n.slope[l]), "units")
+    return lines.step(f"Backward pass: the local slopes {prime(name)}({symbol('z', l)})", q(Kind.SLOPE, l))
+
+
 def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
     net, n = sol.network, sol.numeric
     name = net.layers[l - 1].activation
@@ -250,8 +271,6 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
     lines.math(lambda tex: f"{symbol('delta', l, 'k', tex=tex)} = {prime(name, tex)}({symbol('z', l, 'k', tex=tex)})"
                + (rf" \cdot \sum_j w^{{({l + 1})}}_{{jk}} \delta^{{({l + 1})}}_j" if tex else f" · Σⱼ {symbol('w', l + 1, 'jk')} {symbol('delta', l + 1, 'j')}"))
     for k in _units(len(slopes)):
-        _slope(lines, sol, l, k)
-
         def chain(tex: bool, k=k) -> str:
             terms = [num.product([above.weights[j][k], n.delta[l + 1][j]], tex=tex) for j in range(above.units)]
             inner = num.signed_sum(terms, tex)
@@ -262,7 +281,7 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
         lines.math(chain)
     _more(lines, len(slopes), "units")
     return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})",
-                      q(Kind.SLOPE, l), q(Kind.DELTA, l))
+                      q(Kind.DELTA, l))
 
 
 def _slope(lines: _Lines, sol: NetworkSolution, l: int, j: int) -> None:
