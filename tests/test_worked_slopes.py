@@ -175,3 +175,25 @@ def test_the_softmax_jacobian_is_derived_and_each_entry_worked_out(template, see
         back = [v - (h if i == k else 0) for i, v in enumerate(zs)]
         difference = sp.N((softmax(moved, j) - softmax(back, j)) / (2 * h), 40)
         assert abs(value - difference) < 1e-5, (j, k)
+
+
+@pytest.mark.parametrize("template", ["activation_derivative_symbolic", "activation_derivative_at_point"])
+def test_activation_templates_work_the_slope_out_at_the_point(template):
+    """The 'At z = …' step writes f′(z) by its rule with the numbers put in, not a bare value; the
+    value it ends on is the activation's slope there (a 40-digit central difference)."""
+    from backprop_tutor.bank.folders import Bank
+    from backprop_tutor.bank.generate import generate
+
+    for seed in range(8):
+        problem = generate(Bank.open().load(template), seed)
+        sol = problem.solution
+        [step] = [s for s in problem.steps if s.title.startswith("At z =")]
+        line = step.text.splitlines()[1]
+        worked = line.split(", as ")[0]
+        assert worked.count(" = ") >= 2 or ELEMENTWISE[sol.name].kinked, line  # the rule, then numbers
+        shown = sp.Float(worked.rsplit(" = ", 1)[1].replace("−", "-"))
+        f, h = ELEMENTWISE[sol.name].expr, sp.Rational(1, 10**15)
+        if ELEMENTWISE[sol.name].kinked and sol.point == 0:
+            continue
+        expected = sp.N((f.xreplace({z: sol.point + h}) - f.xreplace({z: sol.point - h})) / (2 * h), 40)
+        assert abs(shown - expected) < 1e-5 * max(1, abs(expected)), line

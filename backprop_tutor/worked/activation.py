@@ -12,6 +12,7 @@ from backprop_tutor.engine.activations import ELEMENTWISE
 from backprop_tutor.engine.derivations import DERIVATIONS
 from backprop_tutor.engine.quantities import ACTIVATION_SLOPE, ACTIVATION_VALUE, Kind, QuantityId
 from backprop_tutor.worked.notation import formula, function, prime
+from backprop_tutor.worked.slopes import slope_chain
 from backprop_tutor.worked.steps import Step
 from backprop_tutor.worked.texescape import escape
 
@@ -30,8 +31,9 @@ def activation_steps(sol: ActivationSolution) -> tuple[Step, ...]:
         Step("The function", f"{act.unicode}", f"\\[ {act.latex} \\]"),
         _derivation(sol.name),
         Step(f"At z = {p}",
-             f"  {f}({p}) = {num.pretty(value)}\n  {fp}({p}) = {num.pretty(slope)}",
-             f"\\[ {ft}({pt}) = {num.latex(value)}, \\quad {fpt}({pt}) = {num.latex(slope)} \\]",
+             f"  {f}({p}) = {num.pretty(value)}\n  {fp}({p}) = {slope_chain(sol.name, 'z', sol.point, slope)}",
+             f"\\[ {ft}({pt}) = {num.latex(value)} \\]\n"
+             f"\\[ {fpt}({pt}) = {slope_chain(sol.name, 'z', sol.point, slope, True)} \\]",
              (_VALUE, _SLOPE)),
     ]
     ratio = sol.nudge_ratio(sp.Rational(1, 1000))
