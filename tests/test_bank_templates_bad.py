@@ -97,7 +97,7 @@ def invalid_line(result, path: Path) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     lines = result.stdout.splitlines()
     assert len(lines) == 2, lines
-    assert lines[1] == "1 templates: 0 ok, 0 failed the self-test, 1 malformed"
+    assert lines[1] == "1 template: 0 ok, 0 failed the self-test, 1 malformed"
     prefix = f"invalid  {path}: "
     assert lines[0].startswith(prefix), lines[0]
     return lines[0][len(prefix):]

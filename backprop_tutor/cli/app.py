@@ -387,7 +387,7 @@ def bank_validate(paths, seeds: int, banks, only_bank: bool) -> None:
                 click.echo(f"  - {problem}")
         else:
             click.echo(f"ok       {path.stem}  ({seeds} seeds)")
-    click.echo(f"{len(files)} templates: {len(files) - malformed - failed} ok, {failed} failed the self-test, "
+    click.echo(f"{len(files)} template{'s' * (len(files) != 1)}: {len(files) - malformed - failed} ok, {failed} failed the self-test, "
                f"{malformed} malformed")
     if malformed:
         sys.exit(2)
