@@ -204,7 +204,7 @@ def test_stats_text_when_piped_is_plain_aligned_rows(tmp_path):
     result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "3 attempts, 2 correct (67%) over 1 problem; current streak: 1 correct in a row."
+    assert lines[0] == "3 attempts, 2 correct (67%); 1 problem practised; current streak: 1 correct in a row."
     assert lines[1].split() == ["skill", "attempts", "correct", "accuracy", "mastery", "last", "practised"]
     assert any(line.split()[:5] == ["output_delta", "2", "1", "50%", "20%"] for line in lines)
     assert lines[-2].startswith("Work on next: ")
@@ -220,3 +220,18 @@ def test_stats_without_a_history_says_how_to_start_and_creates_nothing(tmp_path)
     assert not path.exists()
     data = json.loads(CliRunner().invoke(cli, ["stats", "--db", str(path), "--format", "json"]).output)
     assert (data["attempts"], data["correct"], data["accuracy"]) == (0, 0, None)
+
+
+def test_stats_counts_a_problem_whose_parts_were_only_shown(tmp_path):
+    """`solution` on every part stores outcomes and no attempt: stats must not say nothing was saved."""
+    from click.testing import CliRunner
+
+    from backprop_tutor.cli.app import cli
+
+    db = tmp_path / "p.sqlite3"
+    shown = CliRunner().invoke(cli, ["practice", "--template", "neuron_one_input", "--seed", "2", "--count", "1",
+                                     "--db", str(db)], input="solution\nsolution\nquit\n")
+    assert shown.exit_code == 0, shown.output
+    result = CliRunner().invoke(cli, ["stats", "--db", str(db)])
+    assert "No practice saved yet" not in result.output
+    assert result.output.startswith("0 attempts, 0 correct (—); 1 problem practised;"), result.output

@@ -154,13 +154,14 @@ def _percent(value) -> str:
 
 
 def _print_stats(data: dict, path: Path) -> None:
-    if not data["attempts"]:
+    if not data["attempts"] and not data["problems"]:  # a part shown with `solution` is practice too
         click.echo(f"No practice saved yet in {path}. Start with: tutor practice")
         return
     out = terminal_console()
     say = click.echo if out is None else out.print  # in a terminal, wrapped between words
-    say(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct ({_percent(data['accuracy'])}) over "
-        f"{data['problems']} {'problem' if data['problems'] == 1 else 'problems'}; current streak: {data['streak']} correct in a row.")
+    say(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct "
+        f"({_percent(data['accuracy'])}); {data['problems']} {'problem' if data['problems'] == 1 else 'problems'} "
+        f"practised; current streak: {data['streak']} correct in a row.")
     columns = ("skill", "attempts", "correct", "accuracy", "mastery", "last practised")
     cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),
               _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
