@@ -162,7 +162,8 @@ def _loss_gradient(sol: NetworkSolution) -> Step:
     net, n = sol.network, sol.numeric
     L = sol.depth
     lines = _Lines()
-    lines.say("The backward pass starts at the loss: how L changes with each output.")
+    lines.say("The backward pass starts at the loss: how L changes with each output.",
+              "The backward pass starts at the loss: how $L$ changes with each output.")
     for j in _units(len(n.a[-1])):
         lines.math(lambda tex, j=j: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
                    + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
