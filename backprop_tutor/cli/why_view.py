@@ -82,7 +82,7 @@ def render(lesson: Lesson) -> RenderableType:
                      f"(because {f}′ = 0).")
 
     steps = len(lesson.descent) - 1
-    ran = f"stopped after {steps} steps: converged" if lesson.converged else f"{steps} steps"
+    ran = f"converged after {steps} steps" if lesson.converged else f"{steps} steps"
     descent = Table(title=f"2. Gradient descent on w: w ← w − η·∂L/∂w, η = {num.pretty(net.learning_rate)}, "
                           f"{ran}", title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                     header_style="bold")
