@@ -311,7 +311,7 @@ def test_a_file_that_is_not_utf8(tmp_path):
 def test_a_file_too_large_to_be_a_template(tmp_path):
     path = tmp_path / "huge.yaml"
     path.write_text("# padding\n" * 25_000, encoding="utf-8")
-    assert invalid_line(validate(path), path) == "the file is larger than 200 kB; is it a template?"
+    assert invalid_line(validate(path), path) == "larger than 200 kB, the limit for a template"
 
 
 def test_a_scalar_file(tmp_path):

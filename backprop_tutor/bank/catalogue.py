@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_tutor.bank.kinds import NAMES as KINDS
+from backprop_tutor.engine.files import ReadProblem, read_bytes
 from backprop_tutor.errors import TemplateError, check_keys, describe, did_you_mean, yaml_problem
 
 SKILLS = ("forward_pass", "activation_derivative", "chain_rule", "loss_derivative", "output_delta",
@@ -47,16 +48,11 @@ def read_yaml(path: Path) -> Any:
     """A template file's data: at most MAX_TEMPLATE_BYTES of UTF-8, parsed by a safe loader."""
     source = str(path)
     try:
-        if path.stat().st_size > MAX_TEMPLATE_BYTES:
-            raise TemplateError(f"the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB", source=source,
-                                fix="is it a template?")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError("no such file", source=source) from None
+        text = read_bytes(path, MAX_TEMPLATE_BYTES, "a template").decode("utf-8")
+    except ReadProblem as e:
+        raise TemplateError(str(e), source=source) from None
     except UnicodeDecodeError:
         raise TemplateError("not a text file (it is not UTF-8)", source=source) from None
-    except OSError as e:
-        raise TemplateError(f"cannot read ({e.strerror})", source=source) from None
     from backprop_tutor.engine import yamlio
 
     try:

@@ -17,6 +17,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import losses
+from backprop_tutor.engine.files import ReadProblem, read_bytes
 from backprop_tutor.errors import NetworkError, check_keys, describe, did_you_mean, yaml_problem
 
 MAX_FILE_BYTES = 1_000_000
@@ -87,13 +88,14 @@ def load_network(path: str | Path) -> Network:
         if size > MAX_FILE_BYTES:
             raise NetworkError(f"the file is {size / 1e6:.1f} MB", source=source,
                                fix=f"a network file is at most {MAX_FILE_BYTES // 1_000_000} MB (is this the right file?)")
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_FILE_BYTES, "a network file")  # a FIFO or a device is refused, not read forever
     except FileNotFoundError:
         raise NetworkError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise NetworkError("is a directory, not a network file", source=source) from None
-    except PermissionError:
-        raise NetworkError("permission denied", source=source) from None
+    except OSError as e:
+        raise NetworkError(f"cannot read ({e.strerror})", source=source) from None
+    except ReadProblem as e:
+        fix = "is this the right file?" if "larger" in str(e) else None
+        raise NetworkError(str(e), source=source, fix=fix) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -5,16 +5,26 @@ PyYAML follows YAML 1.1, where a float needs a dot and a signed exponent: `1e-3`
 number". This loader is yaml.SafeLoader (no Python objects, nothing run) with the float rule
 widened to YAML 1.2's: an exponent with or without a dot or a sign. Everything else is
 SafeLoader's.
+
+Hostile documents are refused with a YAMLError, never a crash or a hang (docs/formats.md,
+"Limits"): a document with anchors is composed by the Python loader, which counts the nodes
+the document would have with every alias expanded and refuses more than MAX_EXPANDED_NODES
+(a 337-byte "billion laughs" stands for 9⁹ lists); nesting deeper than MAX_DEPTH, and a
+number too long for Python to read (a 5000-digit integer), are refused too.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import yaml
 
 YAMLError = yaml.YAMLError
+
+MAX_EXPANDED_NODES = 100_000  # far above any template or answer file; far below a bomb
+MAX_DEPTH = 100  # collections inside collections; a template needs about 5
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 # Integers stay integers: a float needs a dot or an exponent (the resolver for floats is tried
@@ -29,8 +39,61 @@ _FLOAT = re.compile(r"""^(?:
     )$""", re.VERBOSE)
 
 
+class LimitError(yaml.YAMLError):
+    """A document past one of this module's limits (aliases, nesting, a number's length)."""
+
+
 class ProjectLoader(yaml.SafeLoader):
-    """SafeLoader whose floats are YAML 1.2's (see the module's docstring)."""
+    """SafeLoader whose floats are YAML 1.2's, and whose composer bounds what aliases expand
+    to and how deep collections nest (see the module's docstring)."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_expansion(node)
+        return node
+
+    def compose_node(self, parent, index):
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise LimitError(f"collections nested more than {MAX_DEPTH} deep (the limit)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _check_expansion(root) -> None:
+    """Refuse a node graph whose expansion (every alias replaced by a copy of its anchor's
+    node) has more than MAX_EXPANDED_NODES nodes. Sizes are memoised per node, so the count
+    costs one visit per distinct node, however large the expansion; a node that contains itself
+    (a recursive alias) is refused outright."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise LimitError("a recursive alias (a collection that contains itself)")
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                raise LimitError(f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values (the limit)")
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        size(root)
 
 
 def _widen_floats(loader: type) -> None:
@@ -58,8 +121,41 @@ else:
 
 def load(text: str) -> Any:
     """The document in `text`; raises YAMLError (yaml.YAMLError) when it is not valid YAML, with
-    the Python parser's wording ("expected ',' or ']', but got ':'"), clearer than libyaml's."""
+    the Python parser's wording ("expected ',' or ']', but got ':'"), clearer than libyaml's,
+    or when it is past a limit (LimitError)."""
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError:
-        return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 - raises the clearer error
+        if "&" in text:  # anchors, so maybe aliases: the bounded Python composer (no bank template has one)
+            return _checked(text, ProjectLoader)
+        try:
+            return _checked(text, _FastLoader)
+        except yaml.YAMLError:
+            return _checked(text, ProjectLoader)  # raises the clearer error, or a LimitError
+    except LimitError:
+        raise
+    except RecursionError:
+        raise LimitError(f"collections nested more than {MAX_DEPTH} deep (the limit)") from None
+    except ValueError as e:  # int() of a number past Python's 4300 digits
+        if "digits" in str(e):
+            raise LimitError(f"a number longer than {sys.get_int_max_str_digits()} digits (the limit); "
+                             "quote it if it is meant as text") from None
+        raise LimitError(f"a value that cannot be read ({e})".splitlines()[0]) from None
+
+
+def _checked(text: str, loader: type) -> Any:
+    data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
+    if loader is _FastLoader:
+        _check_depth(data)
+    return data
+
+
+def _check_depth(data: Any) -> None:
+    """libyaml composes in C, where compose_node cannot count: the depth of the data, instead
+    (nodes shared by aliases never reach here: a document with anchors takes the Python path)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > MAX_DEPTH:
+                raise LimitError(f"collections nested more than {MAX_DEPTH} deep (the limit)")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items if isinstance(v, (list, dict)))

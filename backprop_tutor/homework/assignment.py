@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_tutor import __version__
+from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.errors import TutorError
 from backprop_tutor.bank.problem import Problem
 from backprop_tutor.bank.template import Template
@@ -58,6 +59,8 @@ def numbered_students(count: int) -> list[str]:
     return [f"s{i:0{width}d}" for i in range(1, count + 1)]
 
 
+MAX_ROSTER_BYTES = 10_000_000  # docs/formats.md, "Limits": 100,000 students in well under 10 MB
+
 _ID = re.compile(r"[\w@.\- ]+")  # \w: letters (any script), digits and _
 
 
@@ -73,11 +76,10 @@ def read_roster_names(path: Path) -> tuple[list[str], dict[str, str]]:
     (answers/<id>.yaml) and appear in LaTeX, so they are letters, digits, spaces and - _ . @,
     unique and non-empty; a name is any text, shown on the student's sheet and key."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
-    except OSError as e:
-        raise HomeworkError(f"{path}: cannot read the roster ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise HomeworkError(f"{path}: the roster is not UTF-8 text; save it as CSV (UTF-8)") from None
+        text = read_text(path, MAX_ROSTER_BYTES, "a roster", encoding="utf-8-sig")  # Excel writes a BOM
+    except ReadProblem as e:
+        fix = "; save it as CSV (UTF-8)" if "UTF-8" in str(e) else ""
+        raise HomeworkError(f"{path}: {e}{fix}") from None
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

@@ -18,9 +18,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from backprop_tutor.engine import yamlio
+from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.errors import TutorError, yaml_problem
 from backprop_tutor.worked.render import markdown_code, markdown_text
 from backprop_tutor.homework.assignment import HomeworkError
+
+# Read limits (docs/formats.md, "Limits"): checked before parsing, so one file cannot stall a class.
+MAX_ANSWER_FILE_BYTES = 1_000_000  # a filled-in answer file is a few kB
+MAX_SET_BYTES = 256_000_000  # set.json of 100,000 students (tutor generate's most) is far less
 
 COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis", "carried_from")
 
@@ -104,10 +109,10 @@ class Gradebook:
 def load_set(path: Path) -> dict:
     """set.json, checked for what grading needs; a clear error otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise HomeworkError(f"{path}: cannot read the set ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        data = json.loads(read_text(path, MAX_SET_BYTES, "a set.json"))
+    except ReadProblem as e:
+        raise HomeworkError(f"{path}: {e}") from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise HomeworkError(f"{path}: not a set.json written by tutor generate ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("students"), list):
         raise HomeworkError(f"{path}: not a set.json written by tutor generate (no 'students' list)")
@@ -159,11 +164,9 @@ def answer_text(value: Any) -> str | None:
 def read_submission(path: Path) -> dict[str, Any]:
     """An answer file: a mapping of labels to answers. Raises HomeworkError saying what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise HomeworkError(f"cannot read {path} ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise HomeworkError(f"{path} is not UTF-8 text") from None
+        text = read_text(path, MAX_ANSWER_FILE_BYTES, "an answer file")
+    except ReadProblem as e:
+        raise HomeworkError(f"{path.name}: {e}") from None
     try:
         data = yamlio.load(text)
     except yamlio.YAMLError as e:

@@ -10,11 +10,16 @@ files of `Merged.written` only.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework.assignment import HomeworkError
 from backprop_tutor.homework.gradebook import COLUMNS, Gradebook, StudentGrade
+
+
+MAX_GRADEBOOK_BYTES = 256_000_000  # docs/formats.md, "Limits"
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,8 @@ def read_gradebook(path: Path) -> list[list[str]]:
     if not path.exists():
         return []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        rows = list(csv.reader(io.StringIO(read_text(path, MAX_GRADEBOOK_BYTES, "a gradebook"), newline="")))
+    except (ReadProblem, csv.Error) as e:  # csv.Error: a field over the csv module's limit, a stray NUL
         raise HomeworkError(f"--out {path}: cannot read the gradebook to merge into ({e}); "
                             "give another --out, or add --fresh to replace it") from None
     if not rows or tuple(rows[0]) != COLUMNS:

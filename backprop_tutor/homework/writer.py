@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework import assignment as homework
+from backprop_tutor.homework.gradebook import MAX_SET_BYTES
 from backprop_tutor.homework import sheets
 from backprop_tutor.bank.problem import Problem
 from backprop_tutor.bank.template import Template
@@ -92,9 +94,9 @@ def previous_set_files(out: Path) -> list[Path]:
     `--force` leaves no sheet, key or answer file of the old set behind: a student dropped from
     the roster must not be handed an old answer file."""
     try:
-        data = json.loads((out / "set.json").read_text(encoding="utf-8"))
+        data = json.loads(read_text(out / "set.json", MAX_SET_BYTES, "a set.json"))
         ids = [s["id"] for s in data["students"] if isinstance(s["id"], str)]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ReadProblem, ValueError, KeyError, TypeError, RecursionError):
         return []
     files = [out / "set.json", out / "moodle.xml"]
     for student in ids:
