@@ -207,6 +207,7 @@ def _write(out: Path, merged, feedback: Path, fresh: bool) -> list[str]:
     import csv
 
     from backprop_tutor.homework import gradebook
+    from backprop_tutor.homework.writer import inside
 
     spared = []
     try:
@@ -214,10 +215,10 @@ def _write(out: Path, merged, feedback: Path, fresh: bool) -> list[str]:
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(gradebook.COLUMNS)
-            writer.writerows(merged.rows)
+            writer.writerows([gradebook.csv_safe(cell) for cell in row] for row in merged.rows)  # no live formulas
         feedback.mkdir(parents=True, exist_ok=True)
         for student in merged.written:
-            path = feedback / f"{student.student}.md"
+            path = inside(feedback, feedback / f"{student.student}.md")  # ids are checked in load_set too
             if student.submitted is None and not fresh and path.exists():
                 spared.append(student.student)
                 continue

@@ -62,6 +62,14 @@ def numbered_students(count: int) -> list[str]:
 MAX_ROSTER_BYTES = 10_000_000  # docs/formats.md, "Limits": 100,000 students in well under 10 MB
 
 _ID = re.compile(r"[\w@.\- ]+")  # \w: letters (any script), digits and _
+ID_RULE = "use letters, digits, spaces and - _ . @ (not . first)"
+
+
+def valid_id(student: str) -> bool:
+    """A student id can name a file in a set's folders (answers/<id>.yaml, feedback/<id>.md):
+    no / or \\, no .. or leading dot, nothing but letters, digits, spaces and - _ . @. The one
+    rule for rosters and for set.json (docs/formats.md)."""
+    return bool(_ID.fullmatch(student)) and not student.startswith(".")
 
 
 def read_roster(path: Path) -> list[str]:
@@ -83,7 +91,12 @@ def read_roster_names(path: Path) -> tuple[list[str], dict[str, str]]:
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    columns = [c.strip() for c in next(reader, [])]
+    try:  # csv.Error: a field over the csv module's limit (an unclosed quote swallows the file), a NUL
+        lines = [(reader.line_num, row) for row in reader]
+    except csv.Error as e:
+        raise HomeworkError(f"{path}: line {reader.line_num}: not a CSV roster ({e}); "
+                            "is a quote left open?") from None
+    columns = [c.strip() for c in lines[0][1]] if lines else []
     folded = [c.casefold() for c in columns]
     if "id" not in folded:
         found = ", ".join(repr(c) for c in columns) or "none (the file is empty)"
@@ -94,16 +107,14 @@ def read_roster_names(path: Path) -> tuple[list[str], dict[str, str]]:
     names: dict[str, str] = {}
     students: list[str] = []
     first_line: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in lines[1:]:
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         student = unicodedata.normalize("NFC", row[column].strip() if column < len(row) else "")
         if not student:
             raise HomeworkError(f"{path}: line {line}: empty id; every student needs one")
-        if not _ID.fullmatch(student) or student.startswith("."):
-            raise HomeworkError(f"{path}: line {line}: id {student!r} cannot name a file; use letters, digits, "
-                                "spaces and - _ . @ (not . first)")
+        if not valid_id(student):
+            raise HomeworkError(f"{path}: line {line}: id {student!r} cannot name a file; {ID_RULE}")
         if student in first_line:
             raise HomeworkError(f"{path}: line {line}: duplicate id {student!r} (first on line {first_line[student]})")
         first_line[student] = line

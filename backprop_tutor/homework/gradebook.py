@@ -10,6 +10,7 @@ set.json's own keys instead: still exact, without the diagnosis.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,13 +22,35 @@ from backprop_tutor.engine import yamlio
 from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.errors import TutorError, yaml_problem
 from backprop_tutor.worked.render import markdown_code, markdown_text
-from backprop_tutor.homework.assignment import HomeworkError
+from backprop_tutor.homework.assignment import ID_RULE, HomeworkError, valid_id
 
 # Read limits (docs/formats.md, "Limits"): checked before parsing, so one file cannot stall a class.
 MAX_ANSWER_FILE_BYTES = 1_000_000  # a filled-in answer file is a few kB
 MAX_SET_BYTES = 256_000_000  # set.json of 100,000 students (tutor generate's most) is far less
 
 COLUMNS = ("student", "problem", "part", "answer", "score", "diagnosis", "carried_from")
+
+
+# CSV formula injection (OWASP): a spreadsheet runs a cell that begins with = + - @ (or a tab or
+# carriage return, which some strip first) as a formula, and answers, labels, file names and ids
+# are the students' text. Such a cell is written with a ' in front, which the spreadsheet shows
+# as text; a plain number (-0.5, +3, -1e-3) is left alone so it stays a number.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def csv_safe(cell: Any) -> str:
+    """A cell as tutor writes it into a CSV (docs/formats.md, "Gradebook")."""
+    text = str(cell)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_unsafe(cell: str) -> str:
+    """A cell read back from a gradebook tutor wrote: the ' that csv_safe put in front removed
+    (a student id never begins with ', so the id column reads back as the id)."""
+    return cell[1:] if cell.startswith("'") and csv_safe(cell[1:]) == cell else cell
 
 
 class RowStatus(str, Enum):
@@ -120,6 +143,8 @@ def load_set(path: Path) -> dict:
         where = f"{path}: students[{i}]"
         if not isinstance(student, dict) or not isinstance(student.get("id"), str):
             raise HomeworkError(f"{where}: needs an 'id'")
+        if not valid_id(student["id"]):  # ids name feedback files: ../../x must not write outside the folder
+            raise HomeworkError(f"{where}.id: {student['id']!r} cannot name a file; {ID_RULE}")
         problems = student.get("problems")
         if not isinstance(problems, list):
             raise HomeworkError(f"{where}: needs a 'problems' list")
@@ -291,13 +316,15 @@ def submission_files(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     skipped: list[Path] = []
     seen: set[Path] = set()
     for path in paths:
-        found = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        # not only regular files: a FIFO or a dangling link named s07.yaml is s07's submission, and
+        # gets s07 a malformed row saying what it is, rather than vanishing
+        found = sorted(p for p in path.iterdir() if not p.is_dir()) if path.is_dir() else [path]
         for p in found:
             if path.is_dir() and p.suffix.lower() not in _ANSWER_SUFFIXES:
                 if not p.name.startswith("."):
                     skipped.append(p)
                 continue
-            if p.resolve() not in seen:  # the same file named twice is one submission
+            if p.resolve() not in seen:  # resolve() of a dangling link is the path it names  # the same file named twice is one submission
                 seen.add(p.resolve())
                 files.append(p)
     return files, skipped

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework.assignment import HomeworkError
-from backprop_tutor.homework.gradebook import COLUMNS, Gradebook, StudentGrade
+from backprop_tutor.homework.gradebook import COLUMNS, Gradebook, StudentGrade, csv_unsafe
 
 
 MAX_GRADEBOOK_BYTES = 256_000_000  # docs/formats.md, "Limits"
@@ -47,7 +47,7 @@ def read_gradebook(path: Path) -> list[list[str]]:
     if not rows or tuple(rows[0]) != COLUMNS:
         raise HomeworkError(f"--out {path}: not a gradebook written by tutor grade (its first line should be "
                             f"{','.join(COLUMNS)}); give another --out, or add --fresh to replace it")
-    return rows[1:]
+    return [[csv_unsafe(row[0]), *row[1:]] if row else row for row in rows[1:]]  # ids as the set has them
 
 
 def merge(book: Gradebook, previous: list[list[str]]) -> Merged:

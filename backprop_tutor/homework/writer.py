@@ -119,11 +119,19 @@ def write_set(out: Path, template_ids: Sequence[str], set_seed: int, files: Sequ
         (out / sub).mkdir(parents=True, exist_ok=True)
     for f in files:
         for relative, content in f.texts:
-            (out / relative).write_text(content, encoding="utf-8")
+            inside(out, out / relative).write_text(content, encoding="utf-8")
             count += 1
     (out / "moodle.xml").write_text(moodle_xml, encoding="utf-8")
     (out / "set.json").write_text(set_document(template_ids, set_seed, files, title), encoding="utf-8")
     return count + 2
+
+
+def inside(folder: Path, path: Path) -> Path:
+    """`path`, checked to stay in `folder` (ids are validated where they are read; this is the
+    last guard, so that no id, however it got in, writes outside the set's folder)."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise homework.HomeworkError(f"{path}: outside {folder}; nothing is written there")
+    return path
 
 
 def latex_tool() -> str | None:
@@ -138,9 +146,10 @@ def compile_pdf(tex: Path, tool: str) -> str | None:
     Auxiliary files are removed so the folder holds only what an instructor hands out."""
     folder, stem = tex.parent, tex.stem
     if tool == "latexmk":
-        commands = [["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet", tex.name]]
+        commands = [["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet", f"./{tex.name}"]]
     else:  # twice: longtable settles its column widths on the second run
-        commands = [["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name]] * 2
+        commands = [["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"./{tex.name}"]] * 2
+    # ./ first: a roster id like -shell-escape would otherwise reach the tool as an option
     try:
         for command in commands:
             run = subprocess.run(command, cwd=folder, capture_output=True, text=True, errors="replace", timeout=300)
