@@ -200,7 +200,8 @@ class _AnswerCommand(click.Command):
               help="Output format.")
 @bank_options
 def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None:
-    """Grade one answer, non-interactively. Exit 0 correct, 1 incorrect, 2 invalid answer or bad usage.
+    """Grade one answer, non-interactively. Exit 0 correct, 1 incorrect, 2 invalid answer or bad usage,
+    3 the grader failed (an internal error, no verdict).
 
     \b
     Examples:
@@ -211,7 +212,7 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
       tutor check --expected 0.25 "1/4" --format json
     """
     from backprop_tutor.errors import AnswerFormatError, TutorError
-    from backprop_tutor.grading.answers import grade, target_for_expected
+    from backprop_tutor.grading.answers import GradingFailure, grade, target_for_expected
     from backprop_tutor.grading.grade import grade_part
     from backprop_tutor.grading.result import Status
 
@@ -251,6 +252,9 @@ def check(args, seed, part_id, expected, earlier, fmt, banks, only_bank) -> None
                 raise UsageError(str(e)) from None
     except TutorError as e:
         raise UsageError(str(e)) from None
+    except GradingFailure as e:  # no verdict: exit codes 0-2 are verdicts, and scripts read 1 as incorrect
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(3)
     if fmt == "json":
         import json
 

@@ -3,7 +3,10 @@
 Nothing here evaluates text as Python (no eval, exec, sympify or parse_expr: those call eval).
 A whitelisting tokenizer admits only numbers, names, operators and brackets; a recursive-descent
 parser builds a small frozen AST; `to_sympy` builds SymPy objects through their constructors,
-refusing numbers too large to be an answer. Limits: 1,000 characters, nesting depth 50.
+refusing numbers too large to be an answer and numbers that are not real. Limits (docs/formats.md):
+1,000 characters, nesting depth 50, names of at most 50 letters. Together they bound the depth of
+the AST (a run like `xxxx…` is split into a chain of products), so nothing here or in the
+recursive walks over the AST can reach Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from backprop_tutor.errors import AnswerFormatError
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
+MAX_NAME = 50  # letters in one name: a 990-letter run split into products reached the recursion limit
 MAX_DIGITS = 10_000  # |result| of a numeric power may have at most this many digits
 MAX_SYMBOLIC_EXPONENT = 1000
 
@@ -139,6 +143,9 @@ def _tokens(text: str, subject: str) -> list[_Tok]:
         if not match or match.end() == i:
             raise AnswerFormatError(_bad_character(ch, i + 1))
         kind = match.lastgroup
+        if kind == "name" and len(match[kind]) > MAX_NAME:
+            raise AnswerFormatError(f"the name at position {match.start(kind) + 1} is {len(match[kind]):,} letters long; "
+                                    f"names of at most {MAX_NAME} letters are read (write products with '*')")
         out.append(_Tok(kind, match[kind], match.start(kind) + 1))
         i = match.end()
     out.append(_Tok("end", "", len(text) + 1))
@@ -411,7 +418,7 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
         if n.op == "/":
             if right == 0:
                 raise AnswerFormatError("division by zero")
-            return left / right
+            return check_number(left / right, "a division")  # 1/softplus(-700): a divisor evaluating to 0
         return check_number(_power(left, right), "a power")
 
     return build(node)
@@ -423,14 +430,14 @@ def _scalar(value, where: str):
     return value
 
 
-def _log10_size(value: sp.Expr) -> float:
+def _log10_size(value: sp.Expr, where: str = "a number") -> float:
     """How many decimal digits writing `value` exactly takes (numerator or denominator), roughly,
     without building anything big: 1/10^500 is small but has 500 digits, like 10^500."""
     if isinstance(value, sp.Rational):
         return max(math.log10(abs(value.p)) if value.p else 0.0, math.log10(value.q))
     # Evaluate first, then take abs: abs() of an exact form makes SymPy look for its sign
     # symbolically, which costs far more than the evaluation (most of an expression problem's time).
-    approx = mpmath.mpf(abs(sp.N(value, 15)))  # mpmath floats have unbounded exponents
+    approx = mpmath.mpf(abs(_approx(value, where)))  # mpmath floats have unbounded exponents
     return 0.0 if approx == 0 else abs(float(mpmath.log10(approx)))
 
 
@@ -456,15 +463,35 @@ def check_number(value: sp.Expr, where: str) -> sp.Expr:
         return value
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
-    if value.is_real is False or value.has(sp.I):
+    if value.is_real is False or value.has(sp.I) or _imaginary(value, where):
         raise AnswerFormatError(f"{where} is not a real number (e.g. the log or square root of a negative number)")
     return check_size(value, where)
+
+
+def _approx(value: sp.Expr, where: str) -> sp.Expr:
+    """`value` to 15 digits. SymPy's evaluation can fail on forms that are fine in exact terms
+    (log(1 + e^-700) evaluates to 0, so 1/softplus(-700) divides by zero): such an answer cannot
+    be graded, which is an invalid answer, not a crash."""
+    try:
+        return sp.N(value, 15)
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise AnswerFormatError(f"{where} cannot be evaluated to a number (a divisor too close to 0, or a number "
+                                f"past {MAX_DIGITS:,} digits)") from e
+
+
+def _imaginary(value: sp.Expr, where: str) -> bool:
+    """Whether a number SymPy cannot classify ((-1)^π: is_real is None) has an imaginary part.
+    Left in, it makes max, step and the tolerance test compare a complex number and crash."""
+    if value.is_real:
+        return False
+    real, imaginary = _approx(value, where).as_real_imag()
+    return imaginary != 0 and abs(imaginary) > 1e-12 * max(1, abs(real))
 
 
 def check_size(value: sp.Expr, where: str) -> sp.Expr:
     """A number of a writable size: exp(10^100) and 1/10^50000 are not answers. `value` may be an
     exact form or its decimal approximation (except a Rational, whose size is its digits)."""
-    if _log10_size(value) > MAX_DIGITS:
+    if _log10_size(value, where) > MAX_DIGITS:
         raise AnswerFormatError(f"{where} is a number too large (or too small) to be an answer here")
     return value
 

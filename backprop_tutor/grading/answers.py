@@ -47,6 +47,19 @@ def target_of(part: Part) -> Target:
     return Target(part.value, part.answer, part.tolerance, part.points, part.where)
 
 
+class GradingFailure(Exception):
+    """The grader itself failed on an answer: a bug, not a verdict. Raised by the grading entry
+    points (`grade`, grade.py `grade_part`) in place of any unexpected exception, so that
+    `tutor check` can exit with its own code (3, not 1 = incorrect), practice can carry on, and
+    the gradebook can give the answer a `grading_error` row. One line, no traceback."""
+
+
+def internal_error(error: Exception) -> GradingFailure:
+    """The safety net's one message, for every entry point alike."""
+    return GradingFailure(f"internal error: this answer could not be graded ({type(error).__name__}); "
+                          "please report it with the answer")
+
+
 class _Timeout(BaseException):
     """Raised by the alarm. A BaseException, like KeyboardInterrupt, because SymPy catches
     `Exception` in places and would otherwise swallow it and carry on computing."""
@@ -249,12 +262,15 @@ def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points:
 
 def grade(target: Target, text: str) -> Result:
     """An answer against a target's key alone (no diagnosis): `tutor check --expected`, and a
-    set.json key when the bank no longer has the template."""
+    set.json key when the bank no longer has the template. GradingFailure when the grader fails."""
     try:
-        read, echo = read_for(target, text)
-    except AnswerFormatError as e:
-        return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
-    return judge(target, read, echo, text)
+        try:
+            read, echo = read_for(target, text)
+        except AnswerFormatError as e:
+            return Result(Status.INVALID, 0, None, target.key, str(e), None, target.points)
+        return judge(target, read, echo, text)
+    except Exception as e:  # the safety net: whatever escaped the checks above is not a verdict
+        raise internal_error(e) from e
 
 
 def judge(target: Target, read, echo: str, text: str = "") -> Result:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from backprop_tutor.bank.problem import Problem
 from backprop_tutor.errors import AnswerFormatError
-from backprop_tutor.grading.answers import judge, numbers, read_for, target_of
+from backprop_tutor.grading.answers import internal_error, judge, numbers, read_for, target_of
 from backprop_tutor.grading.carried import carried
 from backprop_tutor.grading.diagnosis import diagnose
 from backprop_tutor.grading.earlier import Earlier
@@ -22,8 +22,16 @@ from backprop_tutor.grading.result import Result, Status
 def grade_part(problem: Problem, part_id: str, text: str, earlier: Mapping[str, str] | None = None) -> Result:
     """Grade one part of a generated problem; `earlier` maps the ids of parts answered before
     to the learner's answers (for error carried forward, and so that diagnosis starts from them).
-    AnswerFormatError only when the problem has no such part."""
+    AnswerFormatError only when the problem has no such part; GradingFailure (answers.py) when the
+    grader itself fails, which is no verdict."""
     part = problem.part(part_id)
+    try:
+        return _grade(problem, part, text, earlier)
+    except Exception as e:  # the safety net: an unexpected exception is not a verdict
+        raise internal_error(e) from e
+
+
+def _grade(problem: Problem, part, text: str, earlier: Mapping[str, str] | None) -> Result:
     target = target_of(part)
     try:
         read, echo = read_for(target, text)

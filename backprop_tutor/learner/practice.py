@@ -123,8 +123,9 @@ class Session:
         return records
 
     def _ask_part(self, problem: Problem, record: PartRecord, earlier: dict[str, str]) -> None:
+        from backprop_tutor.grading.answers import GradingFailure
         from backprop_tutor.grading.grade import grade_part
-        from backprop_tutor.grading.result import Status
+        from backprop_tutor.grading.result import Result, Status
 
         part = record.part
         while True:
@@ -148,7 +149,10 @@ class Session:
                 attempt = record.values.index(value)
                 self.show(self.view.repeated(attempt + 1, record.understood[attempt]))
                 continue  # the same verdict again would only cost an attempt
-            result = grade_part(problem, part.id, text, earlier)
+            try:
+                result = grade_part(problem, part.id, text, earlier)
+            except GradingFailure as e:  # the grader failed, not the learner: no attempt, the session goes on
+                result = Result(Status.INVALID, 0, None, part.answer, str(e), None, part.points)
             if result.status is Status.INVALID:
                 self.show(self.view.verdict(result))
                 continue  # costs no attempt and is not saved
@@ -192,4 +196,6 @@ def _value_of(part: Part, text: str) -> Any:
     try:
         return read_for(target_of(part), text)[0]
     except AnswerFormatError:
+        return None
+    except Exception:  # noqa: BLE001 - whatever failed here, grade_part's safety net reports it
         return None
