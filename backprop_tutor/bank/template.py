@@ -8,6 +8,7 @@ as a number).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,14 @@ _CONSTRAINT_KEYS = ("kink_margin", "saturation", "nonzero_answers", "loss", "max
 _TOLERANCE_KEYS = ("relative", "absolute", "sigfigs")
 _MISTAKE_KEYS = ("value", "feedback", "name")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Limits on a part's numbers (docs/formats.md, Templates): a weight below MIN_POINTS prints as 0
+# in every score; a relative tolerance of 1 or more accepts every number of the right sign, one
+# below MIN_TOLERANCE asks for more digits than the 12 a key carries; more than MAX_SIGFIGS
+# significant figures is more than a double holds (and a huge count ran out of memory).
+POINTS_RANGE = (0.01, 1000)
+MIN_TOLERANCE = 1e-12
+MAX_SIGFIGS = 15
+MAX_SCALE_DIGITS = 12  # a mistake's factor, as in "2*dW1[0][0]": a few digits, not a number to compute
 
 
 @dataclass(frozen=True)
@@ -259,17 +268,10 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         quantity = _text(part["quantity"], f"{key}.quantity", fail)
         _check_references(quantity, names, f"{key}.quantity", fail)
         points = part.get("points", 1)
-        if not _is_number(points) or points <= 0:
-            raise fail(f"{key}.points", "expected a positive number")
-        tolerance = None
-        if "tolerance" in part:
-            tol = part["tolerance"]
-            if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in _TOLERANCE_KEYS:
-                raise fail(f"{key}.tolerance", "expected one of {relative: 1e-3}, {absolute: 0.001}, {sigfigs: 3}")
-            (tkind, tvalue), = tol.items()
-            if not _is_number(tvalue) or tvalue <= 0 or (tkind == "sigfigs" and not isinstance(tvalue, int)):
-                raise fail(f"{key}.tolerance.{tkind}", "expected a positive number" + (" (whole)" if tkind == "sigfigs" else ""))
-            tolerance = (tkind, tvalue)
+        low, high = POINTS_RANGE
+        if not _is_number(points) or not low <= points <= high:
+            raise fail(f"{key}.points", f"expected a number from {low} to {high}, found {points!r}")
+        tolerance = _tolerance(part["tolerance"], f"{key}.tolerance", fail) if "tolerance" in part else None
         hints = part.get("hints", [])
         if not isinstance(hints, list) or len(hints) > 3:
             raise fail(f"{key}.hints", "expected up to 3 hints, from the rule to the formula to the numbers")
@@ -294,7 +296,26 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
     return tuple(out)
 
 
-_SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(.+?)\s*")
+def _tolerance(tol: Any, key: str, fail) -> tuple[str, float]:
+    """{relative: r} with MIN_TOLERANCE ≤ r < 1, {absolute: a} finite and ≥ MIN_TOLERANCE, or
+    {sigfigs: n} with 1 ≤ n ≤ MAX_SIGFIGS. An absolute tolerance larger than every key is caught
+    by `tutor bank validate`, which sees the keys (grading/tolerance_check.py)."""
+    if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in _TOLERANCE_KEYS:
+        raise fail(key, "expected one of {relative: 1e-3}, {absolute: 0.001}, {sigfigs: 3}")
+    (kind, value), = tol.items()
+    key = f"{key}.{kind}"
+    if kind == "sigfigs":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIGFIGS:
+            raise fail(key, f"expected a whole number from 1 to {MAX_SIGFIGS}, found {value!r}")
+    elif not _is_number(value) or not value >= MIN_TOLERANCE:
+        raise fail(key, f"expected a number of at least {MIN_TOLERANCE}, found {value!r}")
+    elif kind == "relative" and value >= 1:
+        raise fail(key, f"{value!r} accepts every number of the right sign; a relative tolerance is below 1, "
+                   "e.g. 1e-3")
+    return kind, value
+
+
+_SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(\S.*?)\s*", re.DOTALL)
 
 
 def _mistake(raw: Any, key: str, fail) -> Mistake:
@@ -312,8 +333,12 @@ def _mistake(raw: Any, key: str, fail) -> Mistake:
     if not isinstance(name, str) or name not in NAMES:
         raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{did_you_mean(name, NAMES)}",
                    fix="use one of " + ", ".join(NAMES))
-    value = _text(str(raw["value"]), f"{key}.value", fail)
+    value = raw["value"]
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise fail(f"{key}.value", f"expected one line such as \"-delta2[0]\" or \"2*dW1[0][0]\", found {value!r}")
     sign, scale, quantity = _SCALED.fullmatch(value).groups()
+    if scale and len(scale) > MAX_SCALE_DIGITS:
+        raise fail(f"{key}.value", f"the factor {scale[:20]}… has more than {MAX_SCALE_DIGITS} characters")
     factor = sp.Rational(scale) if scale else sp.Integer(-1 if sign else 1)
     return Mistake(name, _text(raw["feedback"], f"{key}.feedback", fail), factor, quantity)
 
@@ -336,4 +361,5 @@ def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float: .nan and .inf are YAML floats, but no count of points or tolerance."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

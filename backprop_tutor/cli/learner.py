@@ -95,7 +95,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
 
     if template is not None and (skill is not None or level is not None):
         raise UsageError("--template picks the problem itself; leave out --skill and --level with it")
-    bank = _open_bank(banks, only_bank)
+    bank = _open_bank(banks, only_bank, skip_broken=True)
     if template is not None:
         bank.path(template)  # an unknown id fails here, before the session starts
     else:
@@ -135,7 +135,7 @@ def stats(db, fmt, banks, only_bank) -> None:
     from backprop_tutor.learner.store import Store, default_path
 
     path = db if db is not None else default_path()
-    known = sorted({s for e in _open_bank(banks, only_bank).entries() for s in e.skills})  # the catalogue: no SymPy
+    known = sorted({s for e in _open_bank(banks, only_bank, skip_broken=True).entries() for s in e.skills})  # the catalogue: no SymPy
     if path.exists():
         with Store.open(path) as store:
             data = summary(store.attempts(), store.outcomes(), known)

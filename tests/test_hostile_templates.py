@@ -1,0 +1,158 @@
+"""Hostile templates (issue 13, point 10): each is one line at load, never a traceback, a hang or
+a template that grades nothing; and one broken template in a user's bank folder costs only itself
+in `tutor bank list`, `tutor stats` and `tutor practice`.
+
+The small self-contained templates of tests/test_bank_templates_bad.py are the bases here too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from backprop_tutor.cli.app import cli
+from test_bank_templates_bad import ACTIVATION, NETWORK, edit, invalid_line, validate
+
+BOUND = 5.0  # seconds; generous, against a slow shared machine, but far below a hang
+
+# --- each a one-line error at load ------------------------------------------------------------
+
+TOLERANCE = ["parts", 0, "tolerance"]
+NUMBERS = [
+    ("points-nan", edit(NETWORK, (["parts", 0, "points"], float("nan"))),
+     "parts[0].points: expected a number from 0.01 to 1000, found nan"),
+    ("points-inf", edit(NETWORK, (["parts", 0, "points"], float("inf"))),
+     "parts[0].points: expected a number from 0.01 to 1000, found inf"),
+    ("points-tiny-exponent", edit(NETWORK, (["parts", 0, "points"], 1e-300)),
+     "parts[0].points: expected a number from 0.01 to 1000, found 1e-300"),
+    ("tolerance-nan", edit(NETWORK, (TOLERANCE, {"relative": float("nan")})),
+     "parts[0].tolerance.relative: expected a number of at least 1e-12, found nan"),
+    ("tolerance-inf", edit(NETWORK, (TOLERANCE, {"absolute": float("inf")})),
+     "parts[0].tolerance.absolute: expected a number of at least 1e-12, found inf"),
+    ("tolerance-tiny-exponent", edit(NETWORK, (TOLERANCE, {"relative": 1e-300})),
+     "parts[0].tolerance.relative: expected a number of at least 1e-12, found 1e-300"),
+    ("relative-tolerance-accepting-everything", edit(NETWORK, (TOLERANCE, {"relative": 1})),
+     "parts[0].tolerance.relative: 1 accepts every number of the right sign; a relative tolerance is below 1, "
+     "e.g. 1e-3"),
+    # a huge count of significant figures ran out of memory in the self-test
+    ("sigfigs-huge", edit(NETWORK, (TOLERANCE, {"sigfigs": 10**11})),
+     "parts[0].tolerance.sigfigs: expected a whole number from 1 to 15, found 100000000000"),
+]
+
+MISTAKE = ["parts", 1, "mistakes"]
+MISTAKES = [
+    # a line break once made the factor's pattern fail to match: AttributeError
+    ("mistake-two-lines", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": "-delta2[0]\n+ 1",
+                                                    "feedback": "Flipped."}])),
+     "parts[1].mistakes[0].value: expected one line such as \"-delta2[0]\" or \"2*dW1[0][0]\", "
+     "found '-delta2[0]\\n+ 1'"),
+    ("mistake-not-text", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": {"a": 1}, "feedback": "F."}])),
+     "parts[1].mistakes[0].value: expected one line such as \"-delta2[0]\" or \"2*dW1[0][0]\", found {'a': 1}"),
+    ("mistake-huge-factor", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": "9" * 5000 + "*delta2[0]",
+                                                      "feedback": "F."}])),
+     "parts[1].mistakes[0].value: the factor 99999999999999999999… has more than 12 characters"),
+]
+
+CONTROL = [
+    # an escape code in a title coloured the terminal, and any C0 character broke moodle.xml and pdflatex
+    ("title-escape-code", edit(NETWORK, (["title"], "\x1b[31mRed")),
+     "title: holds the control character '\\x1b' at position 0; no control character may appear in it"),
+    ("title-nul", edit(NETWORK, (["title"], "A\x00B")),
+     "title: holds the control character '\\x00' at position 1; no control character may appear in it"),
+    ("title-line-break", edit(NETWORK, (["title"], "Two\nlines")),
+     "title: holds the control character '\\n' at position 3; no control character may appear in it"),
+    ("prompt-form-feed", edit(ACTIVATION, (["parts", 0, "prompt"], "f′\x0c(z0).")),
+     "parts[0].prompt: holds the control character '\\x0c' at position 2; no control character other than a line "
+     "break or a tab may appear in it"),
+]
+
+
+@pytest.mark.parametrize("name,text,message", NUMBERS + MISTAKES + CONTROL,
+                         ids=[c[0] for c in NUMBERS + MISTAKES + CONTROL])
+def test_hostile_template_is_one_line_at_load(tmp_path, name, text, message):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    start = time.monotonic()
+    line = invalid_line(validate(path), path)
+    assert time.monotonic() - start < BOUND
+    assert line == message
+
+
+def test_an_absolute_tolerance_larger_than_every_key_fails_validate(tmp_path):
+    """0 would be graded correct on every draw: the part grades nothing."""
+    path = tmp_path / "lenient.yaml"
+    path.write_text(edit(NETWORK, (TOLERANCE, {"absolute": 1000})), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["bank", "validate", "--seeds", "3", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"FAILED   {path}",
+        "  - part o: the absolute tolerance 1000 is at least every entry of the key on every seed, so 0 is graded "
+        "correct; make it much smaller than the key",
+        "1 template: 0 ok, 1 failed the self-test, 0 malformed",
+    ]
+
+
+def test_a_fitting_absolute_tolerance_passes_validate(tmp_path):
+    path = tmp_path / "fitting.yaml"
+    path.write_text(edit(NETWORK, (TOLERANCE, {"absolute": 1e-6})), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["bank", "validate", "--seeds", "3", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+# --- one broken template in a bank folder costs only itself -----------------------------------
+
+@pytest.fixture
+def hostile_bank(tmp_path, monkeypatch) -> Path:
+    """A user's folder: one good template, a bad title, a file that is not YAML, and one whose
+    catalogue fields are good but whose parts are not (it fails only when loaded)."""
+    monkeypatch.setenv("TUTOR_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "good.yaml").write_text(edit(ACTIVATION), encoding="utf-8")
+    (folder / "bad_title.yaml").write_text(edit(ACTIVATION, (["title"], "\x1b[2J")), encoding="utf-8")
+    (folder / "not_yaml.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    (folder / "bad_points.yaml").write_text(edit(ACTIVATION, (["parts", 0, "points"], float("nan"))),
+                                            encoding="utf-8")
+    return folder
+
+
+def _skipped(stderr: str) -> list[str]:
+    return sorted(line.split(":")[0] for line in stderr.splitlines() if line.startswith("skipped  "))
+
+
+def test_bank_list_reports_a_broken_template_and_lists_the_rest(hostile_bank):
+    for _ in range(2):  # the second time from the catalogue cache, which must not hide the broken ones
+        result = CliRunner().invoke(cli, ["bank", "list", "--bank", str(hostile_bank),
+                                                          "--only-bank", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert [row["id"] for row in json.loads(result.stdout)] == ["bad_points", "good"]
+        assert _skipped(result.stderr) == [f"skipped  {hostile_bank / 'bad_title.yaml'}",
+                                           f"skipped  {hostile_bank / 'not_yaml.yaml'}"]
+        assert "\x1b" not in result.stderr.replace("'\\x1b", "")
+
+
+def test_stats_reports_a_broken_template_and_counts_the_rest(hostile_bank, tmp_path):
+    result = CliRunner().invoke(cli, ["stats", "--db", str(tmp_path / "p.sqlite3"), "--bank",
+                                                      str(hostile_bank), "--only-bank", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)["skills"]) == ["activation_derivative"]
+    assert len(_skipped(result.stderr)) == 2
+
+
+def test_practice_skips_a_template_that_fails_to_load(hostile_bank, tmp_path):
+    """Chosen by the catalogue, bad_points fails when loaded: reported once, and the session goes on
+    with the good one, every problem of it."""
+    start = time.monotonic()
+    result = CliRunner().invoke(
+        cli, ["practice", "--db", str(tmp_path / "p.sqlite3"), "--bank", str(hostile_bank), "--only-bank",
+              "--seed", "1", "--count", "3"], input="skip\n" * 3)
+    assert time.monotonic() - start < 3 * BOUND
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("(good, seed") == 3, result.stdout
+    assert _skipped(result.stderr) == [f"skipped  {hostile_bank / name}.yaml"
+                                       for name in ("bad_points", "bad_title", "not_yaml")]
+    assert result.stderr.count("bad_points.yaml") == 1
