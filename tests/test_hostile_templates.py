@@ -156,3 +156,64 @@ def test_practice_skips_a_template_that_fails_to_load(hostile_bank, tmp_path):
     assert _skipped(result.stderr) == [f"skipped  {hostile_bank / name}.yaml"
                                        for name in ("bad_points", "bad_title", "not_yaml")]
     assert result.stderr.count("bad_points.yaml") == 1
+
+
+# --- point 11: a submissions folder -------------------------------------------------------------
+
+def _two_students(tmp_path) -> tuple[Path, dict]:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\nbob\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["generate", "activation_derivative_at_point", "--roster", str(roster),
+                                      "--seed", "1", "--out", str(tmp_path / "hw")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "hw" / "set.json").read_text(encoding="utf-8"))
+    alice = data["students"][0]
+    keys = {f"{p['number']}.{q['id']}": q["answer"] for p in alice["problems"] for q in p["parts"]}
+    return tmp_path / "hw" / "set.json", keys
+
+
+def _grade(set_json: Path, subs: Path, tmp_path: Path) -> tuple[object, list[list[str]]]:
+    import csv
+
+    out = tmp_path / "grades.csv"
+    start = time.monotonic()
+    result = CliRunner().invoke(cli, ["grade", str(set_json), str(subs), "--out", str(out)])
+    assert time.monotonic() - start < 3 * BOUND
+    assert result.exit_code == 0, result.output
+    return result, list(csv.reader(out.open(newline="", encoding="utf-8")))[1:]
+
+
+def test_an_exact_file_name_wins_over_a_case_insensitive_one(tmp_path):
+    """ALICE.yaml sorts before alice.yaml; it matched alice first and alice.yaml was the duplicate."""
+    set_json, keys = _two_students(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.yaml").write_text(json.dumps(keys), encoding="utf-8")
+    (subs / "ALICE.yaml").write_text(json.dumps({k: "0" for k in keys}), encoding="utf-8")
+    _, rows = _grade(set_json, subs, tmp_path)
+    assert [r[4] for r in rows if r[0] == "alice" and r[1]] == ["1", "1"]  # every part of alice.yaml correct
+    assert ["alice", "", "", "", "", f"duplicate_submission: {subs / 'ALICE.yaml'} (graded {subs / 'alice.yaml'})",
+            ""] in rows
+
+
+def test_odd_entries_of_a_submissions_folder_are_reported_and_names_escaped(tmp_path):
+    import os
+
+    set_json, keys = _two_students(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.yaml").write_text(json.dumps(keys), encoding="utf-8")
+    (subs / "folder.yaml").mkdir()
+    (subs / "gone.yaml").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(subs / "pipe.yaml")  # read, it would block the grader for ever
+    (subs / "\x1b[2Jevil.yaml").write_text("x: 1\n", encoding="utf-8")
+    result, rows = _grade(set_json, subs, tmp_path)
+    odd = {r[0]: r[5] for r in rows if r[0] not in ("alice", "bob")}
+    assert odd == {
+        "folder": f"skipped_file: {subs}/folder.yaml is a folder (only the answer files directly in the folder "
+                  "given are read)",
+        "gone": f"skipped_file: {subs}/gone.yaml is a link to nothing",
+        "pipe": f"skipped_file: {subs}/pipe.yaml is not a regular file (a pipe, socket or device)",
+        "\\x1b[2Jevil": f"unknown_student: {subs}/\\x1b[2Jevil.yaml matches no student of the set",
+    }
+    assert "\x1b" not in result.output
