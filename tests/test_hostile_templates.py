@@ -217,3 +217,17 @@ def test_odd_entries_of_a_submissions_folder_are_reported_and_names_escaped(tmp_
         "\\x1b[2Jevil": f"unknown_student: {subs}/\\x1b[2Jevil.yaml matches no student of the set",
     }
     assert "\x1b" not in result.output
+
+
+# --- point 11: answer files read numbers as YAML 1.2 writes them ------------------------------
+
+def test_answer_files_read_0x1f_and_1_30_as_the_text_they_are(tmp_path):
+    """YAML 1.1 read 0x1F as 31 and 1:30 as 90; a student who typed them did not mean those."""
+    from backprop_tutor.homework.gradebook import answer_text, read_submission
+
+    path = tmp_path / "alice.yaml"
+    path.write_text('"1.a": 0x1F\n"1.b": 1:30\n"1.c": 017\n"1.d": 1_000\n"1.e": 0.25\n"1.f": -3\n"1.g": 1e-3\n'
+                    '"1.h": [0.1, -2]\n"1.i":\n', encoding="utf-8")
+    answers = {label: answer_text(value) for label, value in read_submission(path).items()}
+    assert answers == {"1.a": "0x1F", "1.b": "1:30", "1.c": "017", "1.d": "1_000", "1.e": "0.25", "1.f": "-3",
+                       "1.g": "0.001", "1.h": "[0.1, -2]", "1.i": ""}

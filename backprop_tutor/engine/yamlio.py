@@ -63,3 +63,47 @@ def load(text: str) -> Any:
         return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 - raises the clearer error
+
+
+# --- answer files ------------------------------------------------------------------------------
+# In an answer file a plain number is an answer the student typed, and YAML 1.1 reads some as
+# something else: 0x1F as 31, 1:30 as 90 (base 60), 017 as 15 (octal), 1_000 as 1000. Here only
+# a decimal integer without leading zeros and a YAML 1.2 float are numbers; everything else
+# stays the text it is, and the grader reads that text as it reads a typed answer.
+_INT_TAG = "tag:yaml.org,2002:int"
+_ANSWER_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_ANSWER_FLOAT = re.compile(r"""^(?:
+      [-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][-+]?[0-9]+
+    | [-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)
+    | [-+]?\.(?:inf|Inf|INF)
+    | \.(?:nan|NaN|NAN)
+    )$""", re.VERBOSE)
+
+
+def _answer_numbers(loader: type) -> None:
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_FLOAT_TAG, _INT_TAG)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(_INT_TAG, _ANSWER_INT, list("-+0123456789"))
+    loader.add_implicit_resolver(_FLOAT_TAG, _ANSWER_FLOAT, list("-+0123456789."))
+
+
+class _AnswerLoader(ProjectLoader):
+    pass
+
+
+class _FastAnswerLoader(_FastLoader):
+    pass
+
+
+_answer_numbers(_AnswerLoader)
+_answer_numbers(_FastAnswerLoader)
+
+
+def load_answers(text: str) -> Any:
+    """An answer file's document: as `load`, but numbers only as YAML 1.2 writes them (above)."""
+    try:
+        return yaml.load(text, Loader=_FastAnswerLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_AnswerLoader)  # noqa: S506 - raises the clearer error

@@ -167,7 +167,7 @@ def read_submission(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise HomeworkError(f"{path} is not UTF-8 text") from None
     try:
-        data = yamlio.load(text)
+        data = yamlio.load_answers(text)  # 0x1F and 1:30 stay the text they are
     except yamlio.YAMLError as e:
         raise HomeworkError(f"{path.name} is {yaml_problem(e)}") from None
     if data is None:
