@@ -231,3 +231,37 @@ def test_answer_files_read_0x1f_and_1_30_as_the_text_they_are(tmp_path):
     answers = {label: answer_text(value) for label, value in read_submission(path).items()}
     assert answers == {"1.a": "0x1F", "1.b": "1:30", "1.c": "017", "1.d": "1_000", "1.e": "0.25", "1.f": "-3",
                        "1.g": "0.001", "1.h": "[0.1, -2]", "1.i": ""}
+
+
+# --- point 11: the practice history file --------------------------------------------------------
+
+def test_the_practice_history_never_writes_through_a_link(tmp_path):
+    readline = pytest.importorskip("readline")
+    from backprop_tutor.cli.learner import load_history, save_history
+
+    target = tmp_path / "someone_elses_file"
+    target.write_text("precious\n", encoding="utf-8")
+    history = tmp_path / "practice-history"
+    history.symlink_to(target)
+    readline.clear_history()
+    load_history(readline, history)  # a link is not read either
+    assert readline.get_current_history_length() == 0
+    readline.add_history("0.25")
+    save_history(readline, history)
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    assert not history.is_symlink() and "0.25" in history.read_text(encoding="utf-8")
+    assert oct(history.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_a_pipe_as_the_practice_history_is_not_opened(tmp_path):
+    import os
+
+    readline = pytest.importorskip("readline")
+    from backprop_tutor.cli.learner import load_history
+
+    history = tmp_path / "practice-history"
+    os.mkfifo(history)
+    start = time.monotonic()
+    load_history(readline, history)  # opening the pipe would wait for a writer for ever
+    assert time.monotonic() - start < BOUND

@@ -45,20 +45,44 @@ def _terminal_input(console, history: Path | None = None):
     if history is not None:
         import atexit
 
-        try:
-            readline.read_history_file(history)
-        except OSError:
-            pass  # no history yet, or unreadable: start afresh
+        load_history(readline, history)
         readline.set_history_length(1000)
-
-        def save() -> None:
-            try:
-                readline.write_history_file(history)
-            except OSError:
-                pass
-
-        atexit.register(save)
+        atexit.register(save_history, readline, history)
     return input
+
+
+def load_history(readline, history: Path) -> None:
+    """The answers of earlier sessions, from a regular file only: a link is not followed and a
+    pipe or device is not opened (reading one would wait for ever); then no history."""
+    import stat
+
+    try:
+        if stat.S_ISREG(history.lstat().st_mode):
+            readline.read_history_file(history)
+    except OSError:
+        pass  # no history yet, or unreadable: start afresh
+
+
+def save_history(readline, history: Path) -> None:
+    """The history written as the progress store is kept safe: a new file of the learner's own
+    (0600) beside it, moved into place. A link at `history` is replaced, never written through,
+    so a link planted there cannot make practice overwrite the file it points to."""
+    import os
+    import tempfile
+
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{history.name}.", dir=history.parent)
+    except OSError:
+        return
+    os.close(handle)
+    try:
+        readline.write_history_file(temporary)
+        os.replace(temporary, history)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 @click.command()
