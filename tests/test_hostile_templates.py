@@ -55,6 +55,22 @@ MISTAKES = [
     ("mistake-huge-factor", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": "9" * 5000 + "*delta2[0]",
                                                       "feedback": "F."}])),
      "parts[1].mistakes[0].value: the factor 99999999999999999999… has more than 12 characters"),
+    # not a quantity: one line, named when the template is first generated from (as validate does)
+    ("mistake-malformed", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": "3*(((", "feedback": "F."}])),
+     "parts.delta2.mistakes: '(((' is not a quantity; use names such as z1[0], a2[1], delta2[0], dW1[0][1], "
+     "db2[0], W2_new[0][0], loss, loss_after or nudge(W2[0][0], 0.01)"),
+]
+
+NUDGE = ["parts", 3, "quantity"]
+NUDGES = [
+    # 1e-400 was read as 0.0, and 1e-300 failed "nonzero_answers" 182 times in 200 draws
+    ("nudge-tiny-exponent", edit(NETWORK, (NUDGE, "nudge(W2[0][1], 1e-300)")),
+     "parts[3].quantity: the nudge step 1e-300 is outside 1e-08 to 10 in size; use a step such as 0.01"),
+    ("nudge-underflowing-to-zero", edit(NETWORK, (NUDGE, "nudge(W2[0][1], 1e-99999999)")),
+     "parts[3].quantity: the nudge step 1e-99999999 is outside 1e-08 to 10 in size; use a step such as 0.01"),
+    ("nudge-a-parameters-tiny-choice", edit(NETWORK, (NUDGE, "nudge(W2[0][1], $h)"),
+                                            (["parameters", "h"], {"choice": [0.01, 1e-30]})),
+     "parts[3].quantity: the nudge step 1e-30 is outside 1e-08 to 10 in size; use a step such as 0.01"),
 ]
 
 CONTROL = [
@@ -71,8 +87,8 @@ CONTROL = [
 ]
 
 
-@pytest.mark.parametrize("name,text,message", NUMBERS + MISTAKES + CONTROL,
-                         ids=[c[0] for c in NUMBERS + MISTAKES + CONTROL])
+@pytest.mark.parametrize("name,text,message", NUMBERS + MISTAKES + NUDGES + CONTROL,
+                         ids=[c[0] for c in NUMBERS + MISTAKES + NUDGES + CONTROL])
 def test_hostile_template_is_one_line_at_load(tmp_path, name, text, message):
     path = tmp_path / "hostile.yaml"
     path.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 POINTS_RANGE = (0.01, 1000)
 MIN_TOLERANCE = 1e-12
 MAX_SIGFIGS = 15
+# A nudge's step h (nudge(W2[0][1], h)): below 1e-8 the double-precision second method of `bank
+# validate` cannot tell the ratio from the derivative, and 1e-400 read as 0; above 10 it is no nudge.
+NUDGE_STEP = (1e-8, 10)
 MAX_SCALE_DIGITS = 12  # a mistake's factor, as in "2*dW1[0][0]": a few digits, not a number to compute
 
 
@@ -126,6 +130,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     problem_kind.check_choices(body, _choice_check({p.name: p for p in parameters}, fail))
     constraints = _constraints(data.get("constraints", {}), fail)
     parts = _parts(data["parts"], skills, names, fail)
+    _check_nudges(parts, {p.name: p for p in parameters}, fail)
     return Template(stem, source, title, problem_kind, tuple(skills), level, statement, parameters, body, constraints,
                     parts)
 
@@ -313,6 +318,32 @@ def _tolerance(tol: Any, key: str, fail) -> tuple[str, float]:
         raise fail(key, f"{value!r} accepts every number of the right sign; a relative tolerance is below 1, "
                    "e.g. 1e-3")
     return kind, value
+
+
+_NUDGE = re.compile(r"nudge\([^,]*,\s*([^)]*?)\s*\)")
+
+
+def _check_nudges(parts: tuple[PartSpec, ...], parameters: dict[str, Parameter], fail) -> None:
+    """Every nudge step h, written out or a parameter's choices and bounds, has NUDGE_STEP[0] ≤
+    |h| ≤ NUDGE_STEP[1]. A step that is not a number is left to generation, which names it."""
+    low, high = NUDGE_STEP
+    for i, part in enumerate(parts):
+        for key, text in [(f"parts[{i}].quantity", part.quantity)] + [
+                (f"parts[{i}].mistakes[{m}].value", mistake.quantity) for m, mistake in enumerate(part.mistakes)]:
+            for step in _NUDGE.findall(text):
+                if REFERENCE.fullmatch(step) and step[1:] in parameters:
+                    p = parameters[step[1:]]
+                    values = p.spec if p.kind == "choice" else [max(abs(v) for v in p.spec)]
+                else:
+                    values = [step]
+                for value in values:
+                    try:  # exactly, so 1e-400 is not taken for 0 (which generation names as no step)
+                        h = Decimal(str(value)).copy_abs()  # abs() would round 1e-99999999 to 0
+                    except (ArithmeticError, ValueError):
+                        continue
+                    if h.is_finite() and h != 0 and not Decimal(str(low)) <= h <= Decimal(str(high)):
+                        raise fail(key, f"the nudge step {value} is outside {low:g} to {high:g} in size; "
+                                   "use a step such as 0.01")
 
 
 _SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(\S.*?)\s*", re.DOTALL)
