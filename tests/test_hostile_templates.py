@@ -84,6 +84,16 @@ CONTROL = [
     ("prompt-form-feed", edit(ACTIVATION, (["parts", 0, "prompt"], "f′\x0c(z0).")),
      "parts[0].prompt: holds the control character '\\x0c' at position 2; no control character other than a line "
      "break or a tab may appear in it"),
+    ("choice-escape-code", edit(NETWORK, (["parameters", "act", "choice"], ["sigmoid", "tanh\x1b[0m"])),
+     "parameters.act.choice[1]: holds the control character '\\x1b' at position 4; no control character may appear "
+     "in it"),
+    ("hint-bell", edit(NETWORK, (["parts", 0, "hints"], ["Forward pass.\x07"])),
+     "parts[0].hints[0]: holds the control character '\\x07' at position 13; no control character other than a "
+     "line break or a tab may appear in it"),
+    ("feedback-delete", edit(NETWORK, (MISTAKE, [{"name": "error_sign", "value": "-delta2[0]",
+                                                  "feedback": "Flipped\x7f."}])),
+     "parts[1].mistakes[0].feedback: holds the control character '\\x7f' at position 7; no control character "
+     "other than a line break or a tab may appear in it"),
 ]
 
 

@@ -157,6 +157,9 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
         if kind == "choice":
             if not isinstance(value, list) or not value:
                 raise fail(f"{key}.choice", "expected a non-empty list of options")
+            for i, option in enumerate(value):  # a text option is shown in prompts: no control characters
+                if isinstance(option, str):
+                    _text(option, f"{key}.choice[{i}]", fail, allow_empty=True, one_line=True)
         else:
             if (not isinstance(value, list) or len(value) != 2
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
@@ -283,6 +286,7 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         for h, hint in enumerate(hints):
             if not isinstance(hint, str) or not hint.strip():
                 raise fail(f"{key}.hints[{h}]", "is empty; write the hint, or remove it")
+            _text(hint, f"{key}.hints[{h}]", fail)  # no control characters either
         mistakes = [_mistake(mistake, f"{key}.mistakes[{m}]", fail)
                      for m, mistake in enumerate(part.get("mistakes", []) or [])]
         for m, mistake in enumerate(mistakes):
