@@ -8,6 +8,7 @@ The small self-contained templates of tests/test_bank_templates_bad.py are the b
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -143,6 +144,7 @@ def hostile_bank(tmp_path, monkeypatch) -> Path:
     (folder / "not_yaml.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     (folder / "bad_points.yaml").write_text(edit(ACTIVATION, (["parts", 0, "points"], float("nan"))),
                                             encoding="utf-8")
+    os.mkfifo(folder / "pipe.yaml")  # read, it would block every command for ever
     return folder
 
 
@@ -157,7 +159,9 @@ def test_bank_list_reports_a_broken_template_and_lists_the_rest(hostile_bank):
         assert result.exit_code == 0, result.output
         assert [row["id"] for row in json.loads(result.stdout)] == ["bad_points", "good"]
         assert _skipped(result.stderr) == [f"skipped  {hostile_bank / 'bad_title.yaml'}",
-                                           f"skipped  {hostile_bank / 'not_yaml.yaml'}"]
+                                           f"skipped  {hostile_bank / 'not_yaml.yaml'}",
+                                           f"skipped  {hostile_bank / 'pipe.yaml'}"]
+        assert f"{hostile_bank / 'pipe.yaml'}: not a regular file (a folder, pipe or device)" in result.stderr
         assert "\x1b" not in result.stderr.replace("'\\x1b", "")
 
 
@@ -166,7 +170,7 @@ def test_stats_reports_a_broken_template_and_counts_the_rest(hostile_bank, tmp_p
                                                       str(hostile_bank), "--only-bank", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.stdout)["skills"]) == ["activation_derivative"]
-    assert len(_skipped(result.stderr)) == 2
+    assert len(_skipped(result.stderr)) == 3
 
 
 def test_practice_skips_a_template_that_fails_to_load(hostile_bank, tmp_path):
@@ -180,7 +184,7 @@ def test_practice_skips_a_template_that_fails_to_load(hostile_bank, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.count("(good, seed") == 3, result.stdout
     assert _skipped(result.stderr) == [f"skipped  {hostile_bank / name}.yaml"
-                                       for name in ("bad_points", "bad_title", "not_yaml")]
+                                       for name in ("bad_points", "bad_title", "not_yaml", "pipe")]
     assert result.stderr.count("bad_points.yaml") == 1
 
 

@@ -12,6 +12,7 @@ or skills, nor word the same mistake two ways.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,10 @@ def read_yaml(path: Path) -> Any:
     """A template file's data: at most MAX_TEMPLATE_BYTES of UTF-8, parsed by a safe loader."""
     source = str(path)
     try:
-        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a pipe or device would block the read, or never end
+            raise TemplateError("not a regular file (a folder, pipe or device)", source=source)
+        if status.st_size > MAX_TEMPLATE_BYTES:
             raise TemplateError(f"the file is larger than {MAX_TEMPLATE_BYTES // 1000} kB", source=source,
                                 fix="is it a template?")
         text = path.read_text(encoding="utf-8")
