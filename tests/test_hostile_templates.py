@@ -295,3 +295,34 @@ def test_a_pipe_as_the_practice_history_is_not_opened(tmp_path):
     start = time.monotonic()
     load_history(readline, history)  # opening the pipe would wait for a writer for ever
     assert time.monotonic() - start < BOUND
+
+
+# --- point 11: a failed generate leaves no empty folders behind --------------------------------
+
+def test_a_generate_that_cannot_write_leaves_no_empty_folders(tmp_path, monkeypatch):
+    """A disk that fills up at the first file: --out and its parents, made by this run, go again."""
+    import errno
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    out = tmp_path / "term" / "hw1"
+    result = CliRunner().invoke(cli, ["generate", "activation_derivative_at_point", "--count", "2", "--seed", "1",
+                                      "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: --out {out}: cannot write (No space left on device)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_generate_that_fails_half_way_keeps_what_was_there(tmp_path):
+    """A file named keys where the keys/ folder goes: sheets/, made just before, is removed; the
+    folder given and its file stay as they were."""
+    out = tmp_path / "hw1"
+    out.mkdir()
+    (out / "keys").write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["generate", "activation_derivative_at_point", "--count", "2", "--seed", "1",
+                                      "--out", str(out), "--force"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: --out {out}: cannot write (File exists)\n"
+    assert [p.name for p in out.iterdir()] == ["keys"] and (out / "keys").read_text(encoding="utf-8") == "mine\n"
