@@ -26,7 +26,8 @@ def swamping_tolerances(problems: Iterable[Problem]) -> list[str]:
             previous = swamped.get(part.id, (tolerance, True))[1]
             swamped[part.id] = (tolerance, previous and covered)
     return [f"part {pid}: the absolute tolerance {tolerance} is at least every entry of the key on every seed, so "
-            f"0 is graded correct; make it much smaller than the key" for pid, (tolerance, every) in swamped.items() if every]
+            "0 is graded correct; make it much smaller than the key"
+            for pid, (tolerance, every) in swamped.items() if every]
 
 
 def _flat(value) -> Iterable[float]:

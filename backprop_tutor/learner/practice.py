@@ -45,7 +45,6 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
     """(problem, why this one) lazily, so each choice sees the attempts saved before it.
     Problem n uses seed + n: the first one is `tutor solve TEMPLATE --seed SEED`."""
     from backprop_tutor.bank.generate import generate
-    from backprop_tutor.learner.progress import choose_next
 
     if template is not None:
         fixed = bank.load(template)
