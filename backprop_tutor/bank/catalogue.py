@@ -11,6 +11,7 @@ or skills, nor word the same mistake two ways.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def entry_from_dict(data: Any, stem: str, source: str) -> Entry:
             raise fail(key, "missing (a template needs " + ", ".join(REQUIRED) + ")")
     if "id" in data and data["id"] != stem:
         raise fail("id", f"{data['id']!r} differs from the file name; the id is the file stem, {stem!r} (or leave id out)")
-    title = check_text(data["title"], "title", fail)
+    title = check_text(data["title"], "title", fail, one_line=True)
     kind = data["kind"]
     if kind not in KINDS:
         raise fail("kind", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; use one of {', '.join(KINDS)}")
@@ -104,9 +105,21 @@ def check_skill(value: Any, key: str, fail) -> str:
     return value
 
 
-def check_text(value: Any, key: str, fail, allow_empty: bool = False) -> str:
+# Control characters (C0, DEL, C1): XML 1.0 forbids most of them, so one in a title made moodle.xml
+# ill-formed; pdflatex stops on them; in a terminal they are escape codes. A text may hold line
+# breaks and tabs; a title, which is one line of a listing, not even those.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_text(value: Any, key: str, fail, allow_empty: bool = False, one_line: bool = False) -> str:
     if not isinstance(value, str):
         raise fail(key, f"expected text, found {describe(value)}")
     if not allow_empty and not value.strip():
         raise fail(key, "is empty; write the text")
+    control = (_CONTROL_IN_LINE if one_line else _CONTROL).search(value)
+    if control:
+        where = "" if one_line else " other than a line break or a tab"
+        raise fail(key, f"holds the control character {control[0]!r} at position {control.start()}; "
+                   f"no control character{where} may appear in it")
     return value

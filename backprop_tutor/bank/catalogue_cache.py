@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from backprop_tutor import __version__
 from backprop_tutor.bank import catalogue
 from backprop_tutor.bank.catalogue import Entry
+from backprop_tutor.errors import TemplateError
 
 ENV = "TUTOR_CACHE"
 FILE_NAME = "catalogue.json"
@@ -35,15 +36,28 @@ def cache_file() -> Path | None:
     return Path(folder) / FILE_NAME if folder else None
 
 
-def cached_entries(paths: Sequence[Path]) -> list[Entry]:
+def cached_entries(paths: Sequence[Path], on_broken: Callable[[TemplateError], None] | None = None) -> list[Entry]:
     """The Entry of each path, read from its YAML only when the cache has none for this version
-    of the file. The cache then holds exactly these paths."""
+    of the file. The cache then holds exactly these paths, less the broken ones. A broken
+    template raises its TemplateError, or with `on_broken` is passed to it and left out."""
     file = cache_file()
     remembered = _read(file) if file else {}
     entries, kept = [], {}
     for path in paths:
-        key, stamp = str(path), _stamp(path)
-        entry = _entry(remembered.get(key), stamp) or catalogue.read_entry(path)
+        try:
+            key, stamp = str(path), _stamp(path)
+            entry = _entry(remembered.get(key), stamp) or catalogue.read_entry(path)
+        except OSError as e:  # removed or unreadable since the folder was listed
+            error = TemplateError(f"cannot read ({e.strerror})", source=str(path))
+            if on_broken is None:
+                raise error from None
+            on_broken(error)
+            continue
+        except TemplateError as e:
+            if on_broken is None:
+                raise
+            on_broken(e)
+            continue
         kept[key] = {"stamp": stamp, "entry": {**asdict(entry), "skills": list(entry.skills)}}  # as JSON reads it
         entries.append(entry)
     if file and kept != remembered:

@@ -5,8 +5,8 @@ folder replaces a shipped one with the same id."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,9 +40,14 @@ def shipped_bank() -> Path:
 @dataclass(frozen=True)
 class Bank:
     folders: tuple[Path, ...]
+    # Told of each broken template, which the catalogue then leaves out: one bad file in a
+    # user's folder must not take `bank list`, `stats` or `practice` away for the rest. None:
+    # a broken template is an error (`bank validate`, `solve`, `generate` name the one asked for).
+    on_broken: Callable[[TemplateError], None] | None = field(default=None, compare=False)
 
     @classmethod
-    def open(cls, extra: Sequence[str | Path] = (), only_extra: bool = False) -> Bank:
+    def open(cls, extra: Sequence[str | Path] = (), only_extra: bool = False,
+             on_broken: Callable[[TemplateError], None] | None = None) -> Bank:
         env = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
         folders = [] if only_extra else [shipped_bank()]
         for folder in [*env, *extra]:
@@ -53,7 +58,7 @@ class Bank:
             folders.append(path)
         if not folders:
             raise TemplateError("--only-bank needs at least one --bank DIR (or TUTOR_BANK)")
-        return cls(tuple(folders))
+        return cls(tuple(folders), on_broken)
 
     def paths(self) -> dict[str, Path]:
         """id → file, later folders winning; sorted by id for a stable listing."""
@@ -79,7 +84,7 @@ class Bank:
     def entries(self) -> list[Entry]:
         """Every template's id, title, kind, level and skills, without loading the templates
         (nor, when none changed since the last run, reading them: bank/catalogue_cache.py)."""
-        return cached_entries(list(self.paths().values()))
+        return cached_entries(list(self.paths().values()), self.on_broken)
 
 
 @lru_cache(maxsize=256)

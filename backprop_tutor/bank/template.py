@@ -8,7 +8,9 @@ as a number).
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,17 @@ _CONSTRAINT_KEYS = ("kink_margin", "saturation", "nonzero_answers", "loss", "max
 _TOLERANCE_KEYS = ("relative", "absolute", "sigfigs")
 _MISTAKE_KEYS = ("value", "feedback", "name")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Limits on a part's numbers (docs/formats.md, Templates): a weight below MIN_POINTS prints as 0
+# in every score; a relative tolerance of 1 or more accepts every number of the right sign, one
+# below MIN_TOLERANCE asks for more digits than the 12 a key carries; more than MAX_SIGFIGS
+# significant figures is more than a double holds (and a huge count ran out of memory).
+POINTS_RANGE = (0.01, 1000)
+MIN_TOLERANCE = 1e-12
+MAX_SIGFIGS = 15
+# A nudge's step h (nudge(W2[0][1], h)): below 1e-8 the double-precision second method of `bank
+# validate` cannot tell the ratio from the derivative, and 1e-400 read as 0; above 10 it is no nudge.
+NUDGE_STEP = (1e-8, 10)
+MAX_SCALE_DIGITS = 12  # a mistake's factor, as in "2*dW1[0][0]": a few digits, not a number to compute
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     problem_kind.check_choices(body, _choice_check({p.name: p for p in parameters}, fail))
     constraints = _constraints(data.get("constraints", {}), fail)
     parts = _parts(data["parts"], skills, names, fail)
+    _check_nudges(parts, {p.name: p for p in parameters}, fail)
     return Template(stem, source, title, problem_kind, tuple(skills), level, statement, parameters, body, constraints,
                     parts)
 
@@ -143,6 +157,9 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
         if kind == "choice":
             if not isinstance(value, list) or not value:
                 raise fail(f"{key}.choice", "expected a non-empty list of options")
+            for i, option in enumerate(value):  # a text option is shown in prompts: no control characters
+                if isinstance(option, str):
+                    _text(option, f"{key}.choice[{i}]", fail, allow_empty=True, one_line=True)
         else:
             if (not isinstance(value, list) or len(value) != 2
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
@@ -259,23 +276,17 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
         quantity = _text(part["quantity"], f"{key}.quantity", fail)
         _check_references(quantity, names, f"{key}.quantity", fail)
         points = part.get("points", 1)
-        if not _is_number(points) or points <= 0:
-            raise fail(f"{key}.points", "expected a positive number")
-        tolerance = None
-        if "tolerance" in part:
-            tol = part["tolerance"]
-            if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in _TOLERANCE_KEYS:
-                raise fail(f"{key}.tolerance", "expected one of {relative: 1e-3}, {absolute: 0.001}, {sigfigs: 3}")
-            (tkind, tvalue), = tol.items()
-            if not _is_number(tvalue) or tvalue <= 0 or (tkind == "sigfigs" and not isinstance(tvalue, int)):
-                raise fail(f"{key}.tolerance.{tkind}", "expected a positive number" + (" (whole)" if tkind == "sigfigs" else ""))
-            tolerance = (tkind, tvalue)
+        low, high = POINTS_RANGE
+        if not _is_number(points) or not low <= points <= high:
+            raise fail(f"{key}.points", f"expected a number from {low} to {high}, found {points!r}")
+        tolerance = _tolerance(part["tolerance"], f"{key}.tolerance", fail) if "tolerance" in part else None
         hints = part.get("hints", [])
         if not isinstance(hints, list) or len(hints) > 3:
             raise fail(f"{key}.hints", "expected up to 3 hints, from the rule to the formula to the numbers")
         for h, hint in enumerate(hints):
             if not isinstance(hint, str) or not hint.strip():
                 raise fail(f"{key}.hints[{h}]", "is empty; write the hint, or remove it")
+            _text(hint, f"{key}.hints[{h}]", fail)  # no control characters either
         mistakes = [_mistake(mistake, f"{key}.mistakes[{m}]", fail)
                      for m, mistake in enumerate(part.get("mistakes", []) or [])]
         for m, mistake in enumerate(mistakes):
@@ -294,7 +305,52 @@ def _parts(raw: Any, skills: list, names: set[str], fail) -> tuple[PartSpec, ...
     return tuple(out)
 
 
-_SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(.+?)\s*")
+def _tolerance(tol: Any, key: str, fail) -> tuple[str, float]:
+    """{relative: r} with MIN_TOLERANCE ≤ r < 1, {absolute: a} finite and ≥ MIN_TOLERANCE, or
+    {sigfigs: n} with 1 ≤ n ≤ MAX_SIGFIGS. An absolute tolerance larger than every key is caught
+    by `tutor bank validate`, which sees the keys (grading/tolerance_check.py)."""
+    if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in _TOLERANCE_KEYS:
+        raise fail(key, "expected one of {relative: 1e-3}, {absolute: 0.001}, {sigfigs: 3}")
+    (kind, value), = tol.items()
+    key = f"{key}.{kind}"
+    if kind == "sigfigs":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIGFIGS:
+            raise fail(key, f"expected a whole number from 1 to {MAX_SIGFIGS}, found {value!r}")
+    elif not _is_number(value) or not value >= MIN_TOLERANCE:
+        raise fail(key, f"expected a number of at least {MIN_TOLERANCE}, found {value!r}")
+    elif kind == "relative" and value >= 1:
+        raise fail(key, f"{value!r} accepts every number of the right sign; a relative tolerance is below 1, "
+                   "e.g. 1e-3")
+    return kind, value
+
+
+_NUDGE = re.compile(r"nudge\([^,]*,\s*([^)]*?)\s*\)")
+
+
+def _check_nudges(parts: tuple[PartSpec, ...], parameters: dict[str, Parameter], fail) -> None:
+    """Every nudge step h, written out or a parameter's choices and bounds, has NUDGE_STEP[0] ≤
+    |h| ≤ NUDGE_STEP[1]. A step that is not a number is left to generation, which names it."""
+    low, high = NUDGE_STEP
+    for i, part in enumerate(parts):
+        for key, text in [(f"parts[{i}].quantity", part.quantity)] + [
+                (f"parts[{i}].mistakes[{m}].value", mistake.quantity) for m, mistake in enumerate(part.mistakes)]:
+            for step in _NUDGE.findall(text):
+                if REFERENCE.fullmatch(step) and step[1:] in parameters:
+                    p = parameters[step[1:]]
+                    values = p.spec if p.kind == "choice" else [max(abs(v) for v in p.spec)]
+                else:
+                    values = [step]
+                for value in values:
+                    try:  # exactly, so 1e-400 is not taken for 0 (which generation names as no step)
+                        h = Decimal(str(value)).copy_abs()  # abs() would round 1e-99999999 to 0
+                    except (ArithmeticError, ValueError):
+                        continue
+                    if h.is_finite() and h != 0 and not Decimal(str(low)) <= h <= Decimal(str(high)):
+                        raise fail(key, f"the nudge step {value} is outside {low:g} to {high:g} in size; "
+                                   "use a step such as 0.01")
+
+
+_SCALED = re.compile(r"\s*(?:(-)|(\d+(?:\.\d*)?|\.\d+)\s*\*)?\s*(\S.*?)\s*", re.DOTALL)
 
 
 def _mistake(raw: Any, key: str, fail) -> Mistake:
@@ -312,8 +368,12 @@ def _mistake(raw: Any, key: str, fail) -> Mistake:
     if not isinstance(name, str) or name not in NAMES:
         raise fail(f"{key}.name", f"{name!r} is not a slip of the catalogue{did_you_mean(name, NAMES)}",
                    fix="use one of " + ", ".join(NAMES))
-    value = _text(str(raw["value"]), f"{key}.value", fail)
+    value = raw["value"]
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise fail(f"{key}.value", f"expected one line such as \"-delta2[0]\" or \"2*dW1[0][0]\", found {value!r}")
     sign, scale, quantity = _SCALED.fullmatch(value).groups()
+    if scale and len(scale) > MAX_SCALE_DIGITS:
+        raise fail(f"{key}.value", f"the factor {scale[:20]}… has more than {MAX_SCALE_DIGITS} characters")
     factor = sp.Rational(scale) if scale else sp.Integer(-1 if sign else 1)
     return Mistake(name, _text(raw["feedback"], f"{key}.feedback", fail), factor, quantity)
 
@@ -336,4 +396,5 @@ def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float: .nan and .inf are YAML floats, but no count of points or tolerance."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -293,7 +293,7 @@ def bank_list(banks, only_bank: bool, fmt: str) -> None:
       tutor bank list --format json
       tutor bank list --bank ./my_templates
     """
-    entries = _open_bank(banks, only_bank).entries()  # the catalogue: no SymPy, so the list comes at once
+    entries = _open_bank(banks, only_bank, skip_broken=True).entries()  # the catalogue: no SymPy, so the list comes at once
     rows = [{"id": e.id, "title": e.title, "kind": e.kind, "skills": list(e.skills), "level": e.level} for e in entries]
     if fmt == "json":
         import json

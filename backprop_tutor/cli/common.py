@@ -42,10 +42,24 @@ def bank_options(func):
                         help="Another folder of YAML templates (repeatable; also TUTOR_BANK).")(func)
 
 
-def open_bank(banks, only_bank: bool):
+def open_bank(banks, only_bank: bool, skip_broken: bool = False):
+    """The bank of --bank/--only-bank. With skip_broken (bank list, stats, practice), a broken
+    template is one line on stderr and the catalogue goes on without it."""
     from backprop_tutor.bank.folders import Bank
 
-    return Bank.open(banks, only_bank)
+    return Bank.open(banks, only_bank, broken_reporter() if skip_broken else None)
+
+
+def broken_reporter():
+    """Prints each broken template once, however often the catalogue is read in one command."""
+    told: set[str] = set()
+
+    def report(error) -> None:
+        if str(error) not in told:
+            told.add(str(error))
+            click.echo(f"skipped  {error}", err=True)
+
+    return report
 
 
 def drawn_seed(seed: int | None) -> int:

@@ -78,6 +78,9 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
     seed = drawn_seed(seed)
     jobs = jobs or os.cpu_count() or 1
     console = _console()
+    from backprop_tutor.homework.tidy import Folders
+
+    folders = Folders.before(out)  # a failed run removes the folders it made, left empty
     try:
         with _progress(console, "generating", len(students)) as bar:
             task = bar.add_task("generate", total=len(students))
@@ -88,9 +91,11 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
         entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
         written = homework_writer.write_set(out, template_ids, seed, files, quiz_xml(entries), title)
     except KeyboardInterrupt:
+        folders.remove_new()
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
     except OSError as e:
+        folders.remove_new()
         raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
     problems = len(templates)
     count = len(students)

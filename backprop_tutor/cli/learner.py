@@ -45,20 +45,44 @@ def _terminal_input(console, history: Path | None = None):
     if history is not None:
         import atexit
 
-        try:
-            readline.read_history_file(history)
-        except OSError:
-            pass  # no history yet, or unreadable: start afresh
+        load_history(readline, history)
         readline.set_history_length(1000)
-
-        def save() -> None:
-            try:
-                readline.write_history_file(history)
-            except OSError:
-                pass
-
-        atexit.register(save)
+        atexit.register(save_history, readline, history)
     return input
+
+
+def load_history(readline, history: Path) -> None:
+    """The answers of earlier sessions, from a regular file only: a link is not followed and a
+    pipe or device is not opened (reading one would wait for ever); then no history."""
+    import stat
+
+    try:
+        if stat.S_ISREG(history.lstat().st_mode):
+            readline.read_history_file(history)
+    except OSError:
+        pass  # no history yet, or unreadable: start afresh
+
+
+def save_history(readline, history: Path) -> None:
+    """The history written as the progress store is kept safe: a new file of the learner's own
+    (0600) beside it, moved into place. A link at `history` is replaced, never written through,
+    so a link planted there cannot make practice overwrite the file it points to."""
+    import os
+    import tempfile
+
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{history.name}.", dir=history.parent)
+    except OSError:
+        return
+    os.close(handle)
+    try:
+        readline.write_history_file(temporary)
+        os.replace(temporary, history)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 @click.command()
@@ -95,7 +119,7 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
 
     if template is not None and (skill is not None or level is not None):
         raise UsageError("--template picks the problem itself; leave out --skill and --level with it")
-    bank = _open_bank(banks, only_bank)
+    bank = _open_bank(banks, only_bank, skip_broken=True)
     if template is not None:
         bank.path(template)  # an unknown id fails here, before the session starts
     else:
@@ -135,7 +159,7 @@ def stats(db, fmt, banks, only_bank) -> None:
     from backprop_tutor.learner.store import Store, default_path
 
     path = db if db is not None else default_path()
-    known = sorted({s for e in _open_bank(banks, only_bank).entries() for s in e.skills})  # the catalogue: no SymPy
+    known = sorted({s for e in _open_bank(banks, only_bank, skip_broken=True).entries() for s in e.skills})  # the catalogue: no SymPy
     if path.exists():
         with Store.open(path) as store:
             data = summary(store.attempts(), store.outcomes(), known)

@@ -119,17 +119,18 @@ else:
     _FastLoader = ProjectLoader
 
 
-def load(text: str) -> Any:
+def load(text: str, answers: bool = False) -> Any:
     """The document in `text`; raises YAMLError (yaml.YAMLError) when it is not valid YAML, with
     the Python parser's wording ("expected ',' or ']', but got ':'"), clearer than libyaml's,
-    or when it is past a limit (LimitError)."""
+    or when it is past a limit (LimitError). `answers`: numbers as an answer file reads them."""
+    fast, slow = (_FastAnswerLoader, _AnswerLoader) if answers else (_FastLoader, ProjectLoader)
     try:
         if "&" in text:  # anchors, so maybe aliases: the bounded Python composer (no bank template has one)
-            return _checked(text, ProjectLoader)
+            return _checked(text, slow)
         try:
-            return _checked(text, _FastLoader)
+            return _checked(text, fast)
         except yaml.YAMLError:
-            return _checked(text, ProjectLoader)  # raises the clearer error, or a LimitError
+            return _checked(text, slow)  # raises the clearer error, or a LimitError
     except LimitError:
         raise
     except RecursionError:
@@ -143,7 +144,7 @@ def load(text: str) -> Any:
 
 def _checked(text: str, loader: type) -> Any:
     data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
-    if loader is _FastLoader:
+    if loader in (_FastLoader, _FastAnswerLoader):
         _check_depth(data)
     return data
 
@@ -159,3 +160,45 @@ def _check_depth(data: Any) -> None:
                 raise LimitError(f"collections nested more than {MAX_DEPTH} deep (the limit)")
             items = value.values() if isinstance(value, dict) else value
             stack.extend((v, depth + 1) for v in items if isinstance(v, (list, dict)))
+
+
+# --- answer files ------------------------------------------------------------------------------
+# In an answer file a plain number is an answer the student typed, and YAML 1.1 reads some as
+# something else: 0x1F as 31, 1:30 as 90 (base 60), 017 as 15 (octal), 1_000 as 1000. Here only
+# a decimal integer without leading zeros and a YAML 1.2 float are numbers; everything else
+# stays the text it is, and the grader reads that text as it reads a typed answer.
+_INT_TAG = "tag:yaml.org,2002:int"
+_ANSWER_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_ANSWER_FLOAT = re.compile(r"""^(?:
+      [-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][-+]?[0-9]+
+    | [-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)
+    | [-+]?\.(?:inf|Inf|INF)
+    | \.(?:nan|NaN|NAN)
+    )$""", re.VERBOSE)
+
+
+def _answer_numbers(loader: type) -> None:
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_FLOAT_TAG, _INT_TAG)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(_INT_TAG, _ANSWER_INT, list("-+0123456789"))
+    loader.add_implicit_resolver(_FLOAT_TAG, _ANSWER_FLOAT, list("-+0123456789."))
+
+
+class _AnswerLoader(ProjectLoader):
+    pass
+
+
+class _FastAnswerLoader(_FastLoader):
+    pass
+
+
+_answer_numbers(_AnswerLoader)
+_answer_numbers(_FastAnswerLoader)
+
+
+def load_answers(text: str) -> Any:
+    """An answer file's document: as `load` (the same limits), but numbers only as YAML 1.2
+    writes them (above)."""
+    return load(text, answers=True)

@@ -17,21 +17,24 @@ from backprop_tutor.bank.template import load_template
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.answers import floats, judge, numbers, read_for, same, target_of
 from backprop_tutor.grading.result import Status
+from backprop_tutor.grading.tolerance_check import swamping_tolerances
 
 
 def check_template(path: Path, seeds: int = 20) -> list[str]:
     template = load_template(path)
     problems: list[str] = []
     seen: dict[tuple, int] = {}
+    generated = []
     for seed in range(seeds):
         problem = generate(template, seed)
+        generated.append(problem)
         previous = seen.setdefault(problem.fingerprint(), seed)
         if previous != seed:
             problems.append(f"seeds {previous} and {seed} give the same problem; widen the parameter ranges")
         for part in problem.parts:
             for issue in _check_key(part) + problem.kind.second_method(problem, part):
                 problems.append(f"seed {seed}, part {part.id}: {issue}")
-    return problems
+    return problems + swamping_tolerances(generated)
 
 
 def _check_key(part: Part) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -193,7 +194,7 @@ def read_submission(path: Path) -> dict[str, Any]:
     except ReadProblem as e:
         raise HomeworkError(f"{path.name}: {e}") from None
     try:
-        data = yamlio.load(text)
+        data = yamlio.load_answers(text)  # 0x1F and 1:30 stay the text they are
     except yamlio.YAMLError as e:
         raise HomeworkError(f"{path.name} is {yaml_problem(e)}") from None
     if data is None:
@@ -309,25 +310,60 @@ def _no_work(record: dict, status: RowStatus, message: str) -> StudentGrade:
 _ANSWER_SUFFIXES = (".yaml", ".yml")
 
 
-def submission_files(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+def submission_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """(the answer files named, a folder standing for the .yaml/.yml files in it; the other
-    files found in those folders, which are reported rather than silently passed over)."""
+    entries found in those folders, each with why it was not read: reported, never passed over
+    in silence). Hidden files (.DS_Store, editor swap files) alone are left out unsaid."""
     files: list[Path] = []
-    skipped: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for path in paths:
-        # not only regular files: a FIFO or a dangling link named s07.yaml is s07's submission, and
-        # gets s07 a malformed row saying what it is, rather than vanishing
-        found = sorted(p for p in path.iterdir() if not p.is_dir()) if path.is_dir() else [path]
+        found = sorted(path.iterdir()) if path.is_dir() else [path]
         for p in found:
-            if path.is_dir() and p.suffix.lower() not in _ANSWER_SUFFIXES:
-                if not p.name.startswith("."):
-                    skipped.append(p)
-                continue
-            if p.resolve() not in seen:  # resolve() of a dangling link is the path it names  # the same file named twice is one submission
+            if path.is_dir():
+                if p.name.startswith("."):
+                    continue
+                why = _not_an_answer_file(p)
+                # A pipe, device or dangling link named ID.yaml is that student's submission: it gets
+                # the student's own row saying what it is (engine/files.py will not read it), not a
+                # skipped_file row that would leave the student marked as never handing in.
+                if why and not (p.suffix.lower() in _ANSWER_SUFFIXES and not p.is_dir()):
+                    skipped.append((p, why))
+                    continue
+            if p.resolve() not in seen:  # the same file named twice is one submission (a dangling link resolves to its name)
                 seen.add(p.resolve())
                 files.append(p)
     return files, skipped
+
+
+def _not_an_answer_file(path: Path) -> str | None:
+    """Why an entry of a submissions folder is not read as an answer file; None when it is one."""
+    try:
+        mode = path.stat().st_mode  # through a link, to what it names
+    except FileNotFoundError:
+        return "is a link to nothing" if path.is_symlink() else "has gone"
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder (only the answer files directly in the folder given are read)"
+    if not stat.S_ISREG(mode):  # a FIFO, socket or device: reading one could block or never end
+        return "is not a regular file (a pipe, socket or device)"
+    if path.suffix.lower() not in _ANSWER_SUFFIXES:
+        return "is not a .yaml or .yml file"
+    return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """A file name as it may be shown: control characters as \\xNN, so a name holding terminal
+    escape codes is printed, not obeyed, in the terminal or a spreadsheet."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
+def _exact(stem: str, ids: dict[str, str]) -> bool:
+    return unicodedata.normalize("NFC", stem) in ids
 
 
 def _match(stem: str, ids: dict[str, str]) -> str | None:
@@ -349,17 +385,20 @@ def grade_set(data: dict, submissions: Sequence[Path], bank, only: Sequence[str]
     by_student: dict[str, Path] = {}
     unknown: list[Row] = []
     files, skipped = submission_files(submissions)
-    for path in [] if chosen else skipped:
-        unknown.append(Row(path.stem, "", "", "", "", RowStatus.SKIPPED, f"{path} is not a .yaml or .yml file"))
-    for path in files:
+    for path, why in [] if chosen else skipped:
+        unknown.append(Row(printable(path.stem), "", "", "", "", RowStatus.SKIPPED, f"{printable(str(path))} {why}"))
+    # exact matches first: ALICE.yaml, matched without regard to case, never takes alice's place
+    # from alice.yaml (it is the duplicate), whatever order the folder lists them in
+    for path in sorted(files, key=lambda p: not _exact(p.stem, ids)):
         student = _match(path.stem, ids)
         if chosen and student not in chosen:
             continue
         if student is None:
-            unknown.append(Row(path.stem, "", "", "", "", RowStatus.UNKNOWN_STUDENT,
-                               f"{path} matches no student of the set"))
+            unknown.append(Row(printable(path.stem), "", "", "", "", RowStatus.UNKNOWN_STUDENT,
+                               f"{printable(str(path))} matches no student of the set"))
         elif student in by_student:
-            unknown.append(Row(student, "", "", "", "", RowStatus.DUPLICATE, f"{path} (graded {by_student[student]})"))
+            unknown.append(Row(student, "", "", "", "", RowStatus.DUPLICATE,
+                               f"{printable(str(path))} (graded {printable(str(by_student[student]))})"))
         else:
             by_student[student] = path
     missing = sorted(chosen - set(by_student))

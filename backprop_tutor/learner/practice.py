@@ -45,7 +45,6 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
     """(problem, why this one) lazily, so each choice sees the attempts saved before it.
     Problem n uses seed + n: the first one is `tutor solve TEMPLATE --seed SEED`."""
     from backprop_tutor.bank.generate import generate
-    from backprop_tutor.learner.progress import choose_next
 
     if template is not None:
         fixed = bank.load(template)
@@ -54,8 +53,30 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
         return
     templates = select_templates(bank.entries(), skill, level)  # the catalogue; only the chosen one is loaded
     for n in range(count):
-        choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(f"practice:{seed}:{n}"))
-        yield generate(bank.load(choice.template), seed + n), choice.reason
+        template_, reason = _next_template(bank, templates, store, f"practice:{seed}:{n}")
+        yield generate(template_, seed + n), reason
+
+
+def _next_template(bank, templates: list[Any], store: Store, draw: str) -> tuple[Any, str]:
+    """The next template, loaded. One whose title and skills read well but whose parts do not
+    load is reported (when the bank reports broken templates) and never chosen again, so one
+    bad file in a user's bank ends no session; without a reporter its error stands."""
+    from backprop_tutor.errors import TemplateError
+    from backprop_tutor.learner.progress import choose_next
+
+    while True:
+        choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(draw))
+        try:
+            return bank.load(choice.template), choice.reason
+        except TemplateError as e:
+            report = getattr(bank, "on_broken", None)
+            if report is None:
+                raise
+            report(e)
+            templates[:] = [t for t in templates if t.id != choice.template]
+            if not templates:
+                raise TutorError("no template in the bank that fits could be loaded; "
+                                 "`tutor bank validate` shows what is wrong with them") from None
 
 
 # --- the session ---------------------------------------------------------------------------------
