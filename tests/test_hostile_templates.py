@@ -161,7 +161,7 @@ def test_bank_list_reports_a_broken_template_and_lists_the_rest(hostile_bank):
         assert _skipped(result.stderr) == [f"skipped  {hostile_bank / 'bad_title.yaml'}",
                                            f"skipped  {hostile_bank / 'not_yaml.yaml'}",
                                            f"skipped  {hostile_bank / 'pipe.yaml'}"]
-        assert f"{hostile_bank / 'pipe.yaml'}: not a regular file (a folder, pipe or device)" in result.stderr
+        assert f"{hostile_bank / 'pipe.yaml'}: is a FIFO (named pipe), not a template" in result.stderr
         assert "\x1b" not in result.stderr.replace("'\\x1b", "")
 
 

@@ -394,8 +394,9 @@ def grade_set(data: dict, submissions: Sequence[Path], bank, only: Sequence[str]
         if chosen and student not in chosen:
             continue
         if student is None:
-            unknown.append(Row(printable(path.stem), "", "", "", "", RowStatus.UNKNOWN_STUDENT,
-                               f"{printable(str(path))} matches no student of the set"))
+            why = _not_an_answer_file(path)  # a pipe or dangling link named after no student: say what it is
+            unknown.append(Row(printable(path.stem), "", "", "", "", RowStatus.SKIPPED if why else RowStatus.UNKNOWN_STUDENT,
+                               f"{printable(str(path))} {why or 'matches no student of the set'}"))
         elif student in by_student:
             unknown.append(Row(student, "", "", "", "", RowStatus.DUPLICATE,
                                f"{printable(str(path))} (graded {printable(str(by_student[student]))})"))
