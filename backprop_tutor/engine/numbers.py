@@ -176,3 +176,48 @@ def within(value, expected, tolerance: tuple[str, float]) -> bool:
     if kind == "sigfigs":
         return to_decimal(sp.Float(value, 30), int(amount)) == to_decimal(sp.Float(expected, 30), int(amount))
     return diff <= amount * abs(expected) or diff <= ABSOLUTE_FLOOR
+
+
+# --- the evaluation budget: what a learner's formula may cost to evaluate -------------------------
+
+EXPONENT_LIMIT_DIGITS = 100  # exp(x) and b^x are evaluated only for |x| ≤ 10^100
+
+
+class ExponentTooLarge(ArithmeticError):
+    """An exponent too large to evaluate within the grading budget. Deterministic, unlike a
+    timer: the cost of e^x grows with the digits of x (e^(10^740) takes a quarter of a second,
+    e^(10^1000) half a second, and one answer can hold dozens of them), so the same answer is
+    refused on a fast machine and a slow one alike, before anything costly is computed."""
+
+    def __init__(self) -> None:
+        super().__init__(f"a number above 10^{EXPONENT_LIMIT_DIGITS} as an exponent or inside a function "
+                         "(e^x, b^x, σ(x) …) is not evaluated; simplify it")
+
+
+_EXPONENT_LIMIT = sp.Float(10) ** EXPONENT_LIMIT_DIGITS
+
+
+def check_exponents(value: sp.Expr) -> None:
+    """Raise ExponentTooLarge when a power in `value` (a number: no free symbols left) has an
+    exponent above 10^100 in size. Powers are checked inside out, so the exponent evaluated
+    for each check has passed its own checks already: no step costs more than e^(10^100)."""
+    for node in sp.postorder_traversal(value):
+        if isinstance(node, sp.exp):
+            exponent = node.args[0]
+        elif node.is_Pow:
+            exponent = node.exp
+        else:
+            continue
+        if exponent.is_Rational and abs(exponent.p) < 10 ** 6 and exponent.q < 10 ** 6:
+            continue  # x², x^(1/2): cheap whatever x is
+        if exponent.free_symbols:
+            continue
+        size = abs(sp.N(exponent, 15))
+        if size.is_comparable and size > _EXPONENT_LIMIT:
+            raise ExponentTooLarge()
+
+
+def bounded_value(value: sp.Expr, digits: int) -> sp.Expr:
+    """sp.N(value, digits) within the evaluation budget (check_exponents)."""
+    check_exponents(value)
+    return sp.N(value, digits)
