@@ -100,6 +100,17 @@ def test_slow_answers_are_refused_within_the_budget_the_same_way_twice(case, gra
     assert seconds < 2
 
 
+@pytest.mark.parametrize("answer", ["gelu_tanh(" * 5 + "z" + ")" * 5, "tanh(" * 45 + "z" + ")" * 45])
+def test_a_deeply_nested_formula_is_evaluated_as_a_graph_within_the_budget(answer):
+    """gelu_tanh names its argument three times: evaluated as a tree (SymPy's evalf, adaptive
+    precision at every level) five levels took seconds a point; as a graph, milliseconds."""
+    grading = lambda: grade_part(_symbolic_problem(), "derivative", answer)  # noqa: E731
+    first, seconds = _timed(grading)
+    second, _ = _timed(grading)
+    assert (first.status, first.feedback) == ("incorrect", "Not equivalent to the expected expression.")
+    assert first == second and seconds < 2
+
+
 def test_an_exponent_at_a_test_point_above_the_budget_is_not_the_key():
     """Where only a test point makes the exponent huge, the answer is not evaluated there: it is
     not the key (the tiny term below would otherwise hide under the 1e-9 test)."""

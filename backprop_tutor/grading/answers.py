@@ -2,9 +2,9 @@
 
 Numbers are compared by relative tolerance (1e-3 unless the part says otherwise), vectors and
 matrices entry by entry after the shape, formulas by grading/formulas.py (a cheap symbolic proof,
-then test points drawn from a hash of answer and key, so no learner can aim at them). Every
+then test points drawn from a hash of the answer, so no learner can aim at them). Every
 evaluation of learner input is bounded by a count, not a clock (grading/budget.py on the tree,
-engine/numbers.py `bounded_value` on the built answer: nothing above 10^100 is exponentiated), so
+engine/bounded.py `bounded_value` on the built answer: nothing above 10^100 is exponentiated), so
 the same answer gets the same verdict on any machine; an interval timer remains as a last resort.
 """
 
@@ -21,7 +21,8 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.bank.problem import Part, Value
-from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, ExponentTooLarge, bounded_value, pretty, within
+from backprop_tutor.engine.bounded import ExponentTooLarge, bounded_value
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, pretty, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.budget import check_arguments
 from backprop_tutor.grading.formulas import equivalent
@@ -209,6 +210,8 @@ def number(read) -> sp.Float:
             value = bounded_value(read, 30)
     except ExponentTooLarge as e:
         raise AnswerFormatError(str(e)) from None
+    except (ArithmeticError, ValueError) as e:
+        raise AnswerFormatError("the answer is not a finite real number") from e
     if value.free_symbols:
         names = ", ".join(sorted(s.name for s in value.free_symbols))
         raise AnswerFormatError(f"a number is expected, but the answer has variables ({names})")

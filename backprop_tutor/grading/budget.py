@@ -1,7 +1,7 @@
 """The grading budget of an answer, checked on its tree before SymPy builds it.
 
 Counted, not timed: the same answer is refused on a fast machine and a slow one alike
-(docs/formats.md, "The grading budget"). engine/numbers.py `bounded_value` holds the same limit
+(docs/formats.md, "The grading budget"). engine/bounded.py `bounded_value` holds the same limit
 wherever a built answer is evaluated (at a formula's test points, as a number).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backprop_tutor.engine.numbers import EXPONENT_LIMIT_DIGITS, ExponentTooLarge
+from backprop_tutor.engine.bounded import EXPONENT_LIMIT_DIGITS, ExponentTooLarge
 from backprop_tutor.errors import AnswerFormatError
 
 

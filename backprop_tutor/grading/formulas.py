@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from functools import lru_cache
 
 import sympy as sp
 
-from backprop_tutor.engine.numbers import bounded_value
+from backprop_tutor.engine.bounded import bounded_value
 
 
 TEST_POINTS = 12  # points a formula must agree at, when no cheap symbolic proof settles it
@@ -24,7 +25,7 @@ def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int =
     The proof is `expand(a − b) == 0` on small expressions only (a size cap, not a timer, so the
     verdict is the same on every machine); it settles the usual forms (σ(z) − σ(z)² against
     σ(z)(1 − σ(z))). Otherwise an answer that agrees at `points` test points to 1e-9 is accepted
-    (WeBWorK's test). The points come from a hash of both expressions, not a fixed seed: a
+    (WeBWorK's test). The points come from a hash of the answer, not a fixed seed: a
     learner who adds c·(z − p₁)(z − p₂)… to the key changes the points by writing it, so no
     answer can be made to vanish at them. Simplify settles the rest: expressions undefined at
     every point tried."""
@@ -54,10 +55,12 @@ def _difference_vanishes(rewrite, a: sp.Expr, b: sp.Expr) -> bool:
         return False
 
 
-def _point_source(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...]) -> random.Random:
-    """The random source of the test points: seeded by a hash of the two expressions as read
-    (so `2z` and `2*z` get the same points, and the same answer always the same verdict)."""
-    text = "\n".join((_fingerprint(a), _fingerprint(b), ",".join(variables)))
+def _point_source(answer: sp.Expr, variables: tuple[str, ...]) -> random.Random:
+    """The random source of the test points: seeded by a hash of the answer as read (so `2z` and
+    `2*z` get the same points, and the same answer always the same verdict). The answer alone,
+    not the key: every form diagnosis tries is then compared at the same points, where the
+    answer's values are already known (_value_at)."""
+    text = _fingerprint(answer) + "\n" + ",".join(variables)
     return random.Random(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
 
 
@@ -72,18 +75,16 @@ def _fingerprint(expr: sp.Expr) -> str:
 def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int) -> bool | None:
     """True/False when the values at test points decide; None when too few points were defined."""
     symbols = {s.name: s for s in (a.free_symbols | b.free_symbols)}
-    rng = _point_source(a, b, variables)
+    rng = _point_source(a, variables)
     half = POINT_GRID * 5 // 2
     tried = 0
     for _ in range(points * 3):
         point = {symbols[v]: sp.Rational(rng.randint(-half, half), POINT_GRID) for v in variables if v in symbols}
-        try:
-            y = bounded_value(b.xreplace(point), 30)
-        except (ArithmeticError, ValueError, TypeError, RecursionError):
+        y = _value_at(b, tuple(point.items()))
+        if y is None:
             continue  # the expected expression cannot be evaluated here: try another point
-        try:
-            x = bounded_value(a.xreplace(point), 30)
-        except (ArithmeticError, ValueError, TypeError, RecursionError):
+        x = _value_at(a, tuple(point.items()))
+        if x is None:
             return False  # the answer cannot even be evaluated here (e^(e^(e^(e^(4z))))): not the key
         if not (x.is_number and y.is_number) or x.free_symbols or y.free_symbols:
             return False
@@ -95,3 +96,14 @@ def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points:
         if tried >= points:
             return True
     return None
+
+
+@lru_cache(maxsize=256)
+def _value_at(expr: sp.Expr, point: tuple) -> sp.Expr | None:
+    """The expression at a test point, within the budget; None where it cannot be evaluated.
+    Cached: diagnosis compares one answer with many forms at the same points, and a formula
+    nested 50 deep costs SymPy a second to evaluate."""
+    try:
+        return bounded_value(expr, 30, dict(point))
+    except (ArithmeticError, ValueError, TypeError, RecursionError):
+        return None
