@@ -67,6 +67,8 @@ def _point_source(answer: sp.Expr, variables: tuple[str, ...]) -> random.Random:
 def _fingerprint(expr: sp.Expr) -> str:
     """An expression's tree as text, in SymPy's canonical order of arguments. Not srepr or str:
     those sort the terms of a sum for printing, which evaluates them (e^(−10^740) included)."""
+    if expr.is_Rational:  # in hex: a 5000-digit integer is past Python's limit for decimal text
+        return f"{type(expr).__name__}:{expr.p:x}/{expr.q:x}"
     if expr.is_Atom:
         return f"{type(expr).__name__}:{expr}"
     return f"{type(expr).__name__}(" + ",".join(_fingerprint(arg) for arg in expr.args) + ")"
