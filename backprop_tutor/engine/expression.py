@@ -238,6 +238,10 @@ class _Builder:
                 check_power(*values)
             except AnswerFormatError as e:
                 raise AnswerFormatError(f"{label} at node n{len(self.nodes)}: {e}") from None
+        divisor = values[1] if op == "div" else values[0] if op == "pow" and sp.N(values[1], 15) < 0 else None
+        if divisor is not None and _exactly_zero(divisor):
+            raise AnswerFormatError(f"{label} is not defined at these values (node n{len(self.nodes)}: division by "
+                                    "zero, the divisor simplifies to 0)")
         value = _checked(expr.xreplace(subs), label, f"n{len(self.nodes)}")
         local = []
         for k, input_id in enumerate(inputs):
@@ -246,6 +250,18 @@ class _Builder:
             derivative = _checked(_local_expr(op, len(inputs), k).xreplace(subs), label, f"n{len(self.nodes)}")
             local.append((input_id, derivative))
         return self.add(op, label, inputs, value, tuple(local))
+
+
+def _exactly_zero(value: sp.Expr) -> bool:
+    """Whether an exact form is 0 though SymPy left it unsimplified (cosh(w)² − sinh(w)² − 1): its
+    decimals are then rounding noise (−0.e-165), and 1/it printed as −1.5×10¹⁶⁴ with a zero
+    gradient. Only a value whose decimals are already near 0 is simplified, so the cost is rare."""
+    if value.is_Rational:
+        return value == 0
+    approx = sp.N(value, 30)
+    if approx.is_real is not False and approx != 0 and abs(approx) > sp.Float("1e-25"):
+        return False
+    return bool(value.equals(0))
 
 
 def _checked(value: sp.Expr, label: str, node_id: str) -> sp.Expr:
