@@ -179,6 +179,10 @@ def solve_expression(text: str, at: Mapping[str, sp.Expr], option: str = "--at")
     tree = _parse_for(text, at, option)
     if isinstance(tree, Vector):
         raise AnswerFormatError("a single expression is expected, not a list")
+    depth = _call_depth(tree)
+    if depth > MAX_CALL_DEPTH:
+        raise AnswerFormatError(f"functions nested {depth} deep", fix=f"`tutor solve --expression` works through "
+                                f"functions nested at most {MAX_CALL_DEPTH} deep")
     names = variables_of(tree)
     for name in at:
         if name not in names:
@@ -195,6 +199,30 @@ def solve_expression(text: str, at: Mapping[str, sp.Expr], option: str = "--at")
     gradient = {name: by_id[builder.variables[name]].grad for name in names}
     expr = to_sympy(tree)
     return ExpressionSolution(text, unparse(tree), expr, dict(at), by_id[output].value, gradient, finished)
+
+
+# The worked steps print every node's ∂f/∂node from its exact form, and each is a product over the
+# nest above it (tanh(tanh(…)) 20 deep took 25 s, 49 deep 283 s): the cost grows faster than the
+# nest, so the depth is limited up front (docs/formats.md): tanh or sigmoid 8 deep solves in about 2 s.
+MAX_CALL_DEPTH = 8
+
+
+def _call_depth(tree) -> int:
+    """How deeply function calls nest in the tree (walked without recursion)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Call):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((arg, depth) for arg in node.args)
+        elif isinstance(node, Unary):
+            stack.append((node.operand, depth))
+        elif hasattr(node, "left"):
+            stack.extend(((node.left, depth), (node.right, depth)))
+        elif isinstance(node, Vector):
+            stack.extend((item, depth) for item in getattr(node, "items", ()))
+    return deepest
 
 
 class _Builder:
@@ -238,6 +266,10 @@ class _Builder:
                 check_power(*values)
             except AnswerFormatError as e:
                 raise AnswerFormatError(f"{label} at node n{len(self.nodes)}: {e}") from None
+        divisor = values[1] if op == "div" else values[0] if op == "pow" and sp.N(values[1], 15) < 0 else None
+        if divisor is not None and _exactly_zero(divisor):
+            raise AnswerFormatError(f"{label} is not defined at these values (node n{len(self.nodes)}: division by "
+                                    "zero, the divisor simplifies to 0)")
         value = _checked(expr.xreplace(subs), label, f"n{len(self.nodes)}")
         local = []
         for k, input_id in enumerate(inputs):
@@ -246,6 +278,18 @@ class _Builder:
             derivative = _checked(_local_expr(op, len(inputs), k).xreplace(subs), label, f"n{len(self.nodes)}")
             local.append((input_id, derivative))
         return self.add(op, label, inputs, value, tuple(local))
+
+
+def _exactly_zero(value: sp.Expr) -> bool:
+    """Whether an exact form is 0 though SymPy left it unsimplified (cosh(w)² − sinh(w)² − 1): its
+    decimals are then rounding noise (−0.e-165), and 1/it printed as −1.5×10¹⁶⁴ with a zero
+    gradient. Only a value whose decimals are already near 0 is simplified, so the cost is rare."""
+    if value.is_Rational:
+        return value == 0
+    approx = sp.N(value, 30)
+    if approx.is_real is not False and approx != 0 and abs(approx) > sp.Float("1e-25"):
+        return False
+    return bool(value.equals(0))
 
 
 def _checked(value: sp.Expr, label: str, node_id: str) -> sp.Expr:

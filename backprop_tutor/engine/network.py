@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,17 @@ from backprop_tutor.errors import NetworkError, check_keys, describe, did_you_me
 MAX_FILE_BYTES = 1_000_000
 MAX_PARAMETERS = 20_000
 MAX_MAGNITUDE = 1000
+# A number is at most MAX_DIGITS digits (the working precision: more could not change a printed
+# value) and, unless 0, at least 10^−MAX_EXPONENT in size. Text is checked before SymPy reads it:
+# '1e-99999999' would make Rational compute 10^99999999 (a hang), and a 5000-digit denominator
+# would be carried through every exact form.
+MAX_DIGITS = 50
+MAX_EXPONENT = 100
 
 _KEYS = ("name", "input", "target", "layers", "loss", "learning_rate")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
 _LAYER_KEYS = ("activation", "weights", "bias")
-_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(\s*/\s*\d+)?\s*")
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
 
 
 @dataclass(frozen=True)
@@ -106,17 +113,29 @@ def load_network(path: str | Path) -> Network:
 def _parse_text(text: str, source: str, suffix: str) -> Any:
     if not text.strip():
         raise NetworkError(f"the file is empty: expected a mapping with keys {', '.join(_REQUIRED)}", source=source)
-    if suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise NetworkError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", source=source) from None
-    from backprop_tutor.engine import yamlio
-
     try:
-        return yamlio.load(text)
-    except yamlio.YAMLError as e:
-        raise NetworkError(yaml_problem(e), source=source) from None
+        if suffix == ".json":
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as e:
+                raise NetworkError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+                                   source=source) from None
+        from backprop_tutor.engine import yamlio
+
+        try:
+            return yamlio.load(text)
+        except yamlio.YAMLError as e:
+            raise NetworkError(yaml_problem(e), source=source) from None
+    # Both parsers recurse once per bracket, and Python reads an integer of more than 4300 digits
+    # only on request: neither is a network file, and neither may end in a traceback.
+    except RecursionError:
+        raise NetworkError("nested too deeply (a network file nests a few lists: layers, weights, rows)",
+                           source=source) from None
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            raise
+        raise NetworkError(f"a number has more than {sys.get_int_max_str_digits()} digits",
+                           source=source, fix=f"use at most {MAX_DIGITS} digits") from None
 
 
 def network_from_dict(data: Any, source: str = "network") -> Network:
@@ -132,10 +151,11 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         if key not in data:
             raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
 
-    x = _vector(data["input"], "input", fail)
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list) or not raw_layers:
         raise fail("layers", "expected a non-empty list of layers (activation, weights, bias)")
+    _check_size(raw_layers, fail)
+    x = _vector(data["input"], "input", fail)
     layers: list[Layer] = []
     below = len(x)
     below_name = "the input"
@@ -176,6 +196,20 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         raise fail("layers", f"{network.parameter_count} parameters", fix=f"the tutor solves networks of at most "
                    f"{MAX_PARAMETERS}")
     return network
+
+
+def _check_size(raw_layers: list, fail) -> None:
+    """Refuse more than MAX_PARAMETERS parameters before reading any number: YAML aliases let a
+    46 KB file name the same row a million times, and each entry would be converted. Counted from
+    the lengths alone, and the count stops at the limit."""
+    count = 0
+    for i, raw in enumerate(raw_layers):
+        rows = raw.get("weights") if isinstance(raw, dict) else None
+        for row in rows if isinstance(rows, list) else ():
+            count += 1 + (len(row) if isinstance(row, list) else 0)  # the unit's weights and its bias
+            if count > MAX_PARAMETERS:
+                raise fail(f"layers[{i}].weights", f"more than {MAX_PARAMETERS} parameters",
+                           fix=f"the tutor solves networks of at most {MAX_PARAMETERS}")
 
 
 _EXAMPLES = {
@@ -232,6 +266,9 @@ def _layer(raw: Any, field: str, below: int, below_name: str, fail) -> Layer:
 def _vector(raw: Any, field: str, fail) -> tuple[sp.Rational, ...]:
     if not isinstance(raw, list) or not raw:
         raise fail(field, f"expected a non-empty list of numbers, found {describe(raw)}")
+    if len(raw) > MAX_PARAMETERS:  # before converting: the list may be an alias repeated
+        raise fail(field, f"{len(raw)} entries", fix=f"the tutor solves networks of at most {MAX_PARAMETERS} "
+                   "parameters")
     return tuple(_number(v, f"{field}[{i}]", fail) for i, v in enumerate(raw))
 
 
@@ -241,16 +278,53 @@ def _number(raw: Any, field: str, fail) -> sp.Rational:
     if isinstance(raw, int):
         value = sp.Integer(raw)
     elif isinstance(raw, float):
-        if not math.isfinite(raw):
+        if math.isnan(raw):
             raise fail(field, f"expected a finite number, found {raw}")
-        value = sp.Rational(repr(raw))  # the shortest decimal that round-trips: 0.15 → 3/20
-    elif isinstance(raw, str) and _NUMBER_TEXT.fullmatch(raw):
-        value = sp.Rational(raw.replace(" ", ""))
+        if math.isinf(raw):  # YAML read a number past a double's range (1e400) as infinity
+            raise fail(field, f"{raw} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
+        value = _text_number(repr(raw), raw, field, fail)  # the shortest decimal that round-trips: 0.15 → 3/20
+    elif isinstance(raw, str) and (match := _NUMBER_TEXT.fullmatch(raw)) and (match["int"] or match["frac"]):
+        value = _text_number(raw, raw, field, fail, match)
     else:
         raise fail(field, f"expected a number (like 0.25 or '1/3'), found {describe(raw)}")
     if abs(value) > MAX_MAGNITUDE:
-        raise fail(field, f"{raw} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
+        raise fail(field, f"{_shown(raw)} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
     return value
+
+
+def _text_number(text: str, raw: Any, field: str, fail, match: re.Match | None = None) -> sp.Rational:
+    """A decimal or fraction read exactly, once its digits and exponent are known to be in range."""
+    match = match or _NUMBER_TEXT.fullmatch(text)
+    digits = (match["int"] + match["frac"]).lstrip("0")
+    exponent_text = (match["exp"] or "0").lstrip("+-").lstrip("0") or "0"
+    denominator = (match["den"] or "1").lstrip("0")
+    limits = f"use 0 or numbers between 1e-{MAX_EXPONENT} and {MAX_MAGNITUDE} in size"
+    if len(digits) > MAX_DIGITS or len(denominator) > MAX_DIGITS:
+        raise fail(field, f"{_shown(raw)} has more than {MAX_DIGITS} digits; use at most {MAX_DIGITS}")
+    if not denominator:
+        raise fail(field, f"{_shown(raw)} divides by zero; write a number, like 0.25 or '1/3'")
+    if not digits:
+        return sp.Integer(0)
+    # the size of the number in powers of ten, from the text: 0.00012e-3 → −7
+    exponent = int(exponent_text) if len(exponent_text) <= 6 else 10**6
+    exponent = -exponent if (match["exp"] or "").startswith("-") else exponent
+    leading = len(match["int"].lstrip("0")) - 1 if match["int"].lstrip("0") else \
+        -(len(match["frac"]) - len(match["frac"].lstrip("0")) + 1)
+    size = exponent + leading - (len(denominator) - 1)
+    if size > MAX_EXPONENT:
+        raise fail(field, f"{_shown(raw)} is out of range; use numbers between −{MAX_MAGNITUDE} and {MAX_MAGNITUDE}")
+    if size < -MAX_EXPONENT - 1:
+        raise fail(field, f"{_shown(raw)} is out of range; {limits}")
+    value = sp.Rational(text.replace(" ", "").replace("\t", ""))
+    if abs(value) < sp.Rational(1, 10**MAX_EXPONENT):
+        raise fail(field, f"{_shown(raw)} is out of range; {limits}")
+    return value
+
+
+def _shown(raw: Any) -> str:
+    """A number as the file wrote it, cut short when long (a 5000-digit number in one line)."""
+    text = str(raw).strip()
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _count(n: int, one: str, many: str) -> str:

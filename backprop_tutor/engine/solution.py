@@ -96,10 +96,62 @@ def solve_network(network: Network) -> NetworkSolution:
     exactly 0 or 1 at 50 digits puts ln 0 in bce or cross-entropy."""
     evaluation = Evaluation(network, PRECISE)
     try:
-        return NetworkSolution(network, _pass(evaluation), evaluation)
+        numeric = _pass(evaluation)
     except (ArithmeticError, ValueError, TypeError):
+        _check_saturation(network, values(evaluation, q(Kind.A, len(network.layers))))  # names the output
         raise NetworkError("the loss or its gradient is not a finite number for these values (an output that is "
                            "exactly 0 or 1 makes ln 0)", fix="use smaller weights or inputs") from None
+    _check_saturation(network, numeric.a[-1])
+    # mpmath does not raise: ln 0 is −inf, and an output near 0 can make ∂L/∂o 10^434294481, more
+    # than a decimal can print. Name the first such quantity rather than print inf or crash.
+    for name, value in _named_values(numeric):
+        if not _printable(value):
+            raise NetworkError(f"{name} is not a finite number a decimal can hold (an output that is exactly 0 or "
+                               "1, or almost, makes ln 0 or 1/0)", fix="use smaller weights or inputs")
+    return NetworkSolution(network, numeric, evaluation)
+
+
+# bce and cross-entropy take ln o and ln(1 − o); at 50 digits, an output closer than this to 0 or 1
+# leaves 1 − o, and so ∂L/∂o and δ, without correct digits (δ = 0.29 where o − t = 0.5).
+SATURATION_MARGIN = sp.Rational(1, 10**40)
+
+
+def _check_saturation(network: Network, outputs: tuple) -> None:
+    if network.loss not in ("bce", "cross_entropy"):
+        return
+    L = len(network.layers)
+    for j, o in enumerate(outputs):
+        if o < SATURATION_MARGIN or 1 - o < SATURATION_MARGIN:
+            raise NetworkError(f"a{L}[{j}] = {o:.3g} is within 1e-40 of {0 if o < SATURATION_MARGIN else 1}: "
+                               f"{network.loss} takes ln o and ln(1 − o), which lose every digit there",
+                               fix="use smaller weights or inputs")
+
+
+# A decimal prints exponents up to 999999 (Python's default context): 2^3,000,000 ≈ 10^903090.
+_LARGEST_EXPONENT = 3_000_000
+
+
+def _printable(value) -> bool:
+    if not isinstance(value, sp.Float):
+        return value is None or bool(value.is_finite)
+    _, mantissa, exponent, bits = value._mpf_
+    if not mantissa:  # 0, or one of mpmath's inf and nan
+        return exponent == 0 and bits == 0
+    return exponent + bits < _LARGEST_EXPONENT
+
+
+def _named_values(numeric: Pass):
+    """(`loss`, value), (`delta2[0]`, value), (`W1[0][1]` …): every number of a pass, by name."""
+    for name in ("z", "a", "slope", "loss", "dL_da", "delta", "grad_W", "grad_b", "W_new", "b_new", "loss_after"):
+        yield from _flatten(name, getattr(numeric, name))
+
+
+def _flatten(name: str, value):
+    if isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _flatten(f"{name}[{i}]", item)
+    else:
+        yield name, value
 
 
 def _pass(evaluation: Evaluation) -> Pass:
@@ -139,8 +191,11 @@ def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:
             ratio = values(evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))
             with PRECISE.context():
                 moved = PRECISE.finish(nudged_loss(evaluation, parameter, h))
-            rows.append((sp.Rational(h), moved, ratio, ratio - derivative))
-        checks.append(NudgeCheck(parameter, derivative, tuple(rows)))
+            # a nudge that pushes an output to exactly 1 makes ln 0 (−inf): that h shows nothing
+            if _printable(moved) and _printable(ratio) and moved.is_finite and ratio.is_finite:
+                rows.append((sp.Rational(h), moved, ratio, ratio - derivative))
+        if rows:
+            checks.append(NudgeCheck(parameter, derivative, tuple(rows)))
     return tuple(checks)
 
 
