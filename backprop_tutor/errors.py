@@ -47,7 +47,10 @@ class TemplateError(TutorError):
 
 
 def yaml_problem(error) -> str:
-    """A PyYAML error as one line: `not valid YAML (line 3, column 7: found a tab)`."""
+    """A PyYAML error as one line: `not valid YAML (line 3, column 7: found a tab)`, or for a
+    document refused for its size (engine/yamlio.py), `past a limit: …`."""
+    if getattr(error, "is_limit", False):
+        return f"past a limit: {error}"
     mark = getattr(error, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     return f"not valid YAML ({where}{getattr(error, 'problem', None) or error})"

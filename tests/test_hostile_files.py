@@ -152,12 +152,12 @@ def test_a_class_of_30_with_10_hostile_files_is_graded(class_set, tmp_path):
         graded = by_student[f"s{i:02d}"]
         assert [(r["part"], r["score"], r["diagnosis"]) for r in graded] == [("derivative", "1", ""), ("slope", "1", "")]
     malformed = {
-        "s22": "s22.yaml is not valid YAML (a number longer than 4300 digits (the limit); quote it if it is meant as text)",
+        "s22": "s22.yaml is past a limit: a number longer than 4300 digits (the limit); quote it if it is meant as text",
         "s23": "s23.yaml: is a FIFO (named pipe), not an answer file",
-        "s24": "s24.yaml is not valid YAML (its aliases expand to more than 100,000 values (the limit))",
+        "s24": "s24.yaml is past a limit: its aliases expand to more than 100,000 values (the limit)",
         "s25": "s25.yaml: is a device, not an answer file",
         "s27": "s27.yaml: larger than 1 MB, the limit for an answer file",
-        "s28": "s28.yaml is not valid YAML (collections nested more than 100 deep (the limit))",
+        "s28": "s28.yaml is past a limit: collections nested more than 100 deep (the limit)",
         "s29": "s29.yaml: not UTF-8 text, so not an answer file",
     }
     for sid, message in malformed.items():

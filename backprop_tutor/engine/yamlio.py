@@ -42,6 +42,8 @@ _FLOAT = re.compile(r"""^(?:
 class LimitError(yaml.YAMLError):
     """A document past one of this module's limits (aliases, nesting, a number's length)."""
 
+    is_limit = True  # valid YAML, refused for its size: errors.yaml_problem says so
+
 
 class ProjectLoader(yaml.SafeLoader):
     """SafeLoader whose floats are YAML 1.2's, and whose composer bounds what aliases expand
