@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2000)
     args = parser.parse_args()
-    tutor = shutil.which("tutor") or sys.exit("install the package first: pip install .")
+    beside = Path(sys.executable).parent / "tutor"  # the script of the Python running this benchmark, not
+    # whatever `tutor` comes first on PATH (an older install there measured the old code)
+    tutor = str(beside) if beside.exists() else shutil.which("tutor") or sys.exit("install the package first: pip install .")
 
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
