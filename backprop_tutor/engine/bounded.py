@@ -52,7 +52,7 @@ def _evaluate(node, at, memo):
     if node in memo:
         return memo[node]
     if node.is_Symbol:
-        result = _evaluate(sp.sympify(at[node]), at, memo)
+        result = _evaluate(at[node], at, memo)  # the point's numbers are SymPy numbers already
     elif node.is_Rational:
         result = mpmath.mpf(node.p) / node.q
     elif node.is_Float:

@@ -24,7 +24,8 @@ from backprop_tutor.engine.entries import values
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.expression import ExpressionSolution
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
-from backprop_tutor.engine.rules import gradient_of
+from backprop_tutor.engine.arithmetic import PRECISE
+from backprop_tutor.engine.rules import gradient_of, nudged_loss
 from backprop_tutor.engine.solution import NetworkSolution
 
 # Conventions the common frameworks share (PyTorch, TensorFlow and JAX take relu′(0) = 0,
@@ -112,7 +113,7 @@ def _holds(cond, at: Mapping, direction: Mapping) -> bool:
 def _on_boundary(expr: sp.Piecewise, args: Sequence[sp.Symbol], point: Sequence[sp.Expr]) -> bool:
     at = dict(zip(args, point))
     return any((r.lhs - r.rhs).xreplace(at) == 0 for _, cond in expr.args
-               for r in sp.sympify(cond).atoms(sp.core.relational.Relational))
+               for r in cond.atoms(sp.core.relational.Relational))  # a Piecewise's conditions are SymPy
 
 
 # --- the computational graph of an expression -----------------------------------------------------
@@ -208,7 +209,7 @@ def network_kinks(sol: NetworkSolution) -> tuple[UnitKink, ...]:
 @lru_cache(maxsize=None)  # one solve per activation, not one per unit of every variant
 def _breakpoints(name: str) -> tuple[sp.Expr, ...]:
     act = activations.ELEMENTWISE[name]
-    relations = {r for _, cond in act.expr.args for r in sp.sympify(cond).atoms(sp.core.relational.Relational)}
+    relations = {r for _, cond in act.expr.args for r in cond.atoms(sp.core.relational.Relational)}
     return tuple(dict.fromkeys(root for r in sorted(relations, key=str) for root in sp.solve(r.lhs - r.rhs, activations.z)))
 
 
@@ -235,6 +236,12 @@ def one_sided_gradient(sol: NetworkSolution, parameter: QuantityId, sign: int,
     return values(sided, gradient_of(parameter))
 
 
+def _moved_loss(sol: NetworkSolution, parameter: QuantityId, h: str) -> sp.Float:
+    """L(w + h): the engine's forward pass run again (rules.nudged_loss), as a nudge check's row has it."""
+    with PRECISE.context():
+        return PRECISE.finish(nudged_loss(sol.evaluation, parameter, h))
+
+
 def nudge_ratio(sol: NetworkSolution, parameter: QuantityId, h: str) -> sp.Float:
     """(L(w + h) − L(w))/h for any h, negative ones too: the forward pass run again."""
     return values(sol.evaluation, QuantityId(Kind.NUDGE, of=parameter, h=h))
@@ -247,7 +254,7 @@ class SidedCheck:
 
     right: sp.Float | None
     left: sp.Float | None
-    below: tuple[tuple[sp.Expr, sp.Float], ...]  # (−h, (L(w − h) − L(w))/(−h)) for each h of the check
+    below: tuple[tuple[sp.Expr, sp.Float, sp.Float], ...]  # (−h, L(w − h), its ratio) for each h of the check
 
 
 def sided_checks(sol: NetworkSolution) -> dict[QuantityId, SidedCheck]:
@@ -259,7 +266,8 @@ def sided_checks(sol: NetworkSolution) -> dict[QuantityId, SidedCheck]:
         right, left = (one_sided_gradient(sol, check.parameter, s, kinked) for s in (1, -1))
         if right is not None and left is not None and right == left:
             continue
-        below = tuple((-h, nudge_ratio(sol, check.parameter, str(-h))) for h, *_ in check.rows)
+        below = tuple((-h, _moved_loss(sol, check.parameter, str(-h)), nudge_ratio(sol, check.parameter, str(-h)))
+                      for h, *_ in check.rows)
         found[check.parameter] = SidedCheck(right, left, below)
     return found
 

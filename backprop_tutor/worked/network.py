@@ -391,7 +391,7 @@ def _nudges(sol: NetworkSolution) -> Step:
         if sided is None:
             rows(check, p, ratios)
             continue
-        rows(check, p, ratios + list(sided.below))
+        rows(check, p, ratios + [(h, ratio) for h, _, ratio in sided.below])
         right, left = sided.right, sided.left
 
         def side(slope, which: str) -> str:

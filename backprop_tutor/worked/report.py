@@ -96,9 +96,8 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
         name = Cell(parameter_symbol(check.parameter), "$" + parameter_symbol(check.parameter, tex=True) + "$")
         for h, moved, ratio, gap in check.rows:
             nudges.append((name, number(h), number(moved), number(ratio), number(gap, 3)))
-        for h, ratio in two_sided[check.parameter].below if check.parameter in two_sided else ():
-            # L(w − h) from its ratio: L + (−h)·ratio, the same numbers the worked step shows
-            nudges.append((name, number(h), number(n.loss + h * ratio), number(ratio), number(ratio - check.derivative, 3)))
+        for h, moved, ratio in two_sided[check.parameter].below if check.parameter in two_sided else ():
+            nudges.append((name, number(h), number(moved), number(ratio), number(ratio - check.derivative, 3)))
     nudge_title = ("Nudge check: (L(w+h) − L(w))/h → ∂L/∂w" if not two_sided else
                    "Nudge check at a kink: where the ratios for h and −h part, ∂L/∂w is a convention")
     tables = (
