@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from backprop_tutor import __version__
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console, print_rows
+from backprop_tutor.cli.common import UsageError, bank_options, count, drawn_seed as _seed, make_console, print_rows
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
@@ -391,7 +391,7 @@ def bank_validate(paths, seeds: int, banks, only_bank: bool) -> None:
                 click.echo(f"  - {problem}")
         else:
             click.echo(f"ok       {path.stem}  ({seeds} seeds)")
-    click.echo(f"{len(files)} template{'s' * (len(files) != 1)}: {len(files) - malformed - failed} ok, {failed} failed the self-test, "
+    click.echo(f"{count(len(files), 'template')}: {len(files) - malformed - failed} ok, {failed} failed the self-test, "
                f"{malformed} malformed")
     if malformed:
         sys.exit(2)

@@ -73,6 +73,11 @@ def drawn_seed(seed: int | None) -> int:
     return seed
 
 
+def count(n: int, noun: str) -> str:
+    """`1 student`, `3 students`: a number with its noun agreeing (nouns here take an s)."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def make_console(prose: bool = False, **options):
     """The CLI's rich Console. Markup, emoji codes and highlighting are off: prompts, titles, paths
     and answers come from templates, files and learners, and a "[x]" or ":up:" in them must print

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed, fail_on_tutor_errors, make_console, open_bank
+from backprop_tutor.cli.common import (UsageError, bank_options, count as count_of, drawn_seed, fail_on_tutor_errors,
+                                       make_console, open_bank)
 
 
 def _console():
@@ -99,7 +100,7 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
         raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
     problems = len(templates)
     count = len(students)
-    click.echo(f"wrote {written} files for {count} student{'s' * (count != 1)} × {problems} problem{'s' * (problems != 1)} "
+    click.echo(f"wrote {written} files for {count_of(count, 'student')} × {count_of(problems, 'problem')} "
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
     _warn_untypesettable_names(students, names)
     if pdf:
@@ -200,7 +201,7 @@ def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -
     else:
         _print_summary(book, gradebook.summarise(book), out, feedback)
     if spared:
-        make_console().print(f"Kept the feedback files of {_count(len(spared), 'student')} with no answer file in "
+        make_console().print(f"Kept the feedback files of {count_of(len(spared), 'student')} with no answer file in "
                              f"this run, written by an earlier grading: {_names(spared)} (--fresh replaces them).")
 
 
@@ -238,23 +239,19 @@ def _names(names, most: int = 20) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
 def _print_regraded(book, merged, out: Path, feedback: Path) -> None:
     """Some students regraded into an existing gradebook: who was, and whose rows were kept."""
     from rich.text import Text
 
     console = make_console()
     scores = [f"{s.student} ({s.score:g}/{s.points:g})" for s in merged.regraded]
-    console.print(Text.assemble((f"Regraded {len(merged.regraded)} of {_count(len(book.students), 'student')}", "bold"),
+    console.print(Text.assemble((f"Regraded {len(merged.regraded)} of {count_of(len(book.students), 'student')}", "bold"),
                                 f": {_names(scores) or 'none'}."))
     if merged.added:
         console.print(f"Added {len(merged.added)} without a submission (each counts as 0): "
                       f"{_names([s.student for s in merged.added])}.")
     if merged.kept:
-        console.print(f"Kept the rows of {_count(len(merged.kept), 'student')} as they were in {out}: "
+        console.print(f"Kept the rows of {count_of(len(merged.kept), 'student')} as they were in {out}: "
                       f"{_names(list(merged.kept))}.")
     console.print(f"Wrote {out}; feedback files in {feedback}/ only for the students regraded or added.")
     _print_attention([r for s in merged.written for r in s.rows] + book.unknown, book.fallback)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console, print_rows
+from backprop_tutor.cli.common import UsageError, bank_options, count as count_of, drawn_seed as _seed, make_console, print_rows
 from backprop_tutor.cli.common import terminal_console
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
@@ -183,8 +183,8 @@ def _print_stats(data: dict, path: Path) -> None:
         return
     out = terminal_console()
     say = click.echo if out is None else out.print  # in a terminal, wrapped between words
-    say(f"{data['attempts']} {'attempt' if data['attempts'] == 1 else 'attempts'}, {data['correct']} correct "
-        f"({_percent(data['accuracy'])}); {data['problems']} {'problem' if data['problems'] == 1 else 'problems'} "
+    say(f"{count_of(data['attempts'], 'attempt')}, {data['correct']} correct "
+        f"({_percent(data['accuracy'])}); {count_of(data['problems'], 'problem')} "
         f"practised; current streak: {data['streak']} correct in a row.")
     columns = ("skill", "attempts", "correct", "accuracy", "mastery", "last practised")
     cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),

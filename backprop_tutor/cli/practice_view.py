@@ -16,6 +16,7 @@ from rich.text import Text
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.worked.notation import function, points
 from backprop_tutor.bank.problem import Part, Problem
+from backprop_tutor.cli.common import count
 from backprop_tutor.learner.store import PartOutcome
 from backprop_tutor.worked.steps import Step
 
@@ -104,7 +105,7 @@ def repeated(attempt: int, understood: str) -> Text:
 def try_again(used: int, allowed: int, more_hints: bool) -> Text:
     left = allowed - used
     tail = "; type hint for a hint" if more_hints else ""
-    return Text(f"  {left} {'attempt' if left == 1 else 'attempts'} left{tail}.", style="dim")
+    return Text(f"  {count(left, 'attempt')} left{tail}.", style="dim")
 
 
 def hint(part: Part, given: int) -> Text:
@@ -186,14 +187,13 @@ def problem_score(got: float, out_of: float, total: float, total_points: float, 
 
 def leaving(score: float, points: float, problems: int) -> Text:
     out = Text(f"\nScore: {_points(score)}/{_points(points)}", style="bold")
-    out.append(f" this session ({problems} {'problem' if problems == 1 else 'problems'} finished). "
+    out.append(f" this session ({count(problems, 'problem')} finished). "
                "Your progress is saved; `tutor stats` shows it.")
     return out
 
 
 def session_end(score: float, points: float, problems: int) -> Text:
-    out = Text(f"\nSession over: {_points(score)}/{_points(points)} over {problems} "
-               f"{'problem' if problems == 1 else 'problems'}. ", style="bold")
+    out = Text(f"\nSession over: {_points(score)}/{_points(points)} over {count(problems, 'problem')}. ", style="bold")
     out.append("Your progress is saved; `tutor stats` shows it.")
     return out
 
