@@ -33,6 +33,9 @@ HOSTILE = [
     ("exponent-hang", one_unit("'1e-99999999'"), f"{W}: 1e-99999999 is out of range; {LIMITS}"),
     ("exponent-100000", one_unit("'1e-100000'"), f"{W}: 1e-100000 is out of range; {LIMITS}"),
     ("exponent-5000", one_unit("'1e-5000'"), f"{W}: 1e-5000 is out of range; {LIMITS}"),
+    # unquoted, a float cannot hold them (0.0 and inf): read from their text all the same
+    ("unquoted-1e-5000", one_unit("1e-5000"), f"{W}: 1e-5000 is out of range; {LIMITS}"),
+    ("unquoted-1e5000", one_unit("-1e5000"), f"{W}: -1e5000 is out of range; use numbers between −1000 and 1000"),
     ("huge-exponent", one_unit("'1e99999999'"), f"{W}: 1e99999999 is out of range; use numbers between −1000 and 1000"),
     ("5000-digit-integer", one_unit("1" * 5000), "past a limit: a number longer than 4300 digits (the limit); quote it if it is meant as text"),
     ("5000-digit-fraction", one_unit("'1/" + "7" * 5000 + "'"),

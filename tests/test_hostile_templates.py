@@ -30,6 +30,11 @@ NUMBERS = [
      "parts[0].points: expected a number from 0.01 to 1000, found inf"),
     ("points-tiny-exponent", edit(NETWORK, (["parts", 0, "points"], 1e-300)),
      "parts[0].points: expected a number from 0.01 to 1000, found 1e-300"),
+    # unquoted, a float cannot hold these: they were 0.0 and inf, the one silently accepted
+    ("points-underflowing", edit(NETWORK, (["parts", 0, "points"], 0.125)).replace("0.125", "1e-5000"),
+     "parts[0].points: expected a number from 0.01 to 1000, found '1e-5000'"),
+    ("tolerance-underflowing", edit(NETWORK, (TOLERANCE, {"relative": 0.125})).replace("0.125", "1e-5000"),
+     "parts[0].tolerance.relative: expected a number of at least 1e-12, found '1e-5000'"),
     ("tolerance-nan", edit(NETWORK, (TOLERANCE, {"relative": float("nan")})),
      "parts[0].tolerance.relative: expected a number of at least 1e-12, found nan"),
     ("tolerance-inf", edit(NETWORK, (TOLERANCE, {"absolute": float("inf")})),
@@ -252,15 +257,16 @@ def test_odd_entries_of_a_submissions_folder_are_reported_and_names_escaped(tmp_
 # --- point 11: answer files read numbers as YAML 1.2 writes them ------------------------------
 
 def test_answer_files_read_0x1f_and_1_30_as_the_text_they_are(tmp_path):
-    """YAML 1.1 read 0x1F as 31 and 1:30 as 90; a student who typed them did not mean those."""
+    """YAML 1.1 read 0x1F as 31 and 1:30 as 90, and a float 1e-5000 as 0.0; a student who typed them
+    did not mean those."""
     from backprop_tutor.homework.gradebook import answer_text, read_submission
 
     path = tmp_path / "alice.yaml"
     path.write_text('"1.a": 0x1F\n"1.b": 1:30\n"1.c": 017\n"1.d": 1_000\n"1.e": 0.25\n"1.f": -3\n"1.g": 1e-3\n'
-                    '"1.h": [0.1, -2]\n"1.i":\n', encoding="utf-8")
+                    '"1.h": [0.1, -2]\n"1.i":\n"1.j": 1e-5000\n', encoding="utf-8")
     answers = {label: answer_text(value) for label, value in read_submission(path).items()}
     assert answers == {"1.a": "0x1F", "1.b": "1:30", "1.c": "017", "1.d": "1_000", "1.e": "0.25", "1.f": "-3",
-                       "1.g": "0.001", "1.h": "[0.1, -2]", "1.i": ""}
+                       "1.g": "0.001", "1.h": "[0.1, -2]", "1.i": "", "1.j": "1e-5000"}
 
 
 # --- point 11: the practice history file --------------------------------------------------------

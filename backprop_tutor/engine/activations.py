@@ -15,7 +15,10 @@ from functools import cached_property
 
 import mpmath
 import sympy as sp
+from sympy.core.basic import Basic
+from sympy.functions.elementary.piecewise import ExprCondPair
 
+from backprop_tutor.engine.dag import free_symbols_of, tree_larger_than
 from backprop_tutor.engine.numbers import WORK_DPS
 
 z = sp.Symbol("z", real=True)
@@ -66,11 +69,35 @@ class Activation:
         """f at a number: exact for an exact one, at the Float's own precision for a Float."""
         if value.is_Float:
             return float_call(self._numeric, value)
-        return self.expr.xreplace({z: value})
+        if value.is_Atom or not tree_larger_than(value, AS_WRITTEN_SIZE) or not free_symbols_of(value):
+            return self.expr.xreplace({z: value})
+        if self.kinked:
+            return _piecewise_as_written(self.expr, value)
+        with sp.evaluate(False):  # gelu_tanh(gelu_tanh(…)): SymPy would ask whether z³ of a nest is finite
+            return self.expr.xreplace({z: value})
 
     def prime(self, value: sp.Expr) -> sp.Expr:
         """f′ at an exact number, exactly."""
         return self.derivative.xreplace({z: value})
+
+
+# An argument of a formula past this many nodes is put into f as written, not simplified on the way:
+# SymPy's simplification of f(a nest) costs more with every level of the nest (seconds at six).
+AS_WRITTEN_SIZE = 40
+
+
+def _piecewise_as_written(expr: sp.Piecewise, value: sp.Expr) -> sp.Piecewise:
+    """A piecewise f of an argument itself piecewise in a variable (elu(elu(z))), built as
+    written. SymPy's Piecewise would fold the argument's pieces into its conditions as sets,
+    which took seconds for elu nested four deep and grows with every level; this form means the
+    same and is evaluated as it stands (engine/bounded.py)."""
+    pairs = []
+    with sp.evaluate(False):
+        for expression, condition in expr.args:
+            if condition is not sp.true:
+                condition = condition.func(*(side.xreplace({z: value}) for side in condition.args))
+            pairs.append(Basic.__new__(ExprCondPair, expression.xreplace({z: value}), condition))
+    return Basic.__new__(sp.Piecewise, *pairs)
 
 
 def float_call(function, *values: sp.Float) -> sp.Float:

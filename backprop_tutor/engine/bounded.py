@@ -15,6 +15,8 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
+from backprop_tutor.engine.dag import free_symbols_of
+
 EXPONENT_LIMIT_DIGITS = 100  # exp(x) and b^x are evaluated only for |x| ≤ 10^100
 WORK_BITS = 200
 
@@ -37,20 +39,46 @@ def bounded_value(value: sp.Expr, digits: int, at: dict | None = None) -> sp.Exp
     complex number, or nan/±oo. ExponentTooLarge past the budget. A formula with a variable
     the point does not give is returned as SymPy evaluates it (the caller names the variable)."""
     at = at or {}
-    if value.free_symbols - set(at):
+    if free_symbols_of(value) - set(at):
         return sp.N(value, digits)
+    return _sympy_number(_at_precision(value, at, WORK_BITS), digits)
+
+
+def graph_number(value: sp.Expr, digits: int) -> sp.Expr | None:
+    """A number's exact form (no variables) to `digits` correct digits, evaluated as a graph
+    (each distinct subexpression once) at two precisions; None when the two disagree, i.e. the
+    form cancels (cosh(1)² − sinh(1)² − 1) and needs SymPy's adaptive evalf, or cannot be
+    evaluated here. SymPy's evalf walks the form as a tree, refining at every level: gelu nested
+    five deep at an exact point took 25 s of a worked solution; this takes milliseconds.
+    ExponentTooLarge past the budget, like bounded_value."""
+    bits = int(digits * 3.33) + 40
+    try:
+        first = _at_precision(value, {}, bits)
+        second = _at_precision(value, {}, bits + 64)
+    except (ValueError, ZeroDivisionError):
+        return None
+    with mpmath.workprec(bits + 64):
+        if not (mpmath.isfinite(first) and mpmath.isfinite(second)):
+            agree = not (mpmath.isfinite(first) or mpmath.isfinite(second))
+        else:
+            agree = first == second or abs(first - second) <= abs(second) * mpmath.mpf(10) ** -(digits + 5)
+        return _sympy_number(second, digits) if agree else None
+
+
+def _at_precision(value: sp.Expr, at: dict, bits: int):
     memo: dict = {}
     try:
-        with mpmath.workprec(WORK_BITS):
-            result = _evaluate(value, at, memo)
+        with mpmath.workprec(bits):
+            return _evaluate(value, at, memo)
     except (AttributeError, KeyError, TypeError) as e:  # a form this evaluator does not know
         raise ValueError(f"cannot evaluate {type(e).__name__}") from None
-    return _sympy_number(result, digits)
 
 
 def _evaluate(node, at, memo):
-    if node in memo:
-        return memo[node]
+    # Keyed by identity: equal but distinct subtrees would make the dict compare them, and
+    # SymPy's == walks the whole tree (3^depth nodes for an elu nest).
+    if id(node) in memo:
+        return memo[id(node)]
     if node.is_Symbol:
         result = _evaluate(at[node], at, memo)  # the point's numbers are SymPy numbers already
     elif node.is_Rational:
@@ -84,20 +112,64 @@ def _evaluate(node, at, memo):
     elif isinstance(node, sp.Piecewise):
         result = _piecewise(node, at, memo)
     else:  # Max, Min, a comparison …: SymPy, on the values of the arguments
-        args = [_sympy_number(_evaluate(a, at, memo), 60) if isinstance(a, sp.Expr) else a for a in node.args]
-        result = _mpmath_number(sp.N(node.func(*args), 60))
-    memo[node] = result
+        args = [_sympy_number(_evaluate(a, at, memo), _digits()) if isinstance(a, sp.Expr) else a for a in node.args]
+        result = _mpmath_number(sp.N(node.func(*args), _digits()))
+    memo[id(node)] = result
     return result
 
 
 def _piecewise(node, at, memo):
     for expression, condition in node.args:
-        if condition is sp.true:
-            return _evaluate(expression, at, memo)
-        sides = [_sympy_number(_evaluate(side, at, memo), 60) for side in condition.args]
-        if condition.func(*sides) is sp.true:
+        if _holds(condition, at, memo):
             return _evaluate(expression, at, memo)
     return mpmath.nan
+
+
+_COMPARE = {sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
+            sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
+            sp.Equality: lambda a, b: a == b, sp.Unequality: lambda a, b: a != b}
+
+
+def _holds(condition, at, memo) -> bool:
+    """A Piecewise condition at the point, from the evaluated sides of its comparisons."""
+    def compare(relation) -> bool:
+        if type(relation) not in _COMPARE:
+            raise TypeError(f"a condition of the form {type(relation).__name__}")
+        left, right = (_real(_evaluate(side, at, memo)) for side in relation.args)
+        return bool(_COMPARE[type(relation)](left, right))
+
+    return truth(condition, compare)
+
+
+def truth(condition, compare) -> bool:
+    """Whether a condition holds, `compare` deciding each comparison in it: the And, Or, Not and
+    ITE SymPy folds nested conditions into (relu(relu(z))) are taken apart here."""
+    if condition in (sp.true, sp.false) or isinstance(condition, bool):
+        return bool(condition)
+    if isinstance(condition, sp.And):
+        return all(truth(c, compare) for c in condition.args)
+    if isinstance(condition, sp.Or):
+        return any(truth(c, compare) for c in condition.args)
+    if isinstance(condition, sp.Not):
+        return not truth(condition.args[0], compare)
+    if isinstance(condition, sp.ITE):
+        test, then, otherwise = condition.args
+        return truth(then if truth(test, compare) else otherwise, compare)
+    return compare(condition)
+
+
+def _real(value):
+    if isinstance(value, mpmath.mpc):
+        if value.imag != 0:
+            raise TypeError("a condition on a complex number")
+        return value.real
+    return value
+
+
+def _digits() -> int:
+    """Digits for a step SymPy takes on evaluated arguments (a Max, a condition): the working
+    precision's, and a few more."""
+    return mpmath.mp.dps + 5
 
 
 def _check(exponent) -> None:
@@ -116,13 +188,13 @@ def _sympy_number(value, digits: int) -> sp.Expr:
     if mpmath.isinf(value):
         return sp.oo if value > 0 else -sp.oo
     value = value if isinstance(value, mpmath.mpf) else mpmath.mpf(value)
-    return sp.Float(sp.Float._new(value._mpf_, WORK_BITS), digits)  # not mpf(value): it rounds to 53 bits
+    return sp.Float(sp.Float._new(value._mpf_, max(WORK_BITS, mpmath.mp.prec)), digits)  # not mpf(value): 53 bits
 
 
 def _mpmath_number(value: sp.Expr):
     if value.is_Float or value.is_Rational:
-        return mpmath.mpf(sp.Float(value, 60)._mpf_)
+        return mpmath.mpf(sp.Float(value, _digits())._mpf_)
     if value.is_number and value.is_finite is not False and not value.has(sp.nan):
         re, im = value.as_real_imag()
-        return mpmath.mpc(_mpmath_number(sp.N(re, 60)), _mpmath_number(sp.N(im, 60)))
+        return mpmath.mpc(_mpmath_number(sp.N(re, _digits())), _mpmath_number(sp.N(im, _digits())))
     return mpmath.nan

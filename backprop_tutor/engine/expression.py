@@ -21,6 +21,7 @@ import mpmath
 import sympy as sp
 
 from backprop_tutor.errors import AnswerFormatError
+from backprop_tutor.engine.numbers import exact_number
 from backprop_tutor.engine.parsing import (_FUNCTIONS, Call, Constant, Name, Number, Unary, Vector, _split,
                                     check_power, check_size, parse, to_sympy, unparse, variables_of)
 
@@ -266,7 +267,7 @@ class _Builder:
                 check_power(*values)
             except AnswerFormatError as e:
                 raise AnswerFormatError(f"{label} at node n{len(self.nodes)}: {e}") from None
-        divisor = values[1] if op == "div" else values[0] if op == "pow" and sp.N(values[1], 15) < 0 else None
+        divisor = values[1] if op == "div" else values[0] if op == "pow" and exact_number(values[1], 15) < 0 else None
         if divisor is not None and _exactly_zero(divisor):
             raise AnswerFormatError(f"{label} is not defined at these values (node n{len(self.nodes)}: division by "
                                     "zero, the divisor simplifies to 0)")
@@ -286,7 +287,7 @@ def _exactly_zero(value: sp.Expr) -> bool:
     gradient. Only a value whose decimals are already near 0 is simplified, so the cost is rare."""
     if value.is_Rational:
         return value == 0
-    approx = sp.N(value, 30)
+    approx = exact_number(value, 30)
     if approx.is_real is not False and approx != 0 and abs(approx) > sp.Float("1e-25"):
         return False
     return bool(value.equals(0))
@@ -296,7 +297,7 @@ def _checked(value: sp.Expr, label: str, node_id: str) -> sp.Expr:
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise AnswerFormatError(f"{label} is not defined at these values (node {node_id}: division by zero "
                                 "or an infinite value)")
-    approx = sp.N(value, 20)
+    approx = exact_number(value, 20)
     if not approx.is_real:
         raise AnswerFormatError(f"{label} is not a real number at these values (node {node_id}: e.g. the log or "
                                 "square root of a negative number)")

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from backprop_tutor.engine.bounded import truth
 from backprop_tutor.engine import activations
 from backprop_tutor.engine.entries import values
 from backprop_tutor.engine.evaluation import Evaluation
@@ -95,19 +96,14 @@ def one_sided(expr: sp.Expr, args: Sequence[sp.Symbol], point: Sequence[sp.Expr]
 
 
 def _holds(cond, at: Mapping, direction: Mapping) -> bool:
-    if cond in (sp.true, sp.false) or isinstance(cond, bool):
-        return bool(cond)
-    if isinstance(cond, sp.And):
-        return all(_holds(c, at, direction) for c in cond.args)
-    if isinstance(cond, sp.Or):
-        return any(_holds(c, at, direction) for c in cond.args)
-    if isinstance(cond, sp.Not):
-        return not _holds(cond.args[0], at, direction)
-    gap = cond.lhs - cond.rhs
-    now = gap.xreplace(at)
-    rate = sp.Add(*[sp.diff(gap, s).xreplace(at) * d for s, d in direction.items()])
-    sign = sp.sign(now) if now != 0 else sp.sign(rate)
-    return bool(type(cond)(sign, 0))
+    def compare(relation) -> bool:  # its sign at the point, or, at 0, the sign it moves to
+        gap = relation.lhs - relation.rhs
+        now = gap.xreplace(at)
+        rate = sp.Add(*[sp.diff(gap, s).xreplace(at) * d for s, d in direction.items()])
+        sign = sp.sign(now) if now != 0 else sp.sign(rate)
+        return bool(type(relation)(sign, 0))
+
+    return truth(cond, compare)
 
 
 def _on_boundary(expr: sp.Piecewise, args: Sequence[sp.Symbol], point: Sequence[sp.Expr]) -> bool:

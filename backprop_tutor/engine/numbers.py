@@ -14,6 +14,8 @@ from functools import lru_cache
 import sympy as sp
 from mpmath.libmp import to_str
 
+from backprop_tutor.engine.bounded import ExponentTooLarge, graph_number
+
 MINUS = "−"
 KEY_DIGITS = 12  # answer keys and JSON: at least 12 significant digits
 SHOW_DIGITS = 6  # numbers substituted into a worked step, for readability
@@ -49,8 +51,23 @@ def _exact_decimal(value: sp.Expr, digits: int) -> Decimal:
 @lru_cache(maxsize=4096)
 def evaluated(value: sp.Expr) -> sp.Expr:
     """An exact form at WORK_DPS digits, once: a worked solution prints the same node's value at
-    6 and at 12 digits, and the key needs its 50-digit decimal too."""
-    return sp.N(value, WORK_DPS)
+    6 and at 12 digits, and the key needs its 50-digit decimal too. Evaluated as a graph
+    (engine/bounded.py `graph_number`), SymPy's adaptive evalf only where that cannot vouch for
+    the digits."""
+    return exact_number(value, WORK_DPS)
+
+
+def exact_number(value: sp.Expr, digits: int) -> sp.Expr:
+    """`sp.N(value, digits)`, at a cost that grows with the form's distinct subexpressions rather
+    than with the tree they unfold to."""
+    if getattr(value, "is_number", False) and not value.free_symbols:
+        try:
+            number = graph_number(value, digits)
+        except ExponentTooLarge:
+            number = None
+        if number is not None:
+            return number
+    return sp.N(value, digits)
 
 
 @lru_cache(maxsize=65536)

@@ -20,7 +20,8 @@ import mpmath
 import sympy as sp
 
 from backprop_tutor.engine.activations import ELEMENTWISE, display_name
-from backprop_tutor.engine.numbers import SUPERSCRIPT_DIGITS, superscript
+from backprop_tutor.engine.bounded import graph_number
+from backprop_tutor.engine.numbers import SUPERSCRIPT_DIGITS, exact_number, superscript
 from backprop_tutor.errors import AnswerFormatError
 
 MAX_LENGTH = 1000
@@ -403,7 +404,7 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
             value = _scalar(build(n.operand), "a sign")
             return -value if n.op == "-" else value
         if isinstance(n, Call):
-            args = [_scalar(build(a), n.func) for a in n.args]
+            args = [_decimal_if_nested(_scalar(build(a), n.func)) for a in n.args]
             if n.func == "log" and len(args) == 2 and args[1].is_number and (args[1] <= 0 or args[1] == 1):
                 raise AnswerFormatError("the base of a log must be positive and not 1")
             return check_number(_FUNCTIONS[n.func][1](args), f"{_SHOW_FUNCTION.get(n.func, n.func)}(…)")
@@ -422,6 +423,23 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
         return check_number(_power(left, right), "a power")
 
     return build(node)
+
+
+def _decimal_if_nested(value):
+    """A function's argument that is a number made of functions (sigmoid(sigmoid(10^99))), to
+    60 digits: the exact nest is worth nothing to the grader, which compares numbers to 1e-9 at
+    most, and SymPy asks evalf about it anew at each level it is wrapped in (twice the time per
+    level). A form whose digits cannot be vouched for stays exact."""
+    if (isinstance(value, sp.Expr) and value.is_number and not value.is_Rational and not value.is_Float
+            and not value.free_symbols and value.has(sp.Function)):
+        try:
+            return graph_number(value, NESTED_DIGITS) or value
+        except ArithmeticError:
+            return value
+    return value
+
+
+NESTED_DIGITS = 60
 
 
 def _scalar(value, where: str):
@@ -446,26 +464,49 @@ def check_power(base: sp.Expr, exponent: sp.Expr) -> None:
     (1 + 10^-500)^10000) or undefined (0^-1), judging from sizes without computing the power."""
     if not (exponent.is_number and not exponent.free_symbols):
         return
-    size = abs(sp.N(exponent, 15))
+    size = abs(exact_number(exponent, 15))
     if base.is_number and not base.free_symbols:
         if base not in (0, 1, -1) and size * _log10_size(base) > MAX_DIGITS:
             raise AnswerFormatError("a number that large (or small) cannot be an answer here")
     elif size > MAX_SYMBOLIC_EXPONENT:
         raise AnswerFormatError(f"an exponent above {MAX_SYMBOLIC_EXPONENT} cannot be an answer here")
+    else:  # (10^300·z)^100 is 10^30000·z^100 to SymPy: the number in front is raised too
+        coefficient = _coefficient(base)
+        if coefficient not in (0, 1, -1) and size * _log10_size(coefficient) > MAX_DIGITS:
+            raise AnswerFormatError("a number that large (or small) cannot be an answer here")
     if base == 0 and exponent.is_negative:
         raise AnswerFormatError("division by zero (0 to a negative power)")
 
 
+def _coefficient(base: sp.Expr) -> sp.Expr:
+    """The number SymPy takes out of a power's base: 10^300 in 10^300·z, and in (10^300·z)^100."""
+    if base.is_Pow and base.exp.is_number:
+        return _coefficient(base.base) ** base.exp
+    return base.as_coeff_Mul()[0]
+
+
 def check_number(value: sp.Expr, where: str) -> sp.Expr:
     """A number computed from an answer must be real, finite and of a writable size:
-    log(0), sqrt(-1), (-8)^(1/3) and exp(10^100) are not answers (and would crash printing)."""
+    log(0), sqrt(-1), (-8)^(1/3) and exp(10^100) are not answers (and would crash printing).
+    Judged from its decimals, evaluated once: asking SymPy whether an exact nest is real asks
+    evalf the same question again at every level of the nest."""
     if not (value.is_number and not value.free_symbols):
         return value
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
-    if value.is_real is False or value.has(sp.I) or _imaginary(value, where):
-        raise AnswerFormatError(f"{where} is not a real number (e.g. the log or square root of a negative number)")
-    return check_size(value, where)
+    if value.has(sp.I):
+        raise AnswerFormatError(_NOT_REAL.format(where=where))
+    approx = _approx(value, where)
+    if approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise AnswerFormatError(f"{where} is not defined (division by zero or the log of 0)")
+    real, imaginary = approx.as_real_imag()
+    if imaginary != 0 and abs(imaginary) > 1e-12 * max(1, abs(real)):  # (-1)^π: max and step would crash on it
+        raise AnswerFormatError(_NOT_REAL.format(where=where))
+    check_size(value if value.is_Rational else real, where)
+    return value
+
+
+_NOT_REAL = "{where} is not a real number (e.g. the log or square root of a negative number)"
 
 
 def _approx(value: sp.Expr, where: str) -> sp.Expr:
@@ -473,19 +514,10 @@ def _approx(value: sp.Expr, where: str) -> sp.Expr:
     (log(1 + e^-700) evaluates to 0, so 1/softplus(-700) divides by zero): such an answer cannot
     be graded, which is an invalid answer, not a crash."""
     try:
-        return sp.N(value, 15)
+        return exact_number(value, 15)
     except (ArithmeticError, ValueError, TypeError) as e:
         raise AnswerFormatError(f"{where} cannot be evaluated to a number (a divisor too close to 0, or a number "
                                 f"past {MAX_DIGITS:,} digits)") from e
-
-
-def _imaginary(value: sp.Expr, where: str) -> bool:
-    """Whether a number SymPy cannot classify ((-1)^π: is_real is None) has an imaginary part.
-    Left in, it makes max, step and the tolerance test compare a complex number and crash."""
-    if value.is_real:
-        return False
-    real, imaginary = _approx(value, where).as_real_imag()
-    return imaginary != 0 and abs(imaginary) > 1e-12 * max(1, abs(real))
 
 
 def check_size(value: sp.Expr, where: str) -> sp.Expr:

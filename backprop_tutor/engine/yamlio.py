@@ -15,6 +15,7 @@ number too long for Python to read (a 5000-digit integer), are refused too.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from typing import Any
@@ -98,7 +99,7 @@ def _check_expansion(root) -> None:
         size(root)
 
 
-def _widen_floats(loader: type) -> None:
+def _set_float_rule(loader: type) -> None:
     loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -107,6 +108,23 @@ def _widen_floats(loader: type) -> None:
     for first in "-+0123456789.":  # the float rule first again, as in SafeLoader, ahead of int
         rules = loader.yaml_implicit_resolvers[first]
         rules.insert(0, rules.pop())
+
+
+def _float_or_text(loader, node) -> float | str:
+    """A YAML float, or its text when a float cannot hold it: an unquoted 1e-5000 is 0.0 to
+    Python and 1e5000 is inf. The text goes on to be read as an exact number (a network file's
+    weights are) or refused with the field named, as the quoted '1e-5000' is."""
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if isinstance(value, float):
+        mantissa = re.split("[eE]", node.value)[0]
+        if (value == 0 and re.search("[1-9]", mantissa)) or (math.isinf(value) and "inf" not in node.value.lower()):
+            return node.value
+    return value
+
+
+def _widen_floats(loader: type) -> None:
+    _set_float_rule(loader)
+    loader.add_constructor(_FLOAT_TAG, _float_or_text)
 
 
 _widen_floats(ProjectLoader)

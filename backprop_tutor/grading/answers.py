@@ -22,7 +22,7 @@ import sympy as sp
 
 from backprop_tutor.bank.problem import Part, Value
 from backprop_tutor.engine.bounded import ExponentTooLarge, bounded_value
-from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, pretty, within
+from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE, exact_number, pretty, within
 from backprop_tutor.errors import AnswerFormatError
 from backprop_tutor.grading.budget import check_arguments
 from backprop_tutor.grading.formulas import equivalent
@@ -332,13 +332,13 @@ def target_for_expected(text: str) -> Target:
         return Target(Value(tuple(tuple(r) if isinstance(r, list) else r for r in approx), None), text)
     if names:
         return Target(Value(value, value, True, tuple(names)), text)
-    return Target(Value(sp.N(value, 50), value), text)
+    return Target(Value(exact_number(value, 50), value), text)
 
 
 def _exact_numbers(value):
     if isinstance(value, list):
         return [_exact_numbers(v) for v in value]
-    result = sp.N(value, 50)
+    result = exact_number(value, 50)
     if result.free_symbols or not result.is_real:
         raise AnswerFormatError("a vector or matrix of numbers is expected")
     return result

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import random
-from functools import lru_cache
 
 import sympy as sp
 
 from backprop_tutor.engine.bounded import bounded_value
+from backprop_tutor.engine.dag import free_symbols_of, tree_larger_than
 
 
 TEST_POINTS = 12  # points a formula must agree at, when no cheap symbolic proof settles it
 POINT_GRID = 1000  # test points are multiples of 1/1000 in [−2.5, 2.5]
 PROOF_SIZE = 60  # operations in each expression, at most, for the symbolic proof to be tried
 PROOF_POWER = 6  # and no integer power above this (expanding (z + 1)^1000 is costly)
+PROOF_TREE = 20 * PROOF_SIZE  # nodes of the tree, at most, before the operations are counted
 
 
 def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int = TEST_POINTS) -> bool:
@@ -29,7 +30,7 @@ def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int =
     learner who adds c·(z − p₁)(z − p₂)… to the key changes the points by writing it, so no
     answer can be made to vanish at them. Simplify settles the rest: expressions undefined at
     every point tried."""
-    if a == b or _difference_vanishes(sp.expand, a, b):
+    if a is b or _fingerprint(a) == _fingerprint(b) or _difference_vanishes(sp.expand, a, b):
         return True
     verdict = _agree_at_points(a, b, variables, points)
     if verdict is not None:
@@ -40,6 +41,8 @@ def equivalent(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int =
 def _small(expr: sp.Expr) -> bool:
     """Whether an expression is small enough for expand/simplify to be cheap: few operations
     and no large integer power."""
+    if tree_larger_than(expr, PROOF_TREE):  # count_ops and atoms walk the tree, 3^depth for elu nests
+        return False
     if any(p.exp.is_Integer and abs(p.exp) > PROOF_POWER for p in expr.atoms(sp.Pow)):
         return False
     return sp.count_ops(expr) <= PROOF_SIZE
@@ -65,18 +68,35 @@ def _point_source(answer: sp.Expr, variables: tuple[str, ...]) -> random.Random:
 
 
 def _fingerprint(expr: sp.Expr) -> str:
-    """An expression's tree as text, in SymPy's canonical order of arguments. Not srepr or str:
-    those sort the terms of a sum for printing, which evaluates them (e^(−10^740) included)."""
-    if expr.is_Rational:  # in hex: a 5000-digit integer is past Python's limit for decimal text
-        return f"{type(expr).__name__}:{expr.p:x}/{expr.q:x}"
-    if expr.is_Atom:
-        return f"{type(expr).__name__}:{expr}"
-    return f"{type(expr).__name__}(" + ",".join(_fingerprint(arg) for arg in expr.args) + ")"
+    """A digest of the expression's tree, in SymPy's canonical order of arguments. Not srepr or
+    str: those sort the terms of a sum for printing, which evaluates them (e^(−10^740) included),
+    and write out every repeat of a shared subexpression (3^depth of them for elu nests). Each
+    distinct node is digested once, from its type, its value and its arguments' digests."""
+    digests: dict[int, str] = {}
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if id(node) in digests:
+            stack.pop()
+            continue
+        waiting = [arg for arg in node.args if id(arg) not in digests]
+        if waiting:  # its arguments first
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        if node.is_Rational:  # in hex: a 5000-digit integer is past Python's limit for decimal text
+            text = f"{type(node).__name__}:{node.p:x}/{node.q:x}"
+        elif node.is_Atom:
+            text = f"{type(node).__name__}:{node}"
+        else:
+            text = f"{type(node).__name__}(" + ",".join(digests[id(arg)] for arg in node.args) + ")"
+        digests[id(node)] = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return digests[id(expr)]
 
 
 def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points: int) -> bool | None:
     """True/False when the values at test points decide; None when too few points were defined."""
-    symbols = {s.name: s for s in (a.free_symbols | b.free_symbols)}
+    symbols = {s.name: s for s in (free_symbols_of(a) | free_symbols_of(b))}
     rng = _point_source(a, variables)
     half = POINT_GRID * 5 // 2
     tried = 0
@@ -100,12 +120,21 @@ def _agree_at_points(a: sp.Expr, b: sp.Expr, variables: tuple[str, ...], points:
     return None
 
 
-@lru_cache(maxsize=256)
 def _value_at(expr: sp.Expr, point: tuple) -> sp.Expr | None:
     """The expression at a test point, within the budget; None where it cannot be evaluated.
-    Cached: diagnosis compares one answer with many forms at the same points, and a formula
-    nested 50 deep costs SymPy a second to evaluate."""
-    try:
-        return bounded_value(expr, 30, dict(point))
-    except (ArithmeticError, ValueError, TypeError, RecursionError):
-        return None
+    Cached: diagnosis compares one answer with many forms at the same points. Keyed by the
+    expression's digest, not the expression: looking up an equal but distinct one would make
+    SymPy compare the two trees node by node (3^depth nodes for an elu nest)."""
+    key = (_fingerprint(expr), point)
+    if key not in _VALUES:
+        if len(_VALUES) >= _VALUES_KEPT:
+            _VALUES.clear()
+        try:
+            _VALUES[key] = bounded_value(expr, 30, dict(point))
+        except (ArithmeticError, ValueError, TypeError, RecursionError):
+            _VALUES[key] = None
+    return _VALUES[key]
+
+
+_VALUES: dict = {}
+_VALUES_KEPT = 256
