@@ -9,6 +9,7 @@ The difference cancels the fixed costs (imports, loading templates, starting pro
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -18,30 +19,26 @@ import yaml
 DEFAULT = ["mlp_2_2_1", "activation_derivative_symbolic", "neuron_sigmoid_bce"]
 
 
-def generate_set(templates, students, seed: int, out: Path, jobs: int) -> list:
+def generate_set(templates, students, seed: int, out: Path, jobs: int) -> None:
     from backprop_tutor.homework import writer as homework_writer
-    from backprop_tutor.homework.moodle import quiz_xml
 
-    files = homework_writer.render_all(templates, students, seed, jobs)
-    entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
-    homework_writer.write_set(out, [t.id for t in templates], seed, files, quiz_xml(entries))
-    return files
+    homework_writer.generate_set(out, [t.id for t in templates], templates, students, seed, jobs)
 
 
-def submissions(files, folder: Path) -> int:
-    """Half the class hands in the keys, half a wrong number for every part (so mistakes are
-    diagnosed and errors carried forward are looked for, the grader's slow path)."""
+def submissions(students: list[dict], folder: Path) -> int:
+    """Half the class (set.json's students) hands in the keys, half a wrong number for every part
+    (so mistakes are diagnosed and errors carried forward are looked for, the grader's slow path)."""
     folder.mkdir()
     answers = 0
-    for i, f in enumerate(files):
+    for i, student in enumerate(students):
         given = {}
-        for problem in f.record["problems"]:
+        for problem in student["problems"]:
             for part in problem["parts"]:
                 key = part["answer"]
                 given[f"{problem['number']}.{part['id']}"] = key if i % 2 == 0 else (f"3*({key})" if any(
                     c.isalpha() for c in key) else key.replace("0.", "0.7", 1))
                 answers += 1
-        (folder / f"{f.student}.yaml").write_text(yaml.safe_dump(given))
+        (folder / f"{student['id']}.yaml").write_text(yaml.safe_dump(given))
     return answers
 
 
@@ -54,9 +51,10 @@ def measure(templates, count: int, jobs: int) -> tuple[float, float, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "set"
         start = time.perf_counter()
-        files = generate_set(templates, students, 2026, out, jobs)
+        generate_set(templates, students, 2026, out, jobs)
         generated = time.perf_counter() - start
-        answers = submissions(files, Path(tmp) / "subs")
+        answers = submissions(json.loads((out / "set.json").read_text(encoding="utf-8"))["students"],
+                              Path(tmp) / "subs")
         data = gradebook.load_set(out / "set.json")
         start = time.perf_counter()
         book = gradebook.grade_set(data, [Path(tmp) / "subs"], Bank.open())

@@ -85,26 +85,23 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
     try:
         with _progress(console, "generating", len(students)) as bar:
             task = bar.add_task("generate", total=len(students))
-            files = homework_writer.render_all(templates, students, seed, jobs, lambda: bar.advance(task),
-                                               names, title)
-        from backprop_tutor.homework.moodle import quiz_xml
-
-        entries = [(f.student, n, p) for f in files for n, p in enumerate(f.problems, 1)]
-        written = homework_writer.write_set(out, template_ids, seed, files, quiz_xml(entries), title)
-    except KeyboardInterrupt:
+            written = homework_writer.generate_set(out, template_ids, templates, students, seed, jobs,
+                                                   lambda: bar.advance(task), names, title)
+    except BaseException as e:  # whatever stops the run (a template that fails too), it leaves no folder behind
         folders.remove_new()
-        click.echo("interrupted: nothing was written", err=True)
-        sys.exit(130)
-    except OSError as e:
-        folders.remove_new()
-        raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
+        if isinstance(e, KeyboardInterrupt):
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(130)
+        if isinstance(e, OSError):
+            raise UsageError(f"--out {out}: cannot write ({e.strerror})") from None
+        raise
     problems = len(templates)
     count = len(students)
     click.echo(f"wrote {written} files for {count_of(count, 'student')} × {count_of(problems, 'problem')} "
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
     _warn_untypesettable_names(students, names)
     if pdf:
-        _compile(out, [f.student for f in files], jobs, console)
+        _compile(out, students, jobs, console)
     click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
                f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
 

@@ -31,12 +31,14 @@ browser shows as a brace and the parser does not see.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import TextIO
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.numbers import DEFAULT_TOLERANCE
@@ -54,24 +56,49 @@ def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backp
 
     `category` is created under the course's top category; a `/` in it separates
     subcategories, as in Moodle's own exports."""
+    numbers = sorted({int(n) for _, n, _ in entries})
+    groups = [(number, [(student, problem) for student, n, problem in entries if int(n) == number])
+              for number in numbers]
+    text = io.StringIO()
+    write_quiz(text, groups, weight_scale([problem for _, _, problem in entries]), category)
+    return text.getvalue()
+
+
+def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, Problem]]]], scale: int,
+               category: str = "backprop-tutor") -> None:
+    """quiz_xml's text, written into `handle` a question at a time, so that a class's quiz is never
+    whole in memory (`tutor generate` reads the problems back from disk, one at a time).
+
+    groups: (problem number, its (student id, Problem) in order), by increasing number; `scale`
+    is weight_scale of every problem in them."""
     if not category.strip():
         raise ValueError("the Moodle category name is empty")
-    scale = _scale([problem for _, _, problem in entries])
+    # ET.indent of the whole quiz gives <quiz>, each question at one level in, </quiz>: the same
+    # bytes come from indenting each question at level 1 and writing it on its own line.
+    handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<quiz>')
+
+    def flush(quiz: ET.Element) -> None:
+        for question in quiz:
+            ET.indent(question, "  ", level=1)
+            handle.write("\n  " + ET.tostring(question, encoding="unicode"))
+
     quiz = ET.Element("quiz")
     question = ET.SubElement(quiz, "question", type="category")
     _text(question, "category", f"$course$/top/{category.strip()}")
     _text(question, "info", "", "html")
+    flush(quiz)
     # One subcategory per problem number, holding every student's variant of it, so a quiz can
     # draw "a random question from Problem 2" without the instructor sorting 90 questions by hand.
-    for number in sorted({int(n) for _, n, _ in entries}):
-        group = [(student, problem) for student, n, problem in entries if int(n) == number]
-        question = ET.SubElement(quiz, "question", type="category")
-        _text(question, "category", f"$course$/top/{category.strip()}/Problem {number} ({group[0][1].template})")
-        _text(question, "info", "", "html")
-        for student, problem in group:
+    for number, group in groups:
+        for k, (student, problem) in enumerate(group):
+            quiz = ET.Element("quiz")
+            if k == 0:
+                question = ET.SubElement(quiz, "question", type="category")
+                _text(question, "category", f"$course$/top/{category.strip()}/Problem {number} ({problem.template})")
+                _text(question, "info", "", "html")
             _add_problem(quiz, str(student), number, problem, scale)
-    ET.indent(quiz, "  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode") + "\n"
+            flush(quiz)
+    handle.write("\n</quiz>\n")
 
 
 def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int) -> None:
@@ -184,7 +211,9 @@ def _points(part: Part) -> Fraction:
     return Fraction(str(part.points)).limit_denominator(1000)
 
 
-def _scale(problems: Sequence[Problem]) -> int:
+def weight_scale(problems: Iterable[Problem]) -> int:
+    """The k of the module's docstring for these problems: the least common multiple of the
+    subquestion weights' denominators (so a class's k is the lcm of its students' ks)."""
     scale = 1
     for problem in problems:
         for part in problem.parts:

@@ -1,9 +1,10 @@
 """A failed `tutor generate` leaves no empty folders behind.
 
-The set is written only after every student's problems are made, but writing can still fail
-half-way (a disk full, a file where a folder goes, Ctrl-C): the folders made by then — --out
-itself and its missing parents, sheets/, keys/, answers/ — would stay, empty, and the next run
-would find a non-empty --out. Take `Folders.before(out)` ahead of writing; on failure, `remove_new()`
+The students' files are written into a staging folder inside --out as they are made, and moved
+into place only when every student is done (homework/writer.py, which removes the staging folder
+whatever happens). But a run can still stop half-way (a disk full, a file where a folder goes, a
+template that fails, Ctrl-C): the folders made by then — --out itself and its missing parents,
+sheets/, keys/, answers/ — would stay, empty, and the next run would find a non-empty --out. Take `Folders.before(out)` ahead of writing; on failure, `remove_new()`
 removes every folder made since that is still empty. Folders that were there before, and any
 file, are left as they were.
 """

@@ -1,29 +1,43 @@
 """`tutor generate`'s work: every student's files, rendered (on several cores if asked) and
-then written into the set's folder.
+written as they come, so that a class of any size takes the memory of a few students.
 
-Everything is rendered in memory first and written at the end, so an interrupted run leaves
-no half-made set behind. Students are rendered independently and collected in roster order,
-which is why `--jobs N` gives byte-identical output to `--jobs 1`.
+Students are rendered independently and arrive in roster order, which is why `--jobs N` gives
+byte-identical output to `--jobs 1`. Each student's files are written as soon as they are
+rendered, into a hidden staging folder inside the set's folder; set.json is written there a
+student at a time, and each problem, without its worked solution, is spooled to a temporary
+file for moodle.xml, which is written last (its weights depend on every problem of the class).
+Only when every student is done are the files moved into place, the earlier set's files
+removed first and set.json last. So an interrupted or failed run leaves no half-made set
+behind, and leaves the set it was to replace untouched.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
+import os
+import pickle
 import shutil
 import subprocess
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import IO, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework import assignment as homework
+from backprop_tutor.homework import moodle
 from backprop_tutor.homework.gradebook import MAX_SET_BYTES
 from backprop_tutor.homework import sheets
 from backprop_tutor.bank.problem import Problem
 from backprop_tutor.bank.template import Template
 from backprop_tutor.worked.report import why_once
+
+FOLDERS = ("sheets", "keys", "answers")  # a student's files, one in each (two in sheets and keys)
+
 
 @dataclass(frozen=True)
 class StudentFiles:
@@ -61,32 +75,50 @@ def _render_in_worker(student: str) -> StudentFiles:
 
 def render_all(templates: Sequence[Template], students: Sequence[str], set_seed: int, jobs: int = 1,
                advance: Callable[[], None] = lambda: None, names: Mapping[str, str] | None = None,
-               title: str = "") -> list[StudentFiles]:
-    """Every student's files, in roster order; `advance` is called once per student done.
-    `names` (id → the roster's name) and `title` change the sheets' headings only."""
+               title: str = "") -> Iterator[StudentFiles]:
+    """Every student's files, one at a time in roster order; `advance` is called once per student
+    done. With one job, the next student is rendered only once the caller asks for it. `names`
+    (id → the roster's name) and `title` change the sheets' headings only."""
     names = dict(names or {})
     if jobs <= 1 or len(students) < 2:
-        out = []
         for student in students:
-            out.append(render_student(templates, student, set_seed, names.get(student, ""), title))
+            yield render_student(templates, student, set_seed, names.get(student, ""), title)
             advance()
-        return out
+        return
     # fork where the platform has it: the workers inherit SymPy already imported.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    chunk = max(1, len(students) // (jobs * 8))
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(list(templates), set_seed, names, title)) as pool:
-        out = []
-        for files in pool.map(_render_in_worker, students, chunksize=chunk):
-            out.append(files)
+    chunk = max(1, min(len(students) // (jobs * 8), 16))  # bounded: a chunk's results arrive together
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(list(templates), set_seed, names, title))
+    try:
+        for files in pool.map(_render_in_worker, students, chunksize=chunk):  # in order, as they come
+            yield files
             advance()
-        return out
+    finally:  # a failed write stops the run: the students not yet started are not rendered
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def set_document(template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles], title: str = "") -> str:
-    data = homework.set_json(list(template_ids), set_seed, [f.record for f in files], title)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+class SetDocument:
+    """set.json written a student at a time: byte for byte json.dumps(set_json(...), indent=2)
+    of the whole class, which is never held in memory."""
+
+    def __init__(self, handle: TextIO, template_ids: Sequence[str], set_seed: int, title: str = ""):
+        head = _json(homework.set_json(list(template_ids), set_seed, [], title))
+        assert head.endswith('"students": []\n}'), "the students come last in set.json"
+        handle.write(head[:-len("]\n}")])
+        self.handle, self.count = handle, 0
+
+    def add(self, record: dict) -> None:
+        self.handle.write(("," if self.count else "") + "\n    " + _json(record).replace("\n", "\n    "))
+        self.count += 1
+
+    def close(self) -> None:
+        self.handle.write(("\n  " if self.count else "") + "]\n}\n")
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)  # a string's line breaks are escaped: \\n
 
 
 def previous_set_files(out: Path) -> list[Path]:
@@ -108,22 +140,64 @@ def previous_set_files(out: Path) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def write_set(out: Path, template_ids: Sequence[str], set_seed: int, files: Sequence[StudentFiles],
-              moodle_xml: str, title: str = "") -> int:
-    """Write the set into `out`; returns the number of files written. set.json goes last, so a
-    folder with a set.json is a complete set."""
-    count = 0
-    for old in previous_set_files(out):
-        old.unlink()
-    for sub in ("sheets", "keys", "answers"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    for f in files:
-        for relative, content in f.texts:
-            inside(out, out / relative).write_text(content, encoding="utf-8")
-            count += 1
-    (out / "moodle.xml").write_text(moodle_xml, encoding="utf-8")
-    (out / "set.json").write_text(set_document(template_ids, set_seed, files, title), encoding="utf-8")
-    return count + 2
+def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Template], students: Sequence[str],
+                 set_seed: int, jobs: int = 1, advance: Callable[[], None] = lambda: None,
+                 names: Mapping[str, str] | None = None, title: str = "") -> int:
+    """Render every student and write the set into `out` (the module's docstring says how);
+    returns the number of files written. Only the files of the student being written are in
+    memory at any time."""
+    for folder in FOLDERS:  # a file where a folder goes fails here, before any work
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".generating-", dir=out))
+    try:
+        rendered = render_all(templates, students, set_seed, jobs, advance, names, title)
+        count = _stage(staging, template_ids, set_seed, rendered, title)
+        for old in previous_set_files(out):
+            old.unlink()
+        for folder in FOLDERS:
+            for name in os.listdir(staging / folder):
+                os.replace(staging / folder / name, inside(out, out / folder / name))
+        os.replace(staging / "moodle.xml", out / "moodle.xml")
+        os.replace(staging / "set.json", out / "set.json")  # last: a folder with a set.json is a complete set
+        return count
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: Iterable[StudentFiles],
+           title: str = "") -> int:
+    """Write each student's files into `staging` as they come, set.json with them; then moodle.xml
+    from the spooled problems. The number of files written."""
+    for folder in FOLDERS:
+        (staging / folder).mkdir()
+    count, scale = 2, 1
+    spools: dict[int, IO[bytes]] = {}  # problem number → its variants, pickled in roster order
+    with ExitStack() as stack:
+        document = SetDocument(stack.enter_context((staging / "set.json").open("w", encoding="utf-8")),
+                               template_ids, set_seed, title)
+        for files in rendered:
+            for relative, content in files.texts:
+                inside(staging, staging / relative).write_text(content, encoding="utf-8")
+                count += 1
+            document.add(files.record)
+            for number, problem in enumerate(files.problems, 1):
+                if number not in spools:
+                    spools[number] = stack.enter_context(tempfile.TemporaryFile(dir=staging))
+                pickle.dump((files.student, problem), spools[number], pickle.HIGHEST_PROTOCOL)
+            scale = math.lcm(scale, moodle.weight_scale(files.problems))
+        document.close()
+        with (staging / "moodle.xml").open("w", encoding="utf-8") as handle:
+            moodle.write_quiz(handle, [(number, _unspooled(spools[number])) for number in sorted(spools)], scale)
+    return count
+
+
+def _unspooled(spool: IO[bytes]) -> Iterator[tuple[str, Problem]]:
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
 
 
 def inside(folder: Path, path: Path) -> Path:
