@@ -6,6 +6,7 @@ in memory gives; an interrupted or failed run still leaves the folder as it was.
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -113,3 +114,24 @@ def test_a_student_that_fails_half_way_leaves_no_folder_behind(tmp_path, monkeyp
     result = run("generate", TEMPLATES[0], "--count", 3, "--seed", 1, "--out", tmp_path / "term" / "hw")
     assert isinstance(result.exception, RuntimeError)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_killed_outright_leaves_a_folder_the_next_run_removes(tmp_path):
+    """kill -9 skips every `finally`: its staging folder stays, named by its process id, and the
+    next run into the folder removes it once that process is gone (a running one's is kept)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "set"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = out / f".generating-{gone.stdout.strip()}-abc"
+    (abandoned / "sheets").mkdir(parents=True)
+    (abandoned / "sheets" / "s1.md").write_text("half a set", encoding="utf-8")
+    running = out / f".generating-{os.getpid()}-xyz"
+    running.mkdir()
+    result = CliRunner().invoke(cli, ["generate", "mlp_2_2_1", "--count", "1", "--seed", "3", "--out", str(out),
+                                      "--force"])
+    assert result.exit_code == 0, result.output
+    assert not abandoned.exists()
+    assert running.exists()

@@ -148,7 +148,8 @@ def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Tem
     memory at any time."""
     for folder in FOLDERS:  # a file where a folder goes fails here, before any work
         (out / folder).mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".generating-", dir=out))
+    _remove_abandoned(out)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=out))
     try:
         rendered = render_all(templates, students, set_seed, jobs, advance, names, title)
         count = _stage(staging, template_ids, set_seed, rendered, title)
@@ -162,6 +163,28 @@ def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Tem
         return count
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+STAGING = ".generating-"  # then the process id of the run writing it
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove the staging folders of runs that were killed outright (kill -9, a power cut), whose
+    `finally` never ran: their process is gone. A run still going keeps its folder."""
+    for folder in out.glob(f"{STAGING}*"):
+        pid = folder.name[len(STAGING):].split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: Iterable[StudentFiles],
