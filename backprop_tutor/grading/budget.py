@@ -41,8 +41,8 @@ def check_arguments(node) -> None:
             return None if operand is None else (-operand if n.op == "-" else operand)
         if isinstance(n, Call):
             args = [checked(value(a)) for a in n.args]
-            if any(a is None for a in args):
-                return None
+            if any(a is None or (a != 0 and abs(a) < _TINY) for a in args):
+                return None  # e^(10^-3000000): its exact argument would be a 3,000,000-digit fraction
             return _number_or_none(lambda: to_sympy(Call(n.func, tuple(Number(str(a)) for a in args))))
         if isinstance(n, Binary):
             left, right = value(n.left), value(n.right)
@@ -57,6 +57,7 @@ def check_arguments(node) -> None:
 
 
 _ARGUMENT_LIMIT = sp.Float(10) ** EXPONENT_LIMIT_DIGITS
+_TINY = sp.Float(10) ** -1000
 # Only the answer's own operation is computed: (−3)^(10^30000) beside a sum took 15 s.
 _OPERATIONS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                "/": lambda a, b: a / b if b else sp.nan, "^": sp.Pow}
