@@ -407,7 +407,12 @@ def to_sympy(node: Node, symbols: Mapping[str, sp.Symbol] | None = None):
             args = [_decimal_if_nested(_scalar(build(a), n.func)) for a in n.args]
             if n.func == "log" and len(args) == 2 and args[1].is_number and (args[1] <= 0 or args[1] == 1):
                 raise AnswerFormatError("the base of a log must be positive and not 1")
-            return check_number(_FUNCTIONS[n.func][1](args), f"{_SHOW_FUNCTION.get(n.func, n.func)}(…)")
+            shown = f"{_SHOW_FUNCTION.get(n.func, n.func)}(…)"
+            try:
+                built = _FUNCTIONS[n.func][1](args)
+            except (TypeError, ValueError):  # relu, max, step compare: SymPy refuses an argument never real
+                raise AnswerFormatError(_NOT_REAL.format(where=f"the argument of {shown}")) from None
+            return check_number(built, shown)
         left = _scalar(build(n.left), f"'{n.op}'")
         right = _scalar(build(n.right), f"'{n.op}'")
         if n.op == "+":
