@@ -207,4 +207,5 @@ def test_a_weighted_sum_that_is_exactly_zero_is_printed_as_0():
     w, x, b = net.layers[0].weights[0][0], net.input[0], net.layers[0].bias[0]
     assert w * x + b == 0 and found.z == 0
     output = CliRunner().invoke(cli, ["why", "--activation", "softplus", "--seed", "15"]).output
-    assert "z⁽¹⁾ = 0," in output and "softplus′(0) = 0.5" in output and "×10⁻⁵²" not in output
+    assert "z⁽¹⁾ = 0," in output and "with z⁽¹⁾ = 0 put in: softplus′(z⁽¹⁾) = σ(z⁽¹⁾) = 0.5" in output
+    assert "×10⁻⁵²" not in output

@@ -213,17 +213,19 @@ def _activations() -> tuple[str, ...]:
               help="The hidden activation; step shows why a zero derivative cannot learn.")
 @click.option("--seed", type=click.IntRange(0), help="The network's values (drawn and printed when left out).")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also draw the activation with its tangent and the falling loss to this PNG (needs matplotlib).")
+              help="Also draw the activation with its tangent, the falling loss, and L(w) with the secants and "
+                   "tangent to this PNG (needs matplotlib).")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Output format.")
 @_fail_on_tutor_errors
 def why(activation, seed, plot_file, fmt) -> None:
     """Why backprop needs derivatives, answered with numbers.
 
-    A small network, one weight w and the loss L: nudge w by h = 0.1, 0.01, 0.001, 0.0001 and
-    watch (L(w+h) − L(w))/h become the derivative ∂L/∂w; then run gradient descent,
-    w ← w − η·∂L/∂w, and watch the loss fall. With --activation step the derivative is 0,
-    and nothing moves.
+    A small network, one weight w and the loss L: ∂L/∂w written as its chain-rule factors
+    (o − t)·w⁽²⁾·f′(z)·x, each with its value and meaning, and which one makes it small; nudge w
+    by h = 0.1, 0.01, 0.001, 0.0001 and watch (L(w+h) − L(w))/h become ∂L/∂w, drawn as the
+    secants of L(w) closing on its tangent; then run gradient descent, w ← w − η·∂L/∂w, and
+    watch the loss fall. With --activation step the derivative is 0, and nothing moves.
 
     \b
     Examples:
@@ -248,6 +250,9 @@ def why(activation, seed, plot_file, fmt) -> None:
 
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
+    from backprop_tutor.cli.common import PROSE_WIDTH
     from backprop_tutor.cli.why_view import render
 
-    make_console(prose=True).print(render(result))
+    console = make_console(prose=True)
+    # piped, prose lines are not wrapped but the drawing is as wide as prose is wrapped
+    console.print(render(result, None if console.is_terminal else PROSE_WIDTH))

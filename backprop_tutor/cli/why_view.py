@@ -18,6 +18,7 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.errors import TutorError
 from backprop_tutor.worked.notation import function, symbol
 from backprop_tutor.learner.why import CONVERGED, Lesson
+from backprop_tutor.cli.why_drawn import LimitPlot, lines_of
 
 KEY = num.KEY_DIGITS
 BAR = 20
@@ -47,7 +48,8 @@ def _bars(losses) -> tuple[list[str], str]:
     return [_bar((math.log10(v) - floor) / span) if v > 0 else "" for v in values], "chart of L (log scale)"
 
 
-def render(lesson: Lesson) -> RenderableType:
+def render(lesson: Lesson, plot_width: int | None = None) -> RenderableType:
+    """The lesson; its drawing `plot_width` columns wide (None: the console's width)."""
     net = lesson.network
     first, second = net.layers
     f = function(lesson.activation)
@@ -62,10 +64,7 @@ def render(lesson: Lesson) -> RenderableType:
                    f"b⁽²⁾ = {num.pretty(second.bias[0])}\n")
     network.append(f"  the weight we study: w = {w} = {num.pretty(lesson.weight)}\n")
     network.append(f"  forward pass: z⁽¹⁾ = {num.pretty(lesson.z)},  a⁽¹⁾ = {num.pretty(n.a[1][0])},  "
-                   f"o = {num.pretty(n.a[2][0])},  L = {num.pretty(lesson.loss)}\n")
-    network.append("Backprop, by the chain rule: ∂L/∂w = (o − t)·w⁽²⁾·" + f"{f}′(z⁽¹⁾)·x = ")
-    network.append(num.pretty(d, KEY), style="bold")
-    network.append(f"\n  with {f}′(z⁽¹⁾) = {f}′({num.pretty(lesson.z)}) = {num.pretty(lesson.slope)}.")
+                   f"o = {num.pretty(n.a[2][0])},  L = {num.pretty(lesson.loss)}")
 
     nudges = Table(title="1. Nudge w by h and watch the loss", title_justify="left", title_style="bold cyan",
                    box=box.SIMPLE_HEAD, header_style="bold")
@@ -80,6 +79,10 @@ def render(lesson: Lesson) -> RenderableType:
         after = Text(f"The ratio is 0 for every h: {lesson.activation} is flat on both sides of its jump, so "
                      f"nudging w leaves the loss at {num.pretty(lesson.loss, KEY)}; ∂L/∂w = 0 "
                      f"(because {f}′ = 0).")
+
+    drawn = Text("The limit, drawn: L as a function of w, the secants from w to w + h of the table, and the "
+                 "tangent at w whose slope is ∂L/∂w. As h shrinks, the secants close on the tangent.",
+                 style="bold cyan")
 
     steps = len(lesson.descent) - 1
     ran = f"converged after {steps} steps" if lesson.converged else f"{steps} steps"
@@ -110,11 +113,42 @@ def render(lesson: Lesson) -> RenderableType:
                    f"is 0, because {f}′(z) = 0 wherever it is defined. Gradient descent can only follow the "
                    "derivative, so with a step activation nothing learns; that is why networks use activations "
                    "with a slope, like sigmoid, tanh or relu.", style="bold")
-    return Group(header, Text(""), network, Text(""), nudges, after, Text(""), descent, fell, Text(""), why)
+    return Group(header, Text(""), network, Text(""), _chain(lesson), Text(""), nudges, after, Text(""), drawn,
+                 LimitPlot(lesson, plot_width), Text(""), descent, fell, Text(""), why)
+
+
+def _chain(lesson: Lesson) -> RenderableType:
+    """Backprop's ∂L/∂w, factor by factor: each with its value and what it means, f′ by the
+    learner's own rule, the product, and which factor makes the gradient small."""
+    factors = lesson.factors
+    title = Text("Backprop, by the chain rule, factor by factor:", style="bold cyan")
+    title.append("\n  ∂L/∂w = "
+                 + "·".join(f"({f.symbol})" if " " in f.symbol else f.symbol for f in factors) + " = ")
+    title.append(num.pretty(lesson.derivative, KEY), style="bold")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    table.add_column("factor", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("what it means")
+    for factor in factors:
+        table.add_row(factor.symbol, num.pretty(factor.value), factor.meaning)
+    slope = factors[2]
+    notes = Text(f"  By the rule, with z⁽¹⁾ = {num.pretty(lesson.z)} put in: {slope.working}\n")
+    notes.append(f"  The product: {num.product([f.value for f in factors])} = {num.pretty(lesson.derivative)} = ∂L/∂w.\n")
+    small = lesson.small_factor
+    if small is None:
+        smallest = min(factors, key=lambda f: abs(f.value))
+        notes.append(f"  No factor is small (the smallest in size is {smallest.symbol} = {num.pretty(smallest.value)}), "
+                     "so the gradient is not small either.")
+    else:
+        size = "zero" if lesson.derivative == 0 else "small"
+        notes.append(f"  {small.symbol} = {num.pretty(small.value)} is what makes ∂L/∂w {size}: {small.small_because}.",
+                     style="bold")
+    return Group(title, table, notes)
 
 
 def plot(lesson: Lesson, path: Path) -> None:
-    """The activation with its tangent at z, and the loss along the descent, as a PNG."""
+    """The activation with its tangent at z, the loss along the descent, and L(w) with the
+    secants and the tangent, as a PNG."""
     plt = _pyplot()
     figure = figure_of(lesson)
     try:
@@ -136,6 +170,25 @@ def _pyplot():
     return plt
 
 
+def _limit(axes, lesson: Lesson) -> None:
+    """L(w) with the secants of the nudge table and the tangent at w: one matplotlib line each."""
+    curve = lesson.curve(121)
+    ws = [float(w) for w, _ in curve]
+    axes.plot(ws, [float(loss) for _, loss in curve], color="black", linewidth=2, label="L(w)")
+    w0, l0 = lesson.weight, lesson.loss
+    for line in lines_of(lesson):
+        axes.plot(ws, [float(l0 + line.slope * (w - w0)) for w, _ in curve],
+                  "-" if line.mark == "T" else ":", label=line.label)
+    axes.scatter([float(w0)], [float(l0)], color="black", zorder=3)
+    low, high = min(float(loss) for _, loss in curve), max(float(loss) for _, loss in curve)
+    pad = (high - low) * 0.05 or 0.05
+    axes.set_ylim(low - pad, high + pad)
+    axes.set_xlabel("w")
+    axes.set_ylabel("loss L")
+    axes.set_title("Secants from w to w + h close on the tangent")
+    axes.legend(fontsize="x-small")
+
+
 def figure_of(lesson: Lesson):
     """The plot's matplotlib figure (the caller closes it)."""
     plt = _pyplot()
@@ -149,7 +202,7 @@ def figure_of(lesson: Lesson):
     slope, height = lesson.slope, act(z0)
     tangent = [float(height + slope * (v - z0)) for v in zs]
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right, limit) = plt.subplots(1, 3, figsize=(15, 4))
     left.plot([float(v) for v in zs], values, label=f"{lesson.activation}(z)")
     left.plot([float(v) for v in zs], tangent, "--", label=f"tangent at z = {num.pretty(z0)}, slope {num.pretty(slope)}")
     left.plot([float(z0)], [float(height)], "o", color="black")
@@ -162,5 +215,6 @@ def figure_of(lesson: Lesson):
     right.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole: no tick at step 2.5
     right.set_ylabel("loss L")
     right.set_title(f"The loss, with ∂L/∂w = {num.pretty(lesson.derivative)} at the start")
+    _limit(limit, lesson)
     figure.tight_layout()
     return figure

@@ -6,7 +6,9 @@ backprop, and the loss falls. With the step activation the derivative is 0, the 
 and descent never moves: the other side of the same lesson.
 
 The network is x → [f × 1] → [identity × 1] → L = ½(t − o)², f the chosen activation; the
-weight is w⁽¹⁾₀₀, so the chain rule runs through f′. Values are drawn with
+weight is w⁽¹⁾₀₀, so the chain rule runs through f′: ∂L/∂w = (o − t)·w⁽²⁾·f′(z⁽¹⁾)·x, the
+factors of `Lesson.factors`. The curve L(w) around w (`Lesson.curve`) is the engine's loss with
+w replaced, for drawing it with the secants of the nudge table. Values are drawn with
 random.Random(seed) until the lesson shows what it should (a derivative far from 0, a loss
 that falls steadily; for step, z far enough from the jump that no nudge crosses it).
 """
@@ -25,6 +27,9 @@ from backprop_tutor.engine.solution import FD_STEPS, NetworkSolution, solve_netw
 from backprop_tutor.errors import TutorError
 from backprop_tutor.engine.network import Layer, Network, network_from_dict
 from backprop_tutor.engine.numbers import json_number
+from backprop_tutor.engine import numbers as num
+from backprop_tutor.worked.notation import prime, symbol
+from backprop_tutor.worked.slopes import slope_chain
 
 DESCENT_STEPS = 20
 # Below this loss the descent has converged: more steps would only print ever smaller noise
@@ -33,6 +38,11 @@ CONVERGED = sp.Float("1e-12")
 LEARNING_RATE = sp.Rational(1, 2)
 DEFAULT_ACTIVATION = "tanh"
 MAX_DRAWS = 200
+# The curve L(w) is drawn over w ± WINDOW: wide enough that the secant of the largest h
+# (0.1) leaves the tangent visibly, narrow enough that the curve near w is not flattened.
+WINDOW = sp.Rational(1, 2)
+# A factor of ∂L/∂w below this in size is what makes the gradient small.
+SMALL = sp.Rational(1, 10)
 CHOICES = tuple(activations.ELEMENTWISE)  # softmax needs a layer of several units: not here
 
 
@@ -42,6 +52,21 @@ class Nudge:
     loss: sp.Float  # L(w + h)
     ratio: sp.Float  # (L(w + h) − L(w))/h
     error: sp.Float  # |ratio − ∂L/∂w|
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of the chain rule for ∂L/∂w: its symbol, its value, what it means and how it
+    is computed (`working`, e.g. tanh′(z⁽¹⁾) = 1 − tanh(z⁽¹⁾)² = 1 − 0.76² = 0.42)."""
+    symbol: str
+    value: sp.Expr
+    meaning: str
+    working: str
+    small_because: str  # why it is small, when it is the factor that makes ∂L/∂w small
+
+    def to_json(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "value": json_number(self.value), "meaning": self.meaning,
+                "working": self.working}
 
 
 @dataclass(frozen=True)
@@ -93,7 +118,54 @@ class Lesson:
     def learns(self) -> bool:
         return self.derivative != 0
 
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """∂L/∂w = (o − t)·w⁽²⁾·f′(z⁽¹⁾)·x, along the weight's own path x → z⁽¹⁾ → a⁽¹⁾ → o → L
+        (the output unit is the identity, whose slope 1 is left out)."""
+        net, n = self.network, self.solution.numeric
+        o, t, v, x = n.a[2][0], net.target[0], net.layers[1].weights[0][0], net.input[0]
+        f, z_label = self.activation, symbol("z", 1)
+        f_prime = f"{prime(f)}({z_label})"
+        if activations.ELEMENTWISE[f].kinked and self.z < 0 and f != "step":
+            flat = f"the unit is switched off: z⁽¹⁾ = {num.pretty(self.z)} < 0"
+        elif f == "step":
+            flat = "step is flat on both sides of its jump"
+        elif f in ("sigmoid", "tanh", "softplus"):
+            flat = f"the unit is saturated: {f} is nearly flat at z⁽¹⁾ = {num.pretty(self.z)}"
+        else:
+            flat = f"{f} is nearly flat at z⁽¹⁾ = {num.pretty(self.z)}"
+        return (
+            Factor("o − t", n.dL_da[0], "how wrong the output is (∂L/∂o, for L = ½(t − o)²)",
+                   f"o − t = {num.difference(o, t)} = {num.pretty(n.dL_da[0])}",
+                   "the output is already close to the target"),
+            Factor(symbol("w", 2), v, "how much the hidden unit matters to the output (∂o/∂a⁽¹⁾)",
+                   f"{symbol('w', 2)} = {num.pretty(v)}", "the hidden unit barely reaches the output"),
+            Factor(f_prime, self.slope, "how sensitive the unit is right now (∂a⁽¹⁾/∂z⁽¹⁾)",
+                   f"{f_prime} = {slope_chain(f, z_label, self.z, self.slope)}", flat),
+            Factor("x", x, "how much of the input this weight carries (∂z⁽¹⁾/∂w)", f"x = {num.pretty(x)}",
+                   "the input this weight carries is small"),
+        )
+
+    @property
+    def small_factor(self) -> Factor | None:
+        """The factor smallest in size, when it is below SMALL: what makes ∂L/∂w small."""
+        smallest = min(self.factors, key=lambda factor: abs(factor.value))
+        return smallest if abs(smallest.value) < SMALL else None
+
+    @property
+    def window(self) -> tuple[sp.Rational, sp.Rational]:
+        """The range of w the curve L(w) is drawn over."""
+        return self.weight - WINDOW, self.weight + WINDOW
+
+    def curve(self, points: int) -> tuple[tuple[sp.Rational, sp.Float], ...]:
+        """L(w) at `points` evenly spaced w across the window, ends included: the engine's loss
+        (50 digits) of the network with w replaced."""
+        low, high = self.window
+        ws = [low + (high - low) * sp.Rational(k, points - 1) for k in range(points)]
+        return tuple((w, solve_network(with_weight(self.network, w)).numeric.loss) for w in ws)
+
     def to_json(self) -> dict[str, Any]:
+        small = self.small_factor
         return {
             "activation": self.activation,
             "seed": self.seed,
@@ -102,6 +174,8 @@ class Lesson:
             "weight": json_number(self.weight),
             "loss": json_number(self.loss),
             "derivative": json_number(self.derivative),
+            "factors": [factor.to_json() for factor in self.factors],
+            "small_factor": small.symbol if small is not None else None,
             "nudges": [{"h": json_number(n.h), "loss": json_number(n.loss), "ratio": json_number(n.ratio),
                         "error": json_number(n.error)} for n in self.nudges],
             "learning_rate": json_number(self.network.learning_rate),
