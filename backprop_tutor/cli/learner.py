@@ -215,10 +215,13 @@ def _activations() -> tuple[str, ...]:
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the activation with its tangent, the falling loss, and L(w) with the secants and "
                    "tangent to this PNG (needs matplotlib).")
+@click.option("--what-if", "what_if", is_flag=True,
+              help="Run the same network under changed rules beside the real descent: f′ dropped, a saturated "
+                   "unit, η too large and too small, and nudging every weight against backprop.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Output format.")
 @_fail_on_tutor_errors
-def why(activation, seed, plot_file, fmt) -> None:
+def why(activation, seed, plot_file, what_if, fmt) -> None:
     """Why backprop needs derivatives, answered with numbers.
 
     A small network, one weight w and the loss L: ∂L/∂w written as its chain-rule factors
@@ -234,7 +237,10 @@ def why(activation, seed, plot_file, fmt) -> None:
       tutor why --activation step
       tutor why --seed 3 --plot why.png
       tutor why --format json
+      tutor why --what-if
     """
+    if what_if:
+        return _what_if(activation, seed, plot_file, fmt)
     from backprop_tutor.learner.why import lesson
 
     if plot_file is not None and plot_file.suffix.lower() != ".png":
@@ -256,3 +262,20 @@ def why(activation, seed, plot_file, fmt) -> None:
     console = make_console(prose=True)
     # piped, prose lines are not wrapped but the drawing is as wide as prose is wrapped
     console.print(render(result, None if console.is_terminal else PROSE_WIDTH))
+
+
+def _what_if(activation, seed, plot_file, fmt) -> None:
+    """`tutor why --what-if`: the experiments of learner/what_if.py, as text or JSON."""
+    from backprop_tutor.learner.what_if import what_if
+
+    if plot_file is not None:
+        raise UsageError("--plot draws the lesson itself; leave it out with --what-if")
+    result = what_if(activation, _seed(seed))
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    from backprop_tutor.cli.what_if_view import render
+
+    make_console(prose=True).print(render(result))
