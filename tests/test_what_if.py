@@ -14,7 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from backprop_tutor.cli.app import cli
-from backprop_tutor.learner.what_if import STEPS, costs, larger_network, what_if
+import sympy as sp
+
+from backprop_tutor.engine.arithmetic import PRECISE
+from backprop_tutor.engine.evaluation import Evaluation
+from backprop_tutor.engine.rules import gradient_of
+from backprop_tutor.learner.what_if import W2, STEPS, _with, costs, larger_network, learning_rates, what_if
+from backprop_tutor.learner.why import lesson
 from backprop_tutor.engine.rules import parameters
 
 SEED = 1  # the tanh lesson whose real descent reaches the bottom of its valley
@@ -43,9 +49,10 @@ def test_a_saturated_unit_stalls(result):
 def test_too_large_a_rate_overshoots_and_too_small_crawls(result):
     e = experiment(result, "learning_rate")
     real, large, small = e.real, *e.changed
-    assert large.learning_rate == 20 * real.learning_rate == 400 * small.learning_rate
+    assert real.learning_rate == 20 * small.learning_rate
+    assert abs(large.learning_rate * e.curvature - 3) < 1e-40  # η = 3/L″
     assert all(b < a for a, b in zip(real.losses, real.losses[1:]))
-    assert large.rises and large.losses[-1] > large.losses[0]
+    assert all(b > a for a, b in zip(large.losses, large.losses[1:]))  # every step lands further off
     assert small.change < 0 and abs(small.change) < abs(real.change)
     assert len(real.losses) == len(large.losses) == len(small.losses) == STEPS + 1
 
@@ -126,3 +133,21 @@ def test_what_cannot_be_shown_is_one_line_and_exit_2(args, message):
 
 def test_the_help_has_the_example():
     assert "tutor why --what-if" in CliRunner().invoke(cli, ["why", "--help"]).output
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "gelu"])
+def test_the_large_rate_overshoots_at_every_seed(activation):
+    """On w⁽²⁾ the loss is a parabola, L″ = (a⁽¹⁾)²: η = 3/L″ multiplies the error by 1 − 3 = −2 at
+    each step, so the loss grows fourfold, whatever the seed (a fixed η × 20 on w⁽¹⁾ overshot at
+    3 seeds of 10). L″ is checked against a central difference of the engine's gradient."""
+    for seed in range(6):
+        net = lesson(activation, seed).network
+        e = learning_rates(net)
+        real, large, small = e.real, *e.changed
+        for a, b in zip(large.losses, large.losses[1:]):
+            assert abs(b / a - 4) < 1e-30
+        assert real.change < 0 and small.change < 0 and abs(small.change) < abs(real.change)
+        h = sp.Float("1e-20", 60)
+        w2 = net.layers[1].weights[0][0]
+        gradient = [Evaluation(_with(net, W2, w2 + d), PRECISE).values(gradient_of(W2), finish=True) for d in (h, -h)]
+        assert abs((gradient[0] - gradient[1]) / (2 * h) - e.curvature) < 1e-15

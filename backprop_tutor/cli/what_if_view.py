@@ -19,7 +19,7 @@ from rich.text import Text
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.learner.what_if import (NUDGE_H, RATE_FACTOR, SATURATED_Z, STEPS, Costs, Descents, Run,
                                             WhatIf)
-from backprop_tutor.worked.notation import function
+from backprop_tutor.worked.notation import function, symbol
 
 DIGITS = 4
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -115,18 +115,18 @@ def _saturated(n: int, e: Descents, f: str) -> list[RenderableType]:
 
 def _learning_rate(n: int, e: Descents) -> list[RenderableType]:
     real, large, small = e.real, *e.changed
-    if large.rises:
-        k = next(i for i, (a, b) in enumerate(zip(large.losses, large.losses[1:]), 1) if b > a)
-        big = f"η × {RATE_FACTOR} overshoots: the loss rose at step {k}"
-        big += (f" and ended above where it began ({_p(large.losses[-1])} > {_p(large.losses[0])})"
-                if large.losses[-1] > large.losses[0] else f", ending at {_p(large.losses[-1])}")
-    else:
-        big = (f"η × {RATE_FACTOR} did not overshoot here: one long jump took the loss to {_p(large.losses[1])} and "
-               f"it ended at {_p(large.losses[-1])} (where the valley is narrower, the same η overshoots: try "
-               "another --seed)")
+    w2 = symbol("w", 2)
+    rose = next((i for i, (a, b) in enumerate(zip(large.losses, large.losses[1:]), 1) if b > a), None)
+    big = (f"η = 3/L″ overshoots: every step lands further past the bottom, and the loss rose from "
+           f"{_p(large.losses[0])} to {_p(large.losses[-1])}" if rose == 1 else
+           f"η = 3/L″ overshoots from step {rose}, ending at {_p(large.losses[-1])}" if rose else
+           f"η = {_p(large.learning_rate)} did not overshoot here")
     return [_title(n, "the learning rate is too large, or too small"),
-            Text(f"Changed: η = {_p(real.learning_rate)} → {_p(large.learning_rate)} (η × {RATE_FACTOR}) and "
-                 f"{_p(small.learning_rate)} (η / {RATE_FACTOR}); the same start, ∂L/∂w = {_p(real.gradients[0])}."),
+            Text(f"Changed: we move the output weight {w2} = {_p(real.weights[0])} instead of w, because L is a "
+                 f"parabola in it, L″ = (a⁽¹⁾)² = {_p(e.curvature)}: a step overshoots the bottom when η > 1/L″ and "
+                 f"lands further from it than it started when η > 2/L″ = {_p(2 / e.curvature)}. η = "
+                 f"{_p(real.learning_rate)} → {_p(large.learning_rate)} (3/L″) and {_p(small.learning_rate)} "
+                 f"(η / {RATE_FACTOR}); the same start, ∂L/∂{w2} = {_p(real.gradients[0])}."),
             _loss_table((real, large, small)),
             Text(f"{big}; η / {RATE_FACTOR} crawls: it lowered the loss by {_p(-small.change)} where "
                  f"η = {_p(real.learning_rate)} lowered it by {_p(-real.change)}.")]

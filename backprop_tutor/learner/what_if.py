@@ -4,7 +4,10 @@ descent, so each claim of the lesson is seen failing when its premise is taken a
 - drop f′: the engine's activation_slope rule replaced by 1 (the slip forgot_activation_slope,
   engine/slips.py), so the gradient and every step are the engine's own under that rule;
 - a saturated unit: w moved so that |z| = 6, where f′ ≈ 0 and descent stalls;
-- too large and too small a learning rate: η × 20 overshoots, η / 20 crawls;
+- too large and too small a learning rate, on the output weight w⁽²⁾, where L is a parabola of
+  curvature L″ = (a⁽¹⁾)²: η = 3/L″ overshoots the bottom further at every step (the error is
+  multiplied by 1 − ηL″ = −2), η / 20 crawls. On w⁽¹⁾ the lesson's L often has no bottom within
+  reach, and no η overshoots what is not there;
 - backprop against nudging every weight: forward passes counted, and timed, on a larger
   random network (2-16-16-1, floats).
 
@@ -33,13 +36,15 @@ from backprop_tutor.errors import TutorError
 from backprop_tutor.learner.why import DEFAULT_ACTIVATION, Lesson, lesson, with_weight
 
 STEPS = 12
-RATE_FACTOR = 20  # η × 20 and η / 20
+RATE_FACTOR = 20  # η / 20
+OVERSHOOT = 3  # η = 3/L″: past 2/L″ every step lands further from the bottom than it started
 SATURATED_Z = 6  # |z⁽¹⁾| of the saturated unit
 LARGER = (2, 16, 16, 1)  # the network on which nudging and backprop are timed
 NUDGE_H = 1e-5  # central differences in floats: error ~h², rounding ~1e-16/h
 CANNOT = ("identity", "step")  # identity has no f′ to drop or saturate; step does not learn at all
 
 W = q(Kind.WEIGHT, 1, 0, 0)
+W2 = q(Kind.WEIGHT, 2, 0, 0)
 LOSS = q(Kind.LOSS)
 SLOPE = q(Kind.SLOPE, 1, 0)
 DROP_SLOPE = SLIPS["forgot_activation_slope"].rules((1,), base=STANDARD)
@@ -82,12 +87,16 @@ class Descents:
     changed: tuple[Run, ...]
     true_gradient: sp.Float | None = None  # drop_slope: the engine's ∂L/∂w with f′, at the start
     dropped_gradient: sp.Float | None = None  # … and without it
+    curvature: sp.Float | None = None  # learning_rate: L″ in w⁽²⁾, (a⁽¹⁾)²
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "runs": [run.to_json() for run in (self.real, *self.changed)]}
         if self.true_gradient is not None:
             out["true_gradient"] = json_number(self.true_gradient)
             out["dropped_gradient"] = json_number(self.dropped_gradient)
+        if self.curvature is not None:
+            out["weight_name"] = "W2[0][0]"
+            out["curvature"] = json_number(self.curvature)
         return out
 
 
@@ -132,19 +141,31 @@ def what_if(activation: str = DEFAULT_ACTIVATION, seed: int = 0, timed: bool = T
     net = base.network
     real = descend("real", net)
     dropped = descend("drop f′", net, DROP_SLOPE)
-    eta = net.learning_rate
     experiments = (
         Descents("drop_slope", real, (dropped,), real.gradients[0], dropped.gradients[0]),
         Descents("saturated", real, (descend("saturated", saturated(net)),)),
-        Descents("learning_rate", real, (descend("η × 20", net, rate=eta * RATE_FACTOR),
-                                         descend("η / 20", net, rate=eta / RATE_FACTOR))),
+        learning_rates(net),
         costs(seed, timed),
     )
     return WhatIf(base, experiments)
 
 
-def descend(label: str, network: Network, rules: RuleBook = STANDARD, rate: sp.Rational | None = None) -> Run:
-    """STEPS steps of w ← w − η·∂L/∂w, the gradient and the update computed by `rules`."""
+def learning_rates(network: Network) -> Descents:
+    """Descents on w⁽²⁾ with η, with η = 3/L″ and with η / 20. L″ = (a⁽¹⁾)², exactly: the output
+    is w⁽²⁾a⁽¹⁾ + b⁽²⁾ and L = ½(t − o)², a parabola in w⁽²⁾ whatever the hidden unit does."""
+    a = Evaluation(network, PRECISE).values(q(Kind.A, 1, 0), finish=True)
+    curvature = a * a
+    eta = network.learning_rate
+    large = OVERSHOOT / curvature if curvature else eta * RATE_FACTOR
+    real, *changed = (descend(label, network, rate=rate, weight=W2)
+                      for label, rate in (("real", eta), ("η = 3/L″", large), (f"η / {RATE_FACTOR}", eta / RATE_FACTOR)))
+    return Descents("learning_rate", real, tuple(changed), curvature=curvature)
+
+
+def descend(label: str, network: Network, rules: RuleBook = STANDARD, rate: sp.Rational | None = None,
+            weight=W) -> Run:
+    """STEPS steps of w ← w − η·∂L/∂w on `weight` (w⁽¹⁾₀₀ or w⁽²⁾₀₀), the gradient and the update
+    computed by `rules`."""
     if rate is not None:
         network = replace(network, learning_rate=rate)
     # f′(z) as it is, by the standard rules, even where `rules` drop it
@@ -153,13 +174,26 @@ def descend(label: str, network: Network, rules: RuleBook = STANDARD, rate: sp.R
     current = network
     for n in range(STEPS + 1):
         evaluation = Evaluation(current, PRECISE, rules)
-        w, grad, loss = evaluation.values((W, gradient_of(W), LOSS), finish=True)
+        w, grad, loss = evaluation.values((weight, gradient_of(weight), LOSS), finish=True)
         weights.append(w)
         gradients.append(grad)
         losses.append(loss)
         if n < STEPS:
-            current = with_weight(network, evaluation.values(q(Kind.WEIGHT_NEW, 1, 0, 0), finish=True))
+            current = _with(network, weight, evaluation.values(q(Kind.WEIGHT_NEW, weight.layer, *weight.index), finish=True))
     return Run(label, network.learning_rate, tuple(weights), tuple(gradients), tuple(losses), slope, z)
+
+
+def _with(network: Network, weight, value: sp.Expr) -> Network:
+    """The network with one weight of a layer (W1[0][0] or W2[0][0]) replaced."""
+    layer, (row, column) = weight.layer, weight.index
+    if layer == 1:
+        return with_weight(network, value)
+    old = network.layers[layer - 1]
+    weights = tuple(tuple(value if (i, j) == (row, column) else v for j, v in enumerate(r))
+                    for i, r in enumerate(old.weights))
+    layers = list(network.layers)
+    layers[layer - 1] = replace(old, weights=weights)
+    return replace(network, layers=tuple(layers))
 
 
 def saturated(network: Network) -> Network:
