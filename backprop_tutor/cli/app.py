@@ -16,7 +16,7 @@ from backprop_tutor.cli.common import UsageError, bank_options, count, drawn_see
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
-FORMATS = ("text", "json", "markdown", "latex")
+FORMATS = ("text", "json", "markdown", "latex", "dot")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,7 +44,7 @@ def cli() -> None:
 @click.option("--expression", "-e", help='An expression to differentiate, e.g. "tanh(w*x+b)".')
 @click.option("--at", "at", help="Values of the expression's variables, e.g. w=0.5,x=1,b=0.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
+              help="Output format (dot: the computational graph in Graphviz DOT; latex draws it with TikZ).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to this file instead of the terminal.")
 @_fail_on_tutor_errors
@@ -60,6 +60,12 @@ def solve(template: str | None, seed: int | None, banks, only_bank: bool, networ
       tutor solve --network net.yaml --format json --out solution.json
       tutor solve --expression "tanh(w*x+b)" --at w=0.5,x=1,b=0
       tutor solve --expression "max(x, y)*z" --at x=2,y=-1,z=3 --format markdown
+      tutor solve --expression "x*y + x^2" --at x=3,y=-2 --format dot | dot -Tsvg > graph.svg
+
+    \b
+    An expression's computational graph is drawn in the text output when it fits the terminal
+    (values above each wire, gradients below); --format dot and --format latex draw it for a
+    network or template too.
 
     \b
     A network file (YAML; JSON works too):
@@ -78,12 +84,12 @@ def solve(template: str | None, seed: int | None, banks, only_bank: bool, networ
     if seed is not None and template is None:
         raise UsageError("--seed goes with TEMPLATE; a network file or expression has no random parts")
     if template is not None:
-        report, data = _template_solution(_open_bank(banks, only_bank).load(template), _seed(seed))
+        report, data, graph = _template_solution(_open_bank(banks, only_bank).load(template), _seed(seed))
     elif expression is not None:
-        report, data = _expression_solution(expression, at)
+        report, data, graph = _expression_solution(expression, at)
     else:
-        report, data = _network_solution(network_file)
-    _emit(report, data, fmt, out)
+        report, data, graph = _network_solution(network_file)
+    _emit(report, data, fmt, out, graph)
 
 
 def _template_solution(template, seed: int):
@@ -91,8 +97,10 @@ def _template_solution(template, seed: int):
     from backprop_tutor.bank.report import problem_report
     from backprop_tutor.bank.report import problem_json
 
+    from backprop_tutor.worked.graph_layout import graph_of
+
     problem = generate(template, seed)
-    return problem_report(problem), lambda: problem_json(problem)
+    return problem_report(problem), lambda: problem_json(problem), lambda: graph_of(problem.solution)
 
 
 def _network_solution(path: Path):
@@ -109,8 +117,10 @@ def _network_solution(path: Path):
         solution = solve_network(network)
     except NetworkError as e:
         raise e.located(source=str(path)) from None
+    from backprop_tutor.worked.graph_layout import network_graph
+
     steps = network_steps(solution)
-    return network_report(solution, steps), lambda: network_json(solution, steps)
+    return network_report(solution, steps), lambda: network_json(solution, steps), lambda: network_graph(solution)
 
 
 def _expression_solution(expression: str, at: str | None):
@@ -127,32 +137,49 @@ def _expression_solution(expression: str, at: str | None):
         solution = solve_expression(expression, values)
     except AnswerFormatError as e:  # about the values (source --at), or about the expression's text
         raise UsageError(str(e if e.source else e.located(f"--expression {expression!r}"))) from None
+    from backprop_tutor.worked.graph_layout import expression_graph
+
     steps = expression_steps(solution)
-    return expression_report(solution, steps), lambda: expression_json(solution, steps)
+    return (expression_report(solution, steps), lambda: expression_json(solution, steps),
+            lambda: expression_graph(solution))
 
 
-def _emit(report, data, fmt: str, out: Path | None) -> None:
+def _emit(report, data, fmt: str, out: Path | None, graph=lambda: None) -> None:
+    """Write the solution in `fmt`. `data` and `graph` make the JSON and the computational graph
+    (worked/graph_layout.py) on demand; the graph is drawn in text, DOT and LaTeX."""
     if fmt == "json":
         import json
 
         text = json.dumps(data(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "dot":
+        from backprop_tutor.worked.graph_drawing import draw_dot
+
+        drawn = graph()
+        if drawn is None:
+            raise UsageError("--format dot draws a computational graph, and this problem has none (an activation "
+                             "problem is one function at a point)")
+        text = draw_dot(drawn)
     elif fmt == "markdown":
         from backprop_tutor.worked.render import render_markdown
 
         text = render_markdown(report)
     elif fmt == "latex":
+        from backprop_tutor.worked.graph_drawing import with_tikz
         from backprop_tutor.worked.render import render_latex
 
-        text = render_latex(report)
+        text = render_latex(with_tikz(report, graph()))
     elif out is None and make_console().is_terminal:
         from backprop_tutor.cli.render import render_rich
+        from backprop_tutor.worked.graph_drawing import with_drawing
 
-        make_console().print(render_rich(report))
+        console = make_console()
+        console.print(render_rich(with_drawing(report, graph(), console.width)))
         return
-    else:  # piped or to a file: plain text, the same at any terminal width
-        from backprop_tutor.cli.plaintext import render_plain
+    else:  # piped or to a file: plain text, the same at any terminal width (the graph drawn within 80)
+        from backprop_tutor.cli.plaintext import WIDTH, render_plain
+        from backprop_tutor.worked.graph_drawing import with_drawing
 
-        text = render_plain(report)
+        text = render_plain(with_drawing(report, graph(), WIDTH))
     if out is None:
         click.echo(text, nl=False)
         return

@@ -89,9 +89,12 @@ def render_plain(report: Report) -> str:
     for line in report.summary:
         out += _text_lines(line)
     out.append("")
-    for table in report.tables:
-        if table.rows:
-            out += _table(table)
+    if report.figure and report.figure.note:
+        out += wrap_prose(report.figure.note) + [""]
+    if report.figure and report.figure.lines:
+        out += wrap_prose(report.figure.title) + ["", *report.figure.lines, ""]
+    for table in report.shown_tables():
+        out += _table(table)
     out += ["Worked solution", "=" * len("Worked solution"), ""]
     for number, step in enumerate(report.steps, 1):
         out += wrap_prose(f"{number}. {step.title}")

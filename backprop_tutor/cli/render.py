@@ -21,9 +21,13 @@ def render_rich(report: Report) -> RenderableType:
         Panel(Text("\n".join(report.summary)), title=Text(report.title, style="bold"), title_align="left",
               box=box.ROUNDED, expand=False)
     ]
-    for table in report.tables:
-        if not table.rows:
-            continue
+    figure = report.figure
+    if figure and figure.note:
+        parts.append(Text(figure.note, style="dim"))
+    if figure and figure.lines:
+        parts.append(Text(figure.title, style="bold cyan"))
+        parts.append(Text("\n".join(figure.lines), no_wrap=True, overflow="ignore"))
+    for table in report.shown_tables():
         out = RichTable(title=table.title, title_justify="left", title_style="bold cyan", box=box.SIMPLE_HEAD,
                         header_style="bold")
         for i, column in enumerate(table.columns):

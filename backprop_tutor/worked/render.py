@@ -102,7 +102,9 @@ def fitted(latex: str) -> str:
 
 def render_latex(report: Report) -> str:
     body = latex_body(report)
-    return "\n".join([LATEX_PREAMBLE, r"\begin{document}", *body, r"\end{document}"]) + "\n"
+    # TikZ (TeX Live's pgf) is loaded only for a drawing: a homework key compiles without it
+    preamble = LATEX_PREAMBLE + (r"\usepackage{tikz}" + "\n" if report.figure and report.figure.tex else "")
+    return "\n".join([preamble, r"\begin{document}", *body, r"\end{document}"]) + "\n"
 
 
 def latex_body(report: Report, summary: bool = True, nested: bool = False) -> list[str]:
@@ -112,6 +114,8 @@ def latex_body(report: Report, summary: bool = True, nested: bool = False) -> li
     out = [rf"\section*{{{escape(report.title)}}}"]
     if summary:
         out += [r"\begin{itemize}", *(rf"\item {escape(line)}" for line in report.summary), r"\end{itemize}"]
+    if report.figure and report.figure.tex:
+        out += [rf"\subsection*{{{escape(report.figure.title)}}}", report.figure.tex]
     for table in report.tables:
         if not table.rows:
             continue

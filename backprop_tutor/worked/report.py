@@ -32,11 +32,28 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A drawing of the computational graph (worked/graph_drawing.py), shown before the tables."""
+
+    title: str
+    lines: tuple[str, ...]  # the text drawing; () where there is none (see `note`)
+    tex: str  # a TikZ picture, for LaTeX output; "" elsewhere
+    note: str = ""  # one line: why the graph is not drawn here
+    replaces: str = ""  # the title of the table the drawing stands for
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
     summary: tuple[str, ...]
     tables: tuple[Table, ...]
     steps: tuple[Step, ...]
+    figure: Figure | None = None
+
+    def shown_tables(self) -> tuple[Table, ...]:
+        """The tables to print: those with rows, but the one the figure's drawing stands for."""
+        drawn = self.figure.replaces if self.figure and self.figure.lines else None
+        return tuple(t for t in self.tables if t.rows and t.title != drawn)
 
 
 def why_once(reports: list[Report]) -> list[Report]:
@@ -111,6 +128,9 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     return Report(title, summary, tables, steps)
 
 
+GRAPH_TABLE = "Computational graph (topological order)"
+
+
 def expression_report(sol, steps: tuple[Step, ...]) -> Report:
     """An expression's computational graph: each node's value, local derivatives and gradient."""
     at = ", ".join(f"{name} = {num.pretty(value)}" for name, value in sol.at.items())
@@ -123,8 +143,7 @@ def expression_report(sol, steps: tuple[Step, ...]) -> Report:
     )
     gradient = tuple((text(f"∂f/∂{name}"), number(g)) for name, g in sol.gradient.items())
     tables = (
-        Table("Computational graph (topological order)", ("node", "op", "computes", "value",
-                                                          "local derivatives", "∂f/∂node"),
+        Table(GRAPH_TABLE, ("node", "op", "computes", "value", "local derivatives", "∂f/∂node"),
               nodes, (False, False, False, True, False, True)),
         Table("Gradient", ("derivative", "value"), gradient, (False, True)),
     )
