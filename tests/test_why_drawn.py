@@ -42,7 +42,7 @@ def shown(result, width: int) -> str:
 def test_golden_terminal_output(activation, seed, width):
     text = shown(lesson(activation, seed), width)
     path = GOLDEN / f"why-{activation}-seed{seed}-{width}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
+    if os.environ.get("TUTOR_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
     assert max(len(line) for line in text.splitlines()) <= width

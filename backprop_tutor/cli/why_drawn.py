@@ -67,7 +67,7 @@ def drawing(lesson: Lesson, width: int) -> list[Text]:
     losses = [float(loss) for _, loss in curve]
     bottom, top = min(losses), max(losses)
     pad = (top - bottom) * 0.05 or max(abs(top), 1) * 0.05
-    bottom, top = bottom - pad, top + pad
+    bottom, top = max(bottom - pad, 0.0) if bottom >= 0 else bottom - pad, top + pad  # a loss is never below 0
     labels = [num.pretty(sp.Float(top), 3), num.pretty(sp.Float((top + bottom) / 2), 3), num.pretty(sp.Float(bottom), 3)]
     margin = max(len(label) for label in labels) + 1
     columns = width - margin - 1
