@@ -131,6 +131,14 @@ def test_what_cannot_be_shown_is_one_line_and_exit_2(args, message):
     assert out.exit_code == 2 and message in out.output
 
 
+def test_a_refused_activation_draws_no_seed_first():
+    out = CliRunner().invoke(cli, ["why", "--what-if", "--activation", "step"])
+    assert out.exit_code == 2
+    assert out.output.strip().splitlines() == [
+        "Error: --what-if: step has no slope to drop or saturate; use one of sigmoid, tanh, relu, leaky_relu, "
+        "softplus, elu, silu, gelu, gelu_tanh"]
+
+
 def test_the_help_has_the_example():
     assert "tutor why --what-if" in CliRunner().invoke(cli, ["why", "--help"]).output
 

@@ -266,10 +266,11 @@ def why(activation, seed, plot_file, what_if, fmt) -> None:
 
 def _what_if(activation, seed, plot_file, fmt) -> None:
     """`tutor why --what-if`: the experiments of learner/what_if.py, as text or JSON."""
-    from backprop_tutor.learner.what_if import what_if
+    from backprop_tutor.learner.what_if import check_activation, what_if
 
     if plot_file is not None:
         raise UsageError("--plot draws the lesson itself; leave it out with --what-if")
+    check_activation(activation)  # before a seed is drawn and printed for nothing
     result = what_if(activation, _seed(seed))
     if fmt == "json":
         import json

@@ -133,10 +133,15 @@ class WhatIf:
                 "experiments": [e.to_json() for e in self.experiments]}
 
 
-def what_if(activation: str = DEFAULT_ACTIVATION, seed: int = 0, timed: bool = True) -> WhatIf:
+def check_activation(activation: str) -> None:
+    """Refuse an activation the experiments cannot be run on (CANNOT), with the ones they can."""
     if activation in CANNOT:
         raise TutorError(f"--what-if: {activation} has no slope to drop or saturate; use one of "
                          f"{', '.join(a for a in activations.ELEMENTWISE if a not in CANNOT)}")
+
+
+def what_if(activation: str = DEFAULT_ACTIVATION, seed: int = 0, timed: bool = True) -> WhatIf:
+    check_activation(activation)
     base = lesson(activation, seed)
     net = base.network
     real = descend("real", net)
