@@ -25,8 +25,10 @@ from conftest import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden" / "graph"
 TANH = ("tanh(w*x + b)", "w=0.5,x=1,b=0")
-# CS231n's neuron (the "circuit" of its backprop notes): 87 columns drawn, so 120 draws it and 80 cannot
+# CS231n's neuron (the "circuit" of its backprop notes): drawn within 80 columns
 NEURON = ("sigmoid(w0*x0 + w1*x1 + w2)", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3")
+# the neuron feeding a tanh: 115 columns drawn, so 120 draws it and 80 cannot
+WIDE = ("tanh(sigmoid(w0*x0 + w1*x1 + w2)*w3)", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3,w3=0.5")
 SHARED = ("x*y + x^2", "x=3,y=-2")
 
 
@@ -100,21 +102,30 @@ def rich_text(case, width: int) -> list[str]:
 
 def test_the_terminal_drawing_at_120_columns_is_the_golden():
     """A terminal 120 wide draws what 80 cannot; piped text stays 80 wide at any COLUMNS."""
-    shown = rich_text(NEURON, 120)
+    shown = rich_text(WIDE, 120)
     start = shown.index(next(line for line in shown if line.startswith("┌")))
-    check_golden("neuron-120.txt", "\n".join(shown[start:start + 19]) + "\n")
-    assert max(len(line) for line in shown[start:start + 19]) <= 120
+    rows = len(draw_text(graph(WIDE)))
+    check_golden("wide-120.txt", "\n".join(shown[start:start + rows]) + "\n")
+    assert max(len(line) for line in shown[start:start + rows]) <= 120
     assert not any("columns wide" in line for line in shown)
-    assert not any(line.startswith("┌") for line in rich_text(NEURON, 80))
+    assert not any(line.startswith("┌") for line in rich_text(WIDE, 80))
+
+
+def test_the_cs231n_neuron_is_drawn_in_80_columns():
+    result = run("solve", "--expression", NEURON[0], "--at", NEURON[1], columns=80)
+    assert result.exit_code == 0
+    drawn = drawing_in(result.stdout)
+    check_golden("neuron-80.txt", drawn)
+    assert max(len(line) for line in drawn.splitlines()) <= 80
 
 
 def test_a_drawing_wider_than_the_screen_falls_back_to_the_table_with_one_line():
-    result = run("solve", "--expression", NEURON[0], "--at", NEURON[1], columns=80)
+    result = run("solve", "--expression", WIDE[0], "--at", WIDE[1], columns=80)
     assert result.exit_code == 0
     assert "┌" not in result.stdout
     assert "Computational graph (topological order)" in result.stdout
     note = [line for line in result.stdout.splitlines() if "columns wide" in line]
-    assert note == ["The graph drawn is 87 columns wide, more than 80: shown as a table."]
+    assert note == ["The graph drawn is 115 columns wide, more than 80: shown as a table."]
 
 
 def test_dot_and_tikz_are_the_goldens():

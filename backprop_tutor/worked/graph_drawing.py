@@ -45,7 +45,7 @@ def draw_text(graph: Graph) -> tuple[str, ...] | None:
         wire = out_wire[b.key]
         box_width[b.column] = max(box_width[b.column], len(b.text) + 4)
         room = max(len(_value(wire)), len(_grad(wire)))
-        gap[b.column] = max(gap[b.column], room + (3 if wire.target is None else 5))
+        gap[b.column] = max(gap[b.column], room + (3 if wire.target is None else 4))  # a space each side, the junction
     left = [0] * columns
     for c in range(1, columns):
         left[c] = left[c - 1] + box_width[c - 1] + gap[c - 1]

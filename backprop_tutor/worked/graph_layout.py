@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from backprop_tutor.engine import activations
+
 from backprop_tutor.engine.expression import ExpressionSolution, GraphNode
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import function, symbol
@@ -116,7 +118,9 @@ def _pull_leaves_right(boxes: dict[str, dict], wires: list[Wire]) -> None:
 def _node_text(node: GraphNode) -> str:
     if not node.inputs:
         return node.label
-    return _OP_TEXT.get(node.op, node.op)
+    if node.op in _OP_TEXT:
+        return _OP_TEXT[node.op]
+    return function(node.op) if node.op in activations.ELEMENTWISE else node.op  # σ, as the formulas write it
 
 
 def _node_tex(node: GraphNode) -> str:
