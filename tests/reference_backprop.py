@@ -41,6 +41,7 @@ CATALOGUE = (
     "kept_power_two", "dropped_power_two", "dropped_mean", "softmax_jacobian_dropped", "weights_not_transposed",
     "dropped_fanout_term", "updated_weights_in_backward", "swapped_indices", "preactivation_for_activation",
     "wrong_layer_activation", "forgot_input_factor", "update_sign", "forgot_learning_rate", "derivative_not_ratio",
+    "dropped_chain_weight",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -49,7 +50,7 @@ _SLOPE = ("forgot_activation_slope", "slope_at_activation", "activation_for_slop
           "sech_not_squared")
 _LOSS_GRADIENT = {"error_sign": None, "kept_power_two": ("half_sse",), "dropped_power_two": ("sse", "mse"),
                   "dropped_mean": ("mse",)}
-_HIDDEN = ("weights_not_transposed", "dropped_fanout_term", "updated_weights_in_backward")
+_HIDDEN = ("weights_not_transposed", "dropped_fanout_term", "updated_weights_in_backward", "dropped_chain_weight")
 _WEIGHT_GRADIENT = ("swapped_indices", "preactivation_for_activation", "wrong_layer_activation",
                     "forgot_input_factor")
 _UPDATE = ("update_sign", "forgot_learning_rate")
@@ -220,6 +221,9 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
         return [l for l in hidden if _units(network, l + 1) >= 2]
     if slip == "updated_weights_in_backward":
         return hidden
+    if slip == "dropped_chain_weight":  # a deep chain: every layer (and the input) one unit, 4 layers or more
+        chain = L >= 4 and all(_units(network, l) == 1 for l in range(0, L + 1))
+        return hidden if chain else []
     if slip in ("swapped_indices", "wrong_layer_activation", "forgot_input_factor", "update_sign"):
         return every
     if slip == "preactivation_for_activation":
@@ -382,6 +386,8 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
                     terms = [W[l + 1][k][j] * d for j, d in enumerate(above)]
                 elif rule == "dropped_fanout_term":
                     terms = [W[l + 1][0][k] * above[0]]
+                elif rule == "dropped_chain_weight":
+                    terms = list(above)
                 elif rule == "updated_weights_in_backward":
                     if any(W_new[l + 1][j][k] is None for j in range(len(above))):
                         terms = None

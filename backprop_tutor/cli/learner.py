@@ -218,10 +218,13 @@ def _activations() -> tuple[str, ...]:
 @click.option("--what-if", "what_if", is_flag=True,
               help="Run the same network under changed rules beside the real descent: f′ dropped, a saturated "
                    "unit, η too large and too small, and nudging every weight against backprop.")
+@click.option("--vanishing", is_flag=True,
+              help="The vanishing gradient: a chain of 8 sigmoid units against the same chain of relus, "
+                   "|∂L/∂w| layer by layer.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Output format.")
 @_fail_on_tutor_errors
-def why(activation, seed, plot_file, what_if, fmt) -> None:
+def why(activation, seed, plot_file, what_if, vanishing, fmt) -> None:
     """Why backprop needs derivatives, answered with numbers.
 
     A small network, one weight w and the loss L: ∂L/∂w written as its chain-rule factors
@@ -238,7 +241,10 @@ def why(activation, seed, plot_file, what_if, fmt) -> None:
       tutor why --seed 3 --plot why.png
       tutor why --format json
       tutor why --what-if
+      tutor why --vanishing --seed 1
     """
+    if vanishing:
+        return _vanishing(what_if, seed, plot_file, fmt)
     if what_if:
         return _what_if(activation, seed, plot_file, fmt)
     from backprop_tutor.learner.why import lesson
@@ -262,6 +268,23 @@ def why(activation, seed, plot_file, what_if, fmt) -> None:
     console = make_console(prose=True)
     # piped, prose lines are not wrapped but the drawing is as wide as prose is wrapped
     console.print(render(result, None if console.is_terminal else PROSE_WIDTH))
+
+
+def _vanishing(what_if, seed, plot_file, fmt) -> None:
+    """`tutor why --vanishing`: learner/vanishing.py's two chains, as text or JSON."""
+    if what_if or plot_file is not None:
+        raise UsageError("--vanishing is a lesson of its own; leave out --what-if and --plot")
+    from backprop_tutor.learner.vanishing import vanishing
+
+    result = vanishing(_seed(seed))
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    from backprop_tutor.cli.vanishing_view import render
+
+    make_console(prose=True).print(render(result))
 
 
 def _what_if(activation, seed, plot_file, fmt) -> None:

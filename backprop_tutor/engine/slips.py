@@ -17,6 +17,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import rules as r
+from backprop_tutor.engine.chain import is_deep_chain
 from backprop_tutor.engine.evaluation import GRADER, RuleBook, Site
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
@@ -189,6 +190,15 @@ def _no_rate(site: Site, v: Sequence) -> Any:
     return v[0] - v[1]
 
 
+def _deltas_above(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = d.layer, d.index
+    return (q(Kind.SLOPE, l, k), *(q(Kind.DELTA, l + 1, j) for j in range(r.units(net, l + 1))))
+
+
+def _slope_times_sum(site: Site, v: Sequence) -> Any:
+    return v[0] * site.ops.sum(list(v[1:]))
+
+
 def _gradient_of_nudged(net: Network, nudge: QuantityId) -> tuple[QuantityId, ...]:
     return (r.gradient_of(nudge.of),)
 
@@ -274,6 +284,11 @@ SLIPS: tuple[Slip, ...] = (
     # Names a template may give its own mistakes, with no rule of the network engine:
     Slip("swapped_inputs", "", None, _always,
          _text("In a multiply node each input's gradient is the upstream gradient times the other input's value.")),
+    # A deep chain's δ⁽¹⁾ read as "the product of the slopes" alone: only there, where δ is one product.
+    Slip("dropped_chain_weight", "hidden_delta", Rule("hidden_delta", _deltas_above, _slope_times_sum),
+         lambda net, layer: is_deep_chain(net),
+         _text("The weight is missing from the chain{in_layer}: going down one layer multiplies δ by the weight "
+               "above as well as the slope, δ⁽ˡ⁾ = δ⁽ˡ⁺¹⁾·w⁽ˡ⁺¹⁾·{f}′(z⁽ˡ⁾).")),
 )
 
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}

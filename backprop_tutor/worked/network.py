@@ -20,6 +20,8 @@ from backprop_tutor.engine.rules import softmax_jacobian_entry
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.engine.cancellation import cancelled_delta
 from backprop_tutor.worked import matrix_form as matrix_form_steps
+from backprop_tutor.engine.chain import is_deep_chain
+from backprop_tutor.worked.deep_chain import chain_step
 from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
                                             symbol, sympy_unicode, times)
 from backprop_tutor.worked.slopes import substituted, unit_slope
@@ -51,6 +53,8 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
         for l in range(L - 1, 0, -1):  # the slopes apart from δ: a part may ask f′ before δ, and see it alone
             steps += [_hidden_slopes(sol, l), _hidden_delta(sol, l)]
         steps += [_gradients(sol, l) for l in range(1, L + 1)]
+        if is_deep_chain(sol.network):  # the product δ⁽¹⁾ is, and the gradient shrinking (or not) down the chain
+            steps.append(chain_step(sol))
         steps.append(_update(sol))
     steps.append(_nudges(sol))
     steps.append(_loss_after(sol))
