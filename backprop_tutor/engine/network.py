@@ -31,7 +31,7 @@ MAX_MAGNITUDE = 1000
 MAX_DIGITS = 50
 MAX_EXPONENT = 100
 
-_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate")
+_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
 _LAYER_KEYS = ("activation", "weights", "bias")
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
@@ -49,6 +49,35 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Optimizer:
+    """How the gradient becomes a step (docs/rules-and-slips.md): momentum, v ← β·v + ∂L/∂w and
+    w ← w − η·v; or Adam, m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ),
+    v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε). The state starts at 0 (t at `t0`, steps before these);
+    `steps` (1 or 2) are taken, the gradient recomputed at the new weights for the second."""
+
+    kind: str  # "momentum" or "adam"
+    beta: sp.Rational = sp.Rational(9, 10)  # momentum's β
+    beta1: sp.Rational = sp.Rational(9, 10)
+    beta2: sp.Rational = sp.Rational(999, 1000)
+    epsilon: sp.Rational = sp.Rational(1, 10**8)
+    steps: int = 1
+    t0: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        from backprop_tutor.engine.numbers import json_number
+
+        if self.kind == "momentum":
+            data: dict[str, Any] = {"kind": self.kind, "beta": json_number(self.beta)}
+        else:
+            data = {"kind": self.kind, "beta1": json_number(self.beta1), "beta2": json_number(self.beta2),
+                    "epsilon": json_number(self.epsilon)}
+            if self.t0:
+                data["t"] = self.t0
+        data["steps"] = self.steps
+        return data
+
+
+@dataclass(frozen=True)
 class Network:
     input: tuple[sp.Rational, ...]
     target: tuple[sp.Rational, ...]
@@ -56,6 +85,8 @@ class Network:
     loss: str
     learning_rate: sp.Rational
     name: str | None = None
+    weight_decay: sp.Rational = sp.Integer(0)  # λ of the L2 term (λ/2)·Σ w² added to the loss; biases excluded
+    optimizer: Optimizer | None = None  # None: plain gradient descent, w ← w − η·∂L/∂w
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -83,6 +114,10 @@ class Network:
             loss=self.loss,
             learning_rate=json_number(self.learning_rate),
         )
+        if self.weight_decay:
+            data["weight_decay"] = json_number(self.weight_decay)
+        if self.optimizer is not None:
+            data["optimizer"] = self.optimizer.to_json()
         return data
 
 
@@ -191,7 +226,9 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     name = data.get("name")
     if name is not None and not isinstance(name, (str, int, float)):
         raise fail("name", "expected a short text")
-    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name))
+    decay = _weight_decay(data.get("weight_decay"), fail)
+    optimizer = _optimizer(data["optimizer"], fail) if data.get("optimizer") is not None else None
+    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer)
     if network.parameter_count > MAX_PARAMETERS:
         raise fail("layers", f"{network.parameter_count} parameters", fix=f"the tutor solves networks of at most "
                    f"{MAX_PARAMETERS}")
@@ -337,3 +374,56 @@ def unit_network(activation: str) -> Network:
     zero = sp.Integer(0)
     return Network((zero,), (zero,), (Layer(activation, ((zero,),), (zero,)),), "half_sse", sp.Integer(1),
                    f"one {activation} unit")
+
+
+# --- weight decay and the optimizer (issue 15) -------------------------------------------------------
+
+OPTIMIZERS = ("momentum", "adam")
+_OPTIMIZER_KEYS = {"momentum": ("kind", "beta", "steps"), "adam": ("kind", "beta1", "beta2", "epsilon", "t", "steps")}
+MAX_STEPS = 2  # one and two steps: enough to see the state carry over, and each step is a full backprop
+
+
+def _weight_decay(raw: Any, fail) -> sp.Rational:
+    if raw is None:
+        return sp.Integer(0)
+    decay = _number(raw, "weight_decay", fail)
+    if decay < 0:
+        raise fail("weight_decay", "must be 0 or more (λ of the L2 term (λ/2)·Σ w²), e.g. 0.01")
+    return decay
+
+
+def _optimizer(raw: Any, fail) -> Optimizer:
+    if not isinstance(raw, dict):
+        raise fail("optimizer", f"expected a mapping such as {{kind: momentum, beta: 0.9}}, found {describe(raw)}")
+    kind = raw.get("kind")
+    if kind not in OPTIMIZERS:
+        raise fail("optimizer.kind", f"{'missing' if kind is None else f'unknown optimizer {kind!r}'}"
+                   f"{did_you_mean(kind, OPTIMIZERS) if isinstance(kind, str) else ''}; use one of {', '.join(OPTIMIZERS)}")
+    check_keys(raw, _OPTIMIZER_KEYS[kind], "optimizer.", fail, f"allowed keys for {kind}")
+    fraction = {name: _fraction(raw, name, fail) for name in _OPTIMIZER_KEYS[kind] if name.startswith("beta")}
+    steps = _count_field(raw, "steps", 1, 1, MAX_STEPS, fail)
+    if kind == "momentum":
+        return Optimizer(kind, beta=fraction["beta"], steps=steps)
+    epsilon = _number(raw["epsilon"], "optimizer.epsilon", fail) if "epsilon" in raw else Optimizer.epsilon
+    if epsilon <= 0:
+        raise fail("optimizer.epsilon", "must be positive (it keeps √v̂ + ε away from 0), e.g. 1e-8")
+    return Optimizer(kind, beta1=fraction["beta1"], beta2=fraction["beta2"], epsilon=epsilon, steps=steps,
+                     t0=_count_field(raw, "t", 0, 0, 10**6, fail))
+
+
+def _fraction(raw: dict, name: str, fail) -> sp.Rational:
+    """A decay rate β in [0, 1); the defaults are the usual 0.9 (β, β₁) and 0.999 (β₂)."""
+    if name not in raw:
+        return getattr(Optimizer, name)
+    value = _number(raw[name], f"optimizer.{name}", fail)
+    if not 0 <= value < 1:
+        raise fail(f"optimizer.{name}", f"{_shown(raw[name])} is outside [0, 1); a decay rate such as 0.9 keeps "
+                   "that fraction of the state each step")
+    return value
+
+
+def _count_field(raw: dict, name: str, default: int, low: int, high: int, fail) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fail(f"optimizer.{name}", f"expected a whole number from {low} to {high}, found {describe(value)}")
+    return value
