@@ -468,7 +468,8 @@ def _optimizer_steps(network, r, put, W, b, dW, db, W_new, b_new, slip, scope) -
         return table[where[1]][where[2]][where[3]] if where[0] == "W" else table[where[1]][where[2]]
 
     current = {name: r[name] for name, _ in names}
-    state = {name: {"m": 0.0, "v": 0.0} for name, _ in names}
+    state = {name: {"m": _start(opt, "m", where), "v": _start(opt, "velocity" if opt["kind"] == "momentum" else "v", where)}
+             for name, where in names}
     for step in (1, 2)[: opt.get("steps", 1)]:
         if step == 1:
             grads = {name: get(dW if where[0] == "W" else db, where) for name, where in names}
@@ -499,6 +500,14 @@ def _optimizer_steps(network, r, put, W, b, dW, db, W_new, b_new, slip, scope) -
         value = put(f"{where[0]}{where[1]}_new" + "".join(f"[{i}]" for i in where[2:]), current[name])
         (W_new[where[1]][where[2]].__setitem__(where[3], value) if where[0] == "W"
          else b_new[where[1]].__setitem__(where[2], value))
+
+
+def _start(opt: dict, state: str, where: tuple) -> float:
+    """A state before the first step: the file's `velocity`/`m`/`v: {W1: [[…]], b1: […]}`, else 0."""
+    family = (opt.get(state) or {}).get(f"{where[0]}{where[1]}")
+    if family is None:
+        return 0.0
+    return float(family[where[2]][where[3]] if where[0] == "W" else family[where[2]])
 
 
 def _gradients_at(network, params: dict, slip, scope) -> dict:

@@ -9,6 +9,7 @@ templates' slips by name.
 
 from __future__ import annotations
 
+import copy
 import random
 
 import mpmath
@@ -135,8 +136,8 @@ def by_hand(net: dict) -> dict:
     opt = net["optimizer"]
     eta = mpmath.mpf(str(net["learning_rate"]))
     W, b = params(net)
-    m = dict.fromkeys(names(net), mpmath.mpf(0))
-    v = dict(m)
+    m = {name: start(opt, "m", name) for name in names(net)}
+    v = {name: start(opt, "velocity" if opt["kind"] == "momentum" else "v", name) for name in names(net)}
     out = {}
     for step in (1, 2):
         grads = _gradients(net, W, b)
@@ -151,7 +152,8 @@ def by_hand(net: dict) -> dict:
                 b1, b2 = mpmath.mpf(str(opt["beta1"])), mpmath.mpf(str(opt["beta2"]))
                 m[name] = b1 * m[name] + (1 - b1) * g
                 v[name] = b2 * v[name] + (1 - b2) * g * g
-                mhat, vhat = m[name] / (1 - b1**step), v[name] / (1 - b2**step)
+                t = opt.get("t", 0) + step
+                mhat, vhat = m[name] / (1 - b1**t), v[name] / (1 - b2**t)
                 out[f"m({name},{step})"], out[f"mhat({name},{step})"], out[f"vhat({name},{step})"] = m[name], mhat, vhat
                 new = current - eta * mhat / (mpmath.sqrt(vhat) + mpmath.mpf(str(opt["epsilon"])))
             out[f"v({name},{step})"] = v[name]
@@ -161,20 +163,44 @@ def by_hand(net: dict) -> dict:
     return out
 
 
+def start(opt: dict, state: str, name: str):
+    """The file's start of a state for one parameter (`velocity: {W1: [[…]]}`), else 0."""
+    family, *idx = name.replace("]", "").split("[")
+    given = (opt.get(state) or {}).get(family)
+    if given is None:
+        return mpmath.mpf(0)
+    return mpmath.mpf(str(given[int(idx[0])][int(idx[1])] if len(idx) == 2 else given[int(idx[0])]))
+
+
 def loss_parameter(W, b, name: str):
     l, *idx = [int(p) for p in name[1:].replace("][", " ").replace("[", " ").replace("]", "").split()]
     return W[l - 1][idx[0]][idx[1]] if name[0] == "W" else b[l - 1][idx[0]]
 
 
-OPTIMIZERS = [{"kind": "momentum", "beta": 0.9, "steps": 2},
+OPTIMIZERS = [{"kind": "momentum", "beta": 0.9, "steps": 2, "velocity": {"W1": "given", "b1": "given"}},
               {"kind": "momentum", "beta": 0.5, "steps": 2},
               {"kind": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "steps": 2},
-              {"kind": "adam", "beta1": 0.8, "beta2": 0.99, "epsilon": 0.001, "steps": 2}]
+              {"kind": "adam", "beta1": 0.8, "beta2": 0.99, "epsilon": 0.001, "steps": 2},
+              {"kind": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "steps": 2, "t": 4,
+               "m": {"W1": "given", "b1": "given"}, "v": {"W1": "given"}}]
+
+
+def with_state(net: dict, rng: random.Random) -> dict:
+    """The optimizer's "given" starts filled with random values shaped like layer 1 (v ≥ 0)."""
+    opt = net["optimizer"]
+    layer = net["layers"][0]
+    for state in ("velocity", "m", "v"):
+        for family in list((opt.get(state) or {})):
+            low = 0 if state == "v" else -0.1
+            opt[state][family] = ([[round(rng.uniform(low, 0.1), 3) for _ in row] for row in layer["weights"]]
+                                  if family[0] == "W" else [round(rng.uniform(low, 0.1), 3) for _ in layer["bias"]])
+    return net
 
 
 @pytest.mark.parametrize("seed", range(len(OPTIMIZERS)))
 def test_optimizer_state_over_two_steps_agrees_with_a_hand_written_optimizer(seed):
-    net = random_network(random.Random(100 + seed), OPTIMIZERS[seed])
+    rng = random.Random(100 + seed)
+    net = with_state(random_network(rng, copy.deepcopy(OPTIMIZERS[seed])), rng)
     solution = solve_network(network_from_dict(net))
     with mpmath.workdps(DPS):
         expected = by_hand(net)
@@ -219,6 +245,11 @@ BASE = {"input": [0.5], "target": [0.3], "layers": [{"activation": "sigmoid", "w
     ({"optimizer": {"kind": "adam", "steps": 3}}, "optimizer.steps", "from 1 to 2"),
     ({"optimizer": {"kind": "momentum", "steps": True}}, "optimizer.steps", "from 1 to 2"),
     ({"optimizer": {"kind": "adam", "t": -1}}, "optimizer.t", "whole number"),
+    ({"optimizer": {"kind": "momentum", "velocity": [0.1]}}, "optimizer.velocity", "expected a mapping"),
+    ({"optimizer": {"kind": "momentum", "velocity": {"W2": [[0.1]]}}}, "optimizer.velocity.W2", "unknown key"),
+    ({"optimizer": {"kind": "momentum", "velocity": {"W1": [[0.1, 0.2]]}}}, "optimizer.velocity.W1", "1 entries"),
+    ({"optimizer": {"kind": "adam", "v": {"b1": [-0.1]}}}, "optimizer.v.b1", "never negative"),
+    ({"optimizer": {"kind": "momentum", "m": {"b1": [0.1]}}}, "optimizer.m", "unknown key"),
 ])
 def test_bad_fields_are_one_line_errors_naming_the_field(extra, field, words):
     with pytest.raises(NetworkError) as error:
@@ -228,8 +259,8 @@ def test_bad_fields_are_one_line_errors_naming_the_field(extra, field, words):
 
 
 def test_the_fields_round_trip_through_to_json():
-    net = {**BASE, "weight_decay": 0.01, "optimizer": {"kind": "adam", "beta1": 0.8, "beta2": 0.99,
-                                                       "epsilon": 1e-6, "t": 3, "steps": 2}}
+    net = {**BASE, "weight_decay": 0.01, "optimizer": {"kind": "adam", "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6,
+                                                       "t": 3, "steps": 2, "m": {"W1": [[0.25]]}, "v": {"b1": [0.5]}}}
     assert network_from_dict(net).to_json() == net
     assert "weight_decay" not in network_from_dict(BASE).to_json()
 

@@ -399,8 +399,17 @@ def _earlier(kind: Kind, quantity: QuantityId) -> tuple[QuantityId, ...]:
 
 
 def _prior(site: Site, v: Sequence) -> Any:
-    """The state before this step: read, or 0 at the first step."""
-    return v[0] if _step(site.quantity) > 1 else site.ops.given(sp.Integer(0))
+    """The state before this step: read, or at the first step the start (0 unless the file gave one)."""
+    if _step(site.quantity) > 1:
+        return v[0]
+    return site.ops.given(start(site.network, site.quantity.kind, site.quantity.of))
+
+
+def start(network: Network, kind: Kind, parameter: QuantityId) -> sp.Rational:
+    """v(p, 0) or m(p, 0): the optimizer's state before its first step."""
+    optimizer = network.optimizer
+    name = "m" if kind is Kind.MOMENT else ("velocity" if optimizer.kind == "momentum" else "v")
+    return optimizer.start(name, parameter.text)
 
 
 def _step_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:

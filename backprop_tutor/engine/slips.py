@@ -277,10 +277,10 @@ SLIPS: tuple[Slip, ...] = (
     Slip("forgot_input_factor", "weight_gradient", Rule("weight_gradient", _delta_alone, r.itself), _always,
          _text("That is δ alone{in_layer}; the weight multiplies a⁽ˡ⁻¹⁾ₖ, so ∂L/∂w = δ·a⁽ˡ⁻¹⁾ₖ has that extra "
                "factor.")),
-    Slip("update_sign", "update", Rule("update", r.UPDATE.reads, _uphill), _always,
+    Slip("update_sign", "update", Rule("update", r.UPDATE.reads, _uphill), _plain_descent,
          _text("The update went uphill: gradient descent subtracts, w ← w − η·∂L/∂w.")),
     Slip("forgot_learning_rate", "update", Rule("update", r.UPDATE.reads, _no_rate),
-         lambda net, layer: net.learning_rate != 1,
+         lambda net, layer: net.learning_rate != 1 and net.optimizer is None,
          _text("The learning rate is missing from the update: w ← w − η·∂L/∂w.")),
     Slip("derivative_not_ratio", "nudge_ratio", Rule("nudge_ratio", _gradient_of_nudged, r.itself), _always,
          _text("That is the derivative, the limit as h → 0; with a finite h the ratio differs from it a little. "

@@ -11,7 +11,7 @@ import sympy as sp
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
-from backprop_tutor.engine.rules import parameters, state, weights
+from backprop_tutor.engine.rules import parameters, start, state, weights
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import parameter_symbol, partial, symbol, times
 from backprop_tutor.worked.steps import Lines, Step
@@ -88,19 +88,22 @@ def _optimizer_step(sol: NetworkSolution, s: int, after: tuple[QuantityId, ...])
     eta = net.learning_rate
     if optimizer.kind == "momentum":
         lines.say(f"Momentum with β = {num.pretty(optimizer.beta)}, η = {num.pretty(eta)}: v ← β·v + ∂L/∂w, then "
-                  "w ← w − η·v (the velocity starts at 0).",
+                  f"w ← w − η·v (the velocity starts at {'the given values' if optimizer.initial else '0'}).",
                   rf"Momentum with $\beta = {num.latex(optimizer.beta)}$, $\eta = {num.latex(eta)}$: "
-                  r"$v \leftarrow \beta v + \partial L/\partial w$, then $w \leftarrow w - \eta v$ (the velocity starts at 0).")
+                  r"$v \leftarrow \beta v + \partial L/\partial w$, then $w \leftarrow w - \eta v$ (the velocity starts at "
+                  + ("the given values)." if optimizer.initial else "0)."))
     else:
         t = optimizer.t0 + s
         lines.say(f"Adam with β₁ = {num.pretty(optimizer.beta1)}, β₂ = {num.pretty(optimizer.beta2)}, "
                   f"ε = {num.pretty(optimizer.epsilon)}, η = {num.pretty(eta)}, at t = {t}: m ← β₁m + (1 − β₁)g, "
-                  "v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε) (m and v start at 0).",
+                  "v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε) "
+                  f"(m and v start at {'the given values' if optimizer.initial else '0'}).",
                   rf"Adam with $\beta_1 = {num.latex(optimizer.beta1)}$, $\beta_2 = {num.latex(optimizer.beta2)}$, "
                   rf"$\epsilon = {num.latex(optimizer.epsilon)}$, $\eta = {num.latex(eta)}$, at $t = {t}$: "
                   r"$m \leftarrow \beta_1 m + (1 - \beta_1) g$, $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$, "
                   r"$\hat m = m/(1 - \beta_1^t)$, $\hat v = v/(1 - \beta_2^t)$, "
-                  r"$w \leftarrow w - \eta \hat m/(\sqrt{\hat v} + \epsilon)$ ($m$ and $v$ start at 0).")
+                  r"$w \leftarrow w - \eta \hat m/(\sqrt{\hat v} + \epsilon)$ ($m$ and $v$ start at "
+                  + ("the given values)." if optimizer.initial else "0)."))
     if s > 1:
         lines.say(f"The gradient g of step {s} is backprop again, at the weights after step {s - 1}; the state "
                   f"carries over from step {s - 1}.")
@@ -124,7 +127,7 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
     net = sol.network
     optimizer = net.optimizer
     value = {kind: sol.value(state(kind, p, s)) for kind in _KINDS[optimizer.kind]}
-    before = {kind: (sol.value(state(kind, p, s - 1)) if s > 1 else sp.Integer(0))
+    before = {kind: (sol.value(state(kind, p, s - 1)) if s > 1 else start(net, kind, p))
               for kind in _KINDS[optimizer.kind] if kind in (Kind.MOMENT, Kind.VELOCITY)}
     w_before = sol.value(state(Kind.STEPPED, p, s - 1))
 
