@@ -42,6 +42,7 @@ CATALOGUE = (
     "dropped_fanout_term", "updated_weights_in_backward", "swapped_indices", "preactivation_for_activation",
     "wrong_layer_activation", "forgot_input_factor", "update_sign", "forgot_learning_rate", "derivative_not_ratio",
     "dropped_chain_weight",
+    "forgot_weight_decay", "momentum_sign", "adam_no_bias_correction",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -220,16 +221,21 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
     if slip == "dropped_fanout_term":
         return [l for l in hidden if _units(network, l + 1) >= 2]
     if slip == "updated_weights_in_backward":
-        return hidden
+        # with an optimizer, W_new is the weight after its steps: not a slip of the backward pass
+        return [] if _optimizer(network) else hidden
     if slip == "dropped_chain_weight":  # a deep chain: every layer (and the input) one unit, 4 layers or more
         chain = L >= 4 and all(_units(network, l) == 1 for l in range(0, L + 1))
         return hidden if chain else []
-    if slip in ("swapped_indices", "wrong_layer_activation", "forgot_input_factor", "update_sign"):
+    if slip in ("swapped_indices", "wrong_layer_activation", "forgot_input_factor"):
         return every
+    if slip == "update_sign":  # an optimizer's steps replace the plain update
+        return [] if _optimizer(network) else every
+    if slip == "forgot_weight_decay":
+        return every if _decay(network) else []
     if slip == "preactivation_for_activation":
         return [l for l in every if l >= 2]
     if slip == "forgot_learning_rate":
-        return every if float(network["learning_rate"]) != 1 else []
+        return every if float(network["learning_rate"]) != 1 and not _optimizer(network) else []
     return None
 
 
@@ -244,6 +250,8 @@ def _applies_without_layers(network: Mapping, slip: str) -> bool:
         return slip != "dropped_mean" or len(network["target"]) > 1
     if slip == "derivative_not_ratio":
         return True
+    if slip in ("momentum_sign", "adam_no_bias_correction"):
+        return _optimizer(network).get("kind") == ("momentum" if slip == "momentum_sign" else "adam")
     raise ValueError(f"{slip!r} is not a slip of the catalogue")
 
 
@@ -312,9 +320,23 @@ def _forward(network: Mapping, W: list, b: list, x: list, slip: str | None, hit:
 
 
 def _loss_of(network: Mapping, W: list, b: list, x: list, t: list, slip: str | None, hit: frozenset) -> float:
-    """The loss of a fresh forward pass (the rules of loss_after and nudge_ratio)."""
+    """The loss of a fresh forward pass (the rules of loss_after and nudge_ratio), with the
+    weight decay (λ/2)·Σ w² of these weights."""
     _, a = _forward(network, W, b, x, slip, hit)
-    return _loss(network["loss"], a[-1], t, slip)
+    return _loss(network["loss"], a[-1], t, slip) + _penalty(network, W)
+
+
+def _decay(network: Mapping) -> float:
+    return float(network.get("weight_decay", 0))
+
+
+def _penalty(network: Mapping, W: list) -> float:
+    """(λ/2)·Σ w² over every weight (not the biases)."""
+    return _decay(network) / 2 * math.fsum(w * w for rows in W[1:] for row in rows for w in row)
+
+
+def _optimizer(network: Mapping) -> dict:
+    return dict(network.get("optimizer") or {})
 
 
 def evaluate(network: Mapping, slip: str | None = None, scope=None,
@@ -353,7 +375,8 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
         fprime[l] = [put(f"fprime{l}[{j}]", _slope(act, zj, aj, rule)) for j, (zj, aj) in enumerate(zip(z[l], a[l]))]
 
     # loss and its gradient
-    put("loss", _loss(network["loss"], a[L], t, slip))
+    data_loss = put("data_loss", _loss(network["loss"], a[L], t, slip))
+    put("loss", data_loss + put("decay", _penalty(network, W)))
     factor = {"error_sign": -1.0, "kept_power_two": 2.0, "dropped_power_two": 0.5, "dropped_mean": float(n)}
     scale = factor.get(slip, 1.0)
     dL_da = [put(f"dL_da[{j}]", scale * _loss_gradient(network["loss"], oj, tj, n))
@@ -414,6 +437,10 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
                     v = delta[l][j]
                 else:
                     v = delta[l][j] * below[k]
+                if _decay(network):  # ∂L/∂w = δ·a + λ·w, unless the decay term is forgotten
+                    v = put(f"dW{l}_data[{j}][{k}]", v)
+                    kept = v is not None and not (slip == "forgot_weight_decay" and l in hit)
+                    v = v + _decay(network) * W[l][j][k] if kept else v
                 row.append(put(f"dW{l}[{j}][{k}]", v))
             dW[l].append(row)
         db[l] = [put(f"db{l}[{j}]", d) for j, d in enumerate(delta[l])]
@@ -425,10 +452,83 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
         b_new[l] = [put(f"b{l}_new[{j}]", None if g is None else v - step * g)
                     for j, (v, g) in enumerate(zip(b[l], db[l]))]
 
+    if _optimizer(network):
+        _optimizer_steps(network, r, put, W, b, dW, db, W_new, b_new, slip, scope)
     complete = all(v is not None for l in range(1, L + 1) for row in W_new[l] for v in row) and \
         all(v is not None for l in range(1, L + 1) for v in b_new[l])
     put("loss_after", _loss_of(network, W_new, b_new, x, t, slip, hit) if complete else None)
     return r
+
+
+def _optimizer_steps(network, r, put, W, b, dW, db, W_new, b_new, slip, scope) -> None:
+    """Momentum (v ← βv + g, w ← w − ηv) or Adam (m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
+    m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε)), from zero state, for each weight
+    and bias; a second step takes the gradient of a fresh evaluation at the weights after the first.
+    W_new and b_new are the parameters after the last step."""
+    opt = _optimizer(network)
+    eta, L = float(network["learning_rate"]), len(W) - 1
+    names = [(f"W{l}[{j}][{k}]", ("W", l, j, k)) for l in range(1, L + 1) for j in range(len(W[l]))
+             for k in range(len(W[l][j]))] + [(f"b{l}[{j}]", ("b", l, j)) for l in range(1, L + 1) for j in range(len(b[l]))]
+
+    def get(table, where):
+        return table[where[1]][where[2]][where[3]] if where[0] == "W" else table[where[1]][where[2]]
+
+    current = {name: r[name] for name, _ in names}
+    state = {name: {"m": _start(opt, "m", where), "v": _start(opt, "velocity" if opt["kind"] == "momentum" else "v", where)}
+             for name, where in names}
+    for step in (1, 2)[: opt.get("steps", 1)]:
+        if step == 1:
+            grads = {name: get(dW if where[0] == "W" else db, where) for name, where in names}
+        else:
+            grads = _gradients_at(network, current, slip, scope)
+        for name, _ in names:
+            g = put(f"g({name},{step})", grads[name])
+            s = state[name]
+            if g is None or current[name] is None or None in s.values():  # a slip that cannot produce it
+                current[name] = s["m"] = s["v"] = None
+                for kind in ("m", "v", "mhat", "vhat", "new"):
+                    put(f"{kind}({name},{step})", None)
+                continue
+            if opt["kind"] == "momentum":
+                s["v"] = put(f"v({name},{step})", float(opt["beta"]) * s["v"] + g)
+                sign = -1.0 if slip == "momentum_sign" else 1.0
+                current[name] = put(f"new({name},{step})", current[name] - sign * eta * s["v"])
+                continue
+            b1, b2, eps = float(opt["beta1"]), float(opt["beta2"]), float(opt["epsilon"])
+            t = opt.get("t", 0) + step
+            s["m"] = put(f"m({name},{step})", b1 * s["m"] + (1 - b1) * g)
+            s["v"] = put(f"v({name},{step})", b2 * s["v"] + (1 - b2) * g * g)
+            corrected = slip != "adam_no_bias_correction"
+            mhat = put(f"mhat({name},{step})", s["m"] / (1 - b1**t) if corrected else s["m"])
+            vhat = put(f"vhat({name},{step})", s["v"] / (1 - b2**t) if corrected else s["v"])
+            current[name] = put(f"new({name},{step})", current[name] - eta * mhat / (math.sqrt(vhat) + eps))
+    for name, where in names:
+        value = put(f"{where[0]}{where[1]}_new" + "".join(f"[{i}]" for i in where[2:]), current[name])
+        (W_new[where[1]][where[2]].__setitem__(where[3], value) if where[0] == "W"
+         else b_new[where[1]].__setitem__(where[2], value))
+
+
+def _start(opt: dict, state: str, where: tuple) -> float:
+    """A state before the first step: the file's `velocity`/`m`/`v: {W1: [[…]], b1: […]}`, else 0."""
+    family = (opt.get(state) or {}).get(f"{where[0]}{where[1]}")
+    if family is None:
+        return 0.0
+    return float(family[where[2]][where[3]] if where[0] == "W" else family[where[2]])
+
+
+def _gradients_at(network, params: dict, slip, scope) -> dict:
+    """∂L/∂p at other weights: a fresh evaluation (the same slip; no learner's values, which are
+    about the first pass), without the optimizer."""
+    if any(v is None for v in params.values()):
+        return dict.fromkeys(params)
+    moved = {key: v for key, v in network.items() if key != "optimizer"}
+    moved["layers"] = [dict(layer, weights=[[params[f"W{l}[{j}][{k}]"] for k in range(len(row))]
+                                            for j, row in enumerate(layer["weights"])],
+                            bias=[params[f"b{l}[{j}]"] for j in range(len(layer["bias"]))])
+                       for l, layer in enumerate(network["layers"], start=1)]
+    optimizer_slip = slip in ("momentum_sign", "adam_no_bias_correction")
+    fresh = evaluate(moved, None if optimizer_slip else slip, None if optimizer_slip else scope)
+    return {name: fresh[f"d{name}"] for name in params}
 
 
 def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
@@ -510,7 +610,7 @@ def expression_value(results: Results, text: str):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return float(node.value)
         if isinstance(node, (ast.Name, ast.Subscript)) or (isinstance(node, ast.Call) and
-                                                           getattr(node.func, "id", "") == "nudge"):
+                                                           getattr(node.func, "id", "") in _CALLED):
             return value(results, ast.get_source_segment(text, node))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
@@ -522,6 +622,7 @@ def expression_value(results: Results, text: str):
     return ev(ast.parse(text.strip(), mode="eval"))
 
 
+_CALLED = ("nudge", "g", "v", "m", "mhat", "vhat", "new")  # quantities written as calls
 _OPS = {ast.Add: lambda p, q: p + q, ast.Sub: lambda p, q: p - q, ast.Mult: lambda p, q: p * q,
         ast.Div: lambda p, q: p / q, ast.Pow: lambda p, q: p**q}
 

@@ -11,19 +11,21 @@ from typing import Any
 from backprop_tutor.engine import activations
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
-from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
-from backprop_tutor.engine.rules import no_softmax_slope
+from backprop_tutor.engine.quantities import OPTIMIZER_STATE, Kind, QuantityError, QuantityId
+from backprop_tutor.engine.rules import no_softmax_slope, optimizer_rule
 
-_MATRICES = (Kind.WEIGHT, Kind.WEIGHT_GRADIENT, Kind.WEIGHT_NEW)
-_SCALARS = (Kind.LOSS, Kind.LOSS_AFTER, Kind.NUDGE)
+_MATRICES = (Kind.WEIGHT, Kind.WEIGHT_GRADIENT, Kind.WEIGHT_NEW, Kind.DATA_GRADIENT)
+_SCALARS = (Kind.LOSS, Kind.LOSS_AFTER, Kind.NUDGE, Kind.DATA_LOSS, Kind.DECAY) + OPTIMIZER_STATE
 
 
 def shape(network: Network, quantity: QuantityId) -> tuple[int, ...]:
     """The full shape of the quantity's family: () for a number, (n,) or (rows, columns)."""
     kind, L = quantity.kind, len(network.layers)
     if kind in _SCALARS:
-        if kind is Kind.NUDGE:
-            entries(network, quantity.of)  # the nudged parameter must exist
+        if kind is Kind.NUDGE or kind in OPTIMIZER_STATE:
+            entries(network, quantity.of)  # the nudged (or optimized) parameter must exist
+        if kind in OPTIMIZER_STATE:
+            optimizer_rule(network, quantity)  # the network has this optimizer, and takes that step
         return ()
     if kind is Kind.INPUT:
         return (len(network.input),)

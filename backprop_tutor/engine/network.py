@@ -31,7 +31,7 @@ MAX_MAGNITUDE = 1000
 MAX_DIGITS = 50
 MAX_EXPONENT = 100
 
-_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate")
+_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
 _LAYER_KEYS = ("activation", "weights", "bias")
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
@@ -49,6 +49,52 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Optimizer:
+    """How the gradient becomes a step (docs/rules-and-slips.md): momentum, v ← β·v + ∂L/∂w and
+    w ← w − η·v; or Adam, m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ),
+    v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε). The state starts at 0 (t at `t0`, steps before these);
+    `steps` (1 or 2) are taken, the gradient recomputed at the new weights for the second."""
+
+    kind: str  # "momentum" or "adam"
+    beta: sp.Rational = sp.Rational(9, 10)  # momentum's β
+    beta1: sp.Rational = sp.Rational(9, 10)
+    beta2: sp.Rational = sp.Rational(999, 1000)
+    epsilon: sp.Rational = sp.Rational(1, 10**8)
+    steps: int = 1
+    t0: int = 0
+    # The state before the first step where it is not 0: (state, parameter, value), e.g.
+    # ("velocity", "W1[0][1]", 1/10); the state is "velocity" (momentum), "m" or "v" (Adam).
+    initial: tuple[tuple[str, str, sp.Rational], ...] = ()
+
+    def start(self, state: str, parameter: str) -> sp.Rational:
+        """A state's value before step 1 (0 unless the file gave one)."""
+        return next((value for name, p, value in self.initial if (name, p) == (state, parameter)), sp.Integer(0))
+
+    def to_json(self, layers: tuple[Layer, ...]) -> dict[str, Any]:
+        from backprop_tutor.engine.numbers import json_number
+
+        if self.kind == "momentum":
+            data: dict[str, Any] = {"kind": self.kind, "beta": json_number(self.beta)}
+        else:
+            data = {"kind": self.kind, "beta1": json_number(self.beta1), "beta2": json_number(self.beta2),
+                    "epsilon": json_number(self.epsilon)}
+            if self.t0:
+                data["t"] = self.t0
+        data["steps"] = self.steps
+        for state in dict.fromkeys(name for name, _, _ in self.initial):
+            families = dict.fromkeys(p.split("[")[0] for name, p, _ in self.initial if name == state)
+            data[state] = {f: self._family_json(state, f, layers[int(f[1:]) - 1], json_number) for f in families}
+        return data
+
+    def _family_json(self, state: str, family: str, layer: Layer, number) -> list:
+        """A state's start for a whole W{l} or b{l}, shaped like it, zeros filled in."""
+        if family[0] == "b":
+            return [number(self.start(state, f"{family}[{j}]")) for j in range(layer.units)]
+        return [[number(self.start(state, f"{family}[{j}][{k}]")) for k in range(len(row))]
+                for j, row in enumerate(layer.weights)]
+
+
+@dataclass(frozen=True)
 class Network:
     input: tuple[sp.Rational, ...]
     target: tuple[sp.Rational, ...]
@@ -56,6 +102,8 @@ class Network:
     loss: str
     learning_rate: sp.Rational
     name: str | None = None
+    weight_decay: sp.Rational = sp.Integer(0)  # λ of the L2 term (λ/2)·Σ w² added to the loss; biases excluded
+    optimizer: Optimizer | None = None  # None: plain gradient descent, w ← w − η·∂L/∂w
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -83,6 +131,10 @@ class Network:
             loss=self.loss,
             learning_rate=json_number(self.learning_rate),
         )
+        if self.weight_decay:
+            data["weight_decay"] = json_number(self.weight_decay)
+        if self.optimizer is not None:
+            data["optimizer"] = self.optimizer.to_json(self.layers)
         return data
 
 
@@ -191,7 +243,9 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     name = data.get("name")
     if name is not None and not isinstance(name, (str, int, float)):
         raise fail("name", "expected a short text")
-    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name))
+    decay = _weight_decay(data.get("weight_decay"), fail)
+    optimizer = _optimizer(data["optimizer"], layers, fail) if data.get("optimizer") is not None else None
+    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer)
     if network.parameter_count > MAX_PARAMETERS:
         raise fail("layers", f"{network.parameter_count} parameters", fix=f"the tutor solves networks of at most "
                    f"{MAX_PARAMETERS}")
@@ -337,3 +391,93 @@ def unit_network(activation: str) -> Network:
     zero = sp.Integer(0)
     return Network((zero,), (zero,), (Layer(activation, ((zero,),), (zero,)),), "half_sse", sp.Integer(1),
                    f"one {activation} unit")
+
+
+# --- weight decay and the optimizer (issue 15) -------------------------------------------------------
+
+OPTIMIZERS = ("momentum", "adam")
+_OPTIMIZER_KEYS = {"momentum": ("kind", "beta", "steps", "velocity"),
+                   "adam": ("kind", "beta1", "beta2", "epsilon", "t", "steps", "m", "v")}
+STATES = {"momentum": ("velocity",), "adam": ("m", "v")}
+MAX_STEPS = 2  # one and two steps: enough to see the state carry over, and each step is a full backprop
+
+
+def _weight_decay(raw: Any, fail) -> sp.Rational:
+    if raw is None:
+        return sp.Integer(0)
+    decay = _number(raw, "weight_decay", fail)
+    if decay < 0:
+        raise fail("weight_decay", "must be 0 or more (λ of the L2 term (λ/2)·Σ w²), e.g. 0.01")
+    return decay
+
+
+def _optimizer(raw: Any, layers: list[Layer], fail) -> Optimizer:
+    if not isinstance(raw, dict):
+        raise fail("optimizer", f"expected a mapping such as {{kind: momentum, beta: 0.9}}, found {describe(raw)}")
+    kind = raw.get("kind")
+    if kind not in OPTIMIZERS:
+        raise fail("optimizer.kind", f"{'missing' if kind is None else f'unknown optimizer {kind!r}'}"
+                   f"{did_you_mean(kind, OPTIMIZERS) if isinstance(kind, str) else ''}; use one of {', '.join(OPTIMIZERS)}")
+    check_keys(raw, _OPTIMIZER_KEYS[kind], "optimizer.", fail, f"allowed keys for {kind}")
+    fraction = {name: _fraction(raw, name, fail) for name in _OPTIMIZER_KEYS[kind] if name.startswith("beta")}
+    steps = _count_field(raw, "steps", 1, 1, MAX_STEPS, fail)
+    initial = tuple(entry for state in STATES[kind] if state in raw
+                    for entry in _initial_state(raw[state], state, layers, fail))
+    if kind == "momentum":
+        return Optimizer(kind, beta=fraction["beta"], steps=steps, initial=initial)
+    epsilon = _number(raw["epsilon"], "optimizer.epsilon", fail) if "epsilon" in raw else Optimizer.epsilon
+    if epsilon <= 0:
+        raise fail("optimizer.epsilon", "must be positive (it keeps √v̂ + ε away from 0), e.g. 1e-8")
+    return Optimizer(kind, beta1=fraction["beta1"], beta2=fraction["beta2"], epsilon=epsilon, steps=steps,
+                     t0=_count_field(raw, "t", 0, 0, 10**6, fail), initial=initial)
+
+
+def _fraction(raw: dict, name: str, fail) -> sp.Rational:
+    """A decay rate β in [0, 1); the defaults are the usual 0.9 (β, β₁) and 0.999 (β₂)."""
+    if name not in raw:
+        return getattr(Optimizer, name)
+    value = _number(raw[name], f"optimizer.{name}", fail)
+    if not 0 <= value < 1:
+        raise fail(f"optimizer.{name}", f"{_shown(raw[name])} is outside [0, 1); a decay rate such as 0.9 keeps "
+                   "that fraction of the state each step")
+    return value
+
+
+def _count_field(raw: dict, name: str, default: int, low: int, high: int, fail) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fail(f"optimizer.{name}", f"expected a whole number from {low} to {high}, found {describe(value)}")
+    return value
+
+
+def _initial_state(raw: Any, state: str, layers: list[Layer], fail) -> tuple[tuple[str, str, sp.Rational], ...]:
+    """`velocity: {W1: [[0.1, 0]], b1: [0.02]}`: a state's start, by parameter, shaped like it
+    (parameters left out start at 0); Adam's v, a mean of squares, is never negative."""
+    field = f"optimizer.{state}"
+    if not isinstance(raw, dict):
+        raise fail(field, f"expected a mapping such as {{W1: [[0.1, 0.0]], b1: [0.0]}}, found {describe(raw)}")
+    names = [f"{letter}{l}" for l in range(1, len(layers) + 1) for letter in "Wb"]
+    check_keys(raw, names, field + ".", fail, "the parameters of this network")
+    out = []
+    for name, given in raw.items():
+        layer = layers[int(name[1:]) - 1]
+        where = f"{field}.{name}"
+        if name[0] == "W":
+            if not isinstance(given, list) or len(given) != layer.units:
+                raise fail(where, f"expected {layer.units} row(s) like the weights, found {describe(given)}")
+            rows = [_vector(row, f"{where}[{j}]", fail) for j, row in enumerate(given)]
+            if any(len(row) != len(layer.weights[0]) for row in rows):
+                raise fail(where, f"every row needs {len(layer.weights[0])} entries, like the weights")
+            entries = [(f"{name}[{j}][{k}]", v) for j, row in enumerate(rows) for k, v in enumerate(row)]
+        else:
+            values = _vector(given, where, fail)
+            if len(values) != layer.units:
+                raise fail(where, f"expected {layer.units} entries, like the bias")
+            entries = [(f"{name}[{j}]", v) for j, v in enumerate(values)]
+        for parameter, value in entries:
+            if state == "v" and value < 0:
+                raise fail(where, "Adam's v is a mean of squared gradients: it is never negative")
+            if value:
+                out.append((state, parameter, value))
+    return tuple(out)
+

@@ -43,6 +43,17 @@ class Kind(Enum):
     # expression problems
     VALUE = "value"
     GRADIENT = "grad"
+    # weight decay (network.weight_decay): the loss is data_loss + decay, ∂L/∂w is dW_data + λ·w
+    DATA_LOSS = "data_loss"
+    DECAY = "decay"
+    DATA_GRADIENT = "dW_data"
+    # an optimizer's state, per parameter and step: v(W1[0][0], 1) … (`of` the parameter, `h` the step)
+    STEP_GRADIENT = "g"
+    VELOCITY = "v"  # momentum's velocity; Adam's second moment
+    MOMENT = "m"  # Adam's first moment
+    M_HAT = "mhat"
+    V_HAT = "vhat"
+    STEPPED = "new"  # the parameter after step s
 
     # Members are singletons: identity hashing is exact, and far cheaper than Enum's hash of
     # the name (quantity ids are dictionary keys on the engine's hot path).
@@ -59,7 +70,9 @@ class Kind(Enum):
 
 _GIVEN = frozenset({Kind.INPUT, Kind.TARGET, Kind.WEIGHT, Kind.BIAS})
 _LAYERED = frozenset({Kind.WEIGHT, Kind.BIAS, Kind.Z, Kind.A, Kind.SLOPE, Kind.DELTA, Kind.WEIGHT_GRADIENT,
-                      Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW})
+                      Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.DATA_GRADIENT})
+# Per parameter and step: `of` names the weight or bias, `h` the step ("1", "2").
+OPTIMIZER_STATE = (Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.MOMENT, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED)
 
 
 class QuantityId(NamedTuple):
@@ -83,6 +96,10 @@ class QuantityId(NamedTuple):
             return f"nudge({self.of.text}, {self.h})"
         if self.kind is Kind.GRADIENT:
             return f"grad[{self.variable}]"
+        if self.kind in OPTIMIZER_STATE:
+            return f"{self.kind.value}({self.of.text}, {self.h})"
+        if self.kind is Kind.DATA_GRADIENT:
+            return f"dW{self.layer}_data" + "".join(f"[{i}]" for i in self.index)
         name = self.kind.value
         if self.kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW):
             name = f"{name[0]}{self.layer}_new"
@@ -132,6 +149,14 @@ def parse_network_quantity(text: str) -> QuantityId:
         if not _STEP.fullmatch(nudge["h"]) or float(nudge["h"]) == 0:
             raise QuantityError(f"{text!r}: the step h must be a nonzero decimal number, e.g. 0.01")
         return QuantityId(Kind.NUDGE, of=param, h=nudge["h"])
+    state = _STATE.fullmatch(compact)
+    if state:
+        return _optimizer_state(text, state)
+    if compact in ("decay", "data_loss"):
+        return QuantityId(_BY_NAME[compact])
+    data = _DATA_GRADIENT.fullmatch(compact)
+    if data and int(data[1]) > 0:
+        return QuantityId(Kind.DATA_GRADIENT, int(data[1]), _indices(data[2]))
     match = _NETWORK.fullmatch(compact)
     if not match:
         raise QuantityError(f"{text!r} is not a quantity; use names such as {NETWORK_EXAMPLES}")
@@ -179,3 +204,17 @@ def parse_expression_quantity(text: str) -> QuantityId:
 
 def _indices(text: str) -> tuple[int, ...]:
     return tuple(int(i) for i in _INDEX.findall(text))
+
+
+_DATA_GRADIENT = re.compile(r"dW(\d+)_data((?:\[\d+\])*)")
+_STATE = re.compile(r"(?P<kind>g|v|m|mhat|vhat|new)\((?P<param>[^,()]+),(?P<step>[^,()]+)\)")
+
+
+def _optimizer_state(text: str, match: re.Match) -> QuantityId:
+    """v(W1[0][0], 2): an optimizer's state for one weight or bias after a step (1 or 2)."""
+    param = parse_network_quantity(match["param"])
+    if param.kind not in (Kind.WEIGHT, Kind.BIAS) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
+        raise QuantityError(f"{text!r}: an optimizer's state is per weight or bias, e.g. v(W2[0][1], 1)")
+    if match["step"] not in ("1", "2"):
+        raise QuantityError(f"{text!r}: the step is 1 or 2, e.g. v(W2[0][1], 2)")
+    return QuantityId(_BY_NAME[match["kind"]], of=param, h=match["step"])

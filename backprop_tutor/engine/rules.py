@@ -300,6 +300,10 @@ RULES: tuple[Rule, ...] = (WEIGHTED_SUM, ACTIVATION, ACTIVATION_SLOPE, LOSS, LOS
 
 def standard_rule(network: Network, quantity: QuantityId) -> Rule:
     """The rule that computes `quantity` (an entry) in this network."""
+    if network.weight_decay and quantity.kind in _DECAYED:
+        return _DECAYED[quantity.kind]
+    if quantity.kind in _OPTIMIZED:
+        return optimizer_rule(network, quantity)
     if quantity.kind is Kind.DELTA:
         return OUTPUT_DELTA if quantity.layer == len(network.layers) else HIDDEN_DELTA
     try:
@@ -311,10 +315,205 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
 def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
     """The places a rule is applied: each layer for the per-layer rules, (None,) for the others."""
     L = len(network.layers)
-    if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO):
+    if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO) or rule in WHOLE_NETWORK_RULES:
         return (None,)
     if rule is OUTPUT_DELTA:
         return (L,)
     if rule is HIDDEN_DELTA:
         return tuple(range(1, L))
     return tuple(range(1, L + 1))
+
+
+# --- weight decay (L2): the loss gains (λ/2)·Σ w² over the weights, biases excluded ------------------------
+# Written in the loss as its own quantity, `decay`, beside the data loss; each weight's gradient
+# gains the decay term's derivative, taken by SymPy, beside the backprop part δ·a (`dW_data`),
+# so that a slip in δ·a and a forgotten decay term are two separate slips.
+
+_LAMBDA, _W = sp.symbols("lambda w", real=True)
+DECAY_TERM = _LAMBDA / 2 * _W**2  # one weight's share of the penalty
+DECAY_SLOPE = sp.diff(DECAY_TERM, _W)  # λ·w
+
+
+def weights(network: Network) -> tuple[QuantityId, ...]:
+    """Every weight, layer by layer (the parameters the decay term reads: no biases)."""
+    return tuple(p for p in parameters(network) if p.kind is Kind.WEIGHT)
+
+
+def _decay(site: Site, v: Sequence) -> Any:
+    rate = site.ops.given(site.network.weight_decay)
+    return site.ops.sum([site.ops.call(DECAY_TERM, (_LAMBDA, _W), (rate, w)) for w in v])
+
+
+def _regularised_loss_reads(net: Network, _: QuantityId) -> tuple[QuantityId, ...]:
+    return q(Kind.DATA_LOSS), q(Kind.DECAY)
+
+
+def _sum(site: Site, v: Sequence) -> Any:
+    return site.ops.sum(list(v))
+
+
+def _decayed_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    return QuantityId(Kind.DATA_GRADIENT, g.layer, g.index), QuantityId(Kind.WEIGHT, g.layer, g.index)
+
+
+def _decayed_gradient(site: Site, v: Sequence) -> Any:
+    """∂L/∂w = δ·a + λ·w: the backprop part, plus the decay term's derivative."""
+    return site.ops.sum([v[0], site.ops.call(DECAY_SLOPE, (_LAMBDA, _W), (site.ops.given(site.network.weight_decay), v[1]))])
+
+
+DECAY_PENALTY = Rule("weight_decay", lambda net, _: weights(net), _decay)
+REGULARISED_LOSS = Rule("regularised_loss", _regularised_loss_reads, _sum)
+DECAYED_GRADIENT = Rule("weight_decay_gradient", _decayed_gradient_reads, _decayed_gradient)
+_DECAYED = {Kind.LOSS: REGULARISED_LOSS, Kind.WEIGHT_GRADIENT: DECAYED_GRADIENT}
+_BY_KIND.update({Kind.DATA_LOSS: LOSS, Kind.DECAY: DECAY_PENALTY, Kind.DATA_GRADIENT: WEIGHT_GRADIENT})
+
+
+# --- optimizers: momentum and Adam, one or two steps, their state as quantities ----------------------------
+# Each state entry is per parameter p and step s: g(p, s) the gradient at the weights of step s
+# (the second recomputed by backprop at the weights after the first), then the optimizer's rules.
+
+_BETA, _PREV, _G, _ETA, _STATE_V, _STATE_M, _T, _EPS = sp.symbols("beta prev g eta v m t epsilon", real=True)
+MOMENTUM_VELOCITY = _BETA * _PREV + _G  # v ← β·v + ∂L/∂w
+MOMENTUM_STEP = _PREV - _ETA * _STATE_V  # w ← w − η·v
+ADAM_FIRST_MOMENT = _BETA * _PREV + (1 - _BETA) * _G  # m ← β₁m + (1 − β₁)g
+ADAM_SECOND_MOMENT = _BETA * _PREV + (1 - _BETA) * _G**2  # v ← β₂v + (1 − β₂)g²
+BIAS_CORRECTED = _STATE_M / (1 - _BETA**_T)  # m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+ADAM_STEP = _PREV - _ETA * _STATE_M / (sp.sqrt(_STATE_V) + _EPS)  # w ← w − η·m̂/(√v̂ + ε)
+
+
+def state(kind: Kind, parameter: QuantityId, step: int) -> QuantityId:
+    """v(W1[0][0], 2) and the like; new(p, 0) is p itself."""
+    if kind is Kind.STEPPED and step == 0:
+        return parameter
+    return QuantityId(kind, of=parameter, h=str(step))
+
+
+def _step(quantity: QuantityId) -> int:
+    return int(quantity.h)
+
+
+def _earlier(kind: Kind, quantity: QuantityId) -> tuple[QuantityId, ...]:
+    """The same state one step before (nothing at step 1: the state starts at 0)."""
+    s = _step(quantity)
+    return (state(kind, quantity.of, s - 1),) if s > 1 else ()
+
+
+def _prior(site: Site, v: Sequence) -> Any:
+    """The state before this step: read, or at the first step the start (0 unless the file gave one)."""
+    if _step(site.quantity) > 1:
+        return v[0]
+    return site.ops.given(start(site.network, site.quantity.kind, site.quantity.of))
+
+
+def start(network: Network, kind: Kind, parameter: QuantityId) -> sp.Rational:
+    """v(p, 0) or m(p, 0): the optimizer's state before its first step."""
+    optimizer = network.optimizer
+    name = "m" if kind is Kind.MOMENT else ("velocity" if optimizer.kind == "momentum" else "v")
+    return optimizer.start(name, parameter.text)
+
+
+def _step_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    s = _step(g)
+    return (gradient_of(g.of),) if s == 1 else tuple(state(Kind.STEPPED, p, s - 1) for p in parameters(net))
+
+
+def _step_gradient(site: Site, v: Sequence) -> Any:
+    """The first step's gradient is ∂L/∂w; a later step's is backprop again at the moved weights."""
+    if _step(site.quantity) == 1:
+        return v[0]
+    moved = site.evaluation.rerun(dict(zip(parameters(site.network), v)), key=("step", site.quantity.h, tuple(v)))
+    return moved.value(gradient_of(site.quantity.of))
+
+
+def _accumulated_reads(kind: Kind):
+    def reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
+        return (*_earlier(kind, s), state(Kind.STEP_GRADIENT, s.of, _step(s)))
+    return reads
+
+
+def _accumulate(expr: sp.Expr, beta: str):
+    def formula(site: Site, v: Sequence) -> Any:
+        rate = site.ops.given(getattr(site.network.optimizer, beta))
+        return site.ops.call(expr, (_BETA, _PREV, _G), (rate, _prior(site, v), v[-1]))
+    return formula
+
+
+def _momentum_step_reads(net: Network, new: QuantityId) -> tuple[QuantityId, ...]:
+    s = _step(new)
+    return state(Kind.STEPPED, new.of, s - 1), state(Kind.VELOCITY, new.of, s)
+
+
+def _momentum_step(site: Site, v: Sequence) -> Any:
+    return site.ops.call(MOMENTUM_STEP, (_PREV, _ETA, _STATE_V), (v[0], site.ops.given(site.network.learning_rate), v[1]))
+
+
+_RAW_MOMENT = {Kind.M_HAT: (Kind.MOMENT, "beta1"), Kind.V_HAT: (Kind.VELOCITY, "beta2")}
+
+
+def _bias_correction_reads(net: Network, hat: QuantityId) -> tuple[QuantityId, ...]:
+    return (state(_RAW_MOMENT[hat.kind][0], hat.of, _step(hat)),)
+
+
+def _bias_correction(site: Site, v: Sequence) -> Any:
+    optimizer = site.network.optimizer
+    beta = getattr(optimizer, _RAW_MOMENT[site.quantity.kind][1])
+    t = site.ops.given(sp.Integer(optimizer.t0 + _step(site.quantity)))  # t counts every step taken
+    return site.ops.call(BIAS_CORRECTED, (_STATE_M, _BETA, _T), (v[0], site.ops.given(beta), t))
+
+
+def _adam_step_reads(net: Network, new: QuantityId) -> tuple[QuantityId, ...]:
+    s = _step(new)
+    return state(Kind.STEPPED, new.of, s - 1), state(Kind.M_HAT, new.of, s), state(Kind.V_HAT, new.of, s)
+
+
+def _adam_step(site: Site, v: Sequence) -> Any:
+    ops, optimizer = site.ops, site.network.optimizer
+    return ops.call(ADAM_STEP, (_PREV, _ETA, _STATE_M, _STATE_V, _EPS),
+                    (v[0], ops.given(site.network.learning_rate), v[1], v[2], ops.given(optimizer.epsilon)))
+
+
+def _after_steps_reads(net: Network, new: QuantityId) -> tuple[QuantityId, ...]:
+    parameter = QuantityId(_PARAMETER_OF[new.kind], new.layer, new.index)
+    return (state(Kind.STEPPED, parameter, net.optimizer.steps),)
+
+
+STEP_GRADIENT = Rule("step_gradient", _step_gradient_reads, _step_gradient, reruns=True)
+MOMENTUM_VELOCITY_RULE = Rule("momentum_velocity", _accumulated_reads(Kind.VELOCITY), _accumulate(MOMENTUM_VELOCITY, "beta"))
+MOMENTUM_UPDATE = Rule("momentum_update", _momentum_step_reads, _momentum_step)
+ADAM_FIRST_MOMENT_RULE = Rule("adam_first_moment", _accumulated_reads(Kind.MOMENT), _accumulate(ADAM_FIRST_MOMENT, "beta1"))
+ADAM_SECOND_MOMENT_RULE = Rule("adam_second_moment", _accumulated_reads(Kind.VELOCITY),
+                               _accumulate(ADAM_SECOND_MOMENT, "beta2"))
+BIAS_CORRECTION = Rule("bias_correction", _bias_correction_reads, _bias_correction)
+ADAM_UPDATE = Rule("adam_update", _adam_step_reads, _adam_step)
+AFTER_STEPS = Rule("after_steps", _after_steps_reads, itself)  # W_new, b_new: the parameter after the last step
+
+_OPTIMIZER_RULES = {
+    "momentum": {Kind.VELOCITY: MOMENTUM_VELOCITY_RULE, Kind.STEPPED: MOMENTUM_UPDATE},
+    "adam": {Kind.MOMENT: ADAM_FIRST_MOMENT_RULE, Kind.VELOCITY: ADAM_SECOND_MOMENT_RULE, Kind.M_HAT: BIAS_CORRECTION,
+             Kind.V_HAT: BIAS_CORRECTION, Kind.STEPPED: ADAM_UPDATE},
+}
+_OPTIMIZED = frozenset({Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.MOMENT, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED,
+                        Kind.WEIGHT_NEW, Kind.BIAS_NEW})
+
+
+def optimizer_rule(network: Network, quantity: QuantityId) -> Rule:
+    optimizer = network.optimizer
+    if quantity.kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW):
+        return UPDATE if optimizer is None else AFTER_STEPS
+    if optimizer is None:
+        raise QuantityError(f"{quantity.text!r}: this network has no optimizer (plain gradient descent)")
+    if _step(quantity) > optimizer.steps:
+        raise QuantityError(f"{quantity.text!r}: the optimizer takes {optimizer.steps} step(s)")
+    if quantity.kind is Kind.STEP_GRADIENT:
+        return STEP_GRADIENT
+    try:
+        return _OPTIMIZER_RULES[optimizer.kind][quantity.kind]
+    except KeyError:
+        raise QuantityError(f"{quantity.text!r}: {optimizer.kind} has no {quantity.kind.value}") from None
+
+
+RULES += (DECAY_PENALTY, REGULARISED_LOSS, DECAYED_GRADIENT, STEP_GRADIENT, MOMENTUM_VELOCITY_RULE, MOMENTUM_UPDATE,
+          ADAM_FIRST_MOMENT_RULE, ADAM_SECOND_MOMENT_RULE, BIAS_CORRECTION, ADAM_UPDATE, AFTER_STEPS)
+# Rules applied once per network or per parameter, not per layer (their quantities have no layer).
+WHOLE_NETWORK_RULES = (DECAY_PENALTY, REGULARISED_LOSS, STEP_GRADIENT, MOMENTUM_VELOCITY_RULE, MOMENTUM_UPDATE,
+                       ADAM_FIRST_MOMENT_RULE, ADAM_SECOND_MOMENT_RULE, BIAS_CORRECTION, ADAM_UPDATE)

@@ -207,6 +207,20 @@ def _more_than_one_entry(network: Network, layer: int) -> bool:
     return r.units(network, layer) > 1 or r.fan_in(network, layer) > 1
 
 
+def _plain_descent(network: Network, layer: int | None) -> bool:
+    """With an optimizer, W_new is the weight after its steps (with two, reading it in the backward
+    pass would make the second step's gradient depend on itself): plain descent only."""
+    return network.optimizer is None
+
+
+def _data_part(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    return (QuantityId(Kind.DATA_GRADIENT, g.layer, g.index),)
+
+
+def _optimizer_is(kind: str):
+    return lambda net, layer: net.optimizer is not None and net.optimizer.kind == kind
+
+
 SLIPS: tuple[Slip, ...] = (
     Slip("forgot_bias", "weighted_sum", Rule("weighted_sum", _plain_sum_reads, _plain_sum), _always,
          _text("The bias is missing from the weighted sum{in_layer}: z = Σₖ w·aₖ + b.")),
@@ -255,7 +269,7 @@ SLIPS: tuple[Slip, ...] = (
          _text("A term of the hidden delta's sum is missing{in_layer}: a hidden unit feeds every unit of the next "
                "layer, so δ sums w·δ over all of them.")),
     Slip("updated_weights_in_backward", "hidden_delta", Rule("hidden_delta", _updated_weights, r.HIDDEN_DELTA.formula),
-         _always,
+         _plain_descent,
          _text("The hidden delta{in_layer} used the already-updated weights; backprop uses the weights of the forward "
                "pass, and all updates happen after the backward pass.")),
     Slip("swapped_indices", "weight_gradient", Rule("weight_gradient", _swapped, r.WEIGHT_GRADIENT.formula),
@@ -273,14 +287,26 @@ SLIPS: tuple[Slip, ...] = (
     Slip("forgot_input_factor", "weight_gradient", Rule("weight_gradient", _delta_alone, r.itself), _always,
          _text("That is δ alone{in_layer}; the weight multiplies a⁽ˡ⁻¹⁾ₖ, so ∂L/∂w = δ·a⁽ˡ⁻¹⁾ₖ has that extra "
                "factor.")),
-    Slip("update_sign", "update", Rule("update", r.UPDATE.reads, _uphill), _always,
+    Slip("update_sign", "update", Rule("update", r.UPDATE.reads, _uphill), _plain_descent,
          _text("The update went uphill: gradient descent subtracts, w ← w − η·∂L/∂w.")),
     Slip("forgot_learning_rate", "update", Rule("update", r.UPDATE.reads, _no_rate),
-         lambda net, layer: net.learning_rate != 1,
+         lambda net, layer: net.learning_rate != 1 and net.optimizer is None,
          _text("The learning rate is missing from the update: w ← w − η·∂L/∂w.")),
     Slip("derivative_not_ratio", "nudge_ratio", Rule("nudge_ratio", _gradient_of_nudged, r.itself), _always,
          _text("That is the derivative, the limit as h → 0; with a finite h the ratio differs from it a little. "
                "Recompute L with the nudged parameter.")),
+    Slip("forgot_weight_decay", "weight_decay_gradient", Rule("weight_decay_gradient", _data_part, r.itself),
+         lambda net, layer: bool(net.weight_decay),
+         _text("The weight decay term is missing from the gradient{in_layer}: the loss has + (λ/2)·Σ w², so "
+               "∂L/∂w = δ·a + λ·w.")),
+    Slip("momentum_sign", "momentum_update", Rule("momentum_update", r.MOMENTUM_UPDATE.reads, _uphill),
+         _optimizer_is("momentum"),
+         _text("The momentum step went uphill: the velocity v accumulates the gradient, so the step subtracts it, "
+               "w ← w − η·v.")),
+    Slip("adam_no_bias_correction", "bias_correction", Rule("bias_correction", r.BIAS_CORRECTION.reads, r.itself),
+         _optimizer_is("adam"),
+         _text("Adam's moments start at 0, so they are too small in the first steps: divide by (1 − βᵗ), "
+               "m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), before the step.")),
     # Names a template may give its own mistakes, with no rule of the network engine:
     Slip("swapped_inputs", "", None, _always,
          _text("In a multiply node each input's gradient is the upstream gradient times the other input's value.")),

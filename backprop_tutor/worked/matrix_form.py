@@ -122,9 +122,19 @@ def gradients(sol: NetworkSolution, l: int) -> Step:
               f"has the shape of {_name('W', l, False)} ({rows}×{cols}).",
               rf"An outer product: entry $(j, k)$ is $\delta^{{({l})}}_j \, a^{{({l - 1})}}_k$, so the gradient has the "
               rf"shape of ${_name('W', l, True)}$ (${rows} \times {cols}$).")
+    decay = sol.network.weight_decay  # with weight decay, + λW: the derivative of (λ/2)·Σ w²
+
+    def plus_decay(tex: bool, shown: bool) -> str:
+        if not decay:
+            return ""
+        if shown:
+            return f" + {number(decay, tex)}{times(tex)}{matrix(sol.network.layers[l - 1].weights, tex)}"
+        return (r" + \lambda " if tex else " + λ") + _name('W', l, tex)
+
     lines.math(lambda tex: _chain(tex, partial('L', _name('W', l, tex), tex), "=",
-                                  f"{_name('delta', l, tex)} {_transpose(_name('a', l - 1, tex), tex)}",
-                                  f"{column(n.delta[l], tex)} {row(n.a[l - 1], tex)}", matrix(n.grad_W[l], tex)))
+                                  f"{_name('delta', l, tex)} {_transpose(_name('a', l - 1, tex), tex)}" + plus_decay(tex, False),
+                                  f"{column(n.delta[l], tex)} {row(n.a[l - 1], tex)}" + plus_decay(tex, True),
+                                  matrix(n.grad_W[l], tex)))
     lines.math(lambda tex: f"{partial('L', _name('b', l, tex), tex)} = {_name('delta', l, tex)} = {column(n.grad_b[l], tex)}")
     if l == 1:
         lines.say("Here a⁽⁰⁾ is the input x.", r"Here $a^{(0)}$ is the input $x$.")

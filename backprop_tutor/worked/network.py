@@ -22,6 +22,7 @@ from backprop_tutor.engine.cancellation import cancelled_delta
 from backprop_tutor.worked import matrix_form as matrix_form_steps
 from backprop_tutor.engine.chain import is_deep_chain
 from backprop_tutor.worked.deep_chain import chain_step
+from backprop_tutor.worked.optimizer import decay_lines, decay_rule_line, decayed_gradient, optimizer_steps
 from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
                                             symbol, sympy_unicode, times)
 from backprop_tutor.worked.slopes import substituted, unit_slope
@@ -48,14 +49,14 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
         steps += [matrix_form_steps.output_delta(sol)] if not softmax else []
         steps += [matrix_form_steps.hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
         steps += [matrix_form_steps.gradients(sol, l) for l in range(1, L + 1)]
-        steps.append(matrix_form_steps.update(sol))
+        steps += optimizer_steps(sol) if sol.network.optimizer else [matrix_form_steps.update(sol)]
     else:
         for l in range(L - 1, 0, -1):  # the slopes apart from δ: a part may ask f′ before δ, and see it alone
             steps += [_hidden_slopes(sol, l), _hidden_delta(sol, l)]
         steps += [_gradients(sol, l) for l in range(1, L + 1)]
         if is_deep_chain(sol.network):  # the product δ⁽¹⁾ is, and the gradient shrinking (or not) down the chain
             steps.append(chain_step(sol))
-        steps.append(_update(sol))
+        steps += optimizer_steps(sol) if sol.network.optimizer else [_update(sol)]
     steps.append(_nudges(sol))
     steps.append(_loss_after(sol))
     return tuple(steps)
@@ -135,11 +136,16 @@ def _loss(sol: NetworkSolution) -> Step:
     lines = _Lines()
     lines.say(f"{loss.unicode}, with o = {symbol('a', sol.depth)} and the target t = {_vec(t)}.",
               rf"${loss.latex}$, with $o = a^{{({sol.depth})}}$ and the target $t = {_vec(t, True)}$.")
+    # with weight decay, this is the data loss, and the decay term comes on top
+    data = sol.value(q(Kind.DATA_LOSS)) if net.weight_decay else n.loss
+    name = (lambda tex: r"L_{\text{data}}" if tex else "L_data") if net.weight_decay else (lambda tex: "L")
     if len(o) <= 2 * DETAIL_UNITS:
-        lines.math(lambda tex: f"L = {loss.substituted(o, t, tex)} = {_fmt(n.loss, tex)}")
+        lines.math(lambda tex: f"{name(tex)} = {loss.substituted(o, t, tex)} = {_fmt(data, tex)}")
     else:
-        lines.math(lambda tex: f"L = {_fmt(n.loss, tex)}")
-    return lines.step("The loss", q(Kind.LOSS))
+        lines.math(lambda tex: f"{name(tex)} = {_fmt(data, tex)}")
+    if net.weight_decay:
+        decay_lines(lines, sol)
+    return lines.step("The loss", q(Kind.LOSS), q(Kind.DECAY))
 
 
 def _why(sol: NetworkSolution) -> WhyStep:
@@ -327,8 +333,13 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
     lines.math(lambda tex: f"{partial('L', symbol('w', l, 'jk', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}"
                f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)}{_apart(tex)}"
                f"{partial('L', symbol('b', l, 'j', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}")
+    if sol.network.weight_decay:
+        decay_rule_line(lines)
     for j in _units(len(n.delta[l])):
         for k in _units(len(n.a[l - 1])):
+            if sol.network.weight_decay:
+                lines.math(lambda tex, j=j, k=k: decayed_gradient(sol, l, j, k, tex))
+                continue
             lines.math(lambda tex, j=j, k=k: f"{partial('L', symbol('w', l, j, k, tex=tex), tex)} = "
                        f"{num.product([n.delta[l][j], n.a[l - 1][k]], tex=tex)} = {_fmt(n.grad_W[l][j][k], tex)}")
         lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = {_fmt(n.grad_b[l][j], tex)}")
@@ -421,7 +432,8 @@ def _loss_after(sol: NetworkSolution) -> Step:
         lines.say("The loss went up: the learning rate is too large for this point, so the step overshot the valley.")
     else:
         lines.say("The loss did not move: every derivative is 0 (as with a step activation), so descent has no direction to follow.")
-    return lines.step("The loss after one step", q(Kind.LOSS_AFTER))
+    two = sol.network.optimizer is not None and sol.network.optimizer.steps == 2
+    return lines.step(f"The loss after {'two steps' if two else 'one step'}", q(Kind.LOSS_AFTER))
 
 
 def _apart(tex: bool) -> str:
