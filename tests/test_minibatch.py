@@ -259,3 +259,14 @@ def test_a_single_example_has_no_example_names(example):
     with pytest.raises(QuantityError, match="this network has one example"):
         values(Evaluation(network_from_dict(example)), parse_network_quantity("e1.z1[0]"))
     assert "examples" not in network_from_dict(example).to_json()
+
+
+def test_practice_shows_every_example():
+    from rich.console import Console
+
+    from backprop_tutor.cli.practice_view import _layers
+
+    console = Console(width=100, record=True)
+    console.print(_layers(network_from_dict(_two_examples())))
+    shown = console.export_text()
+    assert "example 2: x = (−0.4, 0.8)" in shown and "example 2: t = (0.7)" in shown
