@@ -43,6 +43,7 @@ CATALOGUE = (
     "wrong_layer_activation", "forgot_input_factor", "update_sign", "forgot_learning_rate", "derivative_not_ratio",
     "dropped_chain_weight",
     "forgot_weight_decay", "momentum_sign", "adam_no_bias_correction",
+    "summed_not_averaged", "one_example_only",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -196,7 +197,7 @@ def _loss_gradient_value(name: str, oj: float, tj: float, n: int) -> float:
 # --- where a slip can be made ----------------------------------------------------------------
 
 def _units(network: Mapping, l: int) -> int:
-    return len(network["input"]) if l == 0 else len(network["layers"][l - 1]["bias"])
+    return len(_one(network)["input"]) if l == 0 else len(network["layers"][l - 1]["bias"])
 
 
 def _layers_where(network: Mapping, slip: str) -> list | None:
@@ -206,6 +207,10 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
     acts = [None] + [layer["activation"] for layer in layers]
     every = list(range(1, L + 1))
     hidden = list(range(1, L))
+    if slip in _BATCH:
+        return every if len(network.get("examples", ())) > 1 else []
+    if slip == "updated_weights_in_backward" and "examples" in network:
+        return []  # which update a batch's example would read is not defined by the spec: not made
     if slip == "forgot_bias":
         return every
     if slip in ("forgot_activation", "forgot_activation_slope", "slope_at_activation", "activation_for_slope"):
@@ -247,7 +252,7 @@ def _applies_without_layers(network: Mapping, slip: str) -> bool:
         allowed = _LOSS_GRADIENT[slip]
         if allowed is not None and loss not in allowed:
             return False
-        return slip != "dropped_mean" or len(network["target"]) > 1
+        return slip != "dropped_mean" or len(_one(network)["target"]) > 1
     if slip == "derivative_not_ratio":
         return True
     if slip in ("momentum_sign", "adam_no_bias_correction"):
@@ -342,6 +347,8 @@ def _optimizer(network: Mapping) -> dict:
 def evaluate(network: Mapping, slip: str | None = None, scope=None,
              overrides: Mapping[str, float] | None = None) -> Results:
     """Every scalar quantity of the network by its canonical name, with at most one slip."""
+    if "examples" in network:
+        return _evaluate_batch(network, slip, scope, overrides)
     hit = _hit(network, slip, scope)
     given = dict(overrides or {})
     r = Results()
@@ -535,6 +542,8 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
           overrides: Mapping[str, float] | None = None, results: Results | None = None) -> float | None:
     """nudge(p, h) = (L with p replaced by p + h, minus L) / h; derivative_not_ratio gives ∂L/∂p."""
     r = results if results is not None else evaluate(network, slip, scope, overrides)
+    if "examples" in network:
+        return _nudge_batch(r, param, h)
     param = param.replace(" ", "")
     m = re.fullmatch(r"(W|b)(\d+)((?:\[\d+\])+)", param)
     if not m:
@@ -609,8 +618,8 @@ def expression_value(results: Results, text: str):
             return ev(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return float(node.value)
-        if isinstance(node, (ast.Name, ast.Subscript)) or (isinstance(node, ast.Call) and
-                                                           getattr(node.func, "id", "") in _CALLED):
+        if isinstance(node, (ast.Name, ast.Subscript, ast.Attribute)) or (isinstance(node, ast.Call) and
+                                                                         getattr(node.func, "id", "") in _CALLED):
             return value(results, ast.get_source_segment(text, node))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
@@ -692,3 +701,112 @@ def answer_text(v) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(answer_text(item) for item in v) + "]"
     return repr(float(v))
+
+
+# --- mini-batches: each example on its own, then the means -------------------------------------
+# A batch network has `examples: [{input, target}, ...]` in place of input and target. Example e's
+# quantities are named e{e}.z1[0] …; loss, dW, db are the batch's: the means over the examples.
+
+_BATCH = ("summed_not_averaged", "one_example_only")
+_SHARED = re.compile(r"(W|b)\d+\[")  # the parameters, every example's
+_PER_UPDATE = re.compile(r"(W|b)\d+_new\[|loss_after$")  # an example's own update: not the batch's
+
+
+def _one(network: Mapping) -> Mapping:
+    """The network, or for a batch its first example as a network (for shapes)."""
+    return network if "examples" not in network else _example(network, 1)
+
+
+def _example(network: Mapping, e: int) -> dict:
+    example = network["examples"][e - 1]
+    return {**{k: v for k, v in network.items() if k != "examples"}, "input": example["input"],
+            "target": example["target"]}
+
+
+def _mean(values: list):
+    return None if any(v is None for v in values) else math.fsum(values) / len(values)
+
+
+def _combine(slip: str | None, values: list):
+    """The batch's gradient from the examples': the mean, or a batch slip's form of it."""
+    if any(v is None for v in values):
+        return None
+    if slip == "summed_not_averaged":
+        return math.fsum(values)
+    if slip == "one_example_only":
+        return values[0]
+    return _mean(values)
+
+
+def _evaluate_batch(network: Mapping, slip: str | None, scope, overrides) -> Results:
+    hit = _hit(network, slip, scope)
+    given = dict(overrides or {})
+    r = Results()
+    r.network, r.slip, r.scope, r.overrides = network, slip, scope, given
+    B = len(network["examples"])
+    each_slip = None if slip in _BATCH else slip
+    shared = {k: v for k, v in given.items() if _SHARED.match(k)}
+    runs = []
+    for e in range(1, B + 1):
+        prefix = f"e{e}."
+        own = {k[len(prefix):]: v for k, v in given.items() if k.startswith(prefix)}
+        run = evaluate(_example(network, e), each_slip, scope if each_slip else None, {**shared, **own})
+        runs.append(run)
+        for name, v in run.items():
+            if _SHARED.match(name):
+                r[name] = v
+            elif not _PER_UPDATE.match(name):
+                r[prefix + name] = v
+
+    def put(name: str, v):
+        r[name] = float(given[name]) if name in given else v
+        return r[name]
+
+    put("loss", _mean([run["loss"] for run in runs]))
+    eta = float(network["learning_rate"])
+    W_new: list = [None]
+    b_new: list = [None]
+    for l, layer in enumerate(network["layers"], start=1):
+        rule = slip if l in hit else None
+        step = {"update_sign": -eta, "forgot_learning_rate": 1.0}.get(rule, eta)
+
+        def updated(name: str, old: float):
+            g = put(f"d{name}", _combine(rule, [r[f"e{e}.d{name}"] for e in range(1, B + 1)]))
+            return put(name.replace("[", "_new[", 1), None if g is None else old - step * g)
+
+        W_new.append([[updated(f"W{l}[{j}][{k}]", r[f"W{l}[{j}][{k}]"]) for k in range(len(row))]
+                      for j, row in enumerate(layer["weights"])])
+        b_new.append([updated(f"b{l}[{j}]", r[f"b{l}[{j}]"]) for j in range(len(layer["bias"]))])
+    complete = all(v is not None for W in W_new[1:] for row in W for v in row) and \
+        all(v is not None for b in b_new[1:] for v in b)
+    put("loss_after", _batch_loss(r, W_new, b_new) if complete else None)
+    return r
+
+
+def _batch_loss(r: Results, W: list, b: list) -> float:
+    """The batch's loss (the examples' mean) of a fresh forward pass with these parameters."""
+    network, B = r.network, len(r.network["examples"])
+    each_slip = None if r.slip in _BATCH else r.slip
+    losses = []
+    for e in range(1, B + 1):
+        alone = _example(network, e)
+        x = [r[f"e{e}.x[{k}]"] for k in range(_units(network, 0))]
+        t = [r[f"e{e}.t[{j}]"] for j in range(len(alone["target"]))]
+        losses.append(_loss_of(alone, W, b, x, t, each_slip, _hit(alone, each_slip, r.scope if each_slip else None)))
+    return _mean(losses)
+
+
+def _nudge_batch(r: Results, param: str, h) -> float | None:
+    param = param.replace(" ", "")
+    if r.slip == "derivative_not_ratio":
+        return r[f"d{param}"]
+    network, L = r.network, len(r.network["layers"])
+    W = [None] + [[[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))]
+                  for l in range(1, L + 1)]
+    b = [None] + [[r[f"b{l}[{j}]"] for j in range(_units(network, l))] for l in range(1, L + 1)]
+    l, idx = int(re.match(r"[Wb](\d+)", param)[1]), [int(i) for i in re.findall(r"\[(\d+)\]", param)]
+    if param.startswith("W"):
+        W[l][idx[0]][idx[1]] += float(h)
+    else:
+        b[l][idx[0]] += float(h)
+    return (_batch_loss(r, W, b) - r["loss"]) / float(h)

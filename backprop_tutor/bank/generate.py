@@ -68,6 +68,7 @@ _RELAX = {
     "saturation": "use smaller weights, or widen/disable constraints.saturation",
     "loss": "widen constraints.loss or change the targets",
     "nonzero_answers": "change the parameters so no asked answer is 0, or set may_be_zero on that part",
+    "distinct_examples": "draw the examples' inputs and targets from wider ranges, so that their gradients differ",
 }
 
 

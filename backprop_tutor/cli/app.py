@@ -117,10 +117,10 @@ def _network_solution(path: Path):
         solution = solve_network(network)
     except NetworkError as e:
         raise e.located(source=str(path)) from None
-    from backprop_tutor.worked.graph_layout import network_graph
+    from backprop_tutor.worked.graph_layout import graph_of
 
     steps = network_steps(solution)
-    return network_report(solution, steps), lambda: network_json(solution, steps), lambda: network_graph(solution)
+    return network_report(solution, steps), lambda: network_json(solution, steps), lambda: graph_of(solution)
 
 
 def _expression_solution(expression: str, at: str | None):

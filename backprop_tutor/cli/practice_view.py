@@ -67,11 +67,18 @@ def _layers(net) -> Table:
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     for column in ("layer", "f", "W (row j = unit j)", "b"):
         table.add_column(column, overflow="fold")
-    table.add_row("0 input", "", "x = " + _vector(net.input), "")
+    table.add_row("0 input", "", _given(net, "x", 0), "")
     for l, layer in enumerate(net.layers, 1):
         table.add_row(str(l), layer.activation, Text(_matrix(layer.weights)), Text(_vector(layer.bias)))
-    table.add_row("target", "", "t = " + _vector(net.target), "")
+    table.add_row("target", "", _given(net, "t", 1), "")
     return table
+
+
+def _given(net, name: str, which: int) -> str:
+    """x = (…) or t = (…); for a mini-batch, each example's on its own line."""
+    if net.examples is None:
+        return f"{name} = " + _vector((net.input, net.target)[which])
+    return "\n".join(f"example {e}: {name} = {_vector(pair[which])}" for e, pair in enumerate(net.examples, 1))
 
 
 def part_prompt(part: Part, index: int, count: int) -> Text:

@@ -24,8 +24,8 @@ from typing import Any
 
 from backprop_tutor.engine.arithmetic import PRECISE
 from backprop_tutor.engine.network import Network
-from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId
-from backprop_tutor.engine.rules import TEXTBOOK_SLOPE, Rule, standard_rule
+from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, of_example
+from backprop_tutor.engine.rules import TEXTBOOK_SLOPE, Rule, check_example, standard_rule
 
 
 EVERY_LAYER = "every layer"
@@ -58,6 +58,10 @@ GRADER = STANDARD.replacing("activation_slope", (EVERY_LAYER,), TEXTBOOK_SLOPE)
 def given_value(network: Network, quantity: QuantityId):
     """x, t, W and b: the numbers of the network file (exact rationals)."""
     try:
+        if quantity.kind in (Kind.INPUT, Kind.TARGET):
+            check_example(network, quantity)
+        if quantity.example is not None:
+            return network.examples[quantity.example - 1][quantity.kind is Kind.TARGET][quantity.index[0]]
         if quantity.kind is Kind.INPUT:
             return network.input[quantity.index[0]]
         if quantity.kind is Kind.TARGET:
@@ -176,7 +180,10 @@ class Evaluation:
         plan = self._plans.get(node)
         if plan is None:
             rule = self.rules.rule_for(self.network, node)
-            plan = self._plans[node] = (rule, rule.reads(self.network, node))
+            reads = rule.reads(self.network, node)
+            if node.example is not None:  # an example's rule reads that example's quantities
+                reads = tuple(of_example(read, node.example) for read in reads)
+            plan = self._plans[node] = (rule, reads)
         return plan
 
     def _value(self, target: QuantityId) -> Any:

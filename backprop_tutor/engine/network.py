@@ -31,7 +31,7 @@ MAX_MAGNITUDE = 1000
 MAX_DIGITS = 50
 MAX_EXPONENT = 100
 
-_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer")
+_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer", "examples")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
 _LAYER_KEYS = ("activation", "weights", "bias")
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
@@ -104,6 +104,9 @@ class Network:
     name: str | None = None
     weight_decay: sp.Rational = sp.Integer(0)  # λ of the L2 term (λ/2)·Σ w² added to the loss; biases excluded
     optimizer: Optimizer | None = None  # None: plain gradient descent, w ← w − η·∂L/∂w
+    # A mini-batch: ((input, target), …) per example, or None for one example. `input` and `target`
+    # are then the first example's, so that every shape read from them holds.
+    examples: tuple[tuple[tuple[sp.Rational, ...], tuple[sp.Rational, ...]], ...] | None = None
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -120,9 +123,11 @@ class Network:
             return [json_number(v) for v in values]
 
         data: dict[str, Any] = {"name": self.name} if self.name is not None else {}
+        if self.examples is None:
+            data.update(input=vec(self.input), target=vec(self.target))
+        else:
+            data["examples"] = [{"input": vec(x), "target": vec(t)} for x, t in self.examples]
         data.update(
-            input=vec(self.input),
-            target=vec(self.target),
             layers=[
                 {"activation": layer.activation, "weights": [vec(r) for r in layer.weights],
                  "bias": vec(layer.bias)}
@@ -199,6 +204,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if not isinstance(data, dict):
         raise NetworkError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {describe(data)}", source=source)
     check_keys(data, _KEYS, "", fail, "allowed keys")
+    first = "examples[0]." if "examples" in data else ""  # a batch's first example stands in for input and target
+    data = _first_example(data, fail)
     for key in _REQUIRED:
         if key not in data:
             raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
@@ -207,7 +214,7 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if not isinstance(raw_layers, list) or not raw_layers:
         raise fail("layers", "expected a non-empty list of layers (activation, weights, bias)")
     _check_size(raw_layers, fail)
-    x = _vector(data["input"], "input", fail)
+    x = _vector(data["input"], f"{first}input", fail)
     layers: list[Layer] = []
     below = len(x)
     below_name = "the input"
@@ -218,9 +225,9 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         layers.append(layer)
         below, below_name = layer.units, f"layers[{i}]"
 
-    t = _vector(data["target"], "target", fail)
+    t = _vector(data["target"], f"{first}target", fail)
     if len(t) != below:
-        raise fail("target", f"has {_count(len(t), 'entry', 'entries')} but the output layer has "
+        raise fail(f"{first}target", f"has {_count(len(t), 'entry', 'entries')} but the output layer has "
                    f"{_count(below, 'unit', 'units')}; give one target per output")
     loss = data["loss"]
     if loss not in losses.LOSSES:
@@ -232,7 +239,7 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if loss in ("bce", "cross_entropy"):
         for j, v in enumerate(t):
             if v < 0 or v > 1:
-                raise fail(f"target[{j}]", f"{data['target'][j]} is outside [0, 1]; {loss} needs targets "
+                raise fail(f"{first}target[{j}]", f"{data['target'][j]} is outside [0, 1]; {loss} needs targets "
                            "that are probabilities")
     if loss == "bce" and output not in ("sigmoid", activations.SOFTMAX):
         raise fail("loss", f"bce needs outputs between 0 and 1, but the last layer is {output}; "
@@ -245,7 +252,12 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         raise fail("name", "expected a short text")
     decay = _weight_decay(data.get("weight_decay"), fail)
     optimizer = _optimizer(data["optimizer"], layers, fail) if data.get("optimizer") is not None else None
-    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer)
+    examples = _examples(data, layers, fail)
+    if examples is not None and (decay or optimizer is not None):  # their rules are written for one example
+        raise fail("examples", "a mini-batch cannot be combined with weight_decay or an optimizer yet; "
+                   "give one example (input and target), or leave weight_decay and optimizer out")
+    network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer,
+                      examples)
     if network.parameter_count > MAX_PARAMETERS:
         raise fail("layers", f"{network.parameter_count} parameters", fix=f"the tutor solves networks of at most "
                    f"{MAX_PARAMETERS}")
@@ -481,3 +493,61 @@ def _initial_state(raw: Any, state: str, layers: list[Layer], fail) -> tuple[tup
                 out.append((state, parameter, value))
     return tuple(out)
 
+
+# --- mini-batches -----------------------------------------------------------------------------------
+
+def _first_example(data: dict, fail) -> dict:
+    """A batch file (`examples`) checked for its form, and read as its first example would be, so
+    that one validation serves both forms; `_examples` then checks every example."""
+    if "examples" not in data:
+        return data
+    both = [key for key in ("input", "target") if key in data]
+    if both:
+        raise fail("examples", f"given with {' and '.join(both)}; give either input and target (one example) or "
+                   "examples (a mini-batch), not both")
+    batch = data["examples"]
+    if not isinstance(batch, list) or not batch:
+        raise fail("examples", f"expected a non-empty list of {{input: [...], target: [...]}}, found {describe(batch)}")
+    if len(batch) > MAX_EXAMPLES:
+        raise fail("examples", f"{len(batch)} examples", fix=f"a mini-batch here has at most {MAX_EXAMPLES}")
+    for e, example in enumerate(batch):
+        if not isinstance(example, dict):
+            raise fail(f"examples[{e}]", f"expected a mapping with input and target, found {describe(example)}")
+        check_keys(example, ("input", "target"), f"examples[{e}].", fail, "allowed keys")
+        for key in ("input", "target"):
+            if key not in example:
+                raise fail(f"examples[{e}].{key}", f"missing; add `{key}: {_EXAMPLES[key]}`")
+    return {**data, "input": batch[0]["input"], "target": batch[0]["target"]}
+
+
+MAX_EXAMPLES = 64
+
+
+def _examples(data: dict, layers: list, fail) -> tuple | None:
+    """Every example's (input, target), each checked against the network as `input` and `target` are."""
+    if "examples" not in data:
+        return None
+    out = []
+    for e, example in enumerate(data["examples"]):
+        # lengths before numbers: 64 aliases of a 20,000-entry list are not converted to be refused
+        inputs, outputs = example["input"], example["target"]
+        if isinstance(inputs, list) and inputs and len(inputs) != len(layers[0].weights[0]):
+            raise fail(f"examples[{e}].input", f"has {_count(len(inputs), 'entry', 'entries')} but the first layer's "
+                       f"rows have {len(layers[0].weights[0])}; every example has one input per unit of layer 0")
+        if isinstance(outputs, list) and outputs and len(outputs) != layers[-1].units:
+            raise fail(f"examples[{e}].target", f"has {_count(len(outputs), 'entry', 'entries')} but the output layer "
+                       f"has {_count(layers[-1].units, 'unit', 'units')}; give one target per output")
+        x = _vector(inputs, f"examples[{e}].input", fail)
+        t = _vector(outputs, f"examples[{e}].target", fail)
+        if data["loss"] in ("bce", "cross_entropy") and any(v < 0 or v > 1 for v in t):
+            raise fail(f"examples[{e}].target", f"is outside [0, 1]; {data['loss']} needs targets that are probabilities")
+        out.append((x, t))
+    return tuple(out)
+
+
+def example_network(network: Network, e: int) -> Network:
+    """Example e (1-based) of a mini-batch as a network of that one example."""
+    from dataclasses import replace
+
+    x, t = network.examples[e - 1]
+    return replace(network, input=x, target=t, examples=None)

@@ -89,6 +89,7 @@ class QuantityId(NamedTuple):
     variable: str | None = None
     of: QuantityId | None = None
     h: str | None = None  # the step as written, e.g. "0.01" (exact: sympy.Rational(h))
+    example: int | None = None  # 1-based example of a mini-batch (e2.delta1[0]); None: the batch's, or the only one
 
     @property
     def text(self) -> str:
@@ -105,7 +106,8 @@ class QuantityId(NamedTuple):
             name = f"{name[0]}{self.layer}_new"
         elif self.layer is not None:
             name = f"{name}{self.layer}"
-        return name + "".join(f"[{i}]" for i in self.index)
+        prefix = f"e{self.example}." if self.example is not None else ""
+        return prefix + name + "".join(f"[{i}]" for i in self.index)
 
     def __str__(self) -> str:
         return self.text
@@ -115,12 +117,12 @@ class QuantityId(NamedTuple):
 
     def entry(self, *index: int) -> QuantityId:
         """This quantity with more indices: delta1.entry(0) is delta1[0]."""
-        return QuantityId(self.kind, self.layer, self.index + index, self.variable, self.of, self.h)
+        return QuantityId(self.kind, self.layer, self.index + index, self.variable, self.of, self.h, self.example)
 
     @property
     def family(self) -> QuantityId:
         """The whole vector or matrix this entry belongs to: delta1[0] → delta1."""
-        return QuantityId(self.kind, self.layer, (), self.variable, self.of, self.h) if self.index else self
+        return QuantityId(self.kind, self.layer, (), self.variable, self.of, self.h, self.example) if self.index else self
 
 
 def q(kind: Kind, layer: int | None = None, *index: int) -> QuantityId:
@@ -141,6 +143,9 @@ def parse_network_quantity(text: str) -> QuantityId:
     """A network quantity's text → its id. QuantityError names what is wrong; whether the
     layer and indices exist in a given network is checked by the solution that answers it."""
     compact = text.replace(" ", "")
+    example = _EXAMPLE.match(compact)
+    if example:
+        return _of_example(text, parse_network_quantity(compact[example.end():]), int(example[1]))
     nudge = _NUDGE.fullmatch(compact)
     if nudge:
         param = parse_network_quantity(nudge["param"])
@@ -218,3 +223,26 @@ def _optimizer_state(text: str, match: re.Match) -> QuantityId:
     if match["step"] not in ("1", "2"):
         raise QuantityError(f"{text!r}: the step is 1 or 2, e.g. v(W2[0][1], 2)")
     return QuantityId(_BY_NAME[match["kind"]], of=param, h=match["step"])
+
+
+# --- mini-batches: per-example quantities --------------------------------------------------------
+
+_EXAMPLE = re.compile(r"e(\d+)\.")
+# What each example of a mini-batch has of its own; weights, biases and their updates are shared,
+# and loss, dW, db without an example are the batch's (the mean over the examples).
+PER_EXAMPLE = frozenset({Kind.INPUT, Kind.TARGET, Kind.Z, Kind.A, Kind.SLOPE, Kind.LOSS, Kind.LOSS_GRADIENT,
+                         Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT})
+
+
+def _of_example(text: str, quantity: QuantityId, example: int) -> QuantityId:
+    if quantity.kind not in PER_EXAMPLE or quantity.example is not None:
+        raise QuantityError(f"{text!r}: only x, t, z, a, fprime, loss, dL_da, delta, dW and db belong to one "
+                            "example, e.g. e1.dW1[0][0]")
+    if example < 1:
+        raise QuantityError(f"{text!r}: examples are numbered from 1 (e1, e2, …)")
+    return quantity._replace(example=example)
+
+
+def of_example(quantity: QuantityId, example: int | None) -> QuantityId:
+    """The quantity as example `example` has it (weights and biases are every example's)."""
+    return quantity._replace(example=example) if quantity.kind in PER_EXAMPLE else quantity

@@ -21,7 +21,7 @@ import sympy as sp
 
 from backprop_tutor.engine import activations, losses
 from backprop_tutor.engine.network import Network
-from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, q
+from backprop_tutor.engine.quantities import PER_EXAMPLE, Kind, QuantityError, QuantityId, of_example, q
 
 if TYPE_CHECKING:
     from backprop_tutor.engine.evaluation import Site
@@ -300,6 +300,9 @@ RULES: tuple[Rule, ...] = (WEIGHTED_SUM, ACTIVATION, ACTIVATION_SLOPE, LOSS, LOS
 
 def standard_rule(network: Network, quantity: QuantityId) -> Rule:
     """The rule that computes `quantity` (an entry) in this network."""
+    if network.examples is not None and quantity.example is None and quantity.kind in _BATCH_RULES:
+        return _BATCH_RULES[quantity.kind]
+    check_example(network, quantity)
     if network.weight_decay and quantity.kind in _DECAYED:
         return _DECAYED[quantity.kind]
     if quantity.kind in _OPTIMIZED:
@@ -315,7 +318,7 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
 def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
     """The places a rule is applied: each layer for the per-layer rules, (None,) for the others."""
     L = len(network.layers)
-    if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO) or rule in WHOLE_NETWORK_RULES:
+    if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO, BATCH_LOSS) or rule in WHOLE_NETWORK_RULES:
         return (None,)
     if rule is OUTPUT_DELTA:
         return (L,)
@@ -517,3 +520,42 @@ RULES += (DECAY_PENALTY, REGULARISED_LOSS, DECAYED_GRADIENT, STEP_GRADIENT, MOME
 # Rules applied once per network or per parameter, not per layer (their quantities have no layer).
 WHOLE_NETWORK_RULES = (DECAY_PENALTY, REGULARISED_LOSS, STEP_GRADIENT, MOMENTUM_VELOCITY_RULE, MOMENTUM_UPDATE,
                        ADAM_FIRST_MOMENT_RULE, ADAM_SECOND_MOMENT_RULE, BIAS_CORRECTION, ADAM_UPDATE)
+
+# --- mini-batches: the batch's loss and gradients are the means over its examples -----------------
+
+def examples(network: Network) -> range:
+    """The examples' numbers, 1 to B (range(1, 2) for a network of one example)."""
+    return range(1, len(network.examples or ((),)) + 1)
+
+
+def check_example(network: Network, quantity: QuantityId) -> None:
+    """A batch's x, z, δ … belong to one example, which must be named (and exist); a single
+    example's quantities are named without one."""
+    if quantity.kind not in PER_EXAMPLE:
+        return
+    if network.examples is None:
+        if quantity.example is not None:
+            raise QuantityError(f"{quantity.text!r}: this network has one example; drop the e{quantity.example}.")
+        return
+    B = len(network.examples)
+    if quantity.example is None:
+        raise QuantityError(f"{quantity.text!r}: this network has a batch of {B} examples; name one, e.g. "
+                            f"e1.{quantity.text}")
+    if quantity.example > B:
+        raise QuantityError(f"{quantity.text!r}: the batch has examples e1 to e{B}")
+
+
+def _per_example_reads(net: Network, quantity: QuantityId) -> tuple[QuantityId, ...]:
+    return tuple(of_example(quantity, e) for e in examples(net))
+
+
+def batch_mean(site: Site, v: Sequence) -> Any:
+    """L = (1/B) Σₑ Lₑ and ∂L/∂w = (1/B) Σₑ ∂Lₑ/∂w: the batch's loss is the mean of the examples'
+    losses, so its derivative is the mean of theirs (the derivative of a sum is the sum)."""
+    return site.ops.sum(list(v)) * site.ops.given(sp.Rational(1, len(v)))
+
+
+BATCH_LOSS = Rule("batch_loss", _per_example_reads, batch_mean)
+BATCH_GRADIENT = Rule("batch_gradient", _per_example_reads, batch_mean)
+_BATCH_RULES = {Kind.LOSS: BATCH_LOSS, Kind.WEIGHT_GRADIENT: BATCH_GRADIENT, Kind.BIAS_GRADIENT: BATCH_GRADIENT}
+RULES += (BATCH_LOSS, BATCH_GRADIENT)

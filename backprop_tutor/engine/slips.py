@@ -317,6 +317,29 @@ SLIPS: tuple[Slip, ...] = (
                "above as well as the slope, δ⁽ˡ⁾ = δ⁽ˡ⁺¹⁾·w⁽ˡ⁺¹⁾·{f}′(z⁽ˡ⁾).")),
 )
 
+
+
+# --- mini-batches ---------------------------------------------------------------------------------
+
+def _batch_sum(site: Site, v: Sequence) -> Any:
+    return site.ops.sum(list(v))
+
+
+def _batch_of_two_or_more(network: Network, layer: int | None) -> bool:
+    return network.examples is not None and len(network.examples) > 1
+
+
+SLIPS += (
+    Slip("summed_not_averaged", "batch_gradient", Rule("batch_gradient", r.BATCH_GRADIENT.reads, _batch_sum),
+         _batch_of_two_or_more,
+         _text("That is the sum of the examples' gradients{in_layer}; the batch's loss is their mean, "
+               "L = (1/B) Σₑ Lₑ, so its gradient is the mean too: divide by the batch size B.")),
+    Slip("one_example_only", "batch_gradient", Rule("batch_gradient", lambda net, g: r.BATCH_GRADIENT.reads(net, g)[:1],
+                                                    r.itself), _batch_of_two_or_more,
+         _text("That is the first example's gradient alone{in_layer}; the batch's gradient averages every "
+               "example's: ∂L/∂w = (1/B) Σₑ ∂Lₑ/∂w.")),
+)
+
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 

@@ -21,8 +21,8 @@ from backprop_tutor.engine.entries import entries, values
 from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.errors import NetworkError
-from backprop_tutor.engine.quantities import Kind, QuantityId, q
-from backprop_tutor.engine.rules import gradient_of, nudged_loss
+from backprop_tutor.engine.quantities import Kind, QuantityId, of_example, q
+from backprop_tutor.engine.rules import examples, gradient_of, nudged_loss
 
 FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
 
@@ -44,6 +44,10 @@ class Pass:
     W_new: tuple
     b_new: tuple
     loss_after: Any
+    # A mini-batch's examples, one Pass each (z … grad_b; W_new and b_new empty, loss_after None).
+    # Then z, a, slope, dL_da and delta above are the first example's (their shapes are every
+    # example's); loss, grad_W, grad_b, the update and loss_after are the batch's.
+    examples: tuple = ()
 
     @property
     def complete(self) -> bool:
@@ -98,10 +102,11 @@ def solve_network(network: Network) -> NetworkSolution:
     try:
         numeric = _pass(evaluation)
     except (ArithmeticError, ValueError, TypeError):
-        _check_saturation(network, values(evaluation, q(Kind.A, len(network.layers))))  # names the output
+        _check_saturation(network, values(evaluation, of_example(q(Kind.A, len(network.layers)), 1 if network.examples else None)))  # names the output
         raise NetworkError("the loss or its gradient is not a finite number for these values (an output that is "
                            "exactly 0 or 1 makes ln 0)", fix="use smaller weights or inputs") from None
-    _check_saturation(network, numeric.a[-1])
+    for each in numeric.examples or (numeric,):
+        _check_saturation(network, each.a[-1])
     # mpmath does not raise: ln 0 is −inf, and an output near 0 can make ∂L/∂o 10^434294481, more
     # than a decimal can print. Name the first such quantity rather than print inf or crash.
     for name, value in _named_values(numeric):
@@ -154,13 +159,23 @@ def _flatten(name: str, value):
         yield name, value
 
 
-def _pass(evaluation: Evaluation) -> Pass:
+def _pass(evaluation: Evaluation, example: int | None = None) -> Pass:
     network = evaluation.network
     L = len(network.layers)
     layers = range(1, L + 1)
+    if network.examples is not None and example is None:
+        return _batch_pass(evaluation)
 
     def per_layer(kind: Kind, only=lambda l: True) -> tuple:
-        return ((),) + tuple(values(evaluation, q(kind, l)) if only(l) else () for l in layers)
+        return ((),) + tuple(values(evaluation, of_example(q(kind, l), example)) if only(l) else () for l in layers)
+
+    if example is not None:  # one example of a batch: its own passes, no update
+        return Pass(z=per_layer(Kind.Z), a=(values(evaluation, q(Kind.INPUT)._replace(example=example)),)
+                    + per_layer(Kind.A)[1:], slope=_slopes(network, per_layer),
+                    loss=values(evaluation, q(Kind.LOSS)._replace(example=example)),
+                    dL_da=values(evaluation, q(Kind.LOSS_GRADIENT)._replace(example=example)),
+                    delta=per_layer(Kind.DELTA), grad_W=per_layer(Kind.WEIGHT_GRADIENT),
+                    grad_b=per_layer(Kind.BIAS_GRADIENT), W_new=(), b_new=(), loss_after=None)
 
     elementwise = [layer.activation != activations.SOFTMAX for layer in network.layers]
     return Pass(
@@ -176,6 +191,27 @@ def _pass(evaluation: Evaluation) -> Pass:
         b_new=per_layer(Kind.BIAS_NEW),
         loss_after=values(evaluation, q(Kind.LOSS_AFTER)),
     )
+
+
+def _slopes(network: Network, per_layer) -> tuple:
+    elementwise = [layer.activation != activations.SOFTMAX for layer in network.layers]
+    return per_layer(Kind.SLOPE, lambda l: elementwise[l - 1])
+
+
+def _batch_pass(evaluation: Evaluation) -> Pass:
+    """The batch's loss, gradients and update beside each example's pass (see Pass.examples)."""
+    network = evaluation.network
+    each = tuple(_pass(evaluation, e) for e in examples(network))
+    layers = range(1, len(network.layers) + 1)
+
+    def per_layer(kind: Kind) -> tuple:
+        return ((),) + tuple(values(evaluation, q(kind, l)) for l in layers)
+
+    first = each[0]
+    return Pass(z=first.z, a=first.a, slope=first.slope, loss=values(evaluation, q(Kind.LOSS)), dL_da=first.dL_da,
+                delta=first.delta, grad_W=per_layer(Kind.WEIGHT_GRADIENT), grad_b=per_layer(Kind.BIAS_GRADIENT),
+                W_new=per_layer(Kind.WEIGHT_NEW), b_new=per_layer(Kind.BIAS_NEW),
+                loss_after=values(evaluation, q(Kind.LOSS_AFTER)), examples=each)
 
 
 def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:

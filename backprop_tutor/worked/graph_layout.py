@@ -68,6 +68,15 @@ def graph_of(solution) -> Graph | None:
     activation problem)."""
     if isinstance(solution, ExpressionSolution):
         return expression_graph(solution)
+    if isinstance(solution, NetworkSolution) and solution.network.examples is not None:
+        # every example has the same graph: the first one's is drawn, with its own loss and gradients
+        from dataclasses import replace
+
+        from backprop_tutor.worked.minibatch import example_view
+
+        drawn = network_graph(example_view(solution, 1))
+        return replace(drawn, title=f"example 1 of the batch of {len(solution.network.examples)} (L₁, ∂L₁/∂·): "
+                       + drawn.title)
     if isinstance(solution, NetworkSolution):
         return network_graph(solution)
     return None

@@ -34,7 +34,12 @@ DETAIL_UNITS = 4
 
 def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step, ...]:
     """`matrix_form`: the backward pass and the update with whole vectors and matrices
-    (worked/matrix_form.py), for a problem that asks for them; otherwise unit by unit."""
+    (worked/matrix_form.py), for a problem that asks for them; otherwise unit by unit. A mini-batch
+    is worked example by example (worked/minibatch.py), unit by unit."""
+    if sol.network.examples is not None:
+        from backprop_tutor.worked.minibatch import minibatch_steps
+
+        return minibatch_steps(sol)
     L = sol.depth
     softmax = sol.network.layers[-1].activation == activations.SOFTMAX
     steps = [_setup(sol)]

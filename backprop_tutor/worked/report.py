@@ -94,13 +94,18 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
         f"Loss L = {num.pretty(n.loss, KEY)}  →  after one step {num.pretty(n.loss_after, KEY)}",
         f"Loss {net.loss}, learning rate η = {num.pretty(net.learning_rate)}",
     )
+    # a mini-batch: each example's rows, the example first
+    batch = tuple((text(str(e)),) for e in range(1, len(n.examples) + 1)) or ((),)
     forward = [
-        (text(str(l)), text(str(j)), number(n.z[l][j]), text(function(net.layers[l - 1].activation)), number(n.a[l][j]))
-        for l in range(1, L + 1) for j in range(len(n.z[l]))
+        (*example, text(str(l)), text(str(j)), number(p.z[l][j]), text(function(net.layers[l - 1].activation)),
+         number(p.a[l][j]))
+        for example, p in zip(batch, n.examples or (n,)) for l in range(1, L + 1) for j in range(len(p.z[l]))
     ]
     backward = [
-        (text(str(l)), text(str(j)), number(n.delta[l][j])) for l in range(L, 0, -1) for j in range(len(n.delta[l]))
+        (*example, text(str(l)), text(str(j)), number(p.delta[l][j]))
+        for example, p in zip(batch, n.examples or (n,)) for l in range(L, 0, -1) for j in range(len(p.delta[l]))
     ]
+    first = ("example",) if n.examples else ()
     params = []
     for l, layer in enumerate(net.layers, 1):
         for j in range(layer.units):
@@ -118,9 +123,11 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     nudge_title = ("Nudge check: (L(w+h) − L(w))/h → ∂L/∂w" if not two_sided else
                    "Nudge check at a kink: where the ratios for h and −h part, ∂L/∂w is a convention")
     tables = (
-        Table("Forward pass", ("layer", "unit", "z", "f", "a = f(z)"), tuple(forward), (True, True, True, False, True)),
-        Table("Backward pass: δ = ∂L/∂z", ("layer", "unit", "δ"), tuple(backward), (True, True, True)),
-        Table("Gradients and one step of gradient descent", ("parameter", "value", "∂L/∂·", "after the step"),
+        Table("Forward pass", (*first, "layer", "unit", "z", "f", "a = f(z)"), tuple(forward),
+              (True,) * len(first) + (True, True, True, False, True)),
+        Table("Backward pass: δ = ∂L/∂z", (*first, "layer", "unit", "δ"), tuple(backward),
+              (True,) * len(first) + (True, True, True)),
+        Table("Gradients and one step of gradient descent" + (" (the batch's mean gradients)" if first else ""), ("parameter", "value", "∂L/∂·", "after the step"),
               tuple(params), (False, True, True, True)),
         Table(nudge_title, ("parameter", "h", "L(w+h)", "ratio", "ratio − ∂L/∂w"),
               tuple(nudges), (False, True, True, True, True)),

@@ -8,8 +8,8 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.engine.quantities import Kind, q
-from backprop_tutor.engine.rules import standard_rule
+from backprop_tutor.engine.quantities import Kind, of_example, q
+from backprop_tutor.engine.rules import examples, standard_rule
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.steps import Step
 
@@ -52,9 +52,12 @@ def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
     """The questions a network problem asks, with keys as a learner would type them."""
     n, L = sol.numeric, sol.depth
     parts = [{"id": "loss", "prompt": "the loss L", "answer": num.plain(n.loss), "skill": "forward_pass"}]
-    for l in range(L, 0, -1):
-        parts.append({"id": f"delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾ (a vector)",
-                      "answer": num.typed(n.delta[l]), "skill": standard_rule(sol.network, q(Kind.DELTA, l)).name})
+    for e, each in zip(examples(sol.network), n.examples or (n,)):
+        name, whose = (f"e{e}.", f" of example {e}") if n.examples else ("", "")
+        for l in range(L, 0, -1):
+            parts.append({"id": f"{name}delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾{whose} (a vector)",
+                          "answer": num.typed(each.delta[l]),
+                          "skill": standard_rule(sol.network, of_example(q(Kind.DELTA, l), e if n.examples else None)).name})
     for l in range(1, L + 1):
         parts.append({"id": f"W{l}", "prompt": f"∂L/∂W⁽{l}⁾ (a matrix, rows j, columns k)",
                       "answer": num.typed(n.grad_W[l]), "skill": "weight_gradient"})
@@ -79,12 +82,9 @@ def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any
     if not e.complete or _has_null(exact):
         exact["note"] = (f"exact forms longer than {EXACT_CHARS} characters (or past the exact pass's size limit) "
                          "are null; the decimals are exact to the digits shown")
-    return {
+    data = {
         "network": sol.network.to_json(),
-        "activations": {f"a{l}": _vector(n.a[l]) for l in range(L + 1)},
-        "preactivations": {f"z{l}": _vector(n.z[l]) for l in layers},
-        "loss": num.json_number(n.loss),
-        "deltas": {f"delta{l}": _vector(n.delta[l]) for l in layers},
+        **_forward_backward(n, L, gradients=False),
         "gradients": {k: v for l in layers for k, v in ((f"W{l}", _matrix(n.grad_W[l])), (f"b{l}", _vector(n.grad_b[l])))},
         "updated": {k: v for l in layers for k, v in ((f"W{l}", _matrix(n.W_new[l])), (f"b{l}", _vector(n.b_new[l])))},
         "loss_after": num.json_number(n.loss_after),
@@ -92,6 +92,28 @@ def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any
         "parts": network_parts(sol),
         "steps": [s.to_json() for s in steps],
     }
+    if n.examples:  # a mini-batch: each example's passes; loss, gradients and the update are the batch's
+        for key in ("activations", "preactivations", "deltas"):
+            del data[key]
+        data = {"network": data.pop("network"), "examples": [
+            {"input": _vector(x), "target": _vector(t), **_forward_backward(each, L, gradients=True)}
+            for (x, t), each in zip(sol.network.examples, n.examples)], **data}
+    return data
+
+
+def _forward_backward(n, L: int, gradients: bool) -> dict[str, Any]:
+    """One pass's activations, preactivations, loss and deltas (and gradients: an example's own)."""
+    layers = range(1, L + 1)
+    out = {
+        "activations": {f"a{l}": _vector(n.a[l]) for l in range(L + 1)},
+        "preactivations": {f"z{l}": _vector(n.z[l]) for l in layers},
+        "loss": num.json_number(n.loss),
+        "deltas": {f"delta{l}": _vector(n.delta[l]) for l in layers},
+    }
+    if gradients:
+        out["gradients"] = {k: v for l in layers
+                            for k, v in ((f"W{l}", _matrix(n.grad_W[l])), (f"b{l}", _vector(n.grad_b[l])))}
+    return out
 
 
 def _has_null(value: Any) -> bool:

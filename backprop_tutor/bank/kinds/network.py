@@ -14,7 +14,7 @@ from backprop_tutor.engine import activations, losses
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.arithmetic import PRECISE
 from backprop_tutor.engine.entries import flat
-from backprop_tutor.engine.network import Network, network_from_dict
+from backprop_tutor.engine.network import Network, example_network, network_from_dict
 from backprop_tutor.engine.quantities import Kind, QuantityId, parse_network_quantity
 from backprop_tutor.engine.rules import nudged_loss
 from backprop_tutor.engine.solution import NetworkSolution, solve_network
@@ -62,14 +62,17 @@ class NetworkKind(ProblemKind):
         numeric = solution.numeric
         for l, layer in enumerate(solution.network.layers, 1):
             kinked = layer.activation in activations.ELEMENTWISE and activations.ELEMENTWISE[layer.activation].kinked
-            if kinked and any(abs(v) < constraints.kink_margin for v in numeric.z[l]):
+            passes = numeric.examples or (numeric,)  # a mini-batch: every example's units
+            if kinked and any(abs(v) < constraints.kink_margin for p in passes for v in p.z[l]):
                 return "kink_margin"
             if constraints.saturation and layer.activation in _SATURATING:
                 low, high = constraints.saturation
-                if any(not low <= v <= high for v in numeric.a[l]):
+                if any(not low <= v <= high for p in passes for v in p.a[l]):
                     return "saturation"
         if not constraints.loss[0] <= numeric.loss <= constraints.loss[1]:
             return "loss"
+        if numeric.examples and not _distinct_examples(numeric):
+            return "distinct_examples"
         return None
 
     def network(self, solution: NetworkSolution) -> Network:
@@ -107,6 +110,10 @@ NETWORK = NetworkKind()
 
 def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity: QuantityId):
     kind = quantity.kind
+    # a batch's own gradients: central differences of the batch's loss, below, as for one example
+    batch_gradient = kind in (Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT) and quantity.example is None
+    if solution.network.examples is not None and not batch_gradient:
+        return _batch_second_method(solution, quantity)
     if kind in (Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT):
         parameter = QuantityId(Kind.WEIGHT if kind is Kind.WEIGHT_GRADIENT else Kind.BIAS, quantity.layer,
                                quantity.index)
@@ -123,6 +130,19 @@ def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity:
         h = float(quantity.h)
         of = quantity.of
         return (reference.moved(of.kind, of.layer, of.index, h).forward()[2] - reference.forward()[2]) / h
+    return None
+
+
+def _batch_second_method(solution: NetworkSolution, quantity: QuantityId):
+    """A mini-batch: an example's quantity by the one-example methods on that example alone; the
+    batch's loss and nudge ratios as the means of the examples' (the batch's loss is their mean);
+    (the batch's gradients are checked by central differences of the batch's loss, in _second_method)."""
+    examples = [solve_network(example_network(solution.network, e)) for e in range(1, len(solution.network.examples) + 1)]
+    if quantity.example is not None:
+        alone = examples[quantity.example - 1]
+        return _second_method(alone, FloatNetwork(alone.network), quantity._replace(example=None))
+    if quantity.kind in (Kind.LOSS, Kind.NUDGE):
+        return sum(_second_method(alone, FloatNetwork(alone.network), quantity) for alone in examples) / len(examples)
     return None
 
 
@@ -153,6 +173,8 @@ def statement(network: Network) -> Statement:
              f"{_vector_text(network.target)}."]
     tex = [f"A {sizes} network with input $x = {_vector_text(network.input, True)}$ and target "
            f"$t = {_vector_text(network.target, True)}$."]
+    if network.examples is not None:
+        given, tex = _batch_given(network, sizes)
     for l, layer in enumerate(network.layers, 1):
         given.append(f"Layer {l} ({layer.activation}): W{symbol('', l)} = {_matrix_text(layer.weights)}, "
                      f"b{symbol('', l)} = {_vector_text(layer.bias)}")
@@ -169,3 +191,36 @@ def statement(network: Network) -> Statement:
                f"Learning rate $\\eta = {num.latex(network.learning_rate)}$.")
     tex.append(CONVENTIONS_LATEX)
     return Statement("", tuple(given), notes, tuple(tex))
+
+
+def _batch_given(network: Network, sizes: str) -> tuple[list[str], list[str]]:
+    """A mini-batch's examples, one line each, and what its loss is."""
+    B = len(network.examples)
+    given = [f"A {sizes} network trained on a mini-batch of B = {B} examples; the batch's loss is the mean of the "
+             "examples' losses, L = (1/B) Σₑ Lₑ."]
+    tex = [f"A {sizes} network trained on a mini-batch of $B = {B}$ examples; the batch's loss is the mean of the "
+           r"examples' losses, $L = \frac{1}{B} \sum_e L_e$."]
+    for e, (x, t) in enumerate(network.examples, 1):
+        given.append(f"Example {e}: x = {_vector_text(x)}, t = {_vector_text(t)}.")
+        tex.append(f"Example {e}: $x = {_vector_text(x, True)}$, $t = {_vector_text(t, True)}$.")
+    return given, tex
+
+
+# A mini-batch's gradients must tell its slips apart: the first example's (one_example_only) and
+# the sum (summed_not_averaged, B times the mean) each this far, relatively, from the mean.
+DISTINCT = 0.05
+
+
+def _distinct_examples(numeric) -> bool:
+    """Every parameter's gradient differs, by DISTINCT of the largest example's, between the mean,
+    the first example's and the sum: otherwise a slip in averaging could not be seen."""
+    B = len(numeric.examples)
+    for l in range(1, len(numeric.grad_W)):
+        pairs = [(numeric.grad_W[l][j][k], [p.grad_W[l][j][k] for p in numeric.examples])
+                 for j in range(len(numeric.grad_W[l])) for k in range(len(numeric.grad_W[l][j]))]
+        pairs += [(numeric.grad_b[l][j], [p.grad_b[l][j] for p in numeric.examples]) for j in range(len(numeric.grad_b[l]))]
+        for mean, each in pairs:
+            scale = max(abs(g) for g in each)
+            if abs(each[0] - mean) <= DISTINCT * scale or abs((B - 1) * mean) <= DISTINCT * scale:
+                return False
+    return True
