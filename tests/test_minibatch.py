@@ -270,3 +270,17 @@ def test_practice_shows_every_example():
     console.print(_layers(network_from_dict(_two_examples())))
     shown = console.export_text()
     assert "example 2: x = (−0.4, 0.8)" in shown and "example 2: t = (0.7)" in shown
+
+
+@pytest.mark.parametrize("extra", ["weight_decay: 0.1", "optimizer: {kind: momentum, beta: 0.9}"])
+def test_a_batch_with_weight_decay_or_an_optimizer_is_refused_in_one_line(tmp_path, extra):
+    """Their rules are written for one example: refused by name, never computed wrong."""
+    path = tmp_path / "net.yaml"
+    path.write_text("examples:\n  - {input: [0.5], target: [0.2]}\n  - {input: [0.1], target: [0.9]}\n"
+                    "layers:\n  - {activation: sigmoid, weights: [[0.5]], bias: [0.1]}\n"
+                    f"loss: half_sse\nlearning_rate: 0.5\n{extra}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", "--network", str(path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {path}: examples: a mini-batch cannot be combined with weight_decay or an optimizer yet; give one "
+        "example (input and target), or leave weight_decay and optimizer out")
