@@ -19,6 +19,7 @@ from backprop_tutor.engine.dag import free_symbols_of
 
 EXPONENT_LIMIT_DIGITS = 100  # exp(x) and b^x are evaluated only for |x| ≤ 10^100
 WORK_BITS = 200
+RATIONAL_BITS = 40_000  # about 12,000 digits: past the parser's 10,000 for any number it reads
 
 
 class ExponentTooLarge(ArithmeticError):
@@ -82,6 +83,8 @@ def _evaluate(node, at, memo):
     if node.is_Symbol:
         result = _evaluate(at[node], at, memo)  # the point's numbers are SymPy numbers already
     elif node.is_Rational:
+        if max(node.p.bit_length(), node.q.bit_length()) > RATIONAL_BITS:
+            raise ExponentTooLarge()  # mpmath takes seconds to read one; no answer's number is that long
         result = mpmath.mpf(node.p) / node.q
     elif node.is_Float:
         result = mpmath.mpf(node._mpf_)

@@ -487,6 +487,8 @@ def _coefficient(base: sp.Expr) -> sp.Expr:
     """The number SymPy takes out of a power's base: 10^300 in 10^300·z, and in (10^300·z)^100."""
     if base.is_Pow and base.exp.is_number:
         return _coefficient(base.base) ** base.exp
+    if isinstance(base, sp.Piecewise):  # (leaky_relu(2z))^100 is a Piecewise of (2z)^100 and (z/100)^100
+        return max((_coefficient(piece) for piece, _ in base.args), key=lambda c: _log10_size(c))
     return base.as_coeff_Mul()[0]
 
 
