@@ -44,6 +44,7 @@ CATALOGUE = (
     "dropped_chain_weight",
     "forgot_weight_decay", "momentum_sign", "adam_no_bias_correction",
     "summed_not_averaged", "one_example_only",
+    "forgot_skip_gradient",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -213,12 +214,18 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
         return []  # which update a batch's example would read is not defined by the spec: not made
     if slip == "forgot_bias":
         return every
+    if slip == "forgot_skip_gradient":
+        return _skip_sources(network)
+    if slip in ("forgot_activation", "slope_sign_flipped", "sech_not_squared"):  # these read a as f(z)
+        every = [l for l in every if _skip(network, l) is None]
     if slip in ("forgot_activation", "forgot_activation_slope", "slope_at_activation", "activation_for_slope"):
         return [l for l in every if acts[l] in ELEMENTWISE and acts[l] != "identity"]
     if slip == "slope_sign_flipped":
         return [l for l in every if acts[l] in ("sigmoid", "tanh")]
     if slip == "sech_not_squared":
         return [l for l in every if acts[l] == "tanh"]
+    if slip in _HIDDEN:  # a skip's source has its own δ, f′·∂L/∂a
+        hidden = [l for l in hidden if l not in _skip_sources(network)]
     if slip == "softmax_jacobian_dropped":
         return [L] if acts[L] == "softmax" else []
     if slip == "weights_not_transposed":
@@ -318,7 +325,8 @@ def _forward(network: Mapping, W: list, b: list, x: list, slip: str | None, hit:
         elif slip == "forgot_activation" and l in hit:
             al = [put(f"a{l}[{j}]", v) for j, v in enumerate(zl)]
         else:
-            al = [put(f"a{l}[{j}]", F[act](v)) for j, v in enumerate(zl)]
+            k = layer.get("skip")  # a residual layer: a = f(z) + a⁽ᵏ⁾
+            al = [put(f"a{l}[{j}]", F[act](v) + (0.0 if k is None else a[k][j])) for j, v in enumerate(zl)]
         z.append(zl)
         a.append(al)
     return z, a
@@ -379,7 +387,10 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
         if act == "softmax":
             continue
         rule = slip if (slip in _SLOPE and l in hit) else None
-        fprime[l] = [put(f"fprime{l}[{j}]", _slope(act, zj, aj, rule)) for j, (zj, aj) in enumerate(zip(z[l], a[l]))]
+        # at a layer with a skip, a is f(z) + a⁽ᵏ⁾: the slope is taken from f(z) (but f′(a) is that slip's)
+        own = layer.get("skip") is None or rule == "slope_at_activation"
+        fprime[l] = [put(f"fprime{l}[{j}]", _slope(act, zj, aj if own else F[act](zj), rule))
+                     for j, (zj, aj) in enumerate(zip(z[l], a[l]))]
 
     # loss and its gradient
     data_loss = put("data_loss", _loss(network["loss"], a[L], t, slip))
@@ -391,6 +402,7 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
 
     # backward pass: delta, gradients and the update, layer by layer from the top
     delta: list = [None] * (L + 1)
+    da: list = [None] * (L + 1)  # ∂L/∂a⁽ˡ⁾, the skip's second path included at its source
     dW: list = [None] * (L + 1)
     db: list = [None] * (L + 1)
     W_new: list = [None] * (L + 1)
@@ -407,6 +419,9 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
                           for k in range(n)]
             else:
                 dl = [g * s for g, s in zip(dL_da, fprime[L])]
+        elif l in _skip_sources(network):
+            da[l] = [put(f"da{l}[{k}]", v) for k, v in enumerate(_skip_source_gradient(network, W, delta, da, l, slip, hit))]
+            dl = [None if g is None else fprime[l][k] * g for k, g in enumerate(da[l])]
         else:
             above = delta[l + 1]
             rule = slip if (slip in _HIDDEN and l in hit) else None
@@ -427,6 +442,8 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
                     terms = [W[l + 1][j][k] * d for j, d in enumerate(above)]
                 dl.append(None if terms is None or any(d is None for d in above) else fprime[l][k] * math.fsum(terms))
         delta[l] = [put(f"delta{l}[{j}]", v) for j, v in enumerate(dl)]
+        if da[l] is None:  # through the layers alone
+            da[l] = [put(f"da{l}[{k}]", v) for k, v in enumerate(dL_da if l == L else _through(W, delta, l))]
 
         rule = slip if (slip in _WEIGHT_GRADIENT and l in hit) else None
         below = a[l - 1]
@@ -810,3 +827,33 @@ def _nudge_batch(r: Results, param: str, h) -> float | None:
     else:
         b[l][idx[0]] += float(h)
     return (_batch_loss(r, W, b) - r["loss"]) / float(h)
+
+
+# --- residual (skip) connections: layer l with `skip: k` outputs a⁽ˡ⁾ = f(z⁽ˡ⁾) + a⁽ᵏ⁾ ------------------
+# a⁽ᵏ⁾ then reaches the loss through the layers above it and through the skip, where ∂a⁽ˡ⁾/∂a⁽ᵏ⁾ = 1:
+# ∂L/∂a⁽ᵏ⁾ = Σⱼ w⁽ᵏ⁺¹⁾ⱼᵢ δ⁽ᵏ⁺¹⁾ⱼ + ∂L/∂a⁽ˡ⁾ᵢ, and δ⁽ᵏ⁾ = f′(z⁽ᵏ⁾)·∂L/∂a⁽ᵏ⁾. forgot_skip_gradient keeps the first.
+
+def _skip(network: Mapping, l: int):
+    return network["layers"][l - 1].get("skip")
+
+
+def _skip_sources(network: Mapping) -> list:
+    """The layers k ≥ 1 whose output a later layer adds through a skip."""
+    return sorted({layer["skip"] for layer in network["layers"] if layer.get("skip")})
+
+
+def _through(W: list, delta: list, l: int) -> list:
+    above = delta[l + 1]
+    if any(d is None for d in above):
+        return [None] * len(W[l + 1][0])
+    return [math.fsum(W[l + 1][j][k] * d for j, d in enumerate(above)) for k in range(len(W[l + 1][0]))]
+
+
+def _skip_source_gradient(network: Mapping, W: list, delta: list, da: list, k: int, slip, hit) -> list:
+    out = []
+    receivers = [l for l in range(k + 1, len(network["layers"]) + 1) if _skip(network, l) == k]
+    for i, g in enumerate(_through(W, delta, k)):
+        if not (slip == "forgot_skip_gradient" and k in hit):
+            g = None if g is None or any(da[m][i] is None for m in receivers) else g + math.fsum(da[m][i] for m in receivers)
+        out.append(g)
+    return out

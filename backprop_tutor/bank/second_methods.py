@@ -80,6 +80,8 @@ class FloatNetwork:
                 a = [v / sum(e) for v in e]
             else:
                 a = [FLOAT_ACTIVATIONS[layer.activation](v) for v in z]
+                if layer.skip is not None:  # a residual layer: f(z) + a⁽ᵏ⁾
+                    a = [v + s for v, s in zip(a, acts[layer.skip])]
             zs.append(z)
             acts.append(a)
         t = [float(v) for v in self.network.target]

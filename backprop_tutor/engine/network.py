@@ -10,7 +10,7 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ MAX_EXPONENT = 100
 
 _KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer", "examples")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
-_LAYER_KEYS = ("activation", "weights", "bias")
+_LAYER_KEYS = ("activation", "weights", "bias", "skip")
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
 
 
@@ -42,6 +42,8 @@ class Layer:
     activation: str
     weights: tuple[tuple[sp.Rational, ...], ...]  # weights[j][k]: unit k below → unit j here
     bias: tuple[sp.Rational, ...]
+    # A residual (skip) connection: this layer's output is f(z⁽ˡ⁾) + a⁽ᵏ⁾ for skip = k < l (a⁽⁰⁾ = x)
+    skip: int | None = None
 
     @property
     def units(self) -> int:
@@ -130,7 +132,7 @@ class Network:
         data.update(
             layers=[
                 {"activation": layer.activation, "weights": [vec(r) for r in layer.weights],
-                 "bias": vec(layer.bias)}
+                 "bias": vec(layer.bias), **({"skip": layer.skip} if layer.skip is not None else {})}
                 for layer in self.layers
             ],
             loss=self.loss,
@@ -222,7 +224,7 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         layer = _layer(raw, f"layers[{i}]", below, below_name, fail)
         if layer.activation == activations.SOFTMAX and i != len(raw_layers) - 1:
             raise fail(f"layers[{i}].activation", "softmax is allowed only on the output (last) layer")
-        layers.append(layer)
+        layers.append(_skip(raw, i, layer, [len(x)] + [done.units for done in layers], fail))
         below, below_name = layer.units, f"layers[{i}]"
 
     t = _vector(data["target"], f"{first}target", fail)
@@ -256,6 +258,7 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if examples is not None and (decay or optimizer is not None):  # their rules are written for one example
         raise fail("examples", "a mini-batch cannot be combined with weight_decay or an optimizer yet; "
                    "give one example (input and target), or leave weight_decay and optimizer out")
+    _skip_alone(layers, examples is not None, bool(decay), optimizer is not None, fail)
     network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer,
                       examples)
     if network.parameter_count > MAX_PARAMETERS:
@@ -551,3 +554,35 @@ def example_network(network: Network, e: int) -> Network:
 
     x, t = network.examples[e - 1]
     return replace(network, input=x, target=t, examples=None)
+
+
+# --- residual (skip) connections (issue 15) ------------------------------------------------------------
+
+def _skip(raw: dict, i: int, layer: Layer, widths: list[int], fail) -> Layer:
+    """`skip: k` on layer l = i + 1: a⁽ˡ⁾ = f(z⁽ˡ⁾) + a⁽ᵏ⁾, the ResNet form; k < l, a⁽⁰⁾ = x, equal widths.
+    `widths` are the widths of a⁽⁰⁾ … a⁽ˡ⁻¹⁾."""
+    if raw.get("skip") is None:
+        return layer
+    field, k, l = f"layers[{i}].skip", raw["skip"], i + 1
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise fail(field, f"expected a layer number (0 for the input x, up to {l - 1}), found {describe(k)}")
+    if not 0 <= k < l:
+        raise fail(field, f"{k} is not a layer below layer {l}; a skip adds a⁽ᵏ⁾ of an earlier layer, "
+                   f"k from 0 (the input x) to {l - 1}")
+    if layer.activation == activations.SOFTMAX:
+        raise fail(field, "a softmax layer cannot take a skip (its outputs must stay probabilities); "
+                   "put the skip on an elementwise layer")
+    if widths[k] != layer.units:
+        raise fail(field, f"layer {k} has {_count(widths[k], 'unit', 'units')} but layer {l} has {layer.units}; "
+                   "a skip adds a⁽ᵏ⁾ entry by entry, so the two widths must be equal")
+    return replace(layer, skip=k)
+
+
+def _skip_alone(layers: list[Layer], batch: bool, decay: bool, optimizer: bool, fail) -> None:
+    """Skips are written and tested for one example under plain gradient descent, without decay."""
+    with_skip = next((i for i, layer in enumerate(layers) if layer.skip is not None), None)
+    others = [name for name, given in (("examples", batch), ("weight_decay", decay), ("optimizer", optimizer))
+              if given]
+    if with_skip is not None and others:
+        raise fail(f"layers[{with_skip}].skip", f"a skip connection cannot be combined with {' or '.join(others)} "
+                   "yet; leave the skip out, or the " + " and ".join(others))

@@ -54,6 +54,8 @@ class Kind(Enum):
     M_HAT = "mhat"
     V_HAT = "vhat"
     STEPPED = "new"  # the parameter after step s
+    # residual networks: ∂L/∂a⁽ˡ⁾, through the layers above, plus through the skips that read a⁽ˡ⁾
+    ACTIVATION_GRADIENT = "da"
 
     # Members are singletons: identity hashing is exact, and far cheaper than Enum's hash of
     # the name (quantity ids are dictionary keys on the engine's hot path).
@@ -70,7 +72,8 @@ class Kind(Enum):
 
 _GIVEN = frozenset({Kind.INPUT, Kind.TARGET, Kind.WEIGHT, Kind.BIAS})
 _LAYERED = frozenset({Kind.WEIGHT, Kind.BIAS, Kind.Z, Kind.A, Kind.SLOPE, Kind.DELTA, Kind.WEIGHT_GRADIENT,
-                      Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.DATA_GRADIENT})
+                      Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.DATA_GRADIENT,
+                      Kind.ACTIVATION_GRADIENT})
 # Per parameter and step: `of` names the weight or bias, `h` the step ("1", "2").
 OPTIMIZER_STATE = (Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.MOMENT, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED)
 
@@ -162,6 +165,9 @@ def parse_network_quantity(text: str) -> QuantityId:
     data = _DATA_GRADIENT.fullmatch(compact)
     if data and int(data[1]) > 0:
         return QuantityId(Kind.DATA_GRADIENT, int(data[1]), _indices(data[2]))
+    da = _ACTIVATION_GRADIENT.fullmatch(compact)
+    if da and int(da[1]) > 0:
+        return QuantityId(Kind.ACTIVATION_GRADIENT, int(da[1]), _indices(da[2]))
     match = _NETWORK.fullmatch(compact)
     if not match:
         raise QuantityError(f"{text!r} is not a quantity; use names such as {NETWORK_EXAMPLES}")
@@ -212,6 +218,7 @@ def _indices(text: str) -> tuple[int, ...]:
 
 
 _DATA_GRADIENT = re.compile(r"dW(\d+)_data((?:\[\d+\])*)")
+_ACTIVATION_GRADIENT = re.compile(r"da(\d+)((?:\[\d+\])*)")  # da1[0] = ∂L/∂a⁽¹⁾₀
 _STATE = re.compile(r"(?P<kind>g|v|m|mhat|vhat|new)\((?P<param>[^,()]+),(?P<step>[^,()]+)\)")
 
 

@@ -142,7 +142,9 @@ def slope(site: Site, v: Sequence) -> Any:
 
 
 def _textbook_slope_reads(net: Network, s: QuantityId) -> tuple[QuantityId, ...]:
-    kind = Kind.A if _elementwise(net, s).output_slope is not None else Kind.Z
+    # a layer with a skip outputs f(z) + a⁽ᵏ⁾, not f(z): its slope is taken in z
+    in_a = _elementwise(net, s).output_slope is not None and skip_of(net, s.layer) is None
+    kind = Kind.A if in_a else Kind.Z
     return (q(kind, s.layer, *s.index),)
 
 
@@ -150,7 +152,7 @@ def _textbook_slope(site: Site, v: Sequence) -> Any:
     """f′ as a learner computes it on paper: from the unit's output where the textbook writes it
     so (σ′ = a(1 − a), tanh′ = 1 − a²), else from z."""
     f = _elementwise(site.network, site.quantity)
-    if f.output_slope is not None:
+    if f.output_slope is not None and skip_of(site.network, site.quantity.layer) is None:
         return site.ops.call(f.output_slope, (activations.a,), v)
     return site.ops.call(f.derivative, (activations.z,), v)
 
@@ -307,6 +309,8 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
         return _DECAYED[quantity.kind]
     if quantity.kind in _OPTIMIZED:
         return optimizer_rule(network, quantity)
+    if quantity.kind in _RESIDUAL and (residual := residual_rule(network, quantity)) is not None:
+        return residual
     if quantity.kind is Kind.DELTA:
         return OUTPUT_DELTA if quantity.layer == len(network.layers) else HIDDEN_DELTA
     try:
@@ -323,7 +327,9 @@ def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
     if rule is OUTPUT_DELTA:
         return (L,)
     if rule is HIDDEN_DELTA:
-        return tuple(range(1, L))
+        return tuple(l for l in range(1, L) if not skipped_to(network, l))
+    if rule in _RESIDUAL_SITES:
+        return _RESIDUAL_SITES[rule](network)
     return tuple(range(1, L + 1))
 
 
@@ -559,3 +565,110 @@ BATCH_LOSS = Rule("batch_loss", _per_example_reads, batch_mean)
 BATCH_GRADIENT = Rule("batch_gradient", _per_example_reads, batch_mean)
 _BATCH_RULES = {Kind.LOSS: BATCH_LOSS, Kind.WEIGHT_GRADIENT: BATCH_GRADIENT, Kind.BIAS_GRADIENT: BATCH_GRADIENT}
 RULES += (BATCH_LOSS, BATCH_GRADIENT)
+
+
+# --- residual (skip) connections: a⁽ˡ⁾ = f(z⁽ˡ⁾) + a⁽ᵏ⁾, so ∂L/∂a⁽ᵏ⁾ gains the gradient through the skip ----
+# At a skip's source k, ∂L/∂a⁽ᵏ⁾ (`da`) is the path through the layers, Σⱼ w⁽ᵏ⁺¹⁾ⱼᵢ·δ⁽ᵏ⁺¹⁾ⱼ, plus the path
+# through the skip, ∂a⁽ˡ⁾/∂a⁽ᵏ⁾·∂L/∂a⁽ˡ⁾ for each layer l that adds a⁽ᵏ⁾ (`skip_gradient`, one rule, so that
+# forgot_skip_gradient can replace it); there δ⁽ᵏ⁾ = f′(z⁽ᵏ⁾)·∂L/∂a⁽ᵏ⁾ (`skip_delta`). Elsewhere the rules
+# are the usual ones; `da` of any other layer is the path through the layers alone (`activation_gradient`).
+
+_Z_, _SKIPPED = sp.symbols("z s", real=True)
+RESIDUAL_FORM = sp.Function("f")(_Z_) + _SKIPPED  # a⁽ˡ⁾ = f(z⁽ˡ⁾) + a⁽ᵏ⁾
+SKIP_SLOPE = sp.diff(RESIDUAL_FORM, _SKIPPED)  # ∂a⁽ˡ⁾/∂a⁽ᵏ⁾ = 1: the skip passes the gradient on unchanged
+
+
+def skip_of(network: Network, l: int | None) -> int | None:
+    """k of layer l's `skip: k` (None: no skip, or no such layer)."""
+    return network.layers[l - 1].skip if l is not None and 0 < l <= len(network.layers) else None
+
+
+def skipped_to(network: Network, k: int) -> tuple[int, ...]:
+    """The layers l whose output adds a⁽ᵏ⁾ through a skip."""
+    return tuple(l for l, layer in enumerate(network.layers, 1) if layer.skip == k)
+
+
+def has_skips(network: Network) -> bool:
+    return any(layer.skip is not None for layer in network.layers)
+
+
+@lru_cache(maxsize=None)
+def _residual_expr(name: str) -> sp.Expr:
+    return RESIDUAL_FORM.subs(sp.Function("f")(_Z_), activations.ELEMENTWISE[name].expr.subs(activations.z, _Z_))
+
+
+def _skip_activation_reads(net: Network, a: QuantityId) -> tuple[QuantityId, ...]:
+    l, (j,) = a.layer, a.index
+    return q(Kind.Z, l, j), below(skip_of(net, l) + 1, j)
+
+
+def _skip_activation(site: Site, v: Sequence) -> Any:
+    """a = f(z) + a⁽ᵏ⁾."""
+    return site.ops.call(_residual_expr(activation_of(site.network, site.quantity.layer)), (_Z_, _SKIPPED), v)
+
+
+def _through_layers_reads(net: Network, da: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = da.layer, da.index
+    if l == len(net.layers):
+        return (q(Kind.LOSS_GRADIENT, None, k),)
+    m = units(net, l + 1)
+    return (*(q(Kind.WEIGHT, l + 1, j, k) for j in range(m)), *(q(Kind.DELTA, l + 1, j) for j in range(m)))
+
+
+def _through_layers(site: Site, v: Sequence) -> Any:
+    """∂L/∂a⁽ˡ⁾ₖ through the layers: ∂L/∂oₖ at the output, else Σⱼ w⁽ˡ⁺¹⁾ⱼₖ·δ⁽ˡ⁺¹⁾ⱼ."""
+    if len(v) == 1:
+        return v[0]
+    m = len(v) // 2
+    return site.ops.sum([v[j] * v[m + j] for j in range(m)])
+
+
+def _skip_gradient_reads(net: Network, da: QuantityId) -> tuple[QuantityId, ...]:
+    l, (k,) = da.layer, da.index
+    return (*_through_layers_reads(net, da), *(q(Kind.ACTIVATION_GRADIENT, m, k) for m in skipped_to(net, l)))
+
+
+def _skip_gradient(site: Site, v: Sequence) -> Any:
+    """∂L/∂a⁽ᵏ⁾ = (through the layers) + (through each skip): the two paths' gradients add."""
+    skips = len(skipped_to(site.network, site.quantity.layer))
+    one = site.ops.given(SKIP_SLOPE)
+    return site.ops.sum([_through_layers(site, v[:-skips])] + [one * g for g in v[-skips:]])
+
+
+def _skip_delta_reads(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    return q(Kind.SLOPE, d.layer, *d.index), q(Kind.ACTIVATION_GRADIENT, d.layer, *d.index)
+
+
+SKIP_ACTIVATION = Rule("skip_activation", _skip_activation_reads, _skip_activation)
+ACTIVATION_GRADIENT = Rule("activation_gradient", _through_layers_reads, _through_layers)
+SKIP_GRADIENT = Rule("skip_gradient", _skip_gradient_reads, _skip_gradient)
+SKIP_DELTA = Rule("skip_delta", _skip_delta_reads, _product)
+_RESIDUAL = frozenset({Kind.A, Kind.DELTA, Kind.ACTIVATION_GRADIENT})
+
+
+def residual_rule(network: Network, quantity: QuantityId) -> Rule | None:
+    """The rule of a residual network's a, δ or ∂L/∂a where it differs from the usual one (None: the usual)."""
+    l = quantity.layer
+    if quantity.kind is Kind.ACTIVATION_GRADIENT:
+        if l is None or not 0 < l <= len(network.layers):
+            raise QuantityError(f"{quantity.text!r} is not a layer of this network")
+        return SKIP_GRADIENT if skipped_to(network, l) else ACTIVATION_GRADIENT
+    if quantity.kind is Kind.A and skip_of(network, l) is not None:
+        return SKIP_ACTIVATION
+    if quantity.kind is Kind.DELTA and l is not None and 0 < l < len(network.layers) and skipped_to(network, l):
+        return SKIP_DELTA
+    return None
+
+
+def _layers_where(test):
+    return lambda net: tuple(l for l in range(1, len(net.layers) + 1) if test(net, l))
+
+
+_RESIDUAL_SITES = {
+    ACTIVATION: _layers_where(lambda net, l: skip_of(net, l) is None),
+    SKIP_ACTIVATION: _layers_where(lambda net, l: skip_of(net, l) is not None),
+    ACTIVATION_GRADIENT: _layers_where(lambda net, l: not skipped_to(net, l)),
+    SKIP_GRADIENT: _layers_where(lambda net, l: bool(skipped_to(net, l))),
+    SKIP_DELTA: _layers_where(lambda net, l: l < len(net.layers) and bool(skipped_to(net, l))),
+}
+RULES += (SKIP_ACTIVATION, ACTIVATION_GRADIENT, SKIP_GRADIENT, SKIP_DELTA)

@@ -9,7 +9,7 @@ Feedback says what went wrong and where to look, never the answer.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -338,6 +338,27 @@ SLIPS += (
                                                     r.itself), _batch_of_two_or_more,
          _text("That is the first example's gradient alone{in_layer}; the batch's gradient averages every "
                "example's: ∂L/∂w = (1/B) Σₑ ∂Lₑ/∂w.")),
+)
+
+
+# --- residual (skip) connections ----------------------------------------------------------------
+
+def _through_layers_only(net: Network, da: QuantityId) -> tuple[QuantityId, ...]:
+    return r.ACTIVATION_GRADIENT.reads(net, da)
+
+
+def _not_at_a_skip(where):
+    """f′ written in a assumes a = f(z), which a layer with a skip (a = f(z) + a⁽ᵏ⁾) does not have."""
+    return lambda net, layer: where(net, layer) and r.skip_of(net, layer) is None
+
+
+SLIPS = tuple(replace(slip, where=_not_at_a_skip(slip.where)) if slip.name in _WRITTEN_IN_A else slip
+              for slip in SLIPS)
+SLIPS += (
+    Slip("forgot_skip_gradient", "skip_gradient",
+         Rule("skip_gradient", _through_layers_only, r.ACTIVATION_GRADIENT.formula), _always,
+         _text("The skip connection adds a second path; gradients from both paths add{in_layer}: "
+               "∂L/∂a⁽ᵏ⁾ = Σⱼ w·δ (through the layers) + ∂L/∂a⁽ˡ⁾ (through the skip, where a⁽ˡ⁾ = f(z) + a⁽ᵏ⁾).")),
 )
 
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}

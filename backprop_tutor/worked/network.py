@@ -22,6 +22,8 @@ from backprop_tutor.engine.cancellation import cancelled_delta
 from backprop_tutor.worked import matrix_form as matrix_form_steps
 from backprop_tutor.engine.chain import is_deep_chain
 from backprop_tutor.worked.deep_chain import chain_step
+from backprop_tutor.engine.rules import has_skips, skipped_to
+from backprop_tutor.worked.residual import skip_activation, skip_delta_step
 from backprop_tutor.worked.optimizer import decay_lines, decay_rule_line, decayed_gradient, optimizer_steps
 from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
                                             symbol, sympy_unicode, times)
@@ -50,14 +52,14 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
     steps.append(_output_delta(sol))
     if softmax:
         steps.append(_softmax_shortcut(sol))
-    if matrix_form:
+    if matrix_form and not has_skips(sol.network):  # a skip's second path is worked unit by unit
         steps += [matrix_form_steps.output_delta(sol)] if not softmax else []
         steps += [matrix_form_steps.hidden_delta(sol, l) for l in range(L - 1, 0, -1)]
         steps += [matrix_form_steps.gradients(sol, l) for l in range(1, L + 1)]
         steps += optimizer_steps(sol) if sol.network.optimizer else [matrix_form_steps.update(sol)]
     else:
         for l in range(L - 1, 0, -1):  # the slopes apart from δ: a part may ask f′ before δ, and see it alone
-            steps += [_hidden_slopes(sol, l), _hidden_delta(sol, l)]
+            steps += [_hidden_slopes(sol, l), skip_delta_step(sol, l) if skipped_to(sol.network, l) else _hidden_delta(sol, l)]
         steps += [_gradients(sol, l) for l in range(1, L + 1)]
         if is_deep_chain(sol.network):  # the product δ⁽¹⁾ is, and the gradient shrinking (or not) down the chain
             steps.append(chain_step(sol))
@@ -115,7 +117,9 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
             return (f"{symbol('z', l, j, tex=tex)} = " + " + ".join(terms) + f" + {symbol('b', l, j, tex=tex)}"
                     + " = " + num.signed_sum(numbers + [_fmt(layer.bias[j], tex)], tex) + f" = {_fmt(n.z[l][j], tex)}")
         lines.math(weighted)
-        if layer.activation != activations.SOFTMAX:
+        if layer.skip is not None:  # a residual layer: a = f(z) + a⁽ᵏ⁾
+            lines.math(lambda tex, j=j: skip_activation(sol, l, j, tex))
+        elif layer.activation != activations.SOFTMAX:
             lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = {_act_formula(layer.activation, symbol('z', l, j, tex=tex), tex)}"
                        f" = {_act_formula(layer.activation, _fmt(n.z[l][j], tex), tex)} = {_fmt(n.a[l][j], tex)}")
     _more(lines, layer.units, "units")

@@ -73,6 +73,8 @@ class NetworkKind(ProblemKind):
             return "loss"
         if numeric.examples and not _distinct_examples(numeric):
             return "distinct_examples"
+        if not _both_paths_count(solution):
+            return "skip_paths"
         return None
 
     def network(self, solution: NetworkSolution) -> Network:
@@ -222,5 +224,24 @@ def _distinct_examples(numeric) -> bool:
         for mean, each in pairs:
             scale = max(abs(g) for g in each)
             if abs(each[0] - mean) <= DISTINCT * scale or abs((B - 1) * mean) <= DISTINCT * scale:
+                return False
+    return True
+
+
+SKIP_SHARE = 0.15  # each path's share of ∂L/∂a⁽ᵏ⁾ at a skip's source, in size, at least
+
+
+def _both_paths_count(solution: NetworkSolution) -> bool:
+    """At every skip's source, the path through the layers and the path through the skip each
+    carry at least SKIP_SHARE of the gradient's size, so that leaving either out shows."""
+    from backprop_tutor.engine.rules import skipped_to
+
+    net, n = solution.network, solution.numeric
+    for k in range(1, len(net.layers)):
+        for i in range(len(n.a[k]) if skipped_to(net, k) else 0):
+            skip = sum(solution.value(QuantityId(Kind.ACTIVATION_GRADIENT, m, (i,))) for m in skipped_to(net, k))
+            through = sum(net.layers[k].weights[j][i] * n.delta[k + 1][j] for j in range(net.layers[k].units))
+            size = abs(skip) + abs(through)
+            if min(abs(skip), abs(through)) < SKIP_SHARE * size:
                 return False
     return True
