@@ -340,6 +340,31 @@ SLIPS += (
                "example's: ∂L/∂w = (1/B) Σₑ ∂Lₑ/∂w.")),
 )
 
+
+# --- a recurrent cell unrolled over time --------------------------------------------------------------
+
+def _recurrent(network: Network, layer: int | None) -> bool:
+    return network.recurrent is not None
+
+
+def _last_step_only(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    """The sum over time's reads from the last step alone: δ_T and what it multiplies."""
+    reads = r.SUM_OVER_TIME.reads(net, g)
+    return reads[:1] if g.kind is Kind.BIAS_GRADIENT else reads[:2]
+
+
+SLIPS += (
+    Slip("forgot_sum_over_time", "sum_over_time", Rule("sum_over_time", _last_step_only, r.SUM_OVER_TIME.formula),
+         _recurrent,
+         _text("That is the last step's term alone; the weight is shared by every step, so its gradient sums "
+               "every step's δₜ·(xₜ or hₜ₋₁) over time.")),
+    Slip("dropped_recurrent_weight", "delta_through_time",
+         Rule("delta_through_time", lambda net, d: r.THROUGH_TIME.reads(net, d)[::2], r.WEIGHT_GRADIENT.formula),
+         _recurrent,
+         _text("The recurrent weight is missing: hₜ reaches the next step through w_h, so "
+               "δₜ = δₜ₊₁·w_h·{f}′(zₜ).")),
+)
+
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
