@@ -143,7 +143,7 @@ def test_the_worked_solution_writes_the_sum_over_time_out_with_numbers():
     assert ("∂L/∂w_h = δ₃·h₂ + δ₂·h₁ + δ₁·h₀ = 0.213168·0.24359 + 0.140364·0.597982 + 0.0631205·0.2 = "
             "0.0519258 + 0.0839351 + 0.0126241 = 0.148485") in text
     assert "δ₂ = δ₃·w_h·tanh′(z₂) = 0.213168·0.7·0.940664 = 0.140364" in text
-    assert "each step back multiplies δ by w_h·tanh′(zₜ), here 0.658465 and 0.449692" in text
+    assert "each step back multiplies δ by w_h·tanh′(z) of that step, here 0.658465 and 0.449692" in text
 
 
 @pytest.mark.parametrize("text, message", [

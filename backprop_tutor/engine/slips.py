@@ -357,12 +357,12 @@ SLIPS += (
     Slip("forgot_sum_over_time", "sum_over_time", Rule("sum_over_time", _last_step_only, r.SUM_OVER_TIME.formula),
          _recurrent,
          _text("That is the last step's term alone; the weight is shared by every step, so its gradient sums "
-               "every step's δₜ·(xₜ or hₜ₋₁) over time.")),
+               "every step's δ times what the weight multiplied there (x₁, x₂, … or h₀, h₁, …).")),
     Slip("dropped_recurrent_weight", "delta_through_time",
          Rule("delta_through_time", lambda net, d: r.THROUGH_TIME.reads(net, d)[::2], r.WEIGHT_GRADIENT.formula),
          _recurrent,
-         _text("The recurrent weight is missing: hₜ reaches the next step through w_h, so "
-               "δₜ = δₜ₊₁·w_h·{f}′(zₜ).")),
+         _text("The recurrent weight is missing: a step's state reaches the next step through w_h, so "
+               "δ₁ = δ₂·w_h·{f}′(z₁), and so on back through time.")),
 )
 
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}

@@ -66,7 +66,8 @@ def recurrent_steps(sol: NetworkSolution) -> list[Step]:
 def backward_steps(sol: NetworkSolution) -> list[Step]:
     """Through time, the sums over time, why they shrink, and the update."""
     u = Unrolled(sol)
-    return [_through_time(u), _sums_over_time(sol, u), _vanishing(u), _update(sol, u)]
+    return ([_slopes(u), _last_delta(u)] + [_earlier_delta(u, t) for t in range(u.T - 1, 0, -1)]
+            + [_sums_over_time(sol, u), _vanishing(u), _update(sol, u)])
 
 
 def _setup(sol: NetworkSolution, u: Unrolled) -> Step:
@@ -84,7 +85,10 @@ def _setup(sol: NetworkSolution, u: Unrolled) -> Step:
               f"b_o = {num.pretty(u.b_o)}; target t = {num.pretty(sol.network.target[0])}, "
               f"η = {num.pretty(sol.network.learning_rate)}.")
     lines.say(f"As quantities: step t is layer t (zₜ = z{{t}}[0], hₜ = a{{t}}[0], δₜ = delta{{t}}[0]); "
-              f"W1 = [[w_x, w_h]] and b1 = [b] are shared; the output is layer {u.T + 1}.")
+              f"W1 = [[w_x, w_h]] and b1 = [b] are shared; the output is layer {u.T + 1}.",
+              rf"As quantities: step $t$ is layer $t$ ($z_t$ = \texttt{{z{{t}}[0]}}, $h_t$ = \texttt{{a{{t}}[0]}}, "
+              rf"$\delta_t$ = \texttt{{delta{{t}}[0]}}); \texttt{{W1}} = [[$w_x$, $w_h$]] and \texttt{{b1}} = [$b$] "
+              rf"are shared; the output is layer {u.T + 1}.")
     return lines.step("The unrolled network")
 
 
@@ -107,26 +111,38 @@ def _output(sol: NetworkSolution, u: Unrolled) -> Step:
     return lines.step("Forward, the output", q(Kind.Z, L), q(Kind.A, L))
 
 
-def _through_time(u: Unrolled) -> Step:
+def _slopes(u: Unrolled) -> Step:
     lines = Lines()
-    T = u.T
-    lines.say(f"Backward through time. h{sub(str(T))} reaches the loss through the output, so "
-              f"δ{sub(str(T))} = δ_o·w_o·{prime(u.f)}(z{sub(str(T))}); an earlier zₜ reaches it only through hₜ, which "
-              "the next step multiplies by w_h, so δₜ = δₜ₊₁·w_h·f′(zₜ).",
-              rf"Backward through time. $h_{{{T}}}$ reaches the loss through the output, so "
-              rf"$\delta_{{{T}}} = \delta_o w_o {prime(u.f, True)}(z_{{{T}}})$; an earlier $z_t$ reaches it only through "
-              r"$h_t$, which the next step multiplies by $w_h$, so $\delta_t = \delta_{t+1} w_h f'(z_t)$.")
-    for t in range(1, T + 1):
+    lines.say("The local slopes of the cell at each step, for the backward pass:")
+    for t in range(1, u.T + 1):
         lines.math(lambda tex, t=t: f"{prime(u.f, tex)}({_s('z', t, tex)}) = {_fmt(u.slope[t], tex)}")
-    lines.math(lambda tex: f"{_s('delta', T, tex)} = {_s('delta', 'o', tex)}{_dot(tex)}w_o{_dot(tex)}"
-               f"{prime(u.f, tex)}({_s('z', T, tex)}) = {num.product([u.delta[T + 1], u.w_o, u.slope[T]], tex=tex)} = "
-               f"{_fmt(u.delta[T], tex)}")
-    for t in range(T - 1, 0, -1):
-        lines.math(lambda tex, t=t: f"{_s('delta', t, tex)} = {_s('delta', t + 1, tex)}{_dot(tex)}w_h{_dot(tex)}"
-                   f"{prime(u.f, tex)}({_s('z', t, tex)}) = {num.product([u.delta[t + 1], u.w_h, u.slope[t]], tex=tex)}"
-                   f" = {_fmt(u.delta[t], tex)}")
-    return lines.step("Backpropagation through time", *(q(kind, t) for t in range(1, T + 1)
-                                                        for kind in (Kind.SLOPE, Kind.DELTA)))
+    return lines.step("Backward through time: the local slopes", *(q(Kind.SLOPE, t) for t in range(1, u.T + 1)))
+
+
+def _delta_formula(u: Unrolled, t: int, above, weight: str, value):
+    """δₜ = δ_above·weight·f′(zₜ) with the numbers (δ_above is the next step's, or the output's)."""
+    return lambda tex: (f"{_s('delta', t, tex)} = {_s('delta', above, tex)}{_dot(tex)}{weight}{_dot(tex)}"
+                        f"{prime(u.f, tex)}({_s('z', t, tex)}) = "
+                        f"{num.product([u.delta[t + 1], value, u.slope[t]], tex=tex)} = {_fmt(u.delta[t], tex)}")
+
+
+def _last_delta(u: Unrolled) -> Step:
+    T, lines = u.T, Lines()
+    lines.say(f"h{sub(str(T))} reaches the loss through the output, so δ{sub(str(T))} = δ_o·w_o·{prime(u.f)}(z{sub(str(T))}).",
+              rf"$h_{{{T}}}$ reaches the loss through the output, so "
+              rf"$\delta_{{{T}}} = \delta_o w_o {prime(u.f, True)}(z_{{{T}}})$.")
+    lines.math(_delta_formula(u, T, "o", "w_o", u.w_o))
+    return lines.step(f"Backward through time: δ{sub(str(T))}, the last step", q(Kind.DELTA, T))
+
+
+def _earlier_delta(u: Unrolled, t: int) -> Step:
+    lines = Lines()
+    lines.say(f"z{sub(str(t))} reaches the loss only through h{sub(str(t))}, which step {t + 1} multiplies by w_h: "
+              "δₜ = δₜ₊₁·w_h·f′(zₜ).",
+              rf"$z_{{{t}}}$ reaches the loss only through $h_{{{t}}}$, which step {t + 1} multiplies by $w_h$: "
+              r"$\delta_t = \delta_{t+1} w_h f'(z_t)$.")
+    lines.math(_delta_formula(u, t, t + 1, "w_h", u.w_h))
+    return lines.step(f"Backward through time: δ{sub(str(t))}", q(Kind.DELTA, t))
 
 
 def _sum_line(u: Unrolled, name: str, factors, total, tex: bool) -> str:
@@ -179,7 +195,7 @@ def _vanishing(u: Unrolled) -> Step:
             num.factor(factors[t], tex=tex) for t in range(u.T - 1, 0, -1)) + f" = {_fmt(u.delta[1], tex)}")
     terms = ", ".join(f"|δ{sub(str(t))}| = {num.pretty(abs(u.delta[t]))}" for t in range(u.T, 0, -1))
     shrink = "shrinks" if abs(product) < 1 else "grows"
-    lines.say(f"Why gradients vanish through time: each step back multiplies δ by w_h·{prime(u.f)}(zₜ), here "
+    lines.say(f"Why gradients vanish through time: each step back multiplies δ by w_h·{prime(u.f)}(z) of that step, here "
               f"{' and '.join(num.pretty(factors[t]) for t in range(u.T - 1, 0, -1))}; {prime(u.f)} ≤ "
               f"{'1' if u.f == 'tanh' else '1/4' if u.f == 'sigmoid' else 'its maximum'}, so unless |w_h| is large each "
               f"factor is below 1 in size and the signal from the loss {shrink} (×{num.pretty(abs(product))} over "

@@ -264,8 +264,8 @@ def _recurrent_statement(network: Network) -> Statement:
     xs = ", ".join(num.pretty(v) for v in network.input)
     xs_tex = ", ".join(num.latex(v) for v in network.input)
     f, g = cell.activation, out.activation
-    given = (f"A recurrent cell with one {f} unit, unrolled over T = {T} steps: hₜ = {f}(zₜ), "
-             f"zₜ = w_x·xₜ + w_h·hₜ₋₁ + b, with inputs x₁…x{'₂₃'[T - 2]} = {xs} and h₀ = {num.pretty(network.recurrent.h0)}.",
+    given = (f"A recurrent cell with one {f} unit, unrolled over T = {T} steps: z₁ = w_x·x₁ + w_h·h₀ + b, "
+             f"h₁ = {f}(z₁), and likewise at each later step from the state before it, with inputs x₁…x{'₂₃'[T - 2]} = {xs} and h₀ = {num.pretty(network.recurrent.h0)}.",
              f"Shared by every step: w_x = {num.pretty(w_x)}, w_h = {num.pretty(w_h)}, b = {num.pretty(cell.bias[0])}. "
              f"Output ({g}): o = {g}(w_o·h{'₂₃'[T - 2]} + b_o), w_o = {num.pretty(out.weights[0][0])}, "
              f"b_o = {num.pretty(out.bias[0])}; target t = {num.pretty(network.target[0])}.")
@@ -280,8 +280,8 @@ def _recurrent_statement(network: Network) -> Statement:
     notes = (f"Loss: {network.loss}, {loss.unicode}, on the last output only (mind the constant factor: "
              f"{str(factor).replace('-', '−')} in front, and it carries into every derivative). Learning rate η = "
              f"{num.pretty(network.learning_rate)}.",
-             f"Names: step t is layer t, so zₜ = z{{t}}[0], hₜ = a{{t}}[0], f′(zₜ) = fprime{{t}}[0], δₜ = ∂L/∂zₜ = "
-             f"delta{{t}}[0]; W1 = [[w_x, w_h]] and b1 = [b] (every step's; in the index convention w⁽ˡ⁾ⱼₖ, row j "
+             f"Names: step t is layer t, so step t's z, h, f′(z) and δ = ∂L/∂z are z{{t}}[0], a{{t}}[0], "
+             f"fprime{{t}}[0] and delta{{t}}[0]; W1 = [[w_x, w_h]] and b1 = [b] (every step's; in the index convention w⁽ˡ⁾ⱼₖ, row j "
              f"and column k of W⁽ˡ⁾, w_x = w⁽¹⁾₀₀ and w_h = w⁽¹⁾₀₁), so ∂L/∂w_x = dW1[0][0], "
              f"∂L/∂w_h = dW1[0][1], ∂L/∂b = db1[0]; the output is layer {T + 1} (W{T + 1} = [[w_o]], b{T + 1} = [b_o]).")
     tex_notes = (rf"Loss: \texttt{{{escape(network.loss)}}}, ${loss.latex}$, on the last output only (mind the "
