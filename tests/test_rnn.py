@@ -188,3 +188,18 @@ def test_a_recurrent_file_round_trips():
     net = network_from_dict(_three_steps())
     assert network_from_dict(net.to_json()) == net
     assert net.to_json()["recurrent"]["output"] == {"w": 1.3, "b": -0.2, "activation": "identity"}
+
+
+def test_practice_shows_the_cell_with_h0_not_a_table_of_layers():
+    """A table of the unrolled layers would hide h₀ and the state carried between steps."""
+    from rich.console import Console
+
+    from backprop_tutor.bank.folders import Bank
+    from backprop_tutor.bank.generate import generate
+    from backprop_tutor.cli.practice_view import problem_view
+
+    problem = generate(Bank.open().load("rnn_two_steps_tanh"), 2)
+    console = Console(width=100, record=True)
+    console.print(problem_view(problem, "", 1, None))
+    shown = console.export_text()
+    assert "h₀ = " in shown and "z₁ = w_x·x₁ + w_h·h₀ + b" in shown and "W (row j = unit j)" not in shown
