@@ -203,3 +203,15 @@ def test_practice_shows_the_cell_with_h0_not_a_table_of_layers():
     console.print(problem_view(problem, "", 1, None))
     shown = console.export_text()
     assert "h₀ = " in shown and "z₁ = w_x·x₁ + w_h·h₀ + b" in shown and "W (row j = unit j)" not in shown
+
+
+def test_dot_says_in_one_line_that_a_recurrent_cell_is_not_drawn(tmp_path):
+    from click.testing import CliRunner
+
+    from backprop_tutor.cli.app import cli
+
+    path = tmp_path / "cell.json"
+    path.write_text(__import__("json").dumps(_three_steps()), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", "--network", str(path), "--format", "dot"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "a recurrent cell's steps are in its worked solution" in result.stderr
