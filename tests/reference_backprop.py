@@ -45,6 +45,7 @@ CATALOGUE = (
     "forgot_weight_decay", "momentum_sign", "adam_no_bias_correction",
     "summed_not_averaged", "one_example_only",
     "forgot_skip_gradient",
+    "forgot_sum_over_time", "dropped_recurrent_weight",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -270,6 +271,8 @@ def _applies_without_layers(network: Mapping, slip: str) -> bool:
 def scopes(network: Mapping, slip: str) -> list:
     """The scopes a slip can be made in: its layers (ints) plus "all" when there are several;
     [None] for a slip of a rule without layers that applies; [] when it cannot be made."""
+    if "recurrent" in network:
+        return _recurrent_scopes(network, slip)
     layers = _layers_where(network, slip)
     if layers is None:
         return [None] if _applies_without_layers(network, slip) else []
@@ -352,12 +355,8 @@ def _optimizer(network: Mapping) -> dict:
     return dict(network.get("optimizer") or {})
 
 
-def evaluate(network: Mapping, slip: str | None = None, scope=None,
-             overrides: Mapping[str, float] | None = None) -> Results:
-    """Every scalar quantity of the network by its canonical name, with at most one slip."""
-    if "examples" in network:
-        return _evaluate_batch(network, slip, scope, overrides)
-    hit = _hit(network, slip, scope)
+def _recorder(network: Mapping, slip, scope, overrides):
+    """Empty results, and put(name, value): record a value, or the learner's in its place."""
     given = dict(overrides or {})
     r = Results()
     r.network, r.slip, r.scope, r.overrides = network, slip, scope, given
@@ -365,7 +364,18 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
     def put(name: str, v):
         r[name] = float(given[name]) if name in given else v
         return r[name]
+    return r, put
 
+
+def evaluate(network: Mapping, slip: str | None = None, scope=None,
+             overrides: Mapping[str, float] | None = None) -> Results:
+    """Every scalar quantity of the network by its canonical name, with at most one slip."""
+    if "examples" in network:
+        return _evaluate_batch(network, slip, scope, overrides)
+    if "recurrent" in network:
+        return _evaluate_recurrent(network, slip, scope, overrides)
+    hit = _hit(network, slip, scope)
+    r, put = _recorder(network, slip, scope, overrides)
     layers = network["layers"]
     L = len(layers)
     eta = float(network["learning_rate"])
@@ -561,6 +571,8 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
     r = results if results is not None else evaluate(network, slip, scope, overrides)
     if "examples" in network:
         return _nudge_batch(r, param, h)
+    if "recurrent" in network:
+        return _nudge_recurrent(r, param.replace(" ", ""), float(h))
     param = param.replace(" ", "")
     m = re.fullmatch(r"(W|b)(\d+)((?:\[\d+\])+)", param)
     if not m:
@@ -857,3 +869,144 @@ def _skip_source_gradient(network: Mapping, W: list, delta: list, da: list, k: i
             g = None if g is None or any(da[m][i] is None for m in receivers) else g + math.fsum(da[m][i] for m in receivers)
         out.append(g)
     return out
+
+# --- a recurrent cell unrolled over time -----------------------------------------------------------
+# `recurrent: {inputs, h0, w_x, w_h, b, activation, output: {w, b, activation}, target}`: step t is
+# layer t, hₜ = f(w_x·xₜ + w_h·hₜ₋₁ + b) (z{t}[0], a{t}[0]); W1 = [[w_x, w_h]] and b1 = [b] are every
+# step's; the output o = g(w_o·h_T + b_o) is layer T + 1 (W{T+1}, b{T+1}); L is on o only.
+# Backward: δ_o = ∂L/∂o·g′, δ_T = δ_o·w_o·f′(z_T) (hidden_delta), δₜ = δₜ₊₁·w_h·f′(zₜ) (delta_through_time);
+# ∂L/∂w_x = Σ δₜ·xₜ, ∂L/∂w_h = Σ δₜ·hₜ₋₁, ∂L/∂b = Σ δₜ (sum_over_time). Where the slips act:
+# forward, slope, loss and loss-gradient slips as in a network of these layers (z of the steps has
+# no forgot_bias: that is the output's weighted_sum only); hidden_delta slips at layer T; weight_gradient
+# slips at the output; update slips at layers 1 and T + 1.
+
+def _cell(network: Mapping) -> dict:
+    return network["recurrent"]
+
+
+def _recurrent_layers(network: Mapping) -> tuple[int, str, str]:
+    cell = _cell(network)
+    return len(cell["inputs"]), cell.get("activation", "tanh"), cell["output"].get("activation", "identity")
+
+
+def _recurrent_scopes(network: Mapping, slip: str) -> list:
+    T, f, g = _recurrent_layers(network)
+    acts = {t: f for t in range(1, T + 1)} | {T + 1: g}
+
+    def where(layers: list) -> list:
+        return layers + (["all"] if len(layers) > 1 else [])
+
+    smooth = [l for l, act in acts.items() if act != "identity"]
+    layered = {
+        "forgot_bias": [T + 1], "forgot_activation": smooth, "forgot_activation_slope": smooth,
+        "slope_at_activation": smooth, "activation_for_slope": smooth,
+        "slope_sign_flipped": [l for l in smooth if acts[l] in ("sigmoid", "tanh")],
+        "sech_not_squared": [l for l in smooth if acts[l] == "tanh"],
+        "weights_not_transposed": [T], "updated_weights_in_backward": [T],
+        "swapped_indices": [T + 1], "preactivation_for_activation": [T + 1], "wrong_layer_activation": [T + 1],
+        "forgot_input_factor": [T + 1], "update_sign": [1, T + 1],
+        "forgot_learning_rate": [1, T + 1] if float(network["learning_rate"]) != 1 else [],
+        "forgot_sum_over_time": [1], "dropped_recurrent_weight": list(range(1, T)),
+    }
+    if slip in layered:
+        return where(layered[slip])
+    if slip in ("softmax_jacobian_dropped", "dropped_fanout_term", "dropped_chain_weight", "forgot_weight_decay",
+                "momentum_sign", "adam_no_bias_correction") or slip in _BATCH:
+        return []
+    return [None] if _applies_without_layers({"loss": network["loss"], "target": [0]}, slip) else []
+
+
+def _recurrent_forward(f: str, g: str, xs: list, h0: float, w: dict, slip, hit, put=_keep):
+    """z and h (a) of every step and of the output, with the forward-pass slips."""
+    T = len(xs)
+    z, a = [None] * (T + 2), [h0] + [None] * (T + 1)
+    for t in range(1, T + 2):
+        if t <= T:
+            s = math.fsum([w["w_x"] * xs[t - 1], w["w_h"] * a[t - 1], w["b"]])
+        else:
+            s = w["w_o"] * a[T] + (0.0 if slip == "forgot_bias" and t in hit else w["b_o"])
+        z[t] = put(f"z{t}[0]", s)
+        act = f if t <= T else g
+        a[t] = put(f"a{t}[0]", z[t] if slip == "forgot_activation" and t in hit else F[act](z[t]))
+    return z, a
+
+
+def _recurrent_weights(r: Results, T: int) -> dict:
+    return {"w_x": r["W1[0][0]"], "w_h": r["W1[0][1]"], "b": r["b1[0]"], "w_o": r[f"W{T + 1}[0][0]"],
+            "b_o": r[f"b{T + 1}[0]"]}
+
+
+def _evaluate_recurrent(network: Mapping, slip, scope, overrides) -> Results:
+    cell = _cell(network)
+    T, f, g = _recurrent_layers(network)
+    if slip is not None and scope not in _recurrent_scopes(network, slip):
+        raise NotApplicable(f"{slip} cannot be made in scope {scope!r} of this network")
+    hit = _recurrent_hit(network, slip, scope)
+    r, put = _recorder(network, slip, scope, overrides)
+    out = cell["output"]
+    xs = [put(f"x[{k}]", float(v)) for k, v in enumerate(cell["inputs"])]
+    t = put("t[0]", float(cell["target"]))
+    h0 = float(cell.get("h0", 0))
+    for name, v in (("W1[0][0]", cell["w_x"]), ("W1[0][1]", cell["w_h"]), ("b1[0]", cell.get("b", 0)),
+                    (f"W{T + 1}[0][0]", out["w"]), (f"b{T + 1}[0]", out.get("b", 0))):
+        put(name, float(v))
+    w = _recurrent_weights(r, T)
+    z, a = _recurrent_forward(f, g, xs, h0, w, slip, hit, put)
+    fp = [None] + [put(f"fprime{l}[0]", _slope(f if l <= T else g, z[l], a[l], slip if l in hit and slip in _SLOPE
+                                                else None)) for l in range(1, T + 2)]
+    put("loss", _loss(network["loss"], [a[T + 1]], [t], slip))
+    scale = {"error_sign": -1.0, "kept_power_two": 2.0, "dropped_power_two": 0.5}.get(slip, 1.0)
+    g_o = put("dL_da[0]", scale * _loss_gradient(network["loss"], a[T + 1], t, 1))
+    delta = [None] * (T + 2)
+    delta[T + 1] = put(f"delta{T + 1}[0]", g_o * fp[T + 1])
+    eta = float(network["learning_rate"])
+
+    def update(name: str, l: int, gradient: float) -> float:
+        step = {"update_sign": -eta, "forgot_learning_rate": 1.0}.get(slip if l in hit else None, eta)
+        return put(name.replace("[", "_new[", 1), r[name] - step * put("d" + name, gradient))
+
+    # the output's gradients and update (read by δ_T when the updated weights are used by mistake)
+    rule = slip if T + 1 in hit else None
+    factor = {"preactivation_for_activation": z[T], "wrong_layer_activation": a[T + 1],
+              "forgot_input_factor": 1.0}.get(rule, a[T])
+    new = {f"W{T + 1}[0][0]": update(f"W{T + 1}[0][0]", T + 1, delta[T + 1] * factor),
+           f"b{T + 1}[0]": update(f"b{T + 1}[0]", T + 1, delta[T + 1])}
+    w_o = new[f"W{T + 1}[0][0]"] if slip == "updated_weights_in_backward" and T in hit else w["w_o"]
+    delta[T] = put(f"delta{T}[0]", fp[T] * w_o * delta[T + 1])
+    for s in range(T - 1, 0, -1):
+        recurrent = 1.0 if slip == "dropped_recurrent_weight" and s in hit else w["w_h"]
+        delta[s] = put(f"delta{s}[0]", delta[s + 1] * recurrent * fp[s])
+    # the shared weights: sums over time (or, slipped, the last step's term alone)
+    steps = [T] if slip == "forgot_sum_over_time" else range(1, T + 1)
+    new["W1[0][0]"] = update("W1[0][0]", 1, math.fsum(delta[s] * xs[s - 1] for s in steps))
+    new["W1[0][1]"] = update("W1[0][1]", 1, math.fsum(delta[s] * a[s - 1] for s in steps))
+    new["b1[0]"] = update("b1[0]", 1, math.fsum(delta[s] for s in steps))
+    moved = {"w_x": new["W1[0][0]"], "w_h": new["W1[0][1]"], "b": new["b1[0]"], "w_o": new[f"W{T + 1}[0][0]"],
+             "b_o": new[f"b{T + 1}[0]"]}
+    put("loss_after", _recurrent_loss(network, moved, r, slip, hit))
+    return r
+
+
+def _recurrent_loss(network: Mapping, w: dict, r: Results, slip, hit) -> float:
+    """The loss of a fresh forward pass with these parameters (the learner's x and t kept)."""
+    T, f, g = _recurrent_layers(network)
+    xs = [r[f"x[{k}]"] for k in range(T)]
+    _, a = _recurrent_forward(f, g, xs, float(_cell(network).get("h0", 0)), w, slip, hit)
+    return _loss(network["loss"], [a[T + 1]], [r["t[0]"]], slip)
+
+
+def _nudge_recurrent(r: Results, param: str, h: float) -> float:
+    if r.slip == "derivative_not_ratio":
+        return r[f"d{param}"]
+    T = len(_cell(r.network)["inputs"])
+    w = _recurrent_weights(r, T)
+    key = {"W1[0][0]": "w_x", "W1[0][1]": "w_h", "b1[0]": "b", f"W{T + 1}[0][0]": "w_o", f"b{T + 1}[0]": "b_o"}[param]
+    w[key] += h
+    return (_recurrent_loss(r.network, w, r, r.slip, _recurrent_hit(r.network, r.slip, r.scope)) - r["loss"]) / h
+
+
+def _recurrent_hit(network: Mapping, slip, scope) -> frozenset:
+    """The layers (steps) the slip acts on."""
+    if scope is None:
+        return frozenset()
+    return frozenset(l for l in _recurrent_scopes(network, slip) if l != "all") if scope == "all" else frozenset((scope,))

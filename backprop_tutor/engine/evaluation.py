@@ -25,7 +25,7 @@ from typing import Any
 from backprop_tutor.engine.arithmetic import PRECISE
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, QuantityError, QuantityId, of_example
-from backprop_tutor.engine.rules import TEXTBOOK_SLOPE, Rule, check_example, standard_rule
+from backprop_tutor.engine.rules import TEXTBOOK_SLOPE, Rule, check_example, own_parameters, standard_rule
 
 
 EVERY_LAYER = "every layer"
@@ -66,6 +66,8 @@ def given_value(network: Network, quantity: QuantityId):
             return network.input[quantity.index[0]]
         if quantity.kind is Kind.TARGET:
             return network.target[quantity.index[0]]
+        if not own_parameters(network, quantity.layer):
+            raise QuantityError(f"{quantity.text!r}: every step of a recurrent cell shares W1 and b1")
         layer = network.layers[quantity.layer - 1]
         if quantity.kind is Kind.WEIGHT:
             j, k = quantity.index

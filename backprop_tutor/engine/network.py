@@ -31,7 +31,8 @@ MAX_MAGNITUDE = 1000
 MAX_DIGITS = 50
 MAX_EXPONENT = 100
 
-_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer", "examples")
+_KEYS = ("name", "input", "target", "layers", "loss", "learning_rate", "weight_decay", "optimizer", "examples",
+         "recurrent")
 _REQUIRED = ("input", "target", "layers", "loss", "learning_rate")
 _LAYER_KEYS = ("activation", "weights", "bias", "skip")
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[-+]?\d+))?(?:\s*/\s*(?P<den>\d+))?\s*")
@@ -109,6 +110,9 @@ class Network:
     # A mini-batch: ((input, target), …) per example, or None for one example. `input` and `target`
     # are then the first example's, so that every shape read from them holds.
     examples: tuple[tuple[tuple[sp.Rational, ...], tuple[sp.Rational, ...]], ...] | None = None
+    # A recurrent cell unrolled over time (`recurrent:` in the file): layers 1..T are its steps,
+    # sharing layer 1's W = [[w_x, w_h]] and b; layer T+1 is the output. None: a feed-forward network.
+    recurrent: Recurrent | None = None
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -125,6 +129,8 @@ class Network:
             return [json_number(v) for v in values]
 
         data: dict[str, Any] = {"name": self.name} if self.name is not None else {}
+        if self.recurrent is not None:
+            return {**data, **self.recurrent.to_json(self)}
         if self.examples is None:
             data.update(input=vec(self.input), target=vec(self.target))
         else:
@@ -206,6 +212,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     if not isinstance(data, dict):
         raise NetworkError(f"expected a mapping with keys {', '.join(_REQUIRED)}, found {describe(data)}", source=source)
     check_keys(data, _KEYS, "", fail, "allowed keys")
+    if "recurrent" in data:
+        return _recurrent_network(data, source, fail)
     first = "examples[0]." if "examples" in data else ""  # a batch's first example stands in for input and target
     data = _first_example(data, fail)
     for key in _REQUIRED:
@@ -586,3 +594,89 @@ def _skip_alone(layers: list[Layer], batch: bool, decay: bool, optimizer: bool, 
     if with_skip is not None and others:
         raise fail(f"layers[{with_skip}].skip", f"a skip connection cannot be combined with {' or '.join(others)} "
                    "yet; leave the skip out, or the " + " and ".join(others))
+
+# --- a recurrent cell unrolled over time (issue 15) ---------------------------------------------------
+# The simplest faithful form: one hidden unit, h_t = f(w_x·x_t + w_h·h_{t−1} + b) for t = 1..T
+# (T = 2 or 3), and one output unit o = g(w_o·h_T + b_o) whose loss against the target is the loss
+# (on the last output only). It is loaded as the unrolled network with tied weights: layers 1..T are
+# the cell's steps (one Layer, W = [[w_x, w_h]], b = [b]), layer T+1 the output; x[t−1] is x_t.
+
+RECURRENT_STEPS = (2, 3)
+_RECURRENT_KEYS = ("inputs", "h0", "w_x", "w_h", "b", "activation", "output", "target")
+_RECURRENT_TOP = ("name", "recurrent", "loss", "learning_rate")
+_OUTPUT_KEYS = ("w", "b", "activation")
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    h0: sp.Rational  # the state before the first step
+
+    def to_json(self, network: Network) -> dict[str, Any]:
+        from backprop_tutor.engine.numbers import json_number
+
+        cell, out = network.layers[0], network.layers[-1]
+        (w_x, w_h), = cell.weights
+        return {"recurrent": {"inputs": [json_number(v) for v in network.input], "h0": json_number(self.h0),
+                              "w_x": json_number(w_x), "w_h": json_number(w_h), "b": json_number(cell.bias[0]),
+                              "activation": cell.activation,
+                              "output": {"w": json_number(out.weights[0][0]), "b": json_number(out.bias[0]),
+                                         "activation": out.activation},
+                              "target": json_number(network.target[0])},
+                "loss": network.loss, "learning_rate": json_number(network.learning_rate)}
+
+
+def _recurrent_network(data: dict, source: str, fail) -> Network:
+    """`recurrent: {inputs, h0, w_x, w_h, b, activation, output: {w, b, activation}, target}` beside
+    loss and learning_rate; the extensions written for feed-forward networks are refused."""
+    for key in data:
+        if key not in _RECURRENT_TOP:
+            raise fail(key, f"cannot be combined with recurrent; a recurrent network file has "
+                       f"{', '.join(_RECURRENT_TOP)} (the inputs and target go inside recurrent)")
+    raw = data["recurrent"]
+    if not isinstance(raw, dict):
+        raise fail("recurrent", "expected a mapping such as {inputs: [0.5, -0.3], h0: 0, w_x: 0.8, w_h: 0.6, b: 0.1, "
+                   f"activation: tanh, output: {{w: 1.2, b: 0}}, target: 0.4}}, found {describe(raw)}")
+    check_keys(raw, _RECURRENT_KEYS, "recurrent.", fail, "allowed keys")
+    for key in ("inputs", "w_x", "w_h", "output", "target"):
+        if key not in raw:
+            raise fail(f"recurrent.{key}", "missing; a recurrent network needs inputs, w_x, w_h, output and target")
+    for key in ("loss", "learning_rate"):
+        if key not in data:
+            raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
+    inputs = raw["inputs"]
+    if not isinstance(inputs, list) or len(inputs) not in RECURRENT_STEPS:
+        found = f"{len(inputs)} inputs" if isinstance(inputs, list) else describe(inputs)
+        raise fail("recurrent.inputs", f"expected one input per time step, 2 or 3 of them (the cell is unrolled "
+                   f"2 or 3 steps), found {found}")
+    x = _vector(inputs, "recurrent.inputs", fail)
+    number = {key: _number(raw.get(key, 0), f"recurrent.{key}", fail) for key in ("h0", "w_x", "w_h", "b")}
+    cell = Layer(_one_unit_activation(raw, "recurrent.activation", "tanh", fail), ((number["w_x"], number["w_h"]),),
+                 (number["b"],))
+    output = raw["output"]
+    if not isinstance(output, dict) or "w" not in output:
+        raise fail("recurrent.output", f"expected a mapping such as {{w: 1.2, b: 0, activation: identity}}, found "
+                   f"{describe(output)}")
+    check_keys(output, _OUTPUT_KEYS, "recurrent.output.", fail, "allowed keys")
+    out = Layer(_one_unit_activation(output, "recurrent.output.activation", "identity", fail),
+                ((_number(output["w"], "recurrent.output.w", fail),),), (_number(output.get("b", 0), "recurrent.output.b", fail),))
+    t = (_number(raw["target"], "recurrent.target", fail),)
+    loss = data["loss"]
+    if not isinstance(loss, str) or loss not in losses.LOSSES or loss == "cross_entropy":
+        raise fail("loss", f"{describe(loss) if not isinstance(loss, str) else repr(loss)} is not a loss of a recurrent network's one output; use half_sse, sse, mse or bce")
+    if loss == "bce" and (out.activation != "sigmoid" or not 0 <= t[0] <= 1):
+        raise fail("loss", "bce needs a sigmoid output (recurrent.output.activation) and a target in [0, 1]")
+    rate = _number(data["learning_rate"], "learning_rate", fail)
+    if rate <= 0:
+        raise fail("learning_rate", "must be positive (a step against the gradient), e.g. 0.5")
+    name = data.get("name")
+    return Network(x, t, (cell,) * len(x) + (out,), loss, rate, None if name is None else str(name),
+                   recurrent=Recurrent(number["h0"]))
+
+
+def _one_unit_activation(raw: dict, field: str, default: str, fail) -> str:
+    act = raw.get("activation", default)
+    if act not in activations.ELEMENTWISE:
+        names = tuple(activations.ELEMENTWISE)
+        raise fail(field, f"unknown activation {act!r}{did_you_mean(act, names) if isinstance(act, str) else ''}; "
+                   f"one unit takes one of {', '.join(names)}")
+    return act

@@ -66,6 +66,8 @@ def parameters(network: Network) -> tuple[QuantityId, ...]:
     """Every weight and bias, layer by layer."""
     out = []
     for l, layer in enumerate(network.layers, 1):
+        if not own_parameters(network, l):
+            continue  # a recurrent cell's later steps share layer 1's
         for j in range(layer.units):
             out += [q(Kind.WEIGHT, l, j, k) for k in range(len(layer.weights[j]))]
             out.append(q(Kind.BIAS, l, j))
@@ -305,6 +307,8 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
     if network.examples is not None and quantity.example is None and quantity.kind in _BATCH_RULES:
         return _BATCH_RULES[quantity.kind]
     check_example(network, quantity)
+    if network.recurrent is not None and (rule := recurrent_rule(network, quantity)) is not None:
+        return rule
     if network.weight_decay and quantity.kind in _DECAYED:
         return _DECAYED[quantity.kind]
     if quantity.kind in _OPTIMIZED:
@@ -322,6 +326,8 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
 def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
     """The places a rule is applied: each layer for the per-layer rules, (None,) for the others."""
     L = len(network.layers)
+    if network.recurrent is not None and (sites := recurrent_site(network, rule)) is not None:
+        return sites
     if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO, BATCH_LOSS) or rule in WHOLE_NETWORK_RULES:
         return (None,)
     if rule is OUTPUT_DELTA:
@@ -672,3 +678,124 @@ _RESIDUAL_SITES = {
     SKIP_DELTA: _layers_where(lambda net, l: l < len(net.layers) and bool(skipped_to(net, l))),
 }
 RULES += (SKIP_ACTIVATION, ACTIVATION_GRADIENT, SKIP_GRADIENT, SKIP_DELTA)
+
+# --- a recurrent cell unrolled over time: backpropagation through time ------------------------------
+# Layers 1..T are the cell's steps and share layer 1's parameters, W1 = [[w_x, w_h]] and b1 = [b]
+# (they are one weight each: step t's own W{t}, b{t} are not quantities); layer T+1 is the output.
+# Per step t: z_t = w_x·x_t + w_h·h_{t−1} + b (z{t}[0]), h_t = f(z_t) (a{t}[0]), δ_t = ∂L/∂z_t.
+
+def recurrent_steps(network: Network) -> int:
+    """T, the number of time steps (0 for a feed-forward network)."""
+    return len(network.input) if network.recurrent is not None else 0
+
+
+def _previous_state(net: Network, t: int) -> tuple[QuantityId, ...]:
+    """h_{t−1} as a quantity to read: nothing at t = 1, where it is the given h₀."""
+    return (q(Kind.A, t - 1, 0),) if t > 1 else ()
+
+
+def _state_or_h0(site: Site, read: Sequence, t: int) -> Any:
+    return read[0] if t > 1 else site.ops.given(site.network.recurrent.h0)
+
+
+_W_X, _W_H, _B_CELL = q(Kind.WEIGHT, 1, 0, 0), q(Kind.WEIGHT, 1, 0, 1), q(Kind.BIAS, 1, 0)
+
+
+def _recurrent_sum_reads(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
+    t = z.layer
+    return (_W_X, q(Kind.INPUT, None, t - 1), _W_H, _B_CELL, *_previous_state(net, t))
+
+
+def _recurrent_sum(site: Site, v: Sequence) -> Any:
+    """z_t = w_x·x_t + w_h·h_{t−1} + b: every step reads the same w_x, w_h and b."""
+    w_x, x, w_h, b = v[:4]
+    return site.ops.sum([w_x * x, w_h * _state_or_h0(site, v[4:], site.quantity.layer), b])
+
+
+def _through_time_reads(net: Network, d: QuantityId) -> tuple[QuantityId, ...]:
+    t = d.layer
+    return q(Kind.DELTA, t + 1, 0), _W_H, q(Kind.SLOPE, t, 0)
+
+
+def _through_time(site: Site, v: Sequence) -> Any:
+    """δ_{t} = δ_{t+1}·w_h·f′(z_t): z_t reaches the loss only through h_t, which the next step
+    multiplies by w_h (the last step's δ_T comes from the output, by hidden_delta)."""
+    return v[0] * v[1] * v[2]
+
+
+def _time_factor(net: Network, t: int, w: QuantityId) -> tuple[QuantityId, ...]:
+    """What δ_t multiplies in the shared parameter's gradient at step t: x_t for w_x, h_{t−1} for
+    w_h (h₀ given at t = 1), nothing for b."""
+    if w.kind is Kind.BIAS_GRADIENT:
+        return ()
+    return (q(Kind.INPUT, None, t - 1),) if w.index == (0, 0) else _previous_state(net, t)
+
+
+def _sum_over_time_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    """δ_T, its factor, δ_{T−1}, its factor, …, from the last step back to the first."""
+    return tuple(read for t in range(recurrent_steps(net), 0, -1)
+                 for read in (q(Kind.DELTA, t, 0), *_time_factor(net, t, g)))
+
+
+def time_terms(site: Site, v: Sequence) -> list:
+    """The terms δ_t·(x_t, h_{t−1} or 1) of the reads, from the last step back (those read)."""
+    g, out, i = site.quantity, [], 0
+    for t in range(recurrent_steps(site.network), 0, -1):
+        if i >= len(v):
+            break
+        factors = _time_factor(site.network, t, g)
+        if g.kind is Kind.BIAS_GRADIENT:
+            out.append(v[i])
+        elif factors:
+            out.append(v[i] * v[i + 1])
+        else:  # δ₁·h₀
+            out.append(v[i] * site.ops.given(site.network.recurrent.h0))
+        i += 1 + len(factors)
+    return out
+
+
+def _sum_over_time(site: Site, v: Sequence) -> Any:
+    """∂L/∂w = Σ_t δ_t·(x_t or h_{t−1}), ∂L/∂b = Σ_t δ_t: the weight is shared by every step, so its
+    gradient is the sum of what each step's use of it contributes."""
+    return site.ops.sum(time_terms(site, v))
+
+
+RECURRENT_SUM = Rule("recurrent_sum", _recurrent_sum_reads, _recurrent_sum)
+THROUGH_TIME = Rule("delta_through_time", _through_time_reads, _through_time)
+SUM_OVER_TIME = Rule("sum_over_time", _sum_over_time_reads, _sum_over_time)
+RECURRENT_RULES = (RECURRENT_SUM, THROUGH_TIME, SUM_OVER_TIME)
+RULES += RECURRENT_RULES
+
+
+def recurrent_rule(network: Network, quantity: QuantityId) -> Rule | None:
+    """The rule of a recurrent network's quantity where it is not the feed-forward one (None)."""
+    T, t = recurrent_steps(network), quantity.layer
+    if t is None or t > T:
+        return None  # the output layer, the loss: the usual rules
+    if t > 1 and quantity.kind in _SHARED:
+        raise QuantityError(f"{quantity.text!r}: every step of a recurrent cell shares W1 and b1 (w_x, w_h, b); "
+                            f"ask for {QuantityId(quantity.kind, 1, quantity.index).text}")
+    if quantity.kind is Kind.Z:
+        return RECURRENT_SUM
+    if quantity.kind is Kind.DELTA and t < T:
+        return THROUGH_TIME
+    if quantity.kind in (Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT):
+        return SUM_OVER_TIME
+    return None
+
+
+_SHARED = frozenset({Kind.WEIGHT, Kind.BIAS, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT, Kind.WEIGHT_NEW, Kind.BIAS_NEW})
+
+
+def own_parameters(network: Network, l: int) -> bool:
+    """Whether layer l has parameters of its own (in a recurrent network, steps 2..T share step 1's)."""
+    return not 1 < l <= recurrent_steps(network)
+
+
+def recurrent_site(network: Network, rule: Rule) -> tuple[int | None, ...] | None:
+    """Where the recurrent rules are applied (None for the others)."""
+    T = recurrent_steps(network)
+    return {RECURRENT_SUM: tuple(range(1, T + 1)), THROUGH_TIME: tuple(range(1, T)), SUM_OVER_TIME: (1,),
+            # the feed-forward rules that the recurrent ones replace at the steps: where they remain
+            WEIGHTED_SUM: (T + 1,), HIDDEN_DELTA: (T,), WEIGHT_GRADIENT: (T + 1,), BIAS_GRADIENT: (T + 1,),
+            UPDATE: (1, T + 1)}.get(rule)

@@ -359,6 +359,29 @@ SLIPS += (
          Rule("skip_gradient", _through_layers_only, r.ACTIVATION_GRADIENT.formula), _always,
          _text("The skip connection adds a second path; gradients from both paths add{in_layer}: "
                "∂L/∂a⁽ᵏ⁾ = Σⱼ w·δ (through the layers) + ∂L/∂a⁽ˡ⁾ (through the skip, where a⁽ˡ⁾ = f(z) + a⁽ᵏ⁾).")),
+
+# --- a recurrent cell unrolled over time --------------------------------------------------------------
+
+def _recurrent(network: Network, layer: int | None) -> bool:
+    return network.recurrent is not None
+
+
+def _last_step_only(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    """The sum over time's reads from the last step alone: δ_T and what it multiplies."""
+    reads = r.SUM_OVER_TIME.reads(net, g)
+    return reads[:1] if g.kind is Kind.BIAS_GRADIENT else reads[:2]
+
+
+SLIPS += (
+    Slip("forgot_sum_over_time", "sum_over_time", Rule("sum_over_time", _last_step_only, r.SUM_OVER_TIME.formula),
+         _recurrent,
+         _text("That is the last step's term alone; the weight is shared by every step, so its gradient sums "
+               "every step's δ times what the weight multiplied there (x₁, x₂, … or h₀, h₁, …).")),
+    Slip("dropped_recurrent_weight", "delta_through_time",
+         Rule("delta_through_time", lambda net, d: r.THROUGH_TIME.reads(net, d)[::2], r.WEIGHT_GRADIENT.formula),
+         _recurrent,
+         _text("The recurrent weight is missing: a step's state reaches the next step through w_h, so "
+               "δ₁ = δ₂·w_h·{f}′(z₁), and so on back through time.")),
 )
 
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}

@@ -10,7 +10,7 @@ linearly with the number of weights.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import sympy as sp
@@ -22,7 +22,7 @@ from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.errors import NetworkError
 from backprop_tutor.engine.quantities import Kind, QuantityId, of_example, q
-from backprop_tutor.engine.rules import examples, gradient_of, nudged_loss
+from backprop_tutor.engine.rules import examples, gradient_of, nudged_loss, own_parameters
 
 FD_STEPS = ("0.1", "0.01", "0.001", "0.0001")
 
@@ -178,6 +178,7 @@ def _pass(evaluation: Evaluation, example: int | None = None) -> Pass:
                     grad_b=per_layer(Kind.BIAS_GRADIENT), W_new=(), b_new=(), loss_after=None)
 
     elementwise = [layer.activation != activations.SOFTMAX for layer in network.layers]
+    own = partial(own_parameters, network)  # a recurrent cell's later steps have none of their own
     return Pass(
         z=per_layer(Kind.Z),
         a=(values(evaluation, q(Kind.INPUT)),) + per_layer(Kind.A)[1:],
@@ -185,10 +186,10 @@ def _pass(evaluation: Evaluation, example: int | None = None) -> Pass:
         loss=values(evaluation, q(Kind.LOSS)),
         dL_da=values(evaluation, q(Kind.LOSS_GRADIENT)),
         delta=per_layer(Kind.DELTA),
-        grad_W=per_layer(Kind.WEIGHT_GRADIENT),
-        grad_b=per_layer(Kind.BIAS_GRADIENT),
-        W_new=per_layer(Kind.WEIGHT_NEW),
-        b_new=per_layer(Kind.BIAS_NEW),
+        grad_W=per_layer(Kind.WEIGHT_GRADIENT, own),
+        grad_b=per_layer(Kind.BIAS_GRADIENT, own),
+        W_new=per_layer(Kind.WEIGHT_NEW, own),
+        b_new=per_layer(Kind.BIAS_NEW, own),
         loss_after=values(evaluation, q(Kind.LOSS_AFTER)),
     )
 

@@ -68,6 +68,8 @@ def graph_of(solution) -> Graph | None:
     activation problem)."""
     if isinstance(solution, ExpressionSolution):
         return expression_graph(solution)
+    if isinstance(solution, NetworkSolution) and solution.network.recurrent is not None:
+        return None  # a recurrent cell's unrolled graph is not drawn (its worked steps show each step)
     if isinstance(solution, NetworkSolution) and solution.network.examples is not None:
         # every example has the same graph: the first one's is drawn, with its own loss and gradients
         from dataclasses import replace

@@ -42,6 +42,8 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
         from backprop_tutor.worked.minibatch import minibatch_steps
 
         return minibatch_steps(sol)
+    if sol.network.recurrent is not None:
+        return _recurrent(sol)
     L = sol.depth
     softmax = sol.network.layers[-1].activation == activations.SOFTMAX
     steps = [_setup(sol)]
@@ -464,3 +466,11 @@ def _gradient_formula(loss: str, n: int, j: int, tex: bool) -> str:
     """∂L/∂oⱼ as SymPy derived it, printed: `o₀ − t₀`, `(2/3)·(o₀ − t₀)` …"""
     gradient = losses.LOSSES[loss].gradient(n)[j]
     return sp.latex(gradient) if tex else sympy_unicode(gradient)
+
+
+def _recurrent(sol: NetworkSolution) -> tuple[Step, ...]:
+    """A recurrent cell unrolled over time (worked/recurrent.py), around the output's usual steps."""
+    from backprop_tutor.worked import recurrent
+
+    return tuple(recurrent.recurrent_steps(sol) + [_loss(sol), _why(sol), _loss_gradient(sol), _output_delta(sol)]
+                 + recurrent.backward_steps(sol) + [_nudges(sol), _loss_after(sol)])

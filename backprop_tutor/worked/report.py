@@ -108,7 +108,7 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     first = ("example",) if n.examples else ()
     params = []
     for l, layer in enumerate(net.layers, 1):
-        for j in range(layer.units):
+        for j in range(layer.units if n.grad_b[l] else 0):  # a recurrent cell's later steps share layer 1's
             for k in range(len(layer.weights[j])):
                 params.append((sym("w", l, j, k), number(layer.weights[j][k]), number(n.grad_W[l][j][k]), number(n.W_new[l][j][k])))
             params.append((sym("b", l, j), number(layer.bias[j]), number(n.grad_b[l][j]), number(n.b_new[l][j])))

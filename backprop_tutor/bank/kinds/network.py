@@ -43,6 +43,11 @@ class NetworkKind(ProblemKind):
             for layer in body.get("layers") or []:
                 if isinstance(layer, dict):
                     choice(layer.get("activation"), activations.NAMES, "an activation")
+            cell = body.get("recurrent")
+            if isinstance(cell, dict):  # a recurrent cell and its output: one unit each
+                choice(cell.get("activation"), tuple(activations.ELEMENTWISE), "an activation")
+                if isinstance(cell.get("output"), dict):
+                    choice(cell["output"].get("activation"), tuple(activations.ELEMENTWISE), "an activation")
 
     def instantiate(self, body: Any, where: str, seed: int) -> Instance:
         try:
@@ -71,6 +76,8 @@ class NetworkKind(ProblemKind):
                     return "saturation"
         if not constraints.loss[0] <= numeric.loss <= constraints.loss[1]:
             return "loss"
+        if solution.network.recurrent is not None and not _every_step_contributes(solution):
+            return "every_step_contributes"
         if numeric.examples and not _distinct_examples(numeric):
             return "distinct_examples"
         if not _both_paths_count(solution):
@@ -116,6 +123,9 @@ def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity:
     batch_gradient = kind in (Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT) and quantity.example is None
     if solution.network.examples is not None and not batch_gradient:
         return _batch_second_method(solution, quantity)
+    if solution.network.recurrent is not None and kind in (Kind.Z, Kind.A, Kind.DELTA) \
+            and quantity.layer <= len(solution.network.input):
+        return _recurrent_second_method(solution.network, quantity)
     if kind in (Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT):
         parameter = QuantityId(Kind.WEIGHT if kind is Kind.WEIGHT_GRADIENT else Kind.BIAS, quantity.layer,
                                quantity.index)
@@ -169,6 +179,8 @@ def constant_factor(loss: str, n: int) -> sp.Rational:
 
 
 def statement(network: Network) -> Statement:
+    if network.recurrent is not None:
+        return _recurrent_statement(network)
     loss = losses.LOSSES[network.loss]
     sizes = "-".join(str(s) for s in network.sizes)
     given = [f"A {sizes} network with input x = {_vector_text(network.input)} and target t = "
@@ -245,3 +257,87 @@ def _both_paths_count(solution: NetworkSolution) -> bool:
             if min(abs(skip), abs(through)) < SKIP_SHARE * size:
                 return False
     return True
+
+# --- a recurrent cell unrolled over time ---------------------------------------------------------------
+
+# Each step's terms of the shared weights' gradients, δₜ·xₜ and δₜ·hₜ₋₁, at least this fraction of
+# the largest: a step that adds (almost) nothing could not tell the sum over time from its last term.
+STEP_SHARE = 0.02
+
+
+def _every_step_contributes(solution: NetworkSolution) -> bool:
+    n, net = solution.numeric, solution.network
+    T = len(net.input)
+    h = (net.recurrent.h0,) + tuple(n.a[t][0] for t in range(1, T + 1))
+    for factors in (net.input, h[:T]):
+        terms = [abs(n.delta[t][0] * factors[t - 1]) for t in range(1, T + 1)]
+        if min(terms) < STEP_SHARE * max(terms):
+            return False
+    return True
+
+
+def _recurrent_statement(network: Network) -> Statement:
+    """The cell, its numbers and the loss, in the textbook's notation with the quantity names beside."""
+    T = len(network.input)
+    cell, out = network.layers[0], network.layers[-1]
+    (w_x, w_h), = cell.weights
+    xs = ", ".join(num.pretty(v) for v in network.input)
+    xs_tex = ", ".join(num.latex(v) for v in network.input)
+    f, g = cell.activation, out.activation
+    given = (f"A recurrent cell with one {f} unit, unrolled over T = {T} steps: z₁ = w_x·x₁ + w_h·h₀ + b, "
+             f"h₁ = {f}(z₁), and likewise at each later step from the state before it, with inputs x₁…x{'₂₃'[T - 2]} = {xs} and h₀ = {num.pretty(network.recurrent.h0)}.",
+             f"Shared by every step: w_x = {num.pretty(w_x)}, w_h = {num.pretty(w_h)}, b = {num.pretty(cell.bias[0])}. "
+             f"Output ({g}): o = {g}(w_o·h{'₂₃'[T - 2]} + b_o), w_o = {num.pretty(out.weights[0][0])}, "
+             f"b_o = {num.pretty(out.bias[0])}; target t = {num.pretty(network.target[0])}.")
+    tex = (rf"A recurrent cell with one \texttt{{{escape(f)}}} unit, unrolled over $T = {T}$ steps: $h_t = f(z_t)$, "
+           rf"$z_t = w_x x_t + w_h h_{{t-1}} + b$, with inputs $x_1, \dots, x_{T} = {xs_tex}$ and "
+           rf"$h_0 = {num.latex(network.recurrent.h0)}$.",
+           rf"Shared by every step: $w_x = {num.latex(w_x)}$, $w_h = {num.latex(w_h)}$, $b = {num.latex(cell.bias[0])}$. "
+           rf"Output (\texttt{{{escape(g)}}}): $o = g(w_o h_{T} + b_o)$, $w_o = {num.latex(out.weights[0][0])}$, "
+           rf"$b_o = {num.latex(out.bias[0])}$; target $t = {num.latex(network.target[0])}$.")
+    loss = losses.LOSSES[network.loss]
+    factor = constant_factor(network.loss, 1)
+    notes = (f"Loss: {network.loss}, {loss.unicode}, on the last output only (mind the constant factor: "
+             f"{str(factor).replace('-', '−')} in front, and it carries into every derivative). Learning rate η = "
+             f"{num.pretty(network.learning_rate)}.",
+             f"Names: step t is layer t, so step t's z, h, f′(z) and δ = ∂L/∂z are z{{t}}[0], a{{t}}[0], "
+             f"fprime{{t}}[0] and delta{{t}}[0]; W1 = [[w_x, w_h]] and b1 = [b] (every step's; in the index convention w⁽ˡ⁾ⱼₖ, row j "
+             f"and column k of W⁽ˡ⁾, w_x = w⁽¹⁾₀₀ and w_h = w⁽¹⁾₀₁), so ∂L/∂w_x = dW1[0][0], "
+             f"∂L/∂w_h = dW1[0][1], ∂L/∂b = db1[0]; the output is layer {T + 1} (W{T + 1} = [[w_o]], b{T + 1} = [b_o]).")
+    tex_notes = (rf"Loss: \texttt{{{escape(network.loss)}}}, ${loss.latex}$, on the last output only (mind the "
+                 rf"constant factor: ${sp.latex(factor)}$ in front). Learning rate "
+                 rf"$\eta = {num.latex(network.learning_rate)}$.",)
+    return Statement("", given, notes, tex + tex_notes)
+
+
+def _unrolled(network: Network, nudge: tuple[int, float] = (0, 0.0)) -> tuple[list, list, float]:
+    """An independent double-precision pass of the unrolled cell: (z by step, h by step, loss);
+    `nudge` adds to one step's z (so that δₜ = ∂L/∂zₜ is a central difference)."""
+    from backprop_tutor.bank.second_methods import FLOAT_ACTIVATIONS
+
+    cell, out = network.layers[0], network.layers[-1]
+    (w_x, w_h), = cell.weights
+    f, h, zs, hs = FLOAT_ACTIVATIONS[cell.activation], float(network.recurrent.h0), [None], [None]
+    for t, x in enumerate(network.input, 1):
+        z = float(w_x) * float(x) + float(w_h) * h + float(cell.bias[0]) + (nudge[1] if nudge[0] == t else 0.0)
+        h = f(z)
+        zs.append(z)
+        hs.append(h)
+    o = FLOAT_ACTIVATIONS[out.activation](float(out.weights[0][0]) * h + float(out.bias[0]))
+    return zs, hs, float(losses.LOSSES[network.loss].expr(1).subs(
+        dict(zip(_loss_args(), (o, float(network.target[0]))))))
+
+
+def _loss_args():
+    o, t = losses.symbols(1)
+    return (*o, *t)
+
+
+def _recurrent_second_method(network: Network, quantity: QuantityId):
+    """zₜ and hₜ by the plain pass; δₜ by a central difference of the loss in zₜ (step h = 1e-6)."""
+    t = quantity.layer
+    if quantity.kind is Kind.DELTA:
+        step = 1e-6
+        return (_unrolled(network, (t, step))[2] - _unrolled(network, (t, -step))[2]) / (2 * step)
+    zs, hs, _ = _unrolled(network)
+    return (zs if quantity.kind is Kind.Z else hs)[t]
