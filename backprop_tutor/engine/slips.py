@@ -359,6 +359,8 @@ SLIPS += (
          Rule("skip_gradient", _through_layers_only, r.ACTIVATION_GRADIENT.formula), _always,
          _text("The skip connection adds a second path; gradients from both paths add{in_layer}: "
                "∂L/∂a⁽ᵏ⁾ = Σⱼ w·δ (through the layers) + ∂L/∂a⁽ˡ⁾ (through the skip, where a⁽ˡ⁾ = f(z) + a⁽ᵏ⁾).")),
+)
+
 
 # --- a recurrent cell unrolled over time --------------------------------------------------------------
 
