@@ -40,7 +40,7 @@ def symbol(name: str, layer: int | str | None = None, *indices: int | str, tex: 
 
 def parameter_letter(parameter) -> str:
     """w for a weight, b for a bias."""
-    return "w" if parameter.kind is Kind.WEIGHT else "b"
+    return "w" if parameter.kind is Kind.WEIGHT else "k" if parameter.kind is Kind.KERNEL else "b"
 
 
 def parameter_symbol(parameter, tex: bool = False) -> str:
