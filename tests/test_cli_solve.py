@@ -137,7 +137,7 @@ BAD_NETWORKS = [
      "layers[0].bias: has 1 entry but the layer has 2 units (rows of weights); give one bias per unit"),
     ("unknown-key", _mutate(lambda d: d.__setitem__("learning_rat", 0.1)),
      "learning_rat: unknown key (did you mean 'learning_rate'?); allowed keys: name, input, target, layers, loss, "
-     "learning_rate, examples"),
+     "learning_rate, weight_decay, optimizer, examples"),
     ("rate", _mutate(lambda d: d.__setitem__("learning_rate", -1)),
      "learning_rate: must be positive (a step against the gradient), e.g. 0.5"),
     ("target-length", _mutate(lambda d: d.__setitem__("target", [0.5])),

@@ -75,8 +75,11 @@ def _fmt(value, tex: bool) -> str:
     return num.latex(value) if tex else num.pretty(value)
 
 
-def _inactive(relu_gradient) -> str:
-    return "; here a relu unit with z < 0 has relu′ = 0 and stops the gradient altogether" if relu_gradient == 0 else ""
+def _inactive(relu_gradient, tex: bool = False) -> str:
+    if relu_gradient != 0:
+        return ""
+    slope = r"$\mathrm{relu}' = 0$" if tex else "relu′ = 0"
+    return f"; here a relu unit with z < 0 has {slope} and stops the gradient altogether"
 
 
 def chain_step(sol: NetworkSolution) -> Step:
@@ -126,6 +129,6 @@ def chain_step(sol: NetworkSolution) -> Step:
               rf"$\partial L/\partial w^{{(1)}} = {num.latex(sig)}$; with every layer relu, ${num.latex(relu)}$. "
               r"$\sigma' \le 1/4$, so a sigmoid layer's factor $|w \sigma'|$ is at most $|w|/4$ and $\delta$ shrinks "
               r"at every layer whose weight is below 4 in size; $\mathrm{relu}' = 1$ where a unit is active ($z > 0$), "
-              r"so there the factor is the weight alone" + _inactive(relu) + ".")
+              r"so there the factor is the weight alone" + _inactive(relu, tex=True).replace("z < 0", "$z < 0$") + ".")
     return lines.step(f"The deep chain: {symbol('delta', 1)} as a product, and the gradient layer by layer",
                       q(Kind.DELTA, 1), q(Kind.WEIGHT_GRADIENT, 1))
