@@ -593,9 +593,9 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
     if "examples" in network:
         return _nudge_batch(r, param, h)
     param = param.replace(" ", "")
-    m = re.fullmatch(r"(W|b)(\d+)((?:\[\d+\])+)", param)
+    m = re.fullmatch(r"(W|b|K)(\d+)((?:\[\d+\])+)", param)
     if not m:
-        raise ValueError(f"nudge: {param!r} is not a weight or bias")
+        raise ValueError(f"nudge: {param!r} is not a weight, bias or kernel entry")
     if slip == "derivative_not_ratio":
         return r[f"d{param}"]
     hit = _hit(network, slip, scope)
@@ -603,15 +603,34 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
     L = len(network["layers"])
     x = [r[f"x[{k}]"] for k in range(len(network["input"]))]
     t = [r[f"t[{j}]"] for j in range(len(network["target"]))]
-    W = [None] + [[[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))]
-                  for l in range(1, L + 1)]
-    b = [None] + [[r[f"b{l}[{j}]"] for j in range(_units(network, l))] for l in range(1, L + 1)]
+    W, b = _parameters(network, r)
     l, idx = int(m[2]), [int(i) for i in re.findall(r"\d+", m[3])]
+    conv = "kernel" in network["layers"][l - 1]
     if m[1] == "W":
         W[l][idx[0]][idx[1]] += h
+    elif m[1] == "K":  # kⱼ sits at column i + j of every row i of the banded matrix
+        for i, row in enumerate(W[l]):
+            row[i + idx[0]] += h
+    elif conv:  # the one shared bias, at every position
+        b[l] = [v + h for v in b[l]]
     else:
         b[l][idx[0]] += h
     return (_loss_of(network, W, b, x, t, slip, hit) - r["loss"]) / h
+
+
+def _parameters(network: Mapping, r: Results) -> tuple[list, list]:
+    """W[l] and b[l] of every layer from the results (a learner's values included); a conv1d layer's
+    as its banded matrix and its one bias at every position."""
+    W: list = [None]
+    b: list = [None]
+    for l, layer in enumerate(network["layers"], start=1):
+        if "kernel" in layer:
+            W.append(_banded([r[f"K{l}[{j}]"] for j in range(len(layer["kernel"]))], _units(network, l - 1)))
+            b.append([r[f"b{l}[0]"]] * _units(network, l))
+            continue
+        W.append([[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))])
+        b.append([r[f"b{l}[{j}]"] for j in range(_units(network, l))])
+    return W, b
 
 
 # --- reading quantities ----------------------------------------------------------------------

@@ -153,7 +153,7 @@ def parse_network_quantity(text: str) -> QuantityId:
     nudge = _NUDGE.fullmatch(compact)
     if nudge:
         param = parse_network_quantity(nudge["param"])
-        if param.kind not in (Kind.WEIGHT, Kind.BIAS) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
+        if param.kind not in (Kind.WEIGHT, Kind.BIAS, Kind.KERNEL) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
             raise QuantityError(f"{text!r}: a nudge moves one weight or bias, e.g. nudge(W2[0][1], 0.01)")
         if not _STEP.fullmatch(nudge["h"]) or float(nudge["h"]) == 0:
             raise QuantityError(f"{text!r}: the step h must be a nonzero decimal number, e.g. 0.01")
