@@ -25,6 +25,11 @@ Semantics (the grader's contract):
   wrong_layer_activation where a{l}[k] does not exist) is None, and so is everything computed
   from it; a loss (or loss gradient) that is undefined for the slipped outputs is NaN.
   evaluate() raises NotApplicable for a slip/scope that cannot be made at all.
+- A conv1d first layer ({type: conv1d, kernel, bias: b}) is run as the banded dense layer it acts as
+  (row i holds the kernel at columns i … i+K−1, b at every position); its quantities are K1[j],
+  b1[0], dK1[j] = Σᵢ δᵢ·xᵢ₊ⱼ (= Σᵢ dW[i][i+j]), db1[0] = Σᵢ δᵢ, K1_new[j], b1_new[0]. forgot_bias and
+  the weight-gradient slips are not made there (it has its own rules); forgot_sum_over_positions
+  and kernel_flipped are made only there.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ CATALOGUE = (
     "summed_not_averaged", "one_example_only",
     "forgot_skip_gradient",
     "forgot_sum_over_time", "dropped_recurrent_weight",
+    "forgot_sum_over_positions", "kernel_flipped",
 )
 # Names a template's own mistakes may have besides the catalogue's (they have no rule).
 OTHER_MISTAKE_NAMES = ("swapped_inputs",)
@@ -199,6 +205,8 @@ def _loss_gradient_value(name: str, oj: float, tj: float, n: int) -> float:
 # --- where a slip can be made ----------------------------------------------------------------
 
 def _units(network: Mapping, l: int) -> int:
+    if l > 0 and "kernel" in network["layers"][l - 1]:  # a conv1d layer: one unit per position
+        return _units(network, l - 1) - len(network["layers"][l - 1]["kernel"]) + 1
     return len(_one(network)["input"]) if l == 0 else len(network["layers"][l - 1]["bias"])
 
 
@@ -213,8 +221,13 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
         return every if len(network.get("examples", ())) > 1 else []
     if slip == "updated_weights_in_backward" and "examples" in network:
         return []  # which update a batch's example would read is not defined by the spec: not made
+    dense = [l for l in every if "kernel" not in layers[l - 1]]  # a conv1d layer has its own sum and gradients
     if slip == "forgot_bias":
-        return every
+        return dense
+    if slip == "forgot_sum_over_positions":
+        return [l for l in every if l not in dense and _units(network, l) > 1]
+    if slip == "kernel_flipped":
+        return [l for l in every if l not in dense and len(layers[l - 1]["kernel"]) > 1]
     if slip == "forgot_skip_gradient":
         return _skip_sources(network)
     if slip in ("forgot_activation", "slope_sign_flipped", "sech_not_squared"):  # these read a as f(z)
@@ -240,7 +253,7 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
         chain = L >= 4 and all(_units(network, l) == 1 for l in range(0, L + 1))
         return hidden if chain else []
     if slip in ("swapped_indices", "wrong_layer_activation", "forgot_input_factor"):
-        return every
+        return dense
     if slip == "update_sign":  # an optimizer's steps replace the plain update
         return [] if _optimizer(network) else every
     if slip == "forgot_weight_decay":
@@ -316,6 +329,9 @@ def _forward(network: Mapping, W: list, b: list, x: list, slip: str | None, hit:
         act = layer["activation"]
         zl = []
         for j, row in enumerate(W[l]):
+            if slip == "kernel_flipped" and l in hit:  # the band of row j (the kernel at columns j … j+K−1) reversed
+                K = len(layer["kernel"])
+                row = row[:j] + row[j:j + K][::-1] + row[j + K:]
             s = math.fsum(w * ak for w, ak in zip(row, a[l - 1]))
             if not (slip == "forgot_bias" and l in hit):
                 s += b[l][j]
@@ -385,6 +401,11 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
     W: list = [None]
     b: list = [None]
     for l, layer in enumerate(layers, start=1):
+        if "kernel" in layer:  # a conv1d layer: its kernel as the banded matrix it acts as, one shared bias
+            kernel = [put(f"K{l}[{j}]", float(v)) for j, v in enumerate(layer["kernel"])]
+            W.append(_banded(kernel, _units(network, l - 1)))
+            b.append([put(f"b{l}[0]", float(layer["bias"]))] * len(W[l]))
+            continue
         W.append([[put(f"W{l}[{j}][{k}]", float(w)) for k, w in enumerate(row)]
                   for j, row in enumerate(layer["weights"])])
         b.append([put(f"b{l}[{j}]", float(v)) for j, v in enumerate(layer["bias"])])
@@ -457,6 +478,10 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
 
         rule = slip if (slip in _WEIGHT_GRADIENT and l in hit) else None
         below = a[l - 1]
+        if "kernel" in layers[l - 1]:
+            _conv_step(layers[l - 1], l, put, delta[l], below, W, b, dW, db, W_new, b_new, eta,
+                       slip if l in hit else None)
+            continue
         dW[l] = []
         for j in range(units):
             row = []
@@ -492,6 +517,29 @@ def evaluate(network: Mapping, slip: str | None = None, scope=None,
         all(v is not None for l in range(1, L + 1) for v in b_new[l])
     put("loss_after", _loss_of(network, W_new, b_new, x, t, slip, hit) if complete else None)
     return r
+
+
+def _banded(kernel: list, n: int) -> list:
+    """The kernel as the dense matrix a stride-1, unpadded conv1d acts as: row i holds it at columns i … i+K−1."""
+    K = len(kernel)
+    return [[kernel[c - i] if 0 <= c - i < K else 0.0 for c in range(n)] for i in range(n - K + 1)]
+
+
+def _conv_step(layer, l, put, delta, below, W, b, dW, db, W_new, b_new, eta, slip) -> None:
+    """A conv1d layer's gradients and update: dK[j] = Σᵢ dW[i][i+j] = Σᵢ δᵢ·a⁽ˡ⁻¹⁾ᵢ₊ⱼ (position 0 alone
+    under forgot_sum_over_positions), db = Σᵢ δᵢ, and the kernel and bias each take one step."""
+    K, P = len(layer["kernel"]), len(delta)
+    positions = range(1) if slip == "forgot_sum_over_positions" else range(P)
+    missing = any(d is None for d in delta)
+    dK = [put(f"dK{l}[{j}]", None if missing else math.fsum(delta[i] * below[i + j] for i in positions))
+          for j in range(K)]
+    g = put(f"db{l}[0]", None if missing else math.fsum(delta))
+    dW[l], db[l] = _banded(dK, len(below)), [g] * P
+    step = {"update_sign": -eta, "forgot_learning_rate": 1.0}.get(slip, eta)
+    kernel = [W[l][0][j] for j in range(K)]
+    new = [put(f"K{l}_new[{j}]", None if gj is None else k - step * gj) for j, (k, gj) in enumerate(zip(kernel, dK))]
+    W_new[l] = _banded(new, len(below))
+    b_new[l] = [put(f"b{l}_new[0]", None if g is None else b[l][0] - step * g)] * P
 
 
 def _optimizer_steps(network, r, put, W, b, dW, db, W_new, b_new, slip, scope) -> None:
@@ -574,9 +622,9 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
     if "recurrent" in network:
         return _nudge_recurrent(r, param.replace(" ", ""), float(h))
     param = param.replace(" ", "")
-    m = re.fullmatch(r"(W|b)(\d+)((?:\[\d+\])+)", param)
+    m = re.fullmatch(r"(W|b|K)(\d+)((?:\[\d+\])+)", param)
     if not m:
-        raise ValueError(f"nudge: {param!r} is not a weight or bias")
+        raise ValueError(f"nudge: {param!r} is not a weight, bias or kernel entry")
     if slip == "derivative_not_ratio":
         return r[f"d{param}"]
     hit = _hit(network, slip, scope)
@@ -584,15 +632,34 @@ def nudge(network: Mapping, param: str, h, slip: str | None = None, scope=None,
     L = len(network["layers"])
     x = [r[f"x[{k}]"] for k in range(len(network["input"]))]
     t = [r[f"t[{j}]"] for j in range(len(network["target"]))]
-    W = [None] + [[[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))]
-                  for l in range(1, L + 1)]
-    b = [None] + [[r[f"b{l}[{j}]"] for j in range(_units(network, l))] for l in range(1, L + 1)]
+    W, b = _parameters(network, r)
     l, idx = int(m[2]), [int(i) for i in re.findall(r"\d+", m[3])]
+    conv = "kernel" in network["layers"][l - 1]
     if m[1] == "W":
         W[l][idx[0]][idx[1]] += h
+    elif m[1] == "K":  # kⱼ sits at column i + j of every row i of the banded matrix
+        for i, row in enumerate(W[l]):
+            row[i + idx[0]] += h
+    elif conv:  # the one shared bias, at every position
+        b[l] = [v + h for v in b[l]]
     else:
         b[l][idx[0]] += h
     return (_loss_of(network, W, b, x, t, slip, hit) - r["loss"]) / h
+
+
+def _parameters(network: Mapping, r: Results) -> tuple[list, list]:
+    """W[l] and b[l] of every layer from the results (a learner's values included); a conv1d layer's
+    as its banded matrix and its one bias at every position."""
+    W: list = [None]
+    b: list = [None]
+    for l, layer in enumerate(network["layers"], start=1):
+        if "kernel" in layer:
+            W.append(_banded([r[f"K{l}[{j}]"] for j in range(len(layer["kernel"]))], _units(network, l - 1)))
+            b.append([r[f"b{l}[0]"]] * _units(network, l))
+            continue
+        W.append([[r[f"W{l}[{j}][{k}]"] for k in range(_units(network, l - 1))] for j in range(_units(network, l))])
+        b.append([r[f"b{l}[{j}]"] for j in range(_units(network, l))])
+    return W, b
 
 
 # --- reading quantities ----------------------------------------------------------------------

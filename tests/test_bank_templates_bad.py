@@ -185,8 +185,7 @@ PRECISE = [
      "dropped_mean, softmax_jacobian_dropped, weights_not_transposed, dropped_fanout_term, "
      "updated_weights_in_backward, swapped_indices, preactivation_for_activation, wrong_layer_activation, "
      "forgot_input_factor, update_sign, forgot_learning_rate, derivative_not_ratio, forgot_weight_decay, momentum_sign, "
-     "adam_no_bias_correction, swapped_inputs, dropped_chain_weight, summed_not_averaged, one_example_only, "
-     "forgot_skip_gradient, forgot_sum_over_time, dropped_recurrent_weight"),
+     "adam_no_bias_correction, swapped_inputs, dropped_chain_weight, summed_not_averaged, one_example_only…"),  # the catalogue grows (conv1d, …)
     ("mistake-without-a-name",
      edit(NETWORK, (["parts", 1, "mistakes"], [{"value": "-delta2[0]", "feedback": "Flipped."}])),
      "parts[1].mistakes[0].name: missing; name the mistake with a slip of the catalogue (docs/rules-and-slips.md), "

@@ -19,7 +19,7 @@ import sympy as sp
 
 from backprop_tutor.bank.kinds import Instance, ProblemKind
 from backprop_tutor.bank.problem import Mistake, Part, Problem, Value
-from backprop_tutor.bank.template import REFERENCE, Parameter, PartSpec, Template
+from backprop_tutor.bank.template import REFERENCE, Parameter, PartSpec, Template, shape_size
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import QuantityError, QuantityId
 from backprop_tutor.errors import AnswerFormatError, TemplateError
@@ -69,6 +69,7 @@ _RELAX = {
     "loss": "widen constraints.loss or change the targets",
     "nonzero_answers": "change the parameters so no asked answer is 0, or set may_be_zero on that part",
     "distinct_examples": "draw the examples' inputs and targets from wider ranges, so that their gradients differ",
+    "kernel_symmetric": "draw the conv1d kernel from a wider range, so that it does not read the same backwards",
 }
 
 
@@ -77,7 +78,7 @@ _RELAX = {
 def _draw(parameters: tuple[Parameter, ...], rng: random.Random) -> dict:
     values: dict[str, Any] = {}
     for p in parameters:
-        shape = tuple(values[d[1:]] if isinstance(d, str) else d for d in p.shape)
+        shape = tuple(shape_size(d, values) for d in p.shape)
         if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape):
             raise TemplateError(f"parameters.{p.name}.shape: sizes must be whole numbers ≥ 1, got {list(shape)}")
         if not shape:

@@ -64,6 +64,11 @@ class FloatNetwork:
         b = [list(v) for v in self.b]
         if which is Kind.WEIGHT:
             W[layer - 1][idx[0]][idx[1]] += h
+        elif which is Kind.KERNEL:  # a conv1d kernel entry kⱼ: column i + j of every row i of the banded matrix
+            for i, row in enumerate(W[layer - 1]):
+                row[i + idx[0]] += h
+        elif self.network.layers[layer - 1].kernel is not None:  # a conv1d layer's one bias, at every position
+            b[layer - 1] = [v + h for v in b[layer - 1]]
         else:
             b[layer - 1][idx[0]] += h
         return FloatNetwork(self.network, W, b)

@@ -180,7 +180,7 @@ def _parameters(raw: Any, fail) -> tuple[Parameter, ...]:
         if not isinstance(shape, list) or len(shape) > 2:
             raise fail(f"{key}.shape", "expected [n] for a vector or [rows, columns] for a matrix")
         for i, dim in enumerate(shape):
-            if isinstance(dim, str) and dim.startswith("$") and dim[1:] in seen:
+            if isinstance(dim, str) and _SIZE.fullmatch(dim) and set(REFERENCE.findall(dim)) <= seen:
                 continue
             if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= 64:
                 raise fail(f"{key}.shape[{i}]", "expected a size from 1 to 64, or $name of an earlier parameter")
@@ -398,3 +398,24 @@ def _where(raw: Any, key: str, fail) -> tuple[tuple[str, str], ...]:
 def _is_number(value: Any) -> bool:
     """A finite int or float: .nan and .inf are YAML floats, but no count of points or tolerance."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# A shape's size may also be a sum of earlier parameters and whole numbers, "$n - $K + 1": a conv1d
+# layer's positions, which the dense layer above it must match, follow from the input's and kernel's sizes.
+_SIZE = re.compile(r"\$[A-Za-z][A-Za-z0-9_]*(\s*[+-]\s*(\$[A-Za-z][A-Za-z0-9_]*|\d+))*")
+
+
+def shape_size(dim: Any, values: dict) -> Any:
+    """A shape entry's size for drawn `values`: a number, $name, or a sum such as "$n - $K + 1"."""
+    if not isinstance(dim, str):
+        return dim
+    total, sign = 0, 1
+    for token in re.findall(r"\$[A-Za-z][A-Za-z0-9_]*|\d+|[+-]", dim):
+        if token in "+-":
+            sign = 1 if token == "+" else -1
+            continue
+        size = values[token[1:]] if token.startswith("$") else int(token)
+        if not isinstance(size, (int, sp.Integer)) or isinstance(size, bool):
+            return size  # not a whole number: refused where the shape is used
+        total += sign * int(size)
+    return total

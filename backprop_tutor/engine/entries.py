@@ -38,6 +38,8 @@ def shape(network: Network, quantity: QuantityId) -> tuple[int, ...]:
     layer = network.layers[quantity.layer - 1]
     if kind is Kind.SLOPE and layer.activation == activations.SOFTMAX:
         raise no_softmax_slope(quantity)
+    if layer.kernel is not None or kind in _KERNEL:
+        return conv_shape(quantity, layer)
     return (layer.units, len(layer.weights[0])) if kind in _MATRICES else (layer.units,)
 
 
@@ -71,3 +73,19 @@ def values(evaluation: Evaluation, quantity: QuantityId, finish: bool = True) ->
     """The quantity's values in the evaluation, shaped like `entries`; `finish` turns the
     arithmetic's numbers into what the rest of the package uses (SymPy Floats, exact forms)."""
     return evaluation.values(entries(evaluation.network, quantity), finish)
+
+
+# --- a conv1d layer: its kernel K{l}[j] and one shared bias b{l}[0] in place of W{l} and b{l} -------------
+
+_KERNEL = (Kind.KERNEL, Kind.KERNEL_GRADIENT, Kind.KERNEL_NEW)
+_SHARED = (Kind.BIAS, Kind.BIAS_GRADIENT, Kind.BIAS_NEW)
+
+
+def conv_shape(quantity: QuantityId, layer) -> tuple[int, ...]:
+    kind, l = quantity.kind, quantity.layer
+    if layer.kernel is None:
+        raise QuantityError(f"{quantity.text!r}: layer {l} is not a conv1d layer (it has no kernel)")
+    if kind in _MATRICES:
+        raise QuantityError(f"{quantity.text!r}: layer {l} is a conv1d layer; its parameters are the kernel K{l} "
+                            f"and the shared bias b{l}[0]")
+    return (len(layer.kernel),) if kind in _KERNEL else (1,) if kind in _SHARED else (layer.units,)

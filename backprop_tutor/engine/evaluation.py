@@ -72,9 +72,11 @@ def given_value(network: Network, quantity: QuantityId):
         if quantity.kind is Kind.WEIGHT:
             j, k = quantity.index
             return layer.weights[j][k]
+        if quantity.kind is Kind.KERNEL:
+            return layer.kernel[quantity.index[0]]
         (j,) = quantity.index
         return layer.bias[j]
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, TypeError):  # TypeError: the kernel of a layer that has none
         raise QuantityError(f"{quantity.text!r} is not a number of this network") from None
 
 

@@ -45,6 +45,10 @@ class Layer:
     bias: tuple[sp.Rational, ...]
     # A residual (skip) connection: this layer's output is f(z⁽ˡ⁾) + a⁽ᵏ⁾ for skip = k < l (a⁽⁰⁾ = x)
     skip: int | None = None
+    # A conv1d layer's shared kernel (None: a dense layer). Its `weights` are then the kernel laid out
+    # as the banded matrix it acts as (row i holds k at columns i … i+K−1, 0 elsewhere) and `bias` the
+    # one shared b at every position, so that sizes and the layer above read it as any layer; its rules read the kernel.
+    kernel: tuple[sp.Rational, ...] | None = None
 
     @property
     def units(self) -> int:
@@ -138,7 +142,8 @@ class Network:
         data.update(
             layers=[
                 {"activation": layer.activation, "weights": [vec(r) for r in layer.weights],
-                 "bias": vec(layer.bias), **({"skip": layer.skip} if layer.skip is not None else {})}
+                 "bias": vec(layer.bias), **({"skip": layer.skip} if layer.skip is not None else {})} \
+                if layer.kernel is None else conv_json(layer)
                 for layer in self.layers
             ],
             loss=self.loss,
@@ -229,7 +234,8 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
     below = len(x)
     below_name = "the input"
     for i, raw in enumerate(raw_layers):
-        layer = _layer(raw, f"layers[{i}]", below, below_name, fail)
+        typed = isinstance(raw, dict) and "type" in raw
+        layer = _typed_layer(raw, i, below, fail) if typed else _layer(raw, f"layers[{i}]", below, below_name, fail)
         if layer.activation == activations.SOFTMAX and i != len(raw_layers) - 1:
             raise fail(f"layers[{i}].activation", "softmax is allowed only on the output (last) layer")
         layers.append(_skip(raw, i, layer, [len(x)] + [done.units for done in layers], fail))
@@ -267,6 +273,9 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         raise fail("examples", "a mini-batch cannot be combined with weight_decay or an optimizer yet; "
                    "give one example (input and target), or leave weight_decay and optimizer out")
     _skip_alone(layers, examples is not None, bool(decay), optimizer is not None, fail)
+    if any(layer.kernel is not None for layer in layers) and (examples is not None or decay or optimizer is not None):
+        raise fail("layers[0].type", "a conv1d layer cannot be combined with examples, weight_decay or an optimizer "
+                   "yet; leave them out (one example, plain gradient descent)")
     network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer,
                       examples)
     if network.parameter_count > MAX_PARAMETERS:
@@ -680,3 +689,55 @@ def _one_unit_activation(raw: dict, field: str, default: str, fail) -> str:
         raise fail(field, f"unknown activation {act!r}{did_you_mean(act, names) if isinstance(act, str) else ''}; "
                    f"one unit takes one of {', '.join(names)}")
     return act
+
+# --- a conv1d layer (issue 15): one channel, a shared kernel, stride 1, no padding ---------------------
+
+LAYER_TYPES = ("dense", "conv1d")
+_CONV_KEYS = ("type", "activation", "kernel", "bias")
+
+
+def _typed_layer(raw: dict, i: int, below: int, fail) -> Layer:
+    """`{type: conv1d, kernel: [k0, k1, k2], bias: b, activation: relu}`: zᵢ = Σⱼ kⱼ·xᵢ₊ⱼ + b for
+    i = 0 … n − K (n − K + 1 outputs). Only the first layer, stride 1 and no padding: enough to see the
+    kernel's gradient sum over positions, and the rules are written for that alone."""
+    field = f"layers[{i}]"
+    kind = raw["type"]
+    if kind == "dense":
+        return _layer({k: v for k, v in raw.items() if k != "type"}, field, below, "the layer below", fail)
+    if kind != "conv1d":
+        raise fail(f"{field}.type", f"unknown layer type {describe(kind)}; use dense or conv1d")
+    for key in ("stride", "padding"):
+        if key in raw:
+            raise fail(f"{field}.{key}", "only stride 1, no padding: leave it out")
+    check_keys(raw, _CONV_KEYS, field + ".", fail, "allowed keys for conv1d")
+    if i != 0:
+        raise fail(f"{field}.type", "a conv1d layer must be the first layer (it reads the input); "
+                   "the layers after it are dense")
+    act = raw.get("activation")
+    if act not in activations.ELEMENTWISE:
+        names = [n for n in activations.NAMES if n != activations.SOFTMAX]
+        raise fail(f"{field}.activation", f"{'missing' if act is None else f'unknown activation {act!r}'}"
+                   f"{did_you_mean(act, names) if isinstance(act, str) else ''}; use one of {', '.join(names)}")
+    if "kernel" not in raw:
+        raise fail(f"{field}.kernel", "missing; give the shared kernel, e.g. kernel: [0.5, -0.2, 0.1]")
+    kernel = _vector(raw["kernel"], f"{field}.kernel", fail)
+    if len(kernel) > below:
+        raise fail(f"{field}.kernel", f"has {_count(len(kernel), 'entry', 'entries')} but the input has "
+                   f"{_count(below, 'entry', 'entries')}; the kernel must fit in the input (no padding)")
+    bias = _number(raw.get("bias", 0), f"{field}.bias", fail)
+    K, positions = len(kernel), below - len(kernel) + 1
+    zero = sp.Integer(0)
+    banded = tuple(tuple(kernel[c - p] if 0 <= c - p < K else zero for c in range(below)) for p in range(positions))
+    return Layer(act, banded, (bias,) * positions, kernel)  # one b, shared by every position
+
+
+def conv_json(layer: Layer) -> dict[str, Any]:
+    from backprop_tutor.engine.numbers import json_number
+
+    return {"type": "conv1d", "activation": layer.activation, "kernel": [json_number(k) for k in layer.kernel],
+            "bias": json_number(layer.bias[0])}
+
+
+def is_conv(network: Network, l: int) -> bool:
+    """Whether layer l (1-based) is a conv1d layer."""
+    return network.layers[l - 1].kernel is not None

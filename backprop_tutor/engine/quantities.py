@@ -56,6 +56,10 @@ class Kind(Enum):
     STEPPED = "new"  # the parameter after step s
     # residual networks: ∂L/∂a⁽ˡ⁾, through the layers above, plus through the skips that read a⁽ˡ⁾
     ACTIVATION_GRADIENT = "da"
+    # a conv1d layer (network.Layer.kernel): its shared kernel K1[j], ∂L/∂K1[j] and the kernel after the step
+    KERNEL = "K"
+    KERNEL_GRADIENT = "dK"
+    KERNEL_NEW = "K_new"
 
     # Members are singletons: identity hashing is exact, and far cheaper than Enum's hash of
     # the name (quantity ids are dictionary keys on the engine's hot path).
@@ -105,7 +109,7 @@ class QuantityId(NamedTuple):
         if self.kind is Kind.DATA_GRADIENT:
             return f"dW{self.layer}_data" + "".join(f"[{i}]" for i in self.index)
         name = self.kind.value
-        if self.kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW):
+        if self.kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.KERNEL_NEW):
             name = f"{name[0]}{self.layer}_new"
         elif self.layer is not None:
             name = f"{name}{self.layer}"
@@ -152,7 +156,7 @@ def parse_network_quantity(text: str) -> QuantityId:
     nudge = _NUDGE.fullmatch(compact)
     if nudge:
         param = parse_network_quantity(nudge["param"])
-        if param.kind not in (Kind.WEIGHT, Kind.BIAS) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
+        if param.kind not in (Kind.WEIGHT, Kind.BIAS, Kind.KERNEL) or len(param.index) != (2 if param.kind is Kind.WEIGHT else 1):
             raise QuantityError(f"{text!r}: a nudge moves one weight or bias, e.g. nudge(W2[0][1], 0.01)")
         if not _STEP.fullmatch(nudge["h"]) or float(nudge["h"]) == 0:
             raise QuantityError(f"{text!r}: the step h must be a nonzero decimal number, e.g. 0.01")
@@ -168,6 +172,11 @@ def parse_network_quantity(text: str) -> QuantityId:
     da = _ACTIVATION_GRADIENT.fullmatch(compact)
     if da and int(da[1]) > 0:
         return QuantityId(Kind.ACTIVATION_GRADIENT, int(da[1]), _indices(da[2]))
+    kernel = _KERNEL.fullmatch(compact)
+    if kernel and int(kernel[2]) > 0:
+        if kernel[1] == "dK" and kernel[3]:
+            raise QuantityError(f"{text!r}: only K, W and b have an updated value (_new)")
+        return QuantityId(_BY_NAME[kernel[1] + (kernel[3] or "")], int(kernel[2]), _indices(kernel[4]))
     match = _NETWORK.fullmatch(compact)
     if not match:
         raise QuantityError(f"{text!r} is not a quantity; use names such as {NETWORK_EXAMPLES}")
@@ -253,3 +262,10 @@ def _of_example(text: str, quantity: QuantityId, example: int) -> QuantityId:
 def of_example(quantity: QuantityId, example: int | None) -> QuantityId:
     """The quantity as example `example` has it (weights and biases are every example's)."""
     return quantity._replace(example=example) if quantity.kind in PER_EXAMPLE else quantity
+
+
+# --- a conv1d layer's kernel (issue 15): K1[j], dK1[j], K1_new[j] ------------------------------------
+
+_KERNEL = re.compile(r"(K|dK)(\d+)(_new)?((?:\[\d+\])*)")
+_GIVEN = _GIVEN | {Kind.KERNEL}
+_LAYERED = _LAYERED | {Kind.KERNEL, Kind.KERNEL_GRADIENT, Kind.KERNEL_NEW}

@@ -68,6 +68,9 @@ def parameters(network: Network) -> tuple[QuantityId, ...]:
     for l, layer in enumerate(network.layers, 1):
         if not own_parameters(network, l):
             continue  # a recurrent cell's later steps share layer 1's
+        if layer.kernel is not None:  # a conv1d layer: its kernel and its one shared bias
+            out += [*(q(Kind.KERNEL, l, j) for j in range(len(layer.kernel))), q(Kind.BIAS, l, 0)]
+            continue
         for j in range(layer.units):
             out += [q(Kind.WEIGHT, l, j, k) for k in range(len(layer.weights[j]))]
             out.append(q(Kind.BIAS, l, j))
@@ -315,6 +318,9 @@ def standard_rule(network: Network, quantity: QuantityId) -> Rule:
         return optimizer_rule(network, quantity)
     if quantity.kind in _RESIDUAL and (residual := residual_rule(network, quantity)) is not None:
         return residual
+    conv = conv_rule(network, quantity)
+    if conv is not None:
+        return conv
     if quantity.kind is Kind.DELTA:
         return OUTPUT_DELTA if quantity.layer == len(network.layers) else HIDDEN_DELTA
     try:
@@ -328,6 +334,11 @@ def rule_site(network: Network, rule: Rule) -> tuple[int | None, ...]:
     L = len(network.layers)
     if network.recurrent is not None and (sites := recurrent_site(network, rule)) is not None:
         return sites
+    conv = conv_layers(network)
+    if rule in CONV_RULES:
+        return conv
+    if conv and rule in (WEIGHTED_SUM, WEIGHT_GRADIENT, BIAS_GRADIENT):  # a conv1d layer has its own forms of these
+        return tuple(l for l in range(1, L + 1) if l not in conv)
     if rule in (LOSS, LOSS_GRADIENT, LOSS_AFTER, NUDGE_RATIO, BATCH_LOSS) or rule in WHOLE_NETWORK_RULES:
         return (None,)
     if rule is OUTPUT_DELTA:
@@ -799,3 +810,58 @@ def recurrent_site(network: Network, rule: Rule) -> tuple[int | None, ...] | Non
             # the feed-forward rules that the recurrent ones replace at the steps: where they remain
             WEIGHTED_SUM: (T + 1,), HIDDEN_DELTA: (T,), WEIGHT_GRADIENT: (T + 1,), BIAS_GRADIENT: (T + 1,),
             UPDATE: (1, T + 1)}.get(rule)
+
+# --- a conv1d layer: zᵢ = Σⱼ kⱼ·a⁽ˡ⁻¹⁾ᵢ₊ⱼ + b with one kernel k and one b shared by every position ----
+# Each kⱼ and b appears in every zᵢ, so their gradients sum over the positions i (the chain rule
+# through a shared parameter): ∂L/∂kⱼ = Σᵢ δᵢ·a⁽ˡ⁻¹⁾ᵢ₊ⱼ and ∂L/∂b = Σᵢ δᵢ. Stride 1, no padding, and only
+# as the first layer (network.py), so no δ is passed down through the kernel.
+
+def conv_layers(network: Network) -> tuple[int, ...]:
+    return tuple(l for l, layer in enumerate(network.layers, 1) if layer.kernel is not None)
+
+
+def kernel_size(network: Network, l: int) -> int:
+    return len(network.layers[l - 1].kernel)
+
+
+def _conv_sum_reads(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
+    """The kernel, the window a⁽ˡ⁻¹⁾ᵢ … a⁽ˡ⁻¹⁾ᵢ₊ₖ₋₁ under it, and the shared bias (read as _weighted_sum reads)."""
+    (l, (i,)), K = (z.layer, z.index), kernel_size(net, z.layer)
+    return (*(q(Kind.KERNEL, l, j) for j in range(K)), *(below(l, i + j) for j in range(K)), q(Kind.BIAS, l, 0))
+
+
+def _kernel_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    """Every position's δᵢ, then the input each kⱼ met there, a⁽ˡ⁻¹⁾ᵢ₊ⱼ."""
+    (l, (j,)), P = (g.layer, g.index), units(net, g.layer)
+    return (*(q(Kind.DELTA, l, i) for i in range(P)), *(below(l, i + j) for i in range(P)))
+
+
+def sum_of_products(site: Site, v: Sequence) -> Any:
+    """Σᵢ v[i]·v[n+i] over the two halves of what was read."""
+    n = len(v) // 2
+    return site.ops.sum([v[i] * v[n + i] for i in range(n)])
+
+
+def _shared_bias_gradient_reads(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    return tuple(q(Kind.DELTA, g.layer, i) for i in range(units(net, g.layer)))
+
+
+CONV_SUM = Rule("conv1d_sum", _conv_sum_reads, _weighted_sum)
+KERNEL_GRADIENT = Rule("kernel_gradient", _kernel_gradient_reads, sum_of_products)
+SHARED_BIAS_GRADIENT = Rule("shared_bias_gradient", _shared_bias_gradient_reads, _sum)
+CONV_RULES = (CONV_SUM, KERNEL_GRADIENT, SHARED_BIAS_GRADIENT)
+RULES += CONV_RULES
+_DERIVED[Kind.KERNEL] = (Kind.KERNEL_GRADIENT, Kind.KERNEL_NEW)
+_PARAMETER_OF[Kind.KERNEL_NEW] = Kind.KERNEL
+_CONV = {Kind.Z: CONV_SUM, Kind.KERNEL_GRADIENT: KERNEL_GRADIENT, Kind.BIAS_GRADIENT: SHARED_BIAS_GRADIENT,
+         Kind.KERNEL_NEW: UPDATE}
+
+
+def conv_rule(network: Network, quantity: QuantityId) -> Rule | None:
+    """The rule of a conv1d layer's z, ∂L/∂k, ∂L/∂b or k_new; None for every other quantity."""
+    kernel = quantity.kind in (Kind.KERNEL_GRADIENT, Kind.KERNEL_NEW)
+    if quantity.kind not in _CONV or quantity.layer not in conv_layers(network):
+        if kernel:
+            raise QuantityError(f"{quantity.text!r}: layer {quantity.layer} is not a conv1d layer (it has no kernel)")
+        return None
+    return _CONV[quantity.kind]

@@ -386,6 +386,37 @@ SLIPS += (
                "δ₁ = δ₂·w_h·{f}′(z₁), and so on back through time.")),
 )
 
+
+# --- a conv1d layer ---------------------------------------------------------------------------------
+
+def _first_position(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
+    """∂L/∂kⱼ from position 0 alone: δ₀·a⁽ˡ⁻¹⁾ⱼ, the sum over positions forgotten."""
+    reads = r.KERNEL_GRADIENT.reads(net, g)
+    return reads[0], reads[len(reads) // 2]
+
+
+def _flipped_kernel(net: Network, z: QuantityId) -> tuple[QuantityId, ...]:
+    """zᵢ with k_{K−1−j} against a⁽ˡ⁻¹⁾ᵢ₊ⱼ: the kernel read backwards (a true convolution's flip)."""
+    reads = r.CONV_SUM.reads(net, z)
+    K = r.kernel_size(net, z.layer)
+    return (*reversed(reads[:K]), *reads[K:])
+
+
+def _kernel_of_two_or_more(network: Network, layer: int | None) -> bool:
+    return r.kernel_size(network, layer) > 1
+
+
+SLIPS += (
+    Slip("forgot_sum_over_positions", "kernel_gradient", Rule("kernel_gradient", _first_position, r.sum_of_products),
+         lambda network, layer: network.layers[layer - 1].units > 1,
+         _text("That is one position's share of the kernel's gradient{in_layer}; the same kⱼ multiplies an input "
+               "at every position, so ∂L/∂kⱼ = Σᵢ δᵢ·a⁽ˡ⁻¹⁾ᵢ₊ⱼ sums over all the positions i.")),
+    Slip("kernel_flipped", "conv1d_sum", Rule("conv1d_sum", _flipped_kernel, r.CONV_SUM.formula),
+         _kernel_of_two_or_more,
+         _text("The kernel was read backwards{in_layer}: here (as in deep-learning libraries) zᵢ = Σⱼ kⱼ·a⁽ˡ⁻¹⁾ᵢ₊ⱼ, "
+               "so k₀ meets the leftmost input of the window, not the rightmost.")),
+)
+
 BY_NAME: dict[str, Slip] = {slip.name: slip for slip in SLIPS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 

@@ -179,6 +179,10 @@ def _pass(evaluation: Evaluation, example: int | None = None) -> Pass:
 
     elementwise = [layer.activation != activations.SOFTMAX for layer in network.layers]
     own = partial(own_parameters, network)  # a recurrent cell's later steps have none of their own
+
+    def dense(l: int) -> bool:
+        return network.layers[l - 1].kernel is None
+
     return Pass(
         z=per_layer(Kind.Z),
         a=(values(evaluation, q(Kind.INPUT)),) + per_layer(Kind.A)[1:],
@@ -186,9 +190,9 @@ def _pass(evaluation: Evaluation, example: int | None = None) -> Pass:
         loss=values(evaluation, q(Kind.LOSS)),
         dL_da=values(evaluation, q(Kind.LOSS_GRADIENT)),
         delta=per_layer(Kind.DELTA),
-        grad_W=per_layer(Kind.WEIGHT_GRADIENT, own),
+        grad_W=per_layer(Kind.WEIGHT_GRADIENT, lambda l: own(l) and dense(l)),  # a conv1d layer's kernel: dK1, K1_new
         grad_b=per_layer(Kind.BIAS_GRADIENT, own),
-        W_new=per_layer(Kind.WEIGHT_NEW, own),
+        W_new=per_layer(Kind.WEIGHT_NEW, lambda l: own(l) and dense(l)),
         b_new=per_layer(Kind.BIAS_NEW, own),
         loss_after=values(evaluation, q(Kind.LOSS_AFTER)),
     )
@@ -219,7 +223,8 @@ def _nudge_checks(evaluation: Evaluation) -> tuple[NudgeCheck, ...]:
     """The last layer's first weight, the first layer's first weight (when there are two
     layers or more) and the last layer's first bias."""
     L = len(evaluation.network.layers)
-    chosen = [q(Kind.WEIGHT, L, 0, 0)] + ([q(Kind.WEIGHT, 1, 0, 0)] if L > 1 else []) + [q(Kind.BIAS, L, 0)]
+    first = q(Kind.KERNEL, 1, 0) if evaluation.network.layers[0].kernel is not None else q(Kind.WEIGHT, 1, 0, 0)
+    chosen = [q(Kind.WEIGHT, L, 0, 0)] + ([first] if L > 1 else []) + [q(Kind.BIAS, L, 0)]
     checks = []
     for parameter in chosen:
         derivative = values(evaluation, gradient_of(parameter))

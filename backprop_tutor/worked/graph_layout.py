@@ -79,6 +79,8 @@ def graph_of(solution) -> Graph | None:
         drawn = network_graph(example_view(solution, 1))
         return replace(drawn, title=f"example 1 of the batch of {len(solution.network.examples)} (L₁, ∂L₁/∂·): "
                        + drawn.title)
+    if isinstance(solution, NetworkSolution) and any(layer.kernel is not None for layer in solution.network.layers):
+        return None  # a conv1d layer's shared kernel is not one wire per weight: no drawing yet
     if isinstance(solution, NetworkSolution):
         return network_graph(solution)
     return None

@@ -24,6 +24,8 @@ from backprop_tutor.engine.chain import is_deep_chain
 from backprop_tutor.worked.deep_chain import chain_step
 from backprop_tutor.engine.rules import has_skips, skipped_to
 from backprop_tutor.worked.residual import skip_activation, skip_delta_step
+from backprop_tutor.engine.rules import conv_layers
+from backprop_tutor.worked.conv1d import conv_forward, conv_gradients, conv_update
 from backprop_tutor.worked.optimizer import decay_lines, decay_rule_line, decayed_gradient, optimizer_steps
 from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
                                             symbol, sympy_unicode, times)
@@ -47,7 +49,7 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
     L = sol.depth
     softmax = sol.network.layers[-1].activation == activations.SOFTMAX
     steps = [_setup(sol)]
-    steps += [_forward_layer(sol, l) for l in range(1, L + 1)]
+    steps += [conv_forward(sol, l) if l in conv_layers(sol.network) else _forward_layer(sol, l) for l in range(1, L + 1)]
     steps.append(_loss(sol))
     steps.append(_why(sol))
     steps.append(_loss_gradient(sol))  # its own step: a part may ask ∂L/∂o before δ, and see it alone
@@ -62,7 +64,7 @@ def network_steps(sol: NetworkSolution, matrix_form: bool = False) -> tuple[Step
     else:
         for l in range(L - 1, 0, -1):  # the slopes apart from δ: a part may ask f′ before δ, and see it alone
             steps += [_hidden_slopes(sol, l), skip_delta_step(sol, l) if skipped_to(sol.network, l) else _hidden_delta(sol, l)]
-        steps += [_gradients(sol, l) for l in range(1, L + 1)]
+        steps += [conv_gradients(sol, l) if l in conv_layers(sol.network) else _gradients(sol, l) for l in range(1, L + 1)]
         if is_deep_chain(sol.network):  # the product δ⁽¹⁾ is, and the gradient shrinking (or not) down the chain
             steps.append(chain_step(sol))
         steps += optimizer_steps(sol) if sol.network.optimizer else [_update(sol)]
@@ -365,6 +367,9 @@ def _update(sol: NetworkSolution) -> Step:
               rf"One step of gradient descent with $\eta = {num.latex(net.learning_rate)}$: "
               r"$w \leftarrow w - \eta \, \partial L/\partial w$, $b \leftarrow b - \eta \, \partial L/\partial b$.")
     for l, layer in enumerate(net.layers, 1):
+        if layer.kernel is not None:
+            conv_update(lines, sol, l)
+            continue
         for j in _units(layer.units):
             for k in _units(len(layer.weights[j])):
                 lines.math(lambda tex, l=l, j=j, k=k, w=layer.weights[j][k]: f"{symbol('w', l, j, k, tex=tex)} = "
@@ -374,7 +379,7 @@ def _update(sol: NetworkSolution) -> Step:
                        f"{_fmt(v, tex)} {'-' if tex else '−'} {num.product([net.learning_rate, n.grad_b[l][j]], tex=tex)} = {_fmt(n.b_new[l][j], tex)}")
         _more(lines, layer.units, f"units of layer {l}")
     return lines.step("The update", *(q(kind, l) for l in range(1, sol.depth + 1)
-                                      for kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW)))
+                                      for kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.KERNEL_NEW)))
 
 
 def _nudges(sol: NetworkSolution) -> Step:

@@ -10,7 +10,7 @@ from backprop_tutor.engine import activations
 from backprop_tutor.engine.numbers import superscript
 from backprop_tutor.engine.quantities import Kind
 
-_SUB = str.maketrans("0123456789jk,", "₀₁₂₃₄₅₆₇₈₉ⱼₖ,")
+_SUB = str.maketrans("0123456789jk,i+", "₀₁₂₃₄₅₆₇₈₉ⱼₖ,ᵢ₊")  # i, +: a conv1d position i + j
 
 # Inside a formula the identity is "id"; every other activation is named by its display symbol
 # (activations.display_name: σ for sigmoid).
@@ -40,7 +40,7 @@ def symbol(name: str, layer: int | str | None = None, *indices: int | str, tex: 
 
 def parameter_letter(parameter) -> str:
     """w for a weight, b for a bias."""
-    return "w" if parameter.kind is Kind.WEIGHT else "b"
+    return "w" if parameter.kind is Kind.WEIGHT else "k" if parameter.kind is Kind.KERNEL else "b"
 
 
 def parameter_symbol(parameter, tex: bool = False) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from backprop_tutor.engine import kinks, numbers as num
+from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import function, parameter_symbol, symbol
 from backprop_tutor.worked.steps import Step, WhyStep
@@ -108,6 +109,11 @@ def network_report(sol: NetworkSolution, steps: tuple[Step, ...]) -> Report:
     first = ("example",) if n.examples else ()
     params = []
     for l, layer in enumerate(net.layers, 1):
+        if layer.kernel is not None:  # a conv1d layer: its kernel and the one shared bias
+            dK, K_new = sol.value(q(Kind.KERNEL_GRADIENT, l)), sol.value(q(Kind.KERNEL_NEW, l))
+            params += [(sym("k", l, j), number(k), number(dK[j]), number(K_new[j])) for j, k in enumerate(layer.kernel)]
+            params.append((sym("b", l), number(layer.bias[0]), number(n.grad_b[l][0]), number(n.b_new[l][0])))
+            continue
         for j in range(layer.units if n.grad_b[l] else 0):  # a recurrent cell's later steps share layer 1's
             for k in range(len(layer.weights[j])):
                 params.append((sym("w", l, j, k), number(layer.weights[j][k]), number(n.grad_W[l][j][k]), number(n.W_new[l][j][k])))

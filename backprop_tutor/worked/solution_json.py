@@ -9,7 +9,7 @@ import sympy as sp
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, of_example, q
-from backprop_tutor.engine.rules import examples, standard_rule
+from backprop_tutor.engine.rules import conv_layers, examples, standard_rule
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.steps import Step
 
@@ -92,6 +92,7 @@ def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any
         "parts": network_parts(sol),
         "steps": [s.to_json() for s in steps],
     }
+    _conv_layers_json(sol, data)
     if n.examples:  # a mini-batch: each example's passes; loss, gradients and the update are the batch's
         for key in ("activations", "preactivations", "deltas"):
             del data[key]
@@ -159,3 +160,15 @@ def activation_json(sol, steps: tuple[Step, ...]) -> dict[str, Any]:
         "parts": [],
         "steps": [s.to_json() for s in steps],
     }
+
+
+def _conv_layers_json(sol: NetworkSolution, data: dict[str, Any]) -> None:
+    """A conv1d layer's gradient and update are its kernel's, K{l}, beside its one shared bias b{l}."""
+
+
+    for l in conv_layers(sol.network):
+        for key, kind in (("gradients", Kind.KERNEL_GRADIENT), ("updated", Kind.KERNEL_NEW)):
+            del data[key][f"W{l}"]
+            data[key][f"K{l}"] = _vector(sol.value(q(kind, l)))
+        del data["exact"]["gradients"][f"W{l}"]
+        data["parts"] = [part for part in data["parts"] if part["id"] != f"W{l}"]

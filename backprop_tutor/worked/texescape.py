@@ -34,8 +34,8 @@ _TABLE = str.maketrans(_REPLACE)
 _OTHER = re.compile(r"[^\x00-\x7f]")
 # Raised and lowered characters come in runs (w⁽²⁾₀₁): each run is one super- or subscript.
 _UNRAISE = str.maketrans(UNRAISED)
-_UNLOWER = str.maketrans({**_DIGITS_SUB, "ⱼ": "j", "ₖ": "k"})
-_LOWERED = "".join(_DIGITS_SUB) + "ⱼₖ"
+_UNLOWER = str.maketrans({**_DIGITS_SUB, "ⱼ": "j", "ₖ": "k", "ᵢ": "i", "₊": "+", "₋": "-"})
+_LOWERED = "".join(_DIGITS_SUB) + "ⱼₖᵢ₊₋"  # ᵢ₊ⱼ: a conv1d position i + j
 _LOWERED_RUN = re.compile(f"[{_LOWERED}]+")
 _SCRIPT_RUN = re.compile(f"([{''.join(UNRAISED)}]+)|([{_LOWERED}]+)")
 

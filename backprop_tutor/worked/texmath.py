@@ -15,7 +15,7 @@ import re
 from backprop_tutor.engine.numbers import UNRAISED
 
 _RAISED = "".join(UNRAISED)
-_LOWERED = dict(zip("₀₁₂₃₄₅₆₇₈₉ⱼₖ", "0123456789jk"))
+_LOWERED = dict(zip("₀₁₂₃₄₅₆₇₈₉ⱼₖᵢ₊₋", "0123456789jki+-"))  # ᵢ₊ⱼ: a conv1d position i + j
 _GREEK = {"α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
           "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "π": r"\pi", "σ": r"\sigma",
           "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\sum", "Φ": r"\Phi"}

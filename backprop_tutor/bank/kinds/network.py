@@ -14,7 +14,7 @@ from backprop_tutor.engine import activations, losses
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.arithmetic import PRECISE
 from backprop_tutor.engine.entries import flat
-from backprop_tutor.engine.network import Network, example_network, network_from_dict
+from backprop_tutor.engine.network import Network, example_network, is_conv, network_from_dict
 from backprop_tutor.engine.quantities import Kind, QuantityId, parse_network_quantity
 from backprop_tutor.engine.rules import nudged_loss
 from backprop_tutor.engine.solution import NetworkSolution, solve_network
@@ -82,6 +82,8 @@ class NetworkKind(ProblemKind):
             return "distinct_examples"
         if not _both_paths_count(solution):
             return "skip_paths"
+        if any(layer.kernel is not None and layer.kernel == layer.kernel[::-1] for layer in solution.network.layers):
+            return "kernel_symmetric"  # it reads the same backwards: a flipped kernel could not be seen
         return None
 
     def network(self, solution: NetworkSolution) -> Network:
@@ -126,9 +128,10 @@ def _second_method(solution: NetworkSolution, reference: FloatNetwork, quantity:
     if solution.network.recurrent is not None and kind in (Kind.Z, Kind.A, Kind.DELTA) \
             and quantity.layer <= len(solution.network.input):
         return _recurrent_second_method(solution.network, quantity)
-    if kind in (Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT):
-        parameter = QuantityId(Kind.WEIGHT if kind is Kind.WEIGHT_GRADIENT else Kind.BIAS, quantity.layer,
-                               quantity.index)
+    if kind is Kind.DELTA and is_conv(solution.network, quantity.layer):
+        return _second_method(dense_twin(solution), reference, quantity)
+    if kind in (Kind.DELTA, Kind.WEIGHT_GRADIENT, Kind.BIAS_GRADIENT, Kind.KERNEL_GRADIENT):
+        parameter = QuantityId(_NUDGED.get(kind, Kind.BIAS), quantity.layer, quantity.index)
         with PRECISE.context():
             up = nudged_loss(solution.evaluation, parameter, H)
             down = nudged_loss(solution.evaluation, parameter, "-" + H)
@@ -190,6 +193,10 @@ def statement(network: Network) -> Statement:
     if network.examples is not None:
         given, tex = _batch_given(network, sizes)
     for l, layer in enumerate(network.layers, 1):
+        if layer.kernel is not None:  # a conv1d layer: its kernel and one shared bias, not the banded matrix
+            given.append(conv_given(layer, l))
+            tex.append(conv_given(layer, l, True))
+            continue
         given.append(f"Layer {l} ({layer.activation}): W{symbol('', l)} = {_matrix_text(layer.weights)}, "
                      f"b{symbol('', l)} = {_vector_text(layer.bias)}")
         tex.append(f"Layer {l} ({escape(layer.activation)}): $W^{{({l})}} = {_matrix_text(layer.weights, True)}$, "
@@ -341,3 +348,28 @@ def _recurrent_second_method(network: Network, quantity: QuantityId):
         return (_unrolled(network, (t, step))[2] - _unrolled(network, (t, -step))[2]) / (2 * step)
     zs, hs, _ = _unrolled(network)
     return (zs if quantity.kind is Kind.Z else hs)[t]
+
+def conv_given(layer, l: int, tex: bool = False) -> str:
+    """A conv1d layer as its statement gives it: the kernel, the one shared bias, stride 1, no padding."""
+    K, P = len(layer.kernel), layer.units
+    if tex:
+        return (f"Layer {l} (conv1d, {escape(layer.activation)}): kernel $k = {_vector_text(layer.kernel, True)}$, "
+                f"shared bias $b = {num.latex(layer.bias[0])}$; stride 1, no padding, so "
+                f"$z^{{({l})}}_i = \\sum_{{j=0}}^{{{K - 1}}} k_j \\, a^{{({l - 1})}}_{{i+j}} + b$ for $i = 0, \\dots, {P - 1}$.")
+    return (f"Layer {l} (conv1d, {layer.activation}): kernel k = {_vector_text(layer.kernel)}, shared bias "
+            f"b = {num.pretty(layer.bias[0])}; stride 1, no padding, so z{symbol('', l)}ᵢ = Σⱼ kⱼ·a{symbol('', l - 1)}ᵢ₊ⱼ + b "
+            f"for i = 0 … {P - 1}.")
+
+
+# --- a conv1d layer's second methods --------------------------------------------------------------
+
+_NUDGED = {Kind.WEIGHT_GRADIENT: Kind.WEIGHT, Kind.KERNEL_GRADIENT: Kind.KERNEL}  # ∂L/∂K1[j]: L moved in K1[j]
+
+
+def dense_twin(solution: NetworkSolution) -> NetworkSolution:
+    """The network with its conv1d layer read as the dense layer it acts as (the banded matrix, a bias
+    per position): the same losses, so δ⁽¹⁾ᵢ is ∂L/∂b⁽¹⁾ᵢ there, which the shared bias cannot give."""
+    from dataclasses import replace
+
+    layers = tuple(replace(layer, kernel=None) for layer in solution.network.layers)
+    return solve_network(replace(solution.network, layers=layers))
