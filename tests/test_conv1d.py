@@ -153,6 +153,9 @@ def _with(**conv) -> dict:
     (_with(type="conv2d"), "layers[0].type", "use dense or conv1d"),
     (_with(activation="softmax"), "layers[0].activation", "use one of"),
     (dict(EXAMPLE, weight_decay=0.1), "layers[0].type", "cannot be combined"),
+    (dict(EXAMPLE, target=[0.4, 0.1, 0.2], layers=[EXAMPLE["layers"][0], {
+        "activation": "identity", "weights": [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]], "bias": [0, 0, 0], "skip": 1}]),
+     "layers[0].type", "cannot be combined"),
     (dict(EXAMPLE, layers=[{"activation": "relu", "weights": [[0.1] * 5] * 5}, EXAMPLE["layers"][0]]),
      "layers[1].type", "must be the first layer"),
 ])

@@ -273,9 +273,10 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         raise fail("examples", "a mini-batch cannot be combined with weight_decay or an optimizer yet; "
                    "give one example (input and target), or leave weight_decay and optimizer out")
     _skip_alone(layers, examples is not None, bool(decay), optimizer is not None, fail)
-    if any(layer.kernel is not None for layer in layers) and (examples is not None or decay or optimizer is not None):
-        raise fail("layers[0].type", "a conv1d layer cannot be combined with examples, weight_decay or an optimizer "
-                   "yet; leave them out (one example, plain gradient descent)")
+    if any(layer.kernel is not None for layer in layers) and (examples is not None or decay or optimizer is not None
+                                                              or any(layer.skip is not None for layer in layers)):
+        raise fail("layers[0].type", "a conv1d layer cannot be combined with examples, weight_decay, an optimizer "
+                   "or a skip yet; leave them out (one example, plain gradient descent, no skip)")
     network = Network(x, t, tuple(layers), loss, rate, None if name is None else str(name), decay, optimizer,
                       examples)
     if network.parameter_count > MAX_PARAMETERS:
@@ -728,7 +729,7 @@ def _typed_layer(raw: dict, i: int, below: int, fail) -> Layer:
     K, positions = len(kernel), below - len(kernel) + 1
     zero = sp.Integer(0)
     banded = tuple(tuple(kernel[c - p] if 0 <= c - p < K else zero for c in range(below)) for p in range(positions))
-    return Layer(act, banded, (bias,) * positions, kernel)  # one b, shared by every position
+    return Layer(act, banded, (bias,) * positions, kernel=kernel)  # one b, shared by every position
 
 
 def conv_json(layer: Layer) -> dict[str, Any]:
