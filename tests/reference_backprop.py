@@ -262,6 +262,8 @@ def _layers_where(network: Mapping, slip: str) -> list | None:
         return [l for l in every if l >= 2]
     if slip == "forgot_learning_rate":
         return every if float(network["learning_rate"]) != 1 and not _optimizer(network) else []
+    if slip in ("forgot_sum_over_time", "dropped_recurrent_weight"):
+        return []  # a recurrent cell's slips: scopes() takes recurrent networks to _recurrent_scopes
     return None
 
 
@@ -978,8 +980,9 @@ def _recurrent_scopes(network: Mapping, slip: str) -> list:
     if slip in layered:
         return where(layered[slip])
     if slip in ("softmax_jacobian_dropped", "dropped_fanout_term", "dropped_chain_weight", "forgot_weight_decay",
-                "momentum_sign", "adam_no_bias_correction") or slip in _BATCH:
-        return []
+                "momentum_sign", "adam_no_bias_correction", "forgot_skip_gradient", "forgot_sum_over_positions",
+                "kernel_flipped") or slip in _BATCH:
+        return []  # no softmax, fan-out, deep chain, decay, optimizer, batch, skip or kernel in a recurrent cell
     return [None] if _applies_without_layers({"loss": network["loss"], "target": [0]}, slip) else []
 
 
