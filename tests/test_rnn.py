@@ -163,7 +163,8 @@ def _with(change: dict, top: dict | None = None) -> dict:
 
 
 @pytest.mark.parametrize("net, message", [
-    (_with({"inputs": [0.5]}), "network: recurrent.inputs: expected one input per time step, 2 or 3 of them"),
+    (_with({"inputs": [0.5]}), "network: recurrent.inputs: expected one input per time step, 2 or 3 of them (the cell "
+                               "is unrolled 2 or 3 steps), found 1 input"),
     (_with({"inputs": [0.1, 0.2, 0.3, 0.4]}), "network: recurrent.inputs: expected one input per time step, 2 or 3"),
     (_with({"w_h": None}), "network: recurrent.w_h: missing"),
     (_with({"target": None}), "network: recurrent.target: missing"),

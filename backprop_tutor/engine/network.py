@@ -655,7 +655,7 @@ def _recurrent_network(data: dict, source: str, fail) -> Network:
             raise fail(key, f"missing; add `{key}: {_EXAMPLES[key]}`")
     inputs = raw["inputs"]
     if not isinstance(inputs, list) or len(inputs) not in RECURRENT_STEPS:
-        found = f"{len(inputs)} inputs" if isinstance(inputs, list) else describe(inputs)
+        found = _count(len(inputs), "input", "inputs") if isinstance(inputs, list) else describe(inputs)
         raise fail("recurrent.inputs", f"expected one input per time step, 2 or 3 of them (the cell is unrolled "
                    f"2 or 3 steps), found {found}")
     x = _vector(inputs, "recurrent.inputs", fail)
