@@ -154,9 +154,13 @@ def _compile(out: Path, students: list[str], jobs: int, console) -> None:
 @click.option("--fresh", is_flag=True,
               help="Replace an existing --out instead of merging into it: every student of the set gets new "
                    "rows and a new feedback file (no file: no_submission).")
+# the choices are lms_export.FORMATS, written out: importing it would load sympy for tutor --help
+@click.option("--export", "exports", multiple=True, type=click.Choice(("canvas", "moodle"), case_sensitive=False),
+              help="Also write the gradebook as this LMS imports it, beside --out (grades-canvas.csv, "
+                   "grades-moodle.csv): a row per student, a column per problem, the total. Repeatable.")
 @bank_options
 @fail_on_tutor_errors
-def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -> None:
+def grade(set_file, submissions, out, feedback, only, fresh, exports, banks, only_bank) -> None:
     """Grade a class's answer files against their set.
 
     SUBMISSIONS are answer files named ID.yaml (as tutor generate wrote them into answers/,
@@ -176,6 +180,7 @@ def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -
       tutor grade hw1 late/s07.yaml --out grades.csv
       tutor grade hw1 submitted/ --student s03 --student s11 --out grades.csv
       tutor grade hw1 submitted/ --out grades.csv --fresh
+      tutor grade hw1 submitted/ --out grades.csv --export canvas --export moodle
     """
     from backprop_tutor.homework import gradebook
     from backprop_tutor.homework.merge import merge, read_gradebook
@@ -193,6 +198,7 @@ def grade(set_file, submissions, out, feedback, only, fresh, banks, only_bank) -
     merged = merge(book, previous)
     feedback = feedback or out.parent / "feedback"
     spared = _write(out, merged, feedback, fresh)
+    _export(out, data, merged.rows, exports)
     if merged.kept:
         _print_regraded(book, merged, out, feedback)
     else:
@@ -229,6 +235,23 @@ def _write(out: Path, merged, feedback: Path, fresh: bool) -> list[str]:
     except OSError as e:
         raise UsageError(f"cannot write the grades: {e.filename}: {e.strerror}") from None
     return spared
+
+
+def _export(out: Path, data: dict, rows, exports) -> None:
+    """The LMS gradebooks asked for, next to --out (docs/formats.md, "Homework set")."""
+    import csv
+
+    from backprop_tutor.homework import lms_export
+    from backprop_tutor.homework.writer import inside
+
+    for fmt in dict.fromkeys(e.lower() for e in exports):  # --export canvas twice writes it once
+        path = inside(out.parent, out.parent / lms_export.file_name(fmt, out.name))
+        try:
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(lms_export.EXPORTERS[fmt](data, rows))
+        except OSError as e:
+            raise UsageError(f"cannot write the grades: {e.filename}: {e.strerror}") from None
+        click.echo(f"wrote {path} ({fmt} gradebook import)")
 
 
 def _names(names, most: int = 20) -> str:
