@@ -197,3 +197,33 @@ def test_a_bad_moodle_formulas_value_is_a_one_line_usage_error(tmp_path):
     assert result.output.strip().splitlines()[-1].startswith(
         "Error: Invalid value for '--moodle-formulas': 'cloze' is not one of 'stack', 'essay'"), result.output
     assert not (tmp_path / "hw").exists()
+
+
+def with_key(part, answer: str, variables: tuple[str, ...]):
+    return dataclasses.replace(part, answer=answer, where=(),
+                               value=dataclasses.replace(part.value, variables=variables))
+
+
+def test_a_variable_named_like_the_key_is_not_overwritten():
+    _, _, problem, part = FORMULA_PARTS[0]
+    problem = dataclasses.replace(problem, parts=(with_key(part, "ta*ta_ + 1", ("ta", "ta_")),))
+    (question,) = stack_questions(quiz_xml([("s1", 1, problem)], formulas="stack"))
+    assert question.findtext("questionvariables/text") == "ta__: ta*ta_+1;"
+    assert question.findtext("input/tans") == question.findtext("prt/node/tans") == "ta__"
+
+
+def test_the_question_text_does_not_tell_which_activations_the_key_uses():
+    _, _, problem, part = FORMULA_PARTS[0]
+    problem = dataclasses.replace(problem, parts=(with_key(part, "relu(z)*softplus(z)", ("z",)),))
+    (question,) = stack_questions(quiz_xml([("s1", 1, problem)], formulas="stack"))
+    (advice,) = re.findall(r"<p>Type the formula.*?</p>", html.unescape(question.findtext("questiontext/text")))
+    assert "sigmoid(u) as" in advice and "relu" not in advice and "softplus" not in advice
+
+
+def test_a_key_with_no_maxima_form_is_one_line_naming_the_part_and_the_way_out():
+    _, _, problem, part = FORMULA_PARTS[0]
+    problem = dataclasses.replace(problem, parts=(with_key(part, "[z, 1]", ("z",)),))
+    with pytest.raises(MaximaError) as caught:
+        quiz_xml([("s1", 1, problem)], formulas="stack")
+    assert str(caught.value) == (f"problem 1 ({problem.template}): parts.{part.id}: the key '[z, 1]': a list has "
+                                 "no single Maxima formula here; generate with --moodle-formulas essay")

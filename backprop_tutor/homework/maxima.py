@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from backprop_tutor.engine.activations import GELU_TANH_CUBIC, LEAKY_SLOPE
 from backprop_tutor.engine.parsing import Binary, Call, Constant, Name, Number, Unary, Vector, parse
+from backprop_tutor.errors import TutorError
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "^": 4}
 _ATOM = 5
@@ -47,7 +48,7 @@ _DEFINITIONS: dict[str, Callable[[str], str]] = {
 }
 
 
-class MaximaError(ValueError):
+class MaximaError(TutorError, ValueError):
     """A formula with no Maxima form here (a list, or a function this module does not know)."""
 
 

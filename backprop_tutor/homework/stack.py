@@ -21,9 +21,22 @@ _CASTEXT = str.maketrans({"[": "&#91;", "\\": "&#92;", "@": "&#64;"})
 INPUT, PRT, KEY = "ans1", "prt1", "ta"
 
 
+def key_name(variables) -> str:
+    """`ta`, or `ta_`, `ta__` … when the part has a variable of that name (it would be overwritten)."""
+    name = KEY
+    while name in variables:
+        name += "_"
+    return name
+
+
 def add_question(quiz: ET.Element, name: str, number: int, problem: Problem, part: Part, scale: int) -> ET.Element:
     """Append the STACK question for formula part `part` of `problem` (problem number `number`)."""
-    key = maxima.to_maxima(part.answer, part.value.variables, dict(part.where))
+    try:
+        key = maxima.to_maxima(part.answer, part.value.variables, dict(part.where))
+    except maxima.MaximaError as e:
+        raise maxima.MaximaError(f"the key {part.answer!r}: {e.problem}", source=f"problem {number} ({problem.template})",
+                                 key=f"parts.{part.id}", fix="generate with --moodle-formulas essay") from None
+    name_of_key = key_name(part.value.variables)
     text = (f"<p><strong>Problem {number}: {_prose(problem.title)}, part {_prose(part.id)}</strong></p>\n"
             f"{_prose(_statement(problem), escaped=True)}\n<p>{_prose(part.prompt)}</p>\n"
             f"<p>{_prose(_how_to_write(part))}</p>\n<p>[[input:{INPUT}]] [[validation:{INPUT}]]</p>")
@@ -31,7 +44,7 @@ def add_question(quiz: ET.Element, name: str, number: int, problem: Problem, par
     _element(question, "defaultgrade", str(_points(part) * scale))
     _element(question, "penalty", "0.1000000")
     _element(question, "hidden", "0")
-    _text(question, "questionvariables", f"{KEY}: {key};")
+    _text(question, "questionvariables", f"{name_of_key}: {key};")
     _text(question, "specificfeedback", f"[[feedback:{PRT}]]", "html")
     _text(question, "questionnote", "")
     _element(question, "questionsimplify", "1")
@@ -42,16 +55,16 @@ def add_question(quiz: ET.Element, name: str, number: int, problem: Problem, par
     _text(question, "prtincorrect", "Incorrect answer.", "html")
     _element(question, "multiplicationsign", "dot")
     _element(question, "sqrtsign", "1")
-    _element(question, "complexno", "i")
+    _element(question, "complexno", "symi")  # i a letter like any other (%i is √−1): our answers are real
     _element(question, "variantsselectionseed", "")
-    _input(question)
-    _prt(question, _points(part) * scale)
+    _input(question, name_of_key)
+    _prt(question, name_of_key)
     return question
 
 
-def _input(question: ET.Element) -> None:
+def _input(question: ET.Element, key: str) -> None:
     element = ET.SubElement(question, "input")
-    for tag, text in (("name", INPUT), ("type", "algebraic"), ("tans", KEY), ("boxsize", "40"),
+    for tag, text in (("name", INPUT), ("type", "algebraic"), ("tans", key), ("boxsize", "40"),
                       ("strictsyntax", "1"), ("insertstars", "0"), ("syntaxhint", ""),
                       # diff would let Maxima do the differentiating the part asks for
                       ("forbidwords", "diff,integrate"), ("forbidfloat", "0"), ("requirelowestterms", "0"),
@@ -59,14 +72,14 @@ def _input(question: ET.Element) -> None:
         _element(element, tag, text)
 
 
-def _prt(question: ET.Element, value) -> None:
+def _prt(question: ET.Element, key: str) -> None:
     prt = ET.SubElement(question, "prt")
     _element(prt, "name", PRT)
     _element(prt, "value", "1.0000000")
     _element(prt, "autosimplify", "1")
     _text(prt, "feedbackvariables", "")
     node = ET.SubElement(prt, "node")
-    for tag, text in (("name", "0"), ("answertest", "AlgEquiv"), ("sans", INPUT), ("tans", KEY),
+    for tag, text in (("name", "0"), ("answertest", "AlgEquiv"), ("sans", INPUT), ("tans", key),
                       ("testoptions", ""), ("quiet", "0")):
         _element(node, tag, text)
     for branch, score in (("true", "1.0000000"), ("false", "0.0000000")):
