@@ -375,7 +375,7 @@ def test_grade_needs_existing_files(tmp_path):
 
 def test_every_number_in_moodle_xml_is_the_key_in_set_json(class_set):
     """moodle.xml against set.json, not against the engine: what the LMS grades by is what
-    tutor grade grades by. Symbolic parts are essays for manual grading with the key attached."""
+    tutor grade grades by. Symbolic parts are STACK questions with the key attached."""
     assert moodle_matches_set(class_set) > 30 * 5
 
 
@@ -404,9 +404,10 @@ def moodle_matches_set(class_set: Path) -> int:
             numeric = [p for p in record["parts"] if re.fullmatch(r"[-+\d.e\[\], ]+", p["answer"])]
             symbolic = [p for p in record["parts"] if p not in numeric]
             keys = [Decimal(x) for p in numeric for x in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", p["answer"])]
-            essays = [q for q in found if q.get("type") == "essay"]
-            assert [q.findtext("graderinfo/text") for q in essays] == [p["answer"] for p in symbolic]
-            graded = [q for q in found if q.get("type") != "essay"]
+            formulas = [q for q in found if q.get("type") == "stack"]  # tutor generate's default
+            assert [html.unescape(q.findtext("generalfeedback/text")) for q in formulas] == [
+                f"<p>Key: {p['answer']}</p>" for p in symbolic]
+            graded = [q for q in found if q.get("type") != "stack"]
             if not keys:
                 assert not graded
                 continue

@@ -47,16 +47,21 @@ def _check_out(out: Path, force: bool) -> None:
 @click.option("--pdf", is_flag=True, help="Also compile the LaTeX sheets and keys (needs latexmk or pdflatex).")
 @click.option("--jobs", "-j", type=click.IntRange(0), default=1, show_default=True,
               help="Processes to use; 0 = one per core. The output is the same for any value.")
+@click.option("--moodle-formulas", type=click.Choice(["stack", "essay"]), default="stack", show_default=True,
+              help="moodle.xml's formula parts: STACK questions Moodle grades (needs the qtype_stack plugin), "
+                   "or essays graded by hand.")
 @bank_options
 @fail_on_tutor_errors
-def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, banks, only_bank) -> None:
+def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, moodle_formulas, banks,
+             only_bank) -> None:
     """Generate a class's homework: one variant per student, with keys and a Moodle import.
 
     Each student's problem n uses the seed sha256("SEED:ID:n") (first 8 hex digits), so the same
     roster and seed give the same set anywhere. A roster's 'name' column, where it has one, heads
     each student's sheet and key ("Homework: Ana Silva"). Writes into OUT: set.json (for tutor grade),
     sheets/ID.md and .tex, keys/ID.md and .tex, answers/ID.yaml (blank, for the student) and
-    moodle.xml.
+    moodle.xml (its formula parts as STACK questions graded by algebraic equivalence; essays
+    with --moodle-formulas essay).
 
     \b
     Examples:
@@ -86,7 +91,7 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, ba
         with _progress(console, "generating", len(students)) as bar:
             task = bar.add_task("generate", total=len(students))
             written = homework_writer.generate_set(out, template_ids, templates, students, seed, jobs,
-                                                   lambda: bar.advance(task), names, title)
+                                                   lambda: bar.advance(task), names, title, moodle_formulas)
     except BaseException as e:  # whatever stops the run (a template that fails too), it leaves no folder behind
         folders.remove_new()
         if isinstance(e, KeyboardInterrupt):

@@ -4,8 +4,10 @@ The questions are filed by problem number: a subcategory `Problem n (template)` 
 quiz's category holds every student's variant of problem n. Each problem becomes, in order:
 - its numeric parts as one question: `numerical` when they are a single number, otherwise
   `cloze` with one NUMERICAL subquestion per number (a vector or matrix gets one per entry);
-- each symbolic part as an `essay` question graded by hand, with the key in the grader
-  information (Moodle's numeric types cannot compare expressions).
+- each symbolic part as a `stack` question (homework.stack: STACK, Moodle's computer-algebra
+  type, grades it by algebraic equivalence to the key), or with formulas="essay" as an `essay`
+  question graded by hand, with the key in the grader information (Moodle's own numeric types
+  cannot compare expressions).
 
 Tolerance. Moodle's tolerance is absolute, around the key as written. A relative tolerance
 r becomes r·|key|, computed exactly from the key's decimal digits, but never below 1e-12:
@@ -51,21 +53,26 @@ _NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;"})
 
 
-def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backprop-tutor") -> str:
+FORMULAS = ("stack", "essay")  # how formula parts are asked: graded by STACK, or by hand
+
+
+def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backprop-tutor",
+             formulas: str = "essay") -> str:
     """entries: (student id, problem number from 1, Problem) in order; returns a Moodle XML quiz import.
 
     `category` is created under the course's top category; a `/` in it separates
-    subcategories, as in Moodle's own exports."""
+    subcategories, as in Moodle's own exports. `formulas`: how formula parts are asked (FORMULAS);
+    essay here, as before STACK questions existed; `tutor generate` asks for stack by default."""
     numbers = sorted({int(n) for _, n, _ in entries})
     groups = [(number, [(student, problem) for student, n, problem in entries if int(n) == number])
               for number in numbers]
     text = io.StringIO()
-    write_quiz(text, groups, weight_scale([problem for _, _, problem in entries]), category)
+    write_quiz(text, groups, weight_scale([problem for _, _, problem in entries]), category, formulas)
     return text.getvalue()
 
 
 def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, Problem]]]], scale: int,
-               category: str = "backprop-tutor") -> None:
+               category: str = "backprop-tutor", formulas: str = "essay") -> None:
     """quiz_xml's text, written into `handle` a question at a time, so that a class's quiz is never
     whole in memory (`tutor generate` reads the problems back from disk, one at a time).
 
@@ -73,6 +80,8 @@ def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, P
     is weight_scale of every problem in them."""
     if not category.strip():
         raise ValueError("the Moodle category name is empty")
+    if formulas not in FORMULAS:
+        raise ValueError(f"formula parts are asked as one of {', '.join(FORMULAS)}, not {formulas!r}")
     # ET.indent of the whole quiz gives <quiz>, each question at one level in, </quiz>: the same
     # bytes come from indenting each question at level 1 and writing it on its own line.
     handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<quiz>')
@@ -96,27 +105,32 @@ def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, P
                 question = ET.SubElement(quiz, "question", type="category")
                 _text(question, "category", f"$course$/top/{category.strip()}/Problem {number} ({problem.template})")
                 _text(question, "info", "", "html")
-            _add_problem(quiz, str(student), number, problem, scale)
+            _add_problem(quiz, str(student), number, problem, scale, formulas)
             flush(quiz)
     handle.write("\n</quiz>\n")
 
 
-def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int) -> None:
+def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int,
+                 formulas: str = "stack") -> None:
     numeric = [p for p in problem.parts if not p.value.expression]
     heading = f"<p><strong>Problem {number}: {_html(problem.title)}</strong></p>\n{_statement(problem)}"
     name = f"{student} – problem {number}: {problem.title}"
     if len(numeric) == 1 and numeric[0].value.form == "number":
-        _numerical(quiz, name, heading, problem, numeric[0], scale)
+        _numerical(quiz, name, heading, problem, numeric[0], scale, formulas)
     elif numeric:
-        _cloze(quiz, name, heading, problem, scale)
+        _cloze(quiz, name, heading, problem, scale, formulas)
     for part in problem.parts:
-        if part.value.expression:
+        if part.value.expression and formulas == "essay":
             essay_name = f"{student} – problem {number} part {part.id} (manual grading)"
             _essay(quiz, essay_name, number, problem, part, scale)
+        elif part.value.expression:
+            from backprop_tutor.homework import stack  # here: stack builds on this module's helpers
+
+            stack.add_question(quiz, f"{student} – problem {number} part {part.id}", number, problem, part, scale)
 
 
-def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int) -> None:
-    body = [heading] + [_hand_graded(p) if p.value.expression else f"<p>{_label(p)}{_html(p.prompt)}</p>"
+def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int, formulas: str) -> None:
+    body = [heading] + [_asked_apart(p, formulas) if p.value.expression else f"<p>{_label(p)}{_html(p.prompt)}</p>"
                         for p in problem.parts]
     question = _question(quiz, "numerical", name, "\n".join(body), _general_feedback(problem))
     _element(question, "defaultgrade", str(_points(part) * scale))
@@ -134,11 +148,11 @@ def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scal
     _element(question, "unitsleft", "0")
 
 
-def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int) -> None:
+def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas: str) -> None:
     body = [heading]
     for part in problem.parts:
         if part.value.expression:
-            body.append(_hand_graded(part))
+            body.append(_asked_apart(part, formulas))
             continue
         rows = _entries(part)
         weight = _points(part) * scale / sum(len(row) for row in rows)
@@ -227,9 +241,10 @@ def _general_feedback(problem: Problem) -> str:
     return "<p>Key: " + "; ".join(keys) + "</p>"
 
 
-def _hand_graded(part: Part) -> str:
-    return (f"<p>{_label(part)}{_html(part.prompt)}<br>\n<em>This part is graded by hand: "
-            f"answer it in the separate essay question for part {_html(part.id)}.</em></p>")
+def _asked_apart(part: Part, formulas: str) -> str:
+    where = ("This part is graded by hand: answer it in the separate essay question" if formulas == "essay"
+             else "Answer this part in the separate question")
+    return f"<p>{_label(part)}{_html(part.prompt)}<br>\n<em>{where} for part {_html(part.id)}.</em></p>"
 
 
 def _label(part: Part) -> str:

@@ -142,17 +142,17 @@ def previous_set_files(out: Path) -> list[Path]:
 
 def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Template], students: Sequence[str],
                  set_seed: int, jobs: int = 1, advance: Callable[[], None] = lambda: None,
-                 names: Mapping[str, str] | None = None, title: str = "") -> int:
+                 names: Mapping[str, str] | None = None, title: str = "", formulas: str = "stack") -> int:
     """Render every student and write the set into `out` (the module's docstring says how);
     returns the number of files written. Only the files of the student being written are in
-    memory at any time."""
+    memory at any time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
     for folder in FOLDERS:  # a file where a folder goes fails here, before any work
         (out / folder).mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=out))
     try:
         rendered = render_all(templates, students, set_seed, jobs, advance, names, title)
-        count = _stage(staging, template_ids, set_seed, rendered, title)
+        count = _stage(staging, template_ids, set_seed, rendered, title, formulas)
         for old in previous_set_files(out):
             old.unlink()
         for folder in FOLDERS:
@@ -188,7 +188,7 @@ def _running(pid: int) -> bool:
 
 
 def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: Iterable[StudentFiles],
-           title: str = "") -> int:
+           title: str = "", formulas: str = "stack") -> int:
     """Write each student's files into `staging` as they come, set.json with them; then moodle.xml
     from the spooled problems. The number of files written."""
     for folder in FOLDERS:
@@ -210,7 +210,8 @@ def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: 
             scale = math.lcm(scale, moodle.weight_scale(files.problems))
         document.close()
         with (staging / "moodle.xml").open("w", encoding="utf-8") as handle:
-            moodle.write_quiz(handle, [(number, _unspooled(spools[number])) for number in sorted(spools)], scale)
+            moodle.write_quiz(handle, [(number, _unspooled(spools[number])) for number in sorted(spools)], scale,
+                              formulas=formulas)
     return count
 
 
