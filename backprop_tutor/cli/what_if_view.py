@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.learner.what_if import (NUDGE_H, RATE_FACTOR, SATURATED_Z, STEPS, Costs, Descents, Run,
+from backprop_tutor.learner.what_if import (Experiment, NUDGE_H, RATE_FACTOR, SATURATED_Z, STEPS, Costs, Descents, Run,
                                             WhatIf)
 from backprop_tutor.worked.notation import function, symbol
 
@@ -161,16 +161,16 @@ def render(result: WhatIf) -> RenderableType:
     f = function(lesson.activation)
     header = Text("What if …? The lesson's network under changed rules", style="bold")
     header.append(f"  (activation {lesson.activation}, seed {lesson.seed})", style="dim")
-    intro = Text(f"Each descent moves w = w⁽¹⁾₀₀ alone, {STEPS} steps of w ← w − η·∂L/∂w, beside the real "
-                 "one (as in `tutor why`); the bars of a table share one scale.")
+    intro = Text(f"Each descent moves one weight alone, w = w⁽¹⁾₀₀ unless it says otherwise, {STEPS} steps of "
+                 "w ← w − η·∂L/∂w, beside the real one (as in `tutor why`); the bars of a table share one scale.")
     parts: list[RenderableType] = [header, intro]
     for n, e in enumerate(result.experiments, 1):
         parts.append(Text(""))
         if isinstance(e, Costs):
             parts += _costs(n, e)
-        elif e.name == "drop_slope":
+        elif e.name is Experiment.DROP_SLOPE:
             parts += _drop_slope(n, e, f)
-        elif e.name == "saturated":
+        elif e.name is Experiment.SATURATED:
             parts += _saturated(n, e, f)
         else:
             parts += _learning_rate(n, e)

@@ -667,7 +667,7 @@ def residual_rule(network: Network, quantity: QuantityId) -> Rule | None:
     """The rule of a residual network's a, δ or ∂L/∂a where it differs from the usual one (None: the usual)."""
     l = quantity.layer
     if quantity.kind is Kind.ACTIVATION_GRADIENT:
-        if l is None or not 0 < l <= len(network.layers):
+        if l is None or not 0 <= l <= len(network.layers):  # 0: ∂L/∂x, the input's
             raise QuantityError(f"{quantity.text!r} is not a layer of this network")
         return SKIP_GRADIENT if skipped_to(network, l) else ACTIVATION_GRADIENT
     if quantity.kind is Kind.A and skip_of(network, l) is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 import sympy as sp
@@ -78,11 +79,19 @@ class Run:
                 "gradients": [json_number(g) for g in self.gradients], "losses": [json_number(v) for v in self.losses]}
 
 
+class Experiment(str, Enum):
+    """The descents' experiments; the value is the JSON name."""
+
+    DROP_SLOPE = "drop_slope"
+    SATURATED = "saturated"
+    LEARNING_RATE = "learning_rate"
+
+
 @dataclass(frozen=True)
 class Descents:
     """An experiment on the lesson's network: the real descent, then the changed one(s)."""
 
-    name: str  # drop_slope, saturated, learning_rate
+    name: Experiment
     real: Run
     changed: tuple[Run, ...]
     true_gradient: sp.Float | None = None  # drop_slope: the engine's ∂L/∂w with f′, at the start
@@ -90,7 +99,7 @@ class Descents:
     curvature: sp.Float | None = None  # learning_rate: L″ in w⁽²⁾, (a⁽¹⁾)²
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "runs": [run.to_json() for run in (self.real, *self.changed)]}
+        out: dict[str, Any] = {"name": self.name.value, "runs": [run.to_json() for run in (self.real, *self.changed)]}
         if self.true_gradient is not None:
             out["true_gradient"] = json_number(self.true_gradient)
             out["dropped_gradient"] = json_number(self.dropped_gradient)
@@ -147,8 +156,8 @@ def what_if(activation: str = DEFAULT_ACTIVATION, seed: int = 0, timed: bool = T
     real = descend("real", net)
     dropped = descend("drop f′", net, DROP_SLOPE)
     experiments = (
-        Descents("drop_slope", real, (dropped,), real.gradients[0], dropped.gradients[0]),
-        Descents("saturated", real, (descend("saturated", saturated(net)),)),
+        Descents(Experiment.DROP_SLOPE, real, (dropped,), real.gradients[0], dropped.gradients[0]),
+        Descents(Experiment.SATURATED, real, (descend("saturated", saturated(net)),)),
         learning_rates(net),
         costs(seed, timed),
     )
@@ -164,7 +173,7 @@ def learning_rates(network: Network) -> Descents:
     large = OVERSHOOT / curvature if curvature else eta * RATE_FACTOR
     real, *changed = (descend(label, network, rate=rate, weight=W2)
                       for label, rate in (("real", eta), ("η = 3/L″", large), (f"η / {RATE_FACTOR}", eta / RATE_FACTOR)))
-    return Descents("learning_rate", real, tuple(changed), curvature=curvature)
+    return Descents(Experiment.LEARNING_RATE, real, tuple(changed), curvature=curvature)
 
 
 def descend(label: str, network: Network, rules: RuleBook = STANDARD, rate: sp.Rational | None = None,

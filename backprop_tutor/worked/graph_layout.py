@@ -22,8 +22,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from backprop_tutor.engine import activations
+from backprop_tutor.engine.arithmetic import PRECISE
+from backprop_tutor.engine.evaluation import Evaluation
 
 from backprop_tutor.engine.expression import ExpressionSolution, GraphNode
+from backprop_tutor.engine.quantities import Kind, QuantityId
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.notation import function, symbol
 
@@ -173,10 +176,10 @@ def network_graph(sol: NetworkSolution) -> Graph:
             z = add(z_col, f"z{l}_{j}", symbol("z", l, j), symbol("z", l, j, tex=True), False)
             for k in range(len(layer.weights[j])):
                 w = add(below, f"w{l}_{j}_{k}", symbol("w", l, j, k), symbol("w", l, j, k, tex=True), True)
-                wires.append(Wire(w, z, sp.sympify(layer.weights[j][k]), n.grad_W[l][j][k]))
+                wires.append(Wire(w, z, layer.weights[j][k], n.grad_W[l][j][k]))
                 wires.append(Wire(f"a{l - 1}_{k}", z, n.a[l - 1][k], grad_a[l - 1][k]))
             b = add(below, f"b{l}_{j}", symbol("b", l, j), symbol("b", l, j, tex=True), True)
-            wires.append(Wire(b, z, sp.sympify(layer.bias[j]), n.grad_b[l][j]))
+            wires.append(Wire(b, z, layer.bias[j], n.grad_b[l][j]))
             name = function(layer.activation)
             a = add(a_col, f"a{l}_{j}", f"{name}: {symbol('a', l, j)}",
                     f"{function(layer.activation, True)}: {symbol('a', l, j, tex=True)}", False)
@@ -195,13 +198,10 @@ def network_graph(sol: NetworkSolution) -> Graph:
 
 
 def _activation_gradients(sol: NetworkSolution) -> list[list[sp.Expr]]:
-    """∂L/∂a⁽ˡ⁾ₖ for every layer, the input's included: Σⱼ w⁽ˡ⁺¹⁾ⱼₖ δ⁽ˡ⁺¹⁾ⱼ below the output, ∂L/∂a⁽ᴸ⁾ there."""
+    """∂L/∂a⁽ˡ⁾ₖ for every layer, the input's included, by the engine's `activation_gradient` rule.
+    Evaluated on the drawn network itself: a batch's example view shares the batch's evaluation."""
     net, n = sol.network, sol.numeric
-    L = len(net.layers)
-    out: list[list[sp.Expr]] = []
-    for l in range(L):
-        layer = net.layers[l]
-        out.append([sp.Add(*(sp.sympify(layer.weights[j][k]) * n.delta[l + 1][j] for j in range(layer.units)))
-                    for k in range(len(n.a[l]))])
-    out.append(list(n.dL_da))
-    return out
+    ids = [[QuantityId(Kind.ACTIVATION_GRADIENT, l, (k,)) for k in range(len(n.a[l]))] for l in range(len(net.layers) + 1)]
+    flat = Evaluation(net, PRECISE).values(tuple(i for row in ids for i in row), finish=True)
+    values = iter(flat)
+    return [[next(values) for _ in row] for row in ids]

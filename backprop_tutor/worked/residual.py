@@ -64,12 +64,13 @@ def skip_delta_step(sol: NetworkSolution, l: int) -> Step:
             layers_path = num.signed_sum([num.product([above.weights[j][k], n.delta[l + 1][j]], tex=tex)
                                           for j in range(above.units)], tex)
             skip_values = [sol.value(q(Kind.ACTIVATION_GRADIENT, m, k)) for m in receivers]
-            through = sp.Add(*(above.weights[j][k] * n.delta[l + 1][j] for j in range(above.units)))
+            total = sol.value(q(Kind.ACTIVATION_GRADIENT, l, k))
+            through = total - sp.Add(*skip_values)  # the engine's two paths, not Σ w·δ written again here
             if above.units > 1:
                 layers_path = rf"\left({layers_path}\right)" if tex else f"({layers_path})"
             return (f"{_da(l, k, tex)} = {num.signed_sum([layers_path, *skip_values], tex)}"
                     + f" = {num.signed_sum([_fmt(through, tex), *skip_values], tex)}"
-                    + f" = {_fmt(sol.value(q(Kind.ACTIVATION_GRADIENT, l, k)), tex)}")
+                    + f" = {_fmt(total, tex)}")
         lines.math(paths)
         lines.math(lambda tex, k=k: f"{symbol('delta', l, k, tex=tex)} = {prime(name, tex)}({symbol('z', l, k, tex=tex)})"
                    f"{times(tex)}{_da(l, k, tex)} = {num.product([n.slope[l][k], sol.value(q(Kind.ACTIVATION_GRADIENT, l, k))], tex=tex)}"

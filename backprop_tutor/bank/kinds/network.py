@@ -259,7 +259,7 @@ def _both_paths_count(solution: NetworkSolution) -> bool:
     for k in range(1, len(net.layers)):
         for i in range(len(n.a[k]) if skipped_to(net, k) else 0):
             skip = sum(solution.value(QuantityId(Kind.ACTIVATION_GRADIENT, m, (i,))) for m in skipped_to(net, k))
-            through = sum(net.layers[k].weights[j][i] * n.delta[k + 1][j] for j in range(net.layers[k].units))
+            through = solution.value(QuantityId(Kind.ACTIVATION_GRADIENT, k, (i,))) - skip  # the engine's total, less the skip
             size = abs(skip) + abs(through)
             if min(abs(skip), abs(through)) < SKIP_SHARE * size:
                 return False
