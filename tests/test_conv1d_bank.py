@@ -105,3 +105,13 @@ def test_nudges_of_the_kernel_and_the_shared_bias():
         second = (floats.moved(kind, 1, idx, 0.001).forward()[2] - floats.forward()[2]) / 0.001
         assert engine == pytest.approx(mine, rel=1e-9) and engine == pytest.approx(second, rel=1e-6)
         assert mine == pytest.approx(r[gradient], rel=1e-2)
+
+
+def test_dot_of_a_conv_problem_is_one_line_naming_why():
+    from click.testing import CliRunner
+
+    from backprop_tutor.cli.app import cli
+
+    result = CliRunner().invoke(cli, ["solve", "conv1d_kernel_gradient", "--seed", "2", "--format", "dot"])
+    assert result.exit_code == 2
+    assert "conv1d layer's shared kernel" in " ".join(result.output.split())
