@@ -114,4 +114,4 @@ def test_dot_of_a_conv_problem_is_one_line_naming_why():
 
     result = CliRunner().invoke(cli, ["solve", "conv1d_kernel_gradient", "--seed", "2", "--format", "dot"])
     assert result.exit_code == 2
-    assert "conv1d layer's shared kernel" in " ".join(result.output.split())
+    assert "so is a conv1d layer's shared kernel" in " ".join(result.output.split())

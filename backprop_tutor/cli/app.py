@@ -157,8 +157,8 @@ def _emit(report, data, fmt: str, out: Path | None, graph=lambda: None) -> None:
         drawn = graph()
         if drawn is None:
             raise UsageError("--format dot draws a computational graph, and this problem has none drawn: an "
-                             "activation problem is one function at a point, and a recurrent cell's steps and a "
-                             "conv1d layer's shared kernel are shown in the worked solution instead")
+                             "activation problem is one function at a point; a recurrent cell's steps are in its "
+                             "worked solution, and so is a conv1d layer's shared kernel")
         text = draw_dot(drawn)
     elif fmt == "markdown":
         from backprop_tutor.worked.render import render_markdown
