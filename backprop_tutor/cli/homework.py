@@ -45,6 +45,7 @@ def _check_out(out: Path, force: bool) -> None:
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="The folder to write the set into.")
 @click.option("--force", is_flag=True, help="Write into a non-empty --out, replacing the files of a set.")
 @click.option("--pdf", is_flag=True, help="Also compile the LaTeX sheets and keys (needs latexmk or pdflatex).")
+@click.option("--qti", is_flag=True, help="Also write qti.zip, a QTI 1.2 quiz for Canvas's 'QTI .zip file' import.")
 @click.option("--jobs", "-j", type=click.IntRange(0), default=1, show_default=True,
               help="Processes to use; 0 = one per core. The output is the same for any value.")
 @click.option("--moodle-formulas", type=click.Choice(["stack", "essay"]), default="stack", show_default=True,
@@ -52,7 +53,7 @@ def _check_out(out: Path, force: bool) -> None:
                    "or essays graded by hand.")
 @bank_options
 @fail_on_tutor_errors
-def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, moodle_formulas, banks,
+def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, jobs, moodle_formulas, banks,
              only_bank) -> None:
     """Generate a class's homework: one variant per student, with keys and a Moodle import.
 
@@ -61,13 +62,15 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, mo
     each student's sheet and key ("Homework: Ana Silva"). Writes into OUT: set.json (for tutor grade),
     sheets/ID.md and .tex, keys/ID.md and .tex, answers/ID.yaml (blank, for the student) and
     moodle.xml (its formula parts as STACK questions graded by algebraic equivalence; essays
-    with --moodle-formulas essay).
+    with --moodle-formulas essay); with --qti also qti.zip (a QTI 1.2 quiz for Canvas: a question
+    group per problem and question, from which each student draws one variant).
 
     \b
     Examples:
       tutor generate mlp_2_2_1 softmax_cross_entropy_2_3_2 --count 30 --seed 2026 --out hw1
       tutor generate mlp_2_2_1 gradient_descent_step --roster class.csv --seed 7 --out hw2 --pdf --jobs 0
       tutor generate mlp_2_2_1 --roster class.csv --seed 7 --title "Homework 3: backprop" --out hw3
+      tutor generate mlp_2_2_1 gradient_descent_step --count 40 --seed 11 --out hw4 --qti
     """
     import os
 
@@ -91,7 +94,8 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, mo
         with _progress(console, "generating", len(students)) as bar:
             task = bar.add_task("generate", total=len(students))
             written = homework_writer.generate_set(out, template_ids, templates, students, seed, jobs,
-                                                   lambda: bar.advance(task), names, title, moodle_formulas)
+                                                   lambda: bar.advance(task), names, title, moodle_formulas,
+                                                   qti)
     except BaseException as e:  # whatever stops the run (a template that fails too), it leaves no folder behind
         folders.remove_new()
         if isinstance(e, KeyboardInterrupt):
@@ -102,8 +106,9 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, jobs, mo
         raise
     problems = len(templates)
     count = len(students)
+    package = "qti.zip, " if qti else ""
     click.echo(f"wrote {written} files for {count_of(count, 'student')} × {count_of(problems, 'problem')} "
-               f"to {out}/ (set seed {seed}): set.json, moodle.xml, sheets/, keys/, answers/")
+               f"to {out}/ (set seed {seed}): set.json, moodle.xml, {package}sheets/, keys/, answers/")
     _warn_untypesettable_names(students, names)
     if pdf:
         _compile(out, students, jobs, console)

@@ -113,7 +113,7 @@ def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, P
 def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int,
                  formulas: str = "stack") -> None:
     numeric = [p for p in problem.parts if not p.value.expression]
-    heading = f"<p><strong>Problem {number}: {_html(problem.title)}</strong></p>\n{_statement(problem)}"
+    heading = f"<p><strong>Problem {number}: {html_text(problem.title)}</strong></p>\n{statement_html(problem)}"
     name = f"{student} – problem {number}: {problem.title}"
     if len(numeric) == 1 and numeric[0].value.form == "number":
         _numerical(quiz, name, heading, problem, numeric[0], scale, formulas)
@@ -130,16 +130,16 @@ def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, 
 
 
 def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int, formulas: str) -> None:
-    body = [heading] + [_asked_apart(p, formulas) if p.value.expression else f"<p>{_label(p)}{_html(p.prompt)}</p>"
+    body = [heading] + [_asked_apart(p, formulas) if p.value.expression else f"<p>{_label(p)}{html_text(p.prompt)}</p>"
                         for p in problem.parts]
     question = _question(quiz, "numerical", name, "\n".join(body), _general_feedback(problem))
-    _element(question, "defaultgrade", str(_points(part) * scale))
+    _element(question, "defaultgrade", str(points(part) * scale))
     _element(question, "penalty", "0.3333333")
     _element(question, "hidden", "0")
-    [(_, key, _)], = _entries(part)
+    [(_, key, _)], = entries(part)
     answer = ET.SubElement(question, "answer", fraction="100", format="moodle_auto_format")
     _element(answer, "text", key)
-    _element(answer, "tolerance", _decimal_text(_tolerance(key, part.tolerance)))
+    _element(answer, "tolerance", decimal_text(tolerance_width(key, part.tolerance)))
     _text(answer, "feedback", "Correct.", "html")
     # A numerical question without units: Moodle's own export writes these four.
     _element(question, "unitgradingtype", "0")
@@ -154,23 +154,23 @@ def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas
         if part.value.expression:
             body.append(_asked_apart(part, formulas))
             continue
-        rows = _entries(part)
-        weight = _points(part) * scale / sum(len(row) for row in rows)
+        rows = entries(part)
+        weight = points(part) * scale / sum(len(row) for row in rows)
         assert weight.denominator == 1, "the scale makes every weight whole"
-        lines = [" &nbsp; ".join((f"{_html(label)} " if label else "")
-                                 + f"{{{weight}:NUMERICAL:={key}:{_decimal_text(_tolerance(key, part.tolerance))}}}"
+        lines = [" &nbsp; ".join((f"{html_text(label)} " if label else "")
+                                 + f"{{{weight}:NUMERICAL:={key}:{decimal_text(tolerance_width(key, part.tolerance))}}}"
                                  for label, key, _ in row) for row in rows]
-        body.append(f"<p>{_label(part)}{_html(part.prompt)}<br>\n" + "<br>\n".join(lines) + "</p>")
+        body.append(f"<p>{_label(part)}{html_text(part.prompt)}<br>\n" + "<br>\n".join(lines) + "</p>")
     question = _question(quiz, "cloze", name, "\n".join(body), _general_feedback(problem))
     _element(question, "penalty", "0.3333333")
     _element(question, "hidden", "0")
 
 
 def _essay(quiz, name: str, number: int, problem: Problem, part: Part, scale: int) -> None:
-    text = (f"<p><strong>Problem {number}: {_html(problem.title)}, part {_html(part.id)}</strong></p>\n"
-            f"{_statement(problem)}\n<p>{_html(part.prompt)}</p>")
-    question = _question(quiz, "essay", name, text, f"<p>Key: {_html(part.answer)}</p>")
-    _element(question, "defaultgrade", str(_points(part) * scale))
+    text = (f"<p><strong>Problem {number}: {html_text(problem.title)}, part {html_text(part.id)}</strong></p>\n"
+            f"{statement_html(problem)}\n<p>{html_text(part.prompt)}</p>")
+    question = _question(quiz, "essay", name, text, f"<p>Key: {html_text(part.answer)}</p>")
+    _element(question, "defaultgrade", str(points(part) * scale))
     _element(question, "penalty", "0")
     _element(question, "hidden", "0")
     _element(question, "responseformat", "plain")
@@ -191,7 +191,7 @@ def _question(quiz, kind: str, name: str, text: str, feedback: str) -> ET.Elemen
     return question
 
 
-def _entries(part: Part) -> list[list[tuple[str, str, object]]]:
+def entries(part: Part) -> list[list[tuple[str, str, object]]]:
     """The numbers of a part by row: (label, the key's text for it, the engine's value); one row
     for a number or a vector, one per row of a matrix. The key is `numbers.typed` of the same
     values, so these texts are exactly the key's entries."""
@@ -207,7 +207,7 @@ def _entries(part: Part) -> list[list[tuple[str, str, object]]]:
     return rows
 
 
-def _tolerance(key: str, tolerance: tuple[str, float] | None) -> Decimal:
+def tolerance_width(key: str, tolerance: tuple[str, float] | None) -> Decimal:
     kind, amount = tolerance or DEFAULT_TOLERANCE
     value = Decimal(key)
     # str() first: Decimal(0.001) would carry the binary float's 60 digits into the XML
@@ -219,7 +219,7 @@ def _tolerance(key: str, tolerance: tuple[str, float] | None) -> Decimal:
     return max(amount * abs(value), RELATIVE_FLOOR)
 
 
-def _points(part: Part) -> Fraction:
+def points(part: Part) -> Fraction:
     # limit_denominator: points such as 1/3 arrive as 0.3333333333333333, whose exact
     # denominator would make every weight in the quiz astronomically large
     return Fraction(str(part.points)).limit_denominator(1000)
@@ -231,36 +231,36 @@ def weight_scale(problems: Iterable[Problem]) -> int:
     scale = 1
     for problem in problems:
         for part in problem.parts:
-            share = _points(part) / (1 if part.value.expression else sum(len(row) for row in _entries(part)))
+            share = points(part) / (1 if part.value.expression else sum(len(row) for row in entries(part)))
             scale = math.lcm(scale, share.denominator)
     return scale
 
 
 def _general_feedback(problem: Problem) -> str:
-    keys = [f"{_html(p.id)} = {_html(p.answer)}" for p in problem.parts if not p.value.expression]
+    keys = [f"{html_text(p.id)} = {html_text(p.answer)}" for p in problem.parts if not p.value.expression]
     return "<p>Key: " + "; ".join(keys) + "</p>"
 
 
 def _asked_apart(part: Part, formulas: str) -> str:
     where = ("This part is graded by hand: answer it in the separate essay question" if formulas == "essay"
              else "Answer this part in the separate question")
-    return f"<p>{_label(part)}{_html(part.prompt)}<br>\n<em>{where} for part {_html(part.id)}.</em></p>"
+    return f"<p>{_label(part)}{html_text(part.prompt)}<br>\n<em>{where} for part {html_text(part.id)}.</em></p>"
 
 
 def _label(part: Part) -> str:
-    return f"<strong>({_html(part.id)})</strong> "
+    return f"<strong>({html_text(part.id)})</strong> "
 
 
-def _statement(problem: Problem) -> str:
+def statement_html(problem: Problem) -> str:
     # pre keeps the statement's line breaks and alignment; pre-wrap still folds its long lines
-    return f'<pre style="white-space: pre-wrap">{_html(problem.statement.text)}</pre>'
+    return f'<pre style="white-space: pre-wrap">{html_text(problem.statement.text)}</pre>'
 
 
-def _html(text: str) -> str:
+def html_text(text: str) -> str:
     return text.translate(_HTML)
 
 
-def _decimal_text(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
     """A tolerance as both Moodle's numerical importer and its cloze parser read it: 0.000138, 1e-12."""
     value = value.normalize()
     if value == 0:

@@ -6,7 +6,7 @@ node that gives full marks when the answer is algebraically equivalent to the ke
 STACK's question text is itself a template: `{@…@}` and `{#…#}` are evaluated by the CAS,
 `[[…]]` are blocks and `\\(`, `\\[` are MathJax. So besides Moodle's HTML escaping, every `[`,
 `\\` and `@` of the prose is written as a character reference, which the browser shows as the
-character and STACK's parser does not see (the `{` and `}` already are: moodle._html).
+character and STACK's parser does not see (the `{` and `}` already are: moodle.html_text).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.homework import maxima
-from backprop_tutor.homework.moodle import _element, _html, _points, _question, _statement, _text
+from backprop_tutor.homework.moodle import _element, _question, _text, html_text, points, statement_html
 
 _CASTEXT = str.maketrans({"[": "&#91;", "\\": "&#92;", "@": "&#64;"})
 INPUT, PRT, KEY = "ans1", "prt1", "ta"
@@ -38,10 +38,10 @@ def add_question(quiz: ET.Element, name: str, number: int, problem: Problem, par
                                  key=f"parts.{part.id}", fix="generate with --moodle-formulas essay") from None
     name_of_key = key_name(part.value.variables)
     text = (f"<p><strong>Problem {number}: {_prose(problem.title)}, part {_prose(part.id)}</strong></p>\n"
-            f"{_prose(_statement(problem), escaped=True)}\n<p>{_prose(part.prompt)}</p>\n"
+            f"{_prose(statement_html(problem), escaped=True)}\n<p>{_prose(part.prompt)}</p>\n"
             f"<p>{_prose(_how_to_write(part))}</p>\n<p>[[input:{INPUT}]] [[validation:{INPUT}]]</p>")
     question = _question(quiz, "stack", name, text, f"<p>Key: {_prose(part.answer)}</p>")
-    _element(question, "defaultgrade", str(_points(part) * scale))
+    _element(question, "defaultgrade", str(points(part) * scale))
     _element(question, "penalty", "0.1000000")
     _element(question, "hidden", "0")
     _text(question, "questionvariables", f"{name_of_key}: {key};")
@@ -108,4 +108,4 @@ def _how_to_write(part: Part) -> str:
 
 
 def _prose(text: str, escaped: bool = False) -> str:
-    return (text if escaped else _html(text)).translate(_CASTEXT)
+    return (text if escaped else html_text(text)).translate(_CASTEXT)

@@ -29,7 +29,7 @@ from typing import IO, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework import assignment as homework
-from backprop_tutor.homework import moodle
+from backprop_tutor.homework import moodle, qti as qti_package
 from backprop_tutor.homework.gradebook import MAX_SET_BYTES
 from backprop_tutor.homework import sheets
 from backprop_tutor.bank.problem import Problem
@@ -130,7 +130,7 @@ def previous_set_files(out: Path) -> list[Path]:
         ids = [s["id"] for s in data["students"] if isinstance(s["id"], str)]
     except (ReadProblem, ValueError, KeyError, TypeError, RecursionError):
         return []
-    files = [out / "set.json", out / "moodle.xml"]
+    files = [out / "set.json", out / "moodle.xml", out / "qti.zip"]
     for student in ids:
         if "/" in student or "\\" in student or student.startswith("."):
             continue  # never follow a hand-edited id out of the folder
@@ -142,23 +142,26 @@ def previous_set_files(out: Path) -> list[Path]:
 
 def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Template], students: Sequence[str],
                  set_seed: int, jobs: int = 1, advance: Callable[[], None] = lambda: None,
-                 names: Mapping[str, str] | None = None, title: str = "", formulas: str = "stack") -> int:
-    """Render every student and write the set into `out` (the module's docstring says how);
-    returns the number of files written. Only the files of the student being written are in
-    memory at any time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
+                 names: Mapping[str, str] | None = None, title: str = "", formulas: str = "stack",
+                 qti: bool = False) -> int:
+    """Render every student and write the set into `out` (the module's docstring says how), with
+    qti.zip when `qti`; returns the number of files written. Only the files of the student being
+    written are in memory at any time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
     for folder in FOLDERS:  # a file where a folder goes fails here, before any work
         (out / folder).mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=out))
     try:
         rendered = render_all(templates, students, set_seed, jobs, advance, names, title)
-        count = _stage(staging, template_ids, set_seed, rendered, title, formulas)
+        count = _stage(staging, template_ids, set_seed, rendered, title, formulas, qti)
         for old in previous_set_files(out):
             old.unlink()
         for folder in FOLDERS:
             for name in os.listdir(staging / folder):
                 os.replace(staging / folder / name, inside(out, out / folder / name))
         os.replace(staging / "moodle.xml", out / "moodle.xml")
+        if qti:
+            os.replace(staging / "qti.zip", inside(out, out / "qti.zip"))
         os.replace(staging / "set.json", out / "set.json")  # last: a folder with a set.json is a complete set
         return count
     finally:
@@ -188,9 +191,9 @@ def _running(pid: int) -> bool:
 
 
 def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: Iterable[StudentFiles],
-           title: str = "", formulas: str = "stack") -> int:
+           title: str = "", formulas: str = "stack", qti: bool = False) -> int:
     """Write each student's files into `staging` as they come, set.json with them; then moodle.xml
-    from the spooled problems. The number of files written."""
+    (and qti.zip) from the spooled problems. The number of files written."""
     for folder in FOLDERS:
         (staging / folder).mkdir()
     count, scale = 2, 1
@@ -212,6 +215,12 @@ def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: 
         with (staging / "moodle.xml").open("w", encoding="utf-8") as handle:
             moodle.write_quiz(handle, [(number, _unspooled(spools[number])) for number in sorted(spools)], scale,
                               formulas=formulas)
+        if qti:  # read from the same spools, once per question: each question is its own Canvas group
+            with (staging / "qti.zip").open("wb") as handle:
+                qti_package.write_package(handle, [(number, lambda spool=spools[number]: _unspooled(spool))
+                                                   for number in sorted(spools)],
+                                          qti_package.package_id(set_seed, template_ids), title)
+            count += 1
     return count
 
 
