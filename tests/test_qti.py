@@ -191,3 +191,104 @@ def test_a_title_with_markup_is_escaped(tmp_path):
     assert result.exit_code == 0, result.output
     _, _, root = package(out)
     assert root.find(f"{Q}assessment").get("title") == title
+
+
+# The QTI ASI 1.2.1 DTD (ims_qtiasiv1p2p1.dtd), transcribed for the elements the package uses:
+# each element's content model as a regular expression over its children's names (each followed
+# by a space), its required attributes, and the values its enumerated attributes allow. An
+# element not listed here may not appear, except inside selection_extension, which the DTD
+# declares ANY (Canvas puts points_per_item there).
+_ANY_CONDITION = ("(not|and|or|unanswered|other|varequal|varlt|varlte|vargt|vargte|varsubset|varinside|varsubstring"
+                  "|durequal|durlt|durlte|durgt|durgte) ")
+DTD_CONTENT = {
+    "questestinterop": r"(qticomment )?(objectbank |assessment |((section|item) )+)",
+    "assessment": r"(qticomment )?(duration )?(qtimetadata )*(objectives )*(assessmentcontrol )*(rubric )*"
+                  r"(presentation_material )?(outcomes_processing )*(assessproc_extension )?(assessfeedback )*"
+                  r"(selection_ordering )?(reference )?((sectionref|section) )+",
+    "section": r"(qticomment )?(duration )?(qtimetadata )*(objectives )*(sectioncontrol )*(sectionprecondition )*"
+               r"(sectionpostcondition )*(rubric )*(presentation_material )?(outcomes_processing )*"
+               r"(sectionproc_extension )?(sectionfeedback )*(selection_ordering )?(reference )?"
+               r"((itemref|item|sectionref|section) )*",
+    "selection_ordering": r"(qticomment )?(sequence_parameter )*(selection )*(order )?",
+    "selection": r"(sourcebank_ref )?(selection_number )?(selection_metadata )?"
+                 r"((and_selection|or_selection|not_selection|selection_extension) )?",
+    "item": r"(qticomment )?(duration )?(itemmetadata )?(objectives )*(itemcontrol )*(itemprecondition )*"
+            r"(itempostcondition )*((itemrubric|rubric) )*(presentation )?(resprocessing )*(itemproc_extension )?"
+            r"(itemfeedback )*(reference )?",
+    "itemmetadata": r"(qtimetadata )*",  # and the qmd_ elements, which the package does not use
+    "qtimetadata": r"(vocabulary )?(qtimetadatafield )+",
+    "qtimetadatafield": r"fieldlabel fieldentry ",
+    "presentation": r"(qticomment )?(flow |((material|response_lid|response_xy|response_str|response_num|response_grp"
+                    r"|response_extension) )+)",
+    "material": r"(qticomment )?((mattext|matemtext|matimage|mataudio|matvideo|matapplet|matapplication|matref"
+                r"|matbreak|mat_extension) )+(altmaterial )*",
+    "response_str": r"((material|material_ref) )?((render_choice|render_hotspot|render_slider|render_fib"
+                    r"|render_extension) )((material|material_ref) )?",
+    "render_fib": r"((material|material_ref|response_label|flow_label) )*(response_na )?",
+    "response_label": r"((qticomment|material|material_ref|flow_mat) )*",
+    "resprocessing": r"(qticomment )?outcomes ((respcondition|itemproc_extension) )+",
+    "outcomes": r"(qticomment )?(decvar (interpretvar )*)+",
+    "respcondition": r"(qticomment )?conditionvar (setvar )*(displayfeedback )*(respcond_extension )?",
+    "conditionvar": f"({_ANY_CONDITION[:-2]}|var_extension) )+",
+    "or": f"({_ANY_CONDITION})+",
+    "and": f"({_ANY_CONDITION})+",
+    "itemfeedback": r"((flow_mat|material|solution|hint) )+",
+    "flow_mat": r"(qticomment )?((flow_mat|material|material_ref) )+",
+    **{text: "" for text in ("selection_number", "fieldlabel", "fieldentry", "mattext", "decvar", "varequal",
+                             "vargte", "varlte", "setvar", "other", "displayfeedback")},  # (#PCDATA)
+}
+DTD_REQUIRED = {"assessment": {"ident"}, "section": {"ident"}, "item": {"ident"}, "response_str": {"ident"},
+                "response_label": {"ident"}, "itemfeedback": {"ident"}, "displayfeedback": {"linkrefid"},
+                **{v: {"respident"} for v in ("varequal", "vargte", "varlte")}}
+DTD_CHOICES = {("response_str", "rcardinality"): {"Single", "Multiple", "Ordered"},
+               ("render_fib", "fibtype"): {"String", "Integer", "Decimal", "Scientific"},
+               ("decvar", "vartype"): {"Integer", "String", "Decimal", "Scientific", "Boolean", "Enumerated", "Set"},
+               ("setvar", "action"): {"Set", "Add", "Subtract", "Multiply", "Divide"},
+               ("respcondition", "continue"): {"Yes", "No"},
+               ("displayfeedback", "feedbacktype"): {"Response", "Solution", "Hint"}}
+
+
+def _dtd_problems(element: ET.Element) -> list[str]:
+    tag = element.tag.removeprefix(Q)
+    if tag == "selection_extension":  # ANY
+        return []
+    if tag not in DTD_CONTENT:
+        return [f"<{tag}> is not an element the package may use"]
+    problems = []
+    children = "".join(child.tag.removeprefix(Q) + " " for child in element)
+    if not re.fullmatch(DTD_CONTENT[tag], children):  # (#PCDATA) is ""
+        problems.append(f"<{tag}> holds {children!r}")
+    problems += [f"<{tag}> lacks {name}" for name in DTD_REQUIRED.get(tag, set()) - set(element.attrib)]
+    problems += [f"<{tag} {name}={element.get(name)!r}>" for (t, name), allowed in DTD_CHOICES.items()
+                 if t == tag and name in element.attrib and element.get(name) not in allowed]
+    return problems + [p for child in element for p in _dtd_problems(child)]
+
+
+def test_the_assessment_follows_the_qti_1_2_dtd(made):
+    _, _, root = package(made)
+    assert root.tag == f"{Q}questestinterop"
+    assert _dtd_problems(root) == []
+    # the checker can fail: an item without its ident, a section after the items, a stray element
+    broken = ET.fromstring(ET.tostring(root))
+    item = next(broken.iter(f"{Q}item"))
+    del item.attrib["ident"]
+    ET.SubElement(item, f"{Q}presentation")
+    ET.SubElement(next(broken.iter(f"{Q}conditionvar")), f"{Q}bogus")
+    assert sorted(_dtd_problems(broken)) == sorted([
+        "<item> lacks ident",
+        "<item> holds 'itemmetadata presentation resprocessing presentation '",
+        "<presentation> holds ''",  # an empty presentation: the DTD wants material or a response
+        "<bogus> is not an element the package may use",
+        next(p for p in _dtd_problems(broken) if p.startswith("<conditionvar> holds"))])
+
+
+def test_the_manifest_has_the_content_packagings_required_structure(made):
+    _, manifest, _ = package(made)
+    assert manifest.tag == f"{CP}manifest" and manifest.get("identifier")
+    assert [child.tag.removeprefix(CP) for child in manifest] == ["metadata", "organizations", "resources"]
+    resources = manifest.find(f"{CP}resources")
+    for resource in resources:
+        assert resource.get("identifier") and resource.get("type") == "imsqti_xmlv1p2"
+        assert [f.get("href") for f in resource.findall(f"{CP}file")] == [resource.get("href")]
+    identifiers = [r.get("identifier") for r in resources]
+    assert len(identifiers) == len(set(identifiers))
