@@ -156,6 +156,15 @@ def test_the_schema_checked_on_import_is_the_stores_columns():
         assert set(fields) == set(columns(table)), table
 
 
+def test_the_documented_export_names_every_field():
+    """docs/formats.md is the contract: its table of fields names each one the file has."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text(encoding="utf-8")
+    section = doc.split("## Progress export", 1)[1].split("\n## ", 1)[0]
+    documented = {name for line in section.splitlines() if line.startswith("| `")
+                  for name in line.split("|")[1].replace("`", "").replace(",", " ").split()}
+    assert documented == {"format", "version", "exported"} | {f for fields in transfer.SCHEMA.values() for f in fields}
+
+
 # --- export: what it refuses -----------------------------------------------------------------------
 
 def test_export_keeps_an_existing_file_unless_forced(tmp_path):
@@ -168,6 +177,7 @@ def test_export_keeps_an_existing_file_unless_forced(tmp_path):
     assert file.read_text() == "mine"
     ok("progress", "export", str(file), "--db", str(here), "--force")
     assert json.loads(file.read_text())["format"] == "backprop-tutor-progress"
+    assert file.stat().st_mode & 0o777 == 0o600  # a history is private
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 
 
