@@ -114,8 +114,8 @@ def parse_export(raw: bytes, source: str) -> dict[str, list[dict]]:
         if key not in data:
             raise error("missing", key=key, fix=FIX)
     for key in data:
-        if key not in expected:
-            raise error(f"not a field of {WHAT} of version {VERSION}", key=key)
+        if key not in expected:  # shown, not used as the key: it may hold an escape code
+            raise error(f"{_shown(key)} is not a field of {WHAT} of version {VERSION}")
     if (problem := _time(data["exported"])) is not None:
         raise error(f"{_shown(data['exported'])}: {problem}", key="exported")
     history = {table: _records(data[table], table, error) for table in RECORDS}
