@@ -441,6 +441,11 @@ cli.add_command(practice)
 cli.add_command(stats)
 cli.add_command(why)
 
+# `tutor progress export/import` lives in cli/transfer.py.
+from backprop_tutor.cli.transfer import progress  # noqa: E402
+
+cli.add_command(progress)
+
 # The instructor's commands live in cli/homework.py (generate, grade).
 from backprop_tutor.cli.homework import generate as generate_set, grade as grade_set  # noqa: E402
 
