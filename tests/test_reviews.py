@@ -1,13 +1,17 @@
-"""Reviews scheduled by FSRS: each part's grade, one review per skill per problem, and due dates
-equal to the fsrs library's own scheduler driven by hand for the same history."""
+"""Reviews scheduled by FSRS: each part's grade, one review per skill per problem, due dates equal
+to the fsrs library's own scheduler driven by hand for the same history, and the order in which
+practice serves them."""
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from fsrs import Card, Rating, Scheduler
 
+from backprop_tutor.learner import progress
 from backprop_tutor.learner.evidence import Grade, part_grade, reviews
 from backprop_tutor.learner.reviews import due_dates, due_now, next_due
 from backprop_tutor.learner.store import Outcome, PartOutcome
@@ -84,3 +88,45 @@ def test_due_now_is_most_overdue_first_and_next_due_is_the_first_to_come():
     assert next_due(due, T0) == ("a", T0 + timedelta(hours=1))
     assert next_due(due, T0, skills={"d", "b"}) == ("d", T0 + timedelta(hours=5))
     assert next_due({}, T0) is None
+
+
+# --- which problem practice serves -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class T:
+    id: str
+    skills: tuple
+    level: int
+
+
+TEMPLATES = [T("easy_forward", ("forward_pass",), 1), T("chain", ("chain_rule",), 1),
+             T("hard_deltas", ("chain_rule", "hidden_delta"), 3), T("deltas", ("hidden_delta",), 2)]
+
+
+def test_a_due_review_comes_first_on_the_template_it_was_practised_on():
+    outcomes = [ended("hidden_delta", "missed", timedelta(0), 3, template="hard_deltas"),
+                ended("forward_pass", "correct", timedelta(minutes=1), template="easy_forward")]
+    choice = progress.choose_next(TEMPLATES, [], outcomes, random.Random(0), T0 + timedelta(minutes=5))
+    assert choice.template == "hard_deltas"
+    assert choice.reason.startswith("hidden_delta: a review, due since 2026-03-02 18:01")
+
+
+def test_of_two_due_reviews_the_most_overdue_comes_first():
+    outcomes = [ended("forward_pass", "missed", timedelta(0), 3, template="easy_forward"),
+                ended("hidden_delta", "missed", timedelta(minutes=2), 3, template="deltas")]
+    now = T0 + timedelta(hours=1)
+    assert progress.choose_next(TEMPLATES, [], outcomes, random.Random(0), now).template == "easy_forward"
+
+
+def test_with_nothing_due_the_least_mastered_skill_is_practised_and_review_only_serves_nothing():
+    outcomes = [ended("forward_pass", "correct", timedelta(0), template="easy_forward")]  # due in 10 minutes
+    now = T0 + timedelta(minutes=5)
+    choice = progress.choose_next(TEMPLATES, [], outcomes, random.Random(0), now)
+    assert "review" not in choice.reason and choice.template in {"chain", "deltas"}
+    assert progress.choose_next(TEMPLATES, [], outcomes, random.Random(0), now, review_only=True) is None
+
+
+def test_a_due_skill_no_template_offers_is_not_served():
+    outcomes = [ended("update", "missed", timedelta(0), 3, template="sgd_step")]
+    choice = progress.choose_next(TEMPLATES, [], outcomes, random.Random(0), T0 + timedelta(days=1))
+    assert "review" not in choice.reason
