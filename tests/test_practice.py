@@ -147,12 +147,12 @@ def test_the_same_seed_gives_the_same_session(tmp_path, key):
     assert practise(tmp_path / "b.sqlite3", lines).output == first
 
 
-def test_without_a_template_the_weakest_skill_is_practised(tmp_path):
+def test_without_a_template_the_least_mastered_skill_is_practised(tmp_path):
     db = tmp_path / "p.sqlite3"
     with Store.open(db) as store:
         store.start_session(0)
         for template in Bank.open().templates():  # every skill mastered ...
-            for skill in template.skills:
+            for skill in set(template.skills) - {"chain_rule"}:
                 for _ in range(10):
                     store.record_attempt(Attempt(template.id, 0, "p", skill, "1", "correct", 1, 1))
         for _ in range(3):  # ... but the chain rule
@@ -160,7 +160,8 @@ def test_without_a_template_the_weakest_skill_is_practised(tmp_path):
     result = CliRunner().invoke(cli, ["practice", "--seed", "4", "--count", "1", "--db", str(db)], input="quit\n")
     assert result.exit_code == 0, result.output
     assert re.search(r"\(chain_rule_graph, seed 4,\s+level 1\)", result.output)
-    assert "Chosen for chain_rule: your weakest skill (mastery 70%)." in result.output
+    # three wrong answers from the prior 0.2: 0.081, 0.061, 0.058 (each pulled up by learn = 0.05)
+    assert "Chosen for chain_rule: your least-mastered skill (mastery 6%)." in result.output
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,7 +18,7 @@ from backprop_tutor.bank import catalogue_cache
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.cli.app import cli
 from backprop_tutor.grading.result import Status
-from backprop_tutor.learner.store import Attempt, Store
+from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WORD = re.compile(r"[\w:-]+")  # ids, skills and dates (2026-01-31T09:15) are each one word
@@ -38,7 +38,7 @@ main()
 @pytest.fixture(scope="module")
 def progress(tmp_path_factory) -> Path:
     """A progress file with attempts at a few skills (so `stats` prints dates), one of them with
-    the longest skill name."""
+    the longest skill name, and due for review (so its row has two dates)."""
     path = tmp_path_factory.mktemp("startup") / "progress.sqlite3"
     with Store.open(path) as store:
         store.start_session(1)
@@ -46,6 +46,8 @@ def progress(tmp_path_factory) -> Path:
                                              ("output_delta", Status.INCORRECT), ("hidden_delta", Status.CORRECT),
                                              ("finite_difference", Status.INCORRECT)]):
             store.record_attempt(Attempt("mlp_2_2_1", 1, f"p{n}", skill, "0.5", status, 1.0, 1.0))
+            if n % 2 == 0:  # ended: a review date too, beside the date it was practised
+                store.record_outcome(Outcome("mlp_2_2_1", 1, f"p{n}", skill, PartOutcome.CORRECT, 1, 0, 1.0, 1.0))
     return path
 
 
@@ -140,14 +142,18 @@ def test_stats_at_80_columns_keeps_every_skill_and_date_whole(progress, env):
     text = run(["stats", "--db", str(progress)], env)
     if env is TERMINAL_80:
         assert max(len(line) for line in text.splitlines()) <= 80
-    rows = {words[0]: words for words in map(WORD.findall, text.splitlines()) if words and words[0] in data["skills"]}
+    rows: dict[str, list[str]] = {}
+    for words in map(WORD.findall, text.splitlines()):
+        if words and words[0] in data["skills"]:
+            rows.setdefault(words[0], words)  # the table's row; the chart's line for the skill comes later
     assert set(rows) == set(data["skills"])  # every skill, whole, at the start of its own row
     for skill, stats in data["skills"].items():
         dates = [w for w in rows[skill] if DATE.fullmatch(w)]
+        due = [] if stats["due"] is None else [stats["due"][:16]]
         if stats["last_practised"] is None:
-            assert dates == [] and rows[skill][-1] == "never"
+            assert dates == due and rows[skill][-1] == "never"
         else:
-            assert dates == [stats["last_practised"][:16]], rows[skill]  # the date and time, to the minute
+            assert dates == [*due, stats["last_practised"][:16]], rows[skill]  # date and time, to the minute
     advice = WORD.findall(text.split("Work on next:")[1])  # wrapped between words in a terminal
     assert set(data["next"]) <= set(advice), advice
     # the command to copy is whole on a line of its own, whatever the width

@@ -4,12 +4,10 @@ two writers at once, a corrupted file, and the statistics themselves."""
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,8 +18,9 @@ from backprop_tutor.cli.app import cli
 from backprop_tutor.learner.store import MIGRATIONS, VERSION, Attempt, Outcome, Store, StoreError, default_path
 
 
-def attempt(skill: str, status: str, template: str = "mlp_2_2_1", part: str = "a2") -> Attempt:
-    return Attempt(template, 7, part, skill, "0.5", status, 1.0 if status == "correct" else 0.0, 1.0)
+def attempt(skill: str, status: str, template: str = "mlp_2_2_1", part: str = "a2", at: str = "") -> Attempt:
+    """An attempt; without `at`, the store writes the time it is recorded."""
+    return Attempt(template, 7, part, skill, "0.5", status, 1.0 if status == "correct" else 0.0, 1.0, None, at)
 
 
 def outcome(template: str, result: str = "correct", session: int = 1, seed: int = 1) -> Outcome:
@@ -127,51 +126,22 @@ def test_a_folder_given_as_the_db_is_a_clear_error(tmp_path):
 
 # --- what the history says -----------------------------------------------------------------------
 
-def test_mastery_needs_evidence_and_looks_at_recent_attempts():
-    stats = progress.skill_stats([attempt("forward_pass", "correct")])
-    assert stats["forward_pass"].mastery == pytest.approx(0.2)  # one lucky answer is not mastery
-    history = [attempt("forward_pass", "incorrect")] * 10 + [attempt("forward_pass", "correct")] * 10
-    stats = progress.skill_stats(history)["forward_pass"]
-    assert (stats.attempts, stats.correct, stats.accuracy, stats.mastery) == (20, 10, 0.5, 1.0)
+NOON = "2026-01-05T12:00:00+00:00"
+
+
+def test_mastery_is_the_knowledge_tracing_probability_over_the_whole_history():
+    history = progress.History.of([attempt("output_delta", "correct", at=NOON)], [])
+    stats = progress.skill_stats([], history, ["hidden_delta"])  # counts of an empty window
+    assert stats["output_delta"].mastery == pytest.approx(0.5)  # one right answer from the prior 0.2
+    assert (stats["output_delta"].attempts, stats["output_delta"].mastered) == (0, False)
+    assert stats["hidden_delta"].mastery == pytest.approx(0.2)  # never tried: the prior
+    ten = progress.History.of([attempt("output_delta", "correct", at=NOON)] * 10, [])
+    assert progress.skill_stats([], ten)["output_delta"].mastered
 
 
 def test_streak_counts_the_correct_answers_at_the_end():
     assert progress.streak([attempt("a", "correct"), attempt("a", "incorrect")] + [attempt("a", "correct")] * 3) == 3
     assert progress.streak([]) == 0
-
-
-def test_a_missed_template_comes_back_after_the_gap():
-    history = [outcome("mlp_2_2_1", "missed", seed=1)]
-    for n in range(progress.REVISIT_GAP):
-        assert progress.revisits_due(history) == []
-        history.append(outcome("neuron_one_input", seed=10 + n))
-    assert progress.revisits_due(history) == ["mlp_2_2_1"]
-    history.append(outcome("mlp_2_2_1", "correct", seed=2))  # revisited and solved: no longer due
-    assert progress.revisits_due(history) == []
-
-
-@dataclass(frozen=True)
-class T:
-    id: str
-    skills: tuple
-    level: int
-
-
-TEMPLATES = [T("easy_forward", ("forward_pass",), 1), T("chain", ("chain_rule",), 1),
-             T("hard_chain", ("chain_rule", "hidden_delta"), 3), T("deltas", ("hidden_delta",), 2)]
-
-
-def test_the_next_problem_targets_the_weakest_skill_at_the_easiest_level():
-    attempts = ([attempt("forward_pass", "correct")] * 10 + [attempt("hidden_delta", "correct")] * 10
-                + [attempt("chain_rule", "incorrect")] * 3)
-    choice = progress.choose_next(TEMPLATES, attempts, [], random.Random(0))
-    assert choice.template == "chain" and "chain_rule" in choice.reason
-
-
-def test_the_next_problem_is_a_due_revisit_first():
-    outcomes = [outcome("deltas", "missed")] + [outcome("easy_forward", seed=n) for n in range(3)]
-    choice = progress.choose_next(TEMPLATES, [], outcomes, random.Random(0))
-    assert choice.template == "deltas" and "revisit" in choice.reason
 
 
 # --- tutor stats ---------------------------------------------------------------------------------
@@ -192,8 +162,13 @@ def test_stats_json_is_the_documented_object(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["attempts"], data["correct"], data["streak"], data["problems"]) == (3, 2, 1, 1)
-    assert data["skills"]["output_delta"] == {"attempts": 2, "correct": 1, "accuracy": 0.5, "mastery": 0.2,
-                                              "mastered": False, "last_practised": data["skills"]["output_delta"]["last_practised"]}
+    # by hand: wrong from the prior 0.2 gives 0.02/0.62 = 1/31, learning 1/31 + (30/31)·0.05 = 5/62;
+    # then right: (5/62)·0.9 / ((5/62)·0.9 + (57/62)·0.25) = 0.24, learning 0.24 + 0.76·0.05 = 0.278
+    assert data["skills"]["output_delta"] == {"attempts": 2, "correct": 1, "accuracy": 0.5, "mastery": 0.278,
+                                              "mastered": False, "due": None,
+                                              "last_practised": data["skills"]["output_delta"]["last_practised"]}
+    assert data["skills"]["forward_pass"]["due"] is not None  # its part ended: a review is scheduled
+    assert data["since"] is None and data["next_review"]["skill"] == "forward_pass"
     assert data["skills"]["hidden_delta"]["attempts"] == 0  # every skill of the bank is listed
     assert len(data["next"]) == progress.NEXT_SKILLS
 
@@ -205,8 +180,8 @@ def test_stats_text_when_piped_is_plain_aligned_rows(tmp_path):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "3 attempts, 2 correct (67%); 1 problem practised; current streak: 1 correct in a row."
-    assert lines[1].split() == ["skill", "attempts", "correct", "accuracy", "mastery", "last", "practised"]
-    assert any(line.split()[:5] == ["output_delta", "2", "1", "50%", "20%"] for line in lines)
+    assert lines[1].split() == ["skill", "correct", "mastery", "review", "due", "last", "practised"]
+    assert any(line.split()[:4] == ["output_delta", "1/2", "28%", "—"] for line in lines)
     assert lines[-2].startswith("Work on next: ")
     assert lines[-1].split()[:3] == ["tutor", "practice", "--skill"]  # the command on a line of its own
     assert "\x1b[" not in result.output

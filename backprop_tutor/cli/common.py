@@ -204,3 +204,30 @@ def terminal_console():
             return None
     out = make_console()
     return out if out.is_terminal else None
+
+
+def pyplot():
+    """matplotlib's pyplot, drawing to files (Agg: no window, the same PNG on every machine);
+    a TutorError saying how to install it when it is missing."""
+    from backprop_tutor.errors import TutorError
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TutorError("--plot needs matplotlib: pip install 'backprop-tutor[plot]' (or pip install matplotlib)") from None
+    return plt
+
+
+def save_png(figure, path: Path) -> None:
+    """`figure` written to `path` as a PNG, then closed; a path that cannot be written is one line."""
+    from backprop_tutor.errors import TutorError
+
+    try:
+        figure.savefig(path, format="png", dpi=100)
+    except OSError as e:
+        raise TutorError(f"--plot {path}: cannot write ({e.strerror})") from None
+    finally:
+        pyplot().close(figure)

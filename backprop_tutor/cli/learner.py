@@ -8,14 +8,12 @@ Engine imports stay inside the commands so `tutor --help` stays fast.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
-from backprop_tutor.cli.common import UsageError, bank_options, count as count_of, drawn_seed as _seed, make_console, print_rows
-from backprop_tutor.cli.common import terminal_console
+from backprop_tutor.cli.common import UsageError, bank_options, drawn_seed as _seed, make_console
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
@@ -92,10 +90,12 @@ def save_history(readline, history: Path) -> None:
 @click.option("--count", "-n", type=click.IntRange(1), default=5, show_default=True, help="How many problems.")
 @click.option("--seed", type=click.IntRange(0),
               help="Problem n uses seed + n (drawn and printed when left out).")
+@click.option("--review", is_flag=True,
+              help="Only the skills due for review; when none is, say when the next one is due.")
 @db_option
 @bank_options
 @_fail_on_tutor_errors
-def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
+def practice(template, skill, level, count, seed, review, db, banks, only_bank) -> None:
     """Practise in the terminal: each part is checked, mistakes are explained, progress is saved.
 
     At the prompt type your answer (0.25, 3/4, [0.1, -0.2], 1 - tanh(z)^2 ...), or
@@ -103,12 +103,14 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     per part; an answer that cannot be read, or one you tried already (0.1 again, or 1/10),
     costs none. After each problem comes its worked
     solution, with the parts you missed highlighted. Without --template, the next problem
-    practises your weakest skill, and problems you got wrong come back a few problems later.
+    reviews the skill most overdue for review (spaced repetition: a skill you missed comes back
+    at the next problem, one you know after days), else practises your least-mastered skill.
     Every graded answer is saved at once; Ctrl-D or Ctrl-C leaves and prints the score.
 
     \b
     Examples:
       tutor practice
+      tutor practice --review
       tutor practice --skill hidden_delta --count 3
       tutor practice --template mlp_2_2_1 --seed 7
       tutor practice --level 1 --db ./my-progress.sqlite3
@@ -117,89 +119,128 @@ def practice(template, skill, level, count, seed, db, banks, only_bank) -> None:
     from backprop_tutor.learner.practice import Session, plan
     from backprop_tutor.learner.store import Store, default_path
 
-    if template is not None and (skill is not None or level is not None):
-        raise UsageError("--template picks the problem itself; leave out --skill and --level with it")
+    if template is not None and (skill is not None or level is not None or review):
+        raise UsageError("--template picks the problem itself; leave out --skill, --level and --review with it")
     bank = _open_bank(banks, only_bank, skip_broken=True)
     if template is not None:
         bank.path(template)  # an unknown id fails here, before the session starts
     else:
         from backprop_tutor.learner.practice import select_templates
 
-        select_templates(bank.entries(), skill, level)  # the catalogue: no SymPy before the first problem
+        chosen = select_templates(bank.entries(), skill, level)  # the catalogue: no SymPy before the first problem
+    path = db or default_path()
+    if review and _nothing_due(path, sorted({s for t in chosen for s in t.skills})):
+        return
     seed = _seed(seed)
     console = make_console(prose=True)
-    path = db or default_path()
     ask = _terminal_input(console, path.with_name("practice-history"))
     view = practice_view if console.is_terminal else practice_view.Unboxed()  # piped: a transcript
     with Store.open(path) as store:
         store.start_session(seed)
         session = Session(store, ask, console.print, view)
-        session.run(plan(bank, store, seed, count, template, skill, level), count)
+        session.run(plan(bank, store, seed, count, template, skill, level, review), count)
+
+
+def _nothing_due(path: Path, skills: list[str]) -> bool:
+    """For --review: True, after one line saying so, when none of `skills` is due for review now."""
+    from backprop_tutor.learner.progress import History, utc_now
+    from backprop_tutor.learner.reviews import due_now, next_due
+    from backprop_tutor.learner.store import Store
+
+    history = History(trajectories={}, due={})
+    if path.exists():
+        with Store.open(path) as store:
+            history = History.of(store.attempts(), store.outcomes())
+    now = utc_now()
+    if any(skill in skills for skill in due_now(history.due, now)):
+        return False
+    coming = next_due(history.due, now, skills)
+    if coming is None:
+        click.echo("No reviews due: a skill is scheduled for review once you have practised it. "
+                   "Start with: tutor practice")
+    else:
+        click.echo(f"No reviews due. The next one is due {coming[1]:%Y-%m-%d %H:%M} UTC (skill {coming[0]}).")
+    return True
+
+
+SINCE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def since_start(value: str, now):
+    """--since as an aware UTC datetime: a time before `now` (Nh, Nd, Nw: hours, days, weeks) or a
+    date or date-time (ISO 8601, UTC unless it names its zone); one line when it is neither."""
+    from datetime import datetime, timedelta, timezone
+
+    text = value.strip()
+    if text[:-1].isdigit() and text[-1:].lower() in SINCE_UNITS:
+        return now - timedelta(**{SINCE_UNITS[text[-1].lower()]: int(text[:-1])})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {value}: give a time ago (7d, 12h, 2w) or a date (2026-11-01)") from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 @click.command()
 @db_option
+@click.option("--since", metavar="WHEN",
+              help="Count and chart only what was practised since then: 7d, 12h, 2w, or a date (2026-11-01, UTC). "
+                   "Mastery and review dates still come from your whole history.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw mastery per skill over time to this PNG (needs matplotlib).")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Output format.")
 @bank_options
 @_fail_on_tutor_errors
-def stats(db, fmt, banks, only_bank) -> None:
-    """Your progress per skill: attempts, accuracy, mastery, streak, and what to work on next.
+def stats(db, since, plot_file, fmt, banks, only_bank) -> None:
+    """Your progress per skill: mastery, when each skill is due for review, what to work on next.
 
-    Mastery is your accuracy over your last 10 attempts at a skill, counting at least 5
-    (so one lucky answer is 20 %, not 100 %); from 80 % a skill counts as mastered.
+    Mastery is the probability that you know a skill, updated after every graded answer
+    (Bayesian knowledge tracing): a hint or a revealed solution counts as not knowing it yet;
+    from 95 % a skill counts as mastered. Review dates come from a spaced-repetition scheduler
+    (FSRS) and your answers at each skill. Below the table, one bar per answer shows how mastery
+    moved.
 
     \b
     Examples:
       tutor stats
+      tutor stats --since 7d
+      tutor stats --plot progress.png
       tutor stats --format json
       tutor stats --db ./my-progress.sqlite3
     """
-    from backprop_tutor.learner.progress import summary
+    from backprop_tutor.learner.progress import History, summary, utc_now
     from backprop_tutor.learner.store import Store, default_path
 
+    if plot_file is not None and plot_file.suffix.lower() != ".png":
+        raise UsageError(f"--plot {plot_file}: the plot is a PNG; give a file name ending in .png")
+    now = utc_now()
+    start = None if since is None else since_start(since, now)
     path = db if db is not None else default_path()
     known = sorted({s for e in _open_bank(banks, only_bank, skip_broken=True).entries() for s in e.skills})  # the catalogue: no SymPy
+    attempts, outcomes = [], []
     if path.exists():
         with Store.open(path) as store:
-            data = summary(store.attempts(), store.outcomes(), known)
-    else:
-        data = summary([], [], known)
+            attempts, outcomes = store.attempts(), store.outcomes()
+    history = History.of(attempts, outcomes)
+    data = summary(history, attempts, outcomes, now, known, start)
+    shown = history.trajectories_since(start)
+    if plot_file is not None:
+        from backprop_tutor.cli.stats_view import plot
+
+        if not shown:
+            raise UsageError(f"--plot: no answers saved{' since ' + data['since'][:16] if start else ''} "
+                             f"in {path}: nothing to draw")
+        plot(shown, plot_file, data["since"])
+        click.echo(f"wrote {plot_file}", err=True)
     if fmt == "json":
         import json
 
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    _print_stats(data, path)
+    from backprop_tutor.cli.stats_view import print_stats
 
-
-def _percent(value) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
-def _print_stats(data: dict, path: Path) -> None:
-    if not data["attempts"] and not data["problems"]:  # a part shown with `solution` is practice too
-        click.echo(f"No practice saved yet in {path}. Start with: tutor practice")
-        return
-    out = terminal_console()
-    say = click.echo if out is None else out.print  # in a terminal, wrapped between words
-    say(f"{count_of(data['attempts'], 'attempt')}, {data['correct']} correct "
-        f"({_percent(data['accuracy'])}); {count_of(data['problems'], 'problem')} "
-        f"practised; current streak: {data['streak']} correct in a row.")
-    columns = ("skill", "attempts", "correct", "accuracy", "mastery", "last practised")
-    cells = [[name, str(s["attempts"]), str(s["correct"]), _percent(s["accuracy"]),
-              _percent(s["mastery"]) + (" ✓" if s["mastered"] else ""), (s["last_practised"] or "never")[:16]]
-             for name, s in data["skills"].items()]
-    print_rows(columns, cells, right=("attempts", "correct", "accuracy", "mastery"), whole=columns)  # 77 wide
-    # A command the learner may copy is never broken across lines: it gets a line of its own,
-    # unwrapped, under the sentence (which may wrap between words).
-    command = click.echo if out is None else functools.partial(out.print, no_wrap=True, overflow="ignore", crop=False)
-    if data["next"]:
-        say(f"Work on next: {', '.join(data['next'])}. To practise the first:")
-        command(f"  tutor practice --skill {data['next'][0]}")
-    if data["revisits_due"]:
-        say(f"Due for another try: {', '.join(data['revisits_due'])}. This brings them back:")
-        command("  tutor practice")
+    print_stats(data, shown, path)
 
 
 def _activations() -> tuple[str, ...]:

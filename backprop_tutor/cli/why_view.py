@@ -15,9 +15,9 @@ from rich.text import Text
 
 from backprop_tutor.engine import activations
 from backprop_tutor.engine import numbers as num
-from backprop_tutor.errors import TutorError
 from backprop_tutor.worked.notation import function, symbol
 from backprop_tutor.learner.why import CONVERGED, Lesson
+from backprop_tutor.cli.common import pyplot, save_png
 from backprop_tutor.cli.why_drawn import LimitPlot, lines_of
 
 KEY = num.KEY_DIGITS
@@ -149,25 +149,7 @@ def _chain(lesson: Lesson) -> RenderableType:
 def plot(lesson: Lesson, path: Path) -> None:
     """The activation with its tangent at z, the loss along the descent, and L(w) with the
     secants and the tangent, as a PNG."""
-    plt = _pyplot()
-    figure = figure_of(lesson)
-    try:
-        figure.savefig(path, format="png", dpi=100)
-    except OSError as e:
-        raise TutorError(f"--plot {path}: cannot write ({e.strerror})") from None
-    finally:
-        plt.close(figure)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise TutorError("--plot needs matplotlib: pip install 'backprop-tutor[plot]' (or pip install matplotlib)") from None
-    return plt
+    save_png(figure_of(lesson), path)
 
 
 def _limit(axes, lesson: Lesson) -> None:
@@ -191,7 +173,7 @@ def _limit(axes, lesson: Lesson) -> None:
 
 def figure_of(lesson: Lesson):
     """The plot's matplotlib figure (the caller closes it)."""
-    plt = _pyplot()
+    plt = pyplot()
     import sympy as sp
     from matplotlib.ticker import MaxNLocator
 

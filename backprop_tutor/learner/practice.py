@@ -3,7 +3,8 @@
 `Session` talks through two callables: `ask(prompt) -> str` (raising EOFError or
 KeyboardInterrupt when the learner leaves) and `show(renderable)`; every graded attempt goes
 to the store before the next question is asked. Which problems come is decided by `plan`:
-the given template, or what the history says (a revisit that is due, else the weakest skill).
+the given template, or what the history says (a review that is due, else the least-mastered
+skill; learner/progress.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from backprop_tutor.errors import TutorError, did_you_mean
 from backprop_tutor.bank.problem import Part, Problem
+from backprop_tutor.learner.progress import choose_next, utc_now
 from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, Store
 
 ATTEMPTS = 3
@@ -41,9 +44,11 @@ def select_templates(templates: Sequence[Any], skill: str | None = None, level: 
 
 
 def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
-         skill: str | None = None, level: int | None = None) -> Iterator[tuple[Problem, str]]:
-    """(problem, why this one) lazily, so each choice sees the attempts saved before it.
-    Problem n uses seed + n: the first one is `tutor solve TEMPLATE --seed SEED`."""
+         skill: str | None = None, level: int | None = None, review_only: bool = False,
+         clock: Callable[[], datetime] = utc_now) -> Iterator[tuple[Problem, str]]:
+    """(problem, why this one) lazily, so each choice sees the attempts saved before it (and the
+    time from `clock`). Problem n uses seed + n: the first one is `tutor solve TEMPLATE --seed
+    SEED`. With `review_only`, the plan ends early when no review is due any more."""
     from backprop_tutor.bank.generate import generate
 
     if template is not None:
@@ -53,19 +58,24 @@ def plan(bank, store: Store, seed: int, count: int, template: str | None = None,
         return
     templates = select_templates(bank.entries(), skill, level)  # the catalogue; only the chosen one is loaded
     for n in range(count):
-        template_, reason = _next_template(bank, templates, store, f"practice:{seed}:{n}")
-        yield generate(template_, seed + n), reason
+        chosen = _next_template(bank, templates, store, f"practice:{seed}:{n}", clock(), review_only)
+        if chosen is None:
+            return
+        yield generate(chosen[0], seed + n), chosen[1]
 
 
-def _next_template(bank, templates: list[Any], store: Store, draw: str) -> tuple[Any, str]:
+def _next_template(bank, templates: list[Any], store: Store, draw: str, now: datetime,
+                   review_only: bool) -> tuple[Any, str] | None:
     """The next template, loaded. One whose title and skills read well but whose parts do not
     load is reported (when the bank reports broken templates) and never chosen again, so one
-    bad file in a user's bank ends no session; without a reporter its error stands."""
+    bad file in a user's bank ends no session; without a reporter its error stands. None when
+    only reviews are wanted and none is due."""
     from backprop_tutor.errors import TemplateError
-    from backprop_tutor.learner.progress import choose_next
 
     while True:
-        choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(draw))
+        choice = choose_next(templates, store.attempts(), store.outcomes(), random.Random(draw), now, review_only)
+        if choice is None:
+            return None
         try:
             return bank.load(choice.template), choice.reason
         except TemplateError as e:

@@ -1,12 +1,13 @@
-"""What the saved history says: per-skill statistics, mastery, the streak, the skills to work on
-next, and which problem to practise next. Pure functions over the store's records.
+"""What the saved history says: per-skill statistics, mastery, the reviews due, the streak, the
+skills to work on next, and which problem to practise next. Pure functions over the store's
+records; the time now is passed in.
 
-Mastery is recent accuracy weighed by evidence: of the last RECENT attempts at a skill, the
-correct ones divided by max(MIN_EVIDENCE, how many there were). One lucky answer is 0.2, not
-1.0; ten right in a row is 1.0. A skill counts as mastered from MASTERED.
-
-Spaced practice: a template whose last problem was not solved cleanly (a part missed, revealed
-or skipped) comes back, with fresh numbers, once REVISIT_GAP other problems have been done.
+Mastery is the probability that the learner knows a skill, by Bayesian knowledge tracing over the
+whole history (learner/mastery.py); a skill is mastered from MASTERED = 0.95. When to practise a
+skill again is FSRS's due date (learner/reviews.py). The next problem reviews the most overdue
+skill, on the template it was last practised on (with fresh numbers); when nothing is due, it
+practises the least-mastered skill. FSRS brings a missed skill back a minute later, at the next
+problem, so it replaces the earlier rule of a revisit three problems later.
 """
 
 from __future__ import annotations
@@ -14,16 +15,43 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from backprop_tutor.grading.result import Status
+from backprop_tutor.learner.evidence import moment, observations, reviews
+from backprop_tutor.learner.mastery import MASTERED, mastery, trajectories
+from backprop_tutor.learner.reviews import due_dates, due_now, next_due
 from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome
 
-RECENT = 10
-MIN_EVIDENCE = 5
-MASTERED = 0.8
-REVISIT_GAP = 3
 NEXT_SKILLS = 3
+
+
+def utc_now() -> datetime:
+    """The clock the callers pass in: UTC, the zone the store writes."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class History:
+    """The models replayed over the whole history: each skill's mastery after each observation,
+    and each reviewed skill's due date."""
+
+    trajectories: dict[str, list[tuple[datetime, float]]]
+    due: dict[str, datetime]
+
+    @classmethod
+    def of(cls, attempts: Sequence[Attempt], outcomes: Sequence[Outcome]) -> History:
+        return cls(trajectories(observations(attempts, outcomes)), due_dates(reviews(outcomes)))
+
+    def mastery(self, skill: str) -> float:
+        return mastery(skill, self.trajectories.get(skill))
+
+    def trajectories_since(self, start: datetime | None) -> dict[str, list[tuple[datetime, float]]]:
+        """The trajectories' points at or after `start`; skills with none left out."""
+        kept = {skill: [point for point in points if start is None or point[0] >= start]
+                for skill, points in self.trajectories.items()}
+        return {skill: points for skill, points in kept.items() if points}
 
 
 @dataclass(frozen=True)
@@ -32,32 +60,39 @@ class SkillStats:
     attempts: int
     correct: int
     mastery: float
+    due: datetime | None
     last_practised: str | None
 
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.attempts if self.attempts else None
 
+    @property
+    def mastered(self) -> bool:
+        return self.mastery >= MASTERED
+
     def to_json(self) -> dict[str, Any]:
         return {"attempts": self.attempts, "correct": self.correct,
                 "accuracy": None if self.accuracy is None else round(self.accuracy, 4),
-                "mastery": round(self.mastery, 4), "mastered": self.mastery >= MASTERED,
+                "mastery": round(self.mastery, 4), "mastered": self.mastered,
+                "due": None if self.due is None else self.due.isoformat(timespec="seconds"),
                 "last_practised": self.last_practised}
 
 
-def skill_stats(attempts: Sequence[Attempt], known: Sequence[str] = ()) -> dict[str, SkillStats]:
-    """Every skill attempted, plus the `known` ones (with zeros), sorted by name."""
-    by_skill: dict[str, list[Attempt]] = {s: [] for s in known}
+def skill_stats(attempts: Sequence[Attempt], history: History, known: Sequence[str] = ()) -> dict[str, SkillStats]:
+    """Every skill attempted, reviewed or `known` (with zeros), sorted by name. The counts are of
+    `attempts` (a window of the history, for --since); mastery and due date of all of it."""
+    by_skill: dict[str, list[Attempt]] = {s: [] for s in [*known, *history.due, *history.trajectories]}
     for attempt in attempts:
         by_skill.setdefault(attempt.skill, []).append(attempt)
-    out = {}
-    for skill in sorted(by_skill):
-        history = by_skill[skill]
-        recent = history[-RECENT:]
-        right = sum(a.status == Status.CORRECT for a in recent)
-        out[skill] = SkillStats(skill, len(history), sum(a.status == Status.CORRECT for a in history),
-                                right / max(MIN_EVIDENCE, len(recent)), history[-1].at if history else None)
-    return out
+    return {skill: SkillStats(skill, len(tried), sum(a.status == Status.CORRECT for a in tried),
+                              history.mastery(skill), history.due.get(skill), tried[-1].at if tried else None)
+            for skill, tried in sorted(by_skill.items())}
+
+
+def since(records: Sequence[Any], start: datetime | None) -> list[Any]:
+    """The attempts or outcomes made at or after `start` (all of them when it is None)."""
+    return list(records) if start is None else [r for r in records if moment(r.at) >= start]
 
 
 def streak(attempts: Sequence[Attempt]) -> int:
@@ -70,9 +105,10 @@ def streak(attempts: Sequence[Attempt]) -> int:
     return count
 
 
-def weakest_first(stats: dict[str, SkillStats]) -> list[str]:
-    """Skills not yet mastered, weakest first; a skill tried and failed comes before one never tried."""
-    open_skills = [s for s in stats.values() if s.mastery < MASTERED]
+def least_mastered(stats: dict[str, SkillStats]) -> list[str]:
+    """Skills not yet mastered, least mastered first; of equal mastery, a skill tried comes
+    before one never tried."""
+    open_skills = [s for s in stats.values() if not s.mastered]
     return [s.skill for s in sorted(open_skills, key=lambda s: (s.mastery, s.attempts == 0, s.skill))]
 
 
@@ -85,30 +121,27 @@ def problems_done(outcomes: Sequence[Outcome]) -> list[tuple[str, int, bool]]:
             for (_, template, seed), parts in order.items()]
 
 
-def revisits_due(outcomes: Sequence[Outcome]) -> list[str]:
-    """Templates whose last problem went wrong at least REVISIT_GAP problems ago, oldest first."""
-    done = problems_done(outcomes)
-    last: dict[str, tuple[int, bool]] = {}
-    for index, (template, _, clean) in enumerate(done):
-        last[template] = (index, clean)
-    due = [(index, template) for template, (index, clean) in last.items()
-           if not clean and len(done) - 1 - index >= REVISIT_GAP]
-    return [template for _, template in sorted(due)]
-
-
-def summary(attempts: Sequence[Attempt], outcomes: Sequence[Outcome], known: Sequence[str] = ()) -> dict[str, Any]:
-    """The `tutor stats --format json` object."""
-    stats = skill_stats(attempts, known)
-    correct = sum(a.status == Status.CORRECT for a in attempts)
+def summary(history: History, attempts: Sequence[Attempt], outcomes: Sequence[Outcome], now: datetime,
+            known: Sequence[str] = (), start: datetime | None = None) -> dict[str, Any]:
+    """The `tutor stats --format json` object, `history` being History.of(attempts, outcomes).
+    With `start` (--since), the counts are of the attempts and problems since then; mastery and
+    due dates are still of the whole history (what the learner knows now rests on all of it)."""
+    window = since(attempts, start)
+    stats = skill_stats(window, history, known)
+    correct = sum(a.status == Status.CORRECT for a in window)
+    coming = next_due(history.due, now)
     return {
-        "attempts": len(attempts),
+        "since": None if start is None else start.isoformat(timespec="seconds"),
+        "attempts": len(window),
         "correct": correct,
-        "accuracy": round(correct / len(attempts), 4) if attempts else None,
-        "streak": streak(attempts),
-        "problems": len(problems_done(outcomes)),
+        "accuracy": round(correct / len(window), 4) if window else None,
+        "streak": streak(window),
+        "problems": len(problems_done(since(outcomes, start))),
         "skills": {name: s.to_json() for name, s in stats.items()},
-        "next": weakest_first(stats)[:NEXT_SKILLS],
-        "revisits_due": revisits_due(outcomes),
+        "next": least_mastered(stats)[:NEXT_SKILLS],
+        "due": due_now(history.due, now),
+        "next_review": None if coming is None else {"skill": coming[0],
+                                                    "due": coming[1].isoformat(timespec="seconds")},
     }
 
 
@@ -119,23 +152,35 @@ class Choice:
 
 
 def choose_next(templates: Sequence[Any], attempts: Sequence[Attempt], outcomes: Sequence[Outcome],
-                rng: random.Random) -> Choice:
-    """The next template among `templates` (each with .id, .skills, .level): a revisit that is due,
-    else one practising the weakest skill, easiest level first, least practised first."""
-    ids = {t.id for t in templates}
-    for template in revisits_due(outcomes):
-        if template in ids:
-            return Choice(template, "a revisit: this one went wrong a few problems ago")
+                rng: random.Random, now: datetime, review_only: bool = False) -> Choice | None:
+    """The next template among `templates` (each with .id, .skills, .level): a review of the most
+    overdue skill they practise, else (unless `review_only`, then None) one practising the
+    least-mastered skill, easiest level first, least practised first."""
+    history = History.of(attempts, outcomes)
     offered = sorted({skill for t in templates for skill in t.skills})
-    stats = skill_stats(attempts, offered)
+    due = [skill for skill in due_now(history.due, now) if skill in offered]
+    if due:
+        skill = due[0]
+        why = (f"a review, due since {history.due[skill]:%Y-%m-%d %H:%M} "
+               f"(mastery {history.mastery(skill):.0%})")
+        ids = {t.id for t in templates}
+        last = [o.template for o in outcomes if o.skill == skill and o.template in ids]
+        return Choice(last[-1] if last else _easiest(templates, skill, outcomes, rng), f"{skill}: {why}")
+    if review_only:
+        return None
+    stats = skill_stats(attempts, history, offered)
     skill = min(offered, key=lambda s: (stats[s].mastery, stats[s].attempts == 0, s))
-    served = {}
+    why = ("a skill you have not practised yet" if stats[skill].attempts == 0
+           else f"your least-mastered skill (mastery {stats[skill].mastery:.0%})")
+    return Choice(_easiest(templates, skill, outcomes, rng), f"{skill}: {why}")
+
+
+def _easiest(templates: Sequence[Any], skill: str, outcomes: Sequence[Outcome], rng: random.Random) -> str:
+    """A template practising `skill`: the easiest level, the least practised, then drawn."""
+    served: dict[str, int] = {}
     for template, _, _ in problems_done(outcomes):
         served[template] = served.get(template, 0) + 1
     fitting = [t for t in templates if skill in t.skills]
     best = min((t.level, served.get(t.id, 0)) for t in fitting)
     tied = sorted(t.id for t in fitting if (t.level, served.get(t.id, 0)) == best)
-    mastery = stats[skill].mastery
-    why = ("a skill you have not practised yet" if stats[skill].attempts == 0
-           else f"your weakest skill (mastery {mastery:.0%})")
-    return Choice(tied[rng.randrange(len(tied))], f"{skill}: {why}")
+    return tied[rng.randrange(len(tied))]
