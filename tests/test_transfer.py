@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from backprop_tutor.cli.app import cli
 from backprop_tutor.learner import transfer
-from backprop_tutor.learner.progress import summary
+from backprop_tutor.learner.progress import History, summary
 from backprop_tutor.learner.store import VERSION, Attempt, Outcome, PartOutcome, Store, columns
 
 from test_startup import imported, roots
@@ -114,7 +115,10 @@ def test_two_machines_merge_into_one_history_in_the_order_it_happened(tmp_path):
         with Store.open(db) as store:
             assert [a.uid for a in store.attempts()] == [a.uid for a in union]
             assert [o.uid for o in store.outcomes()] == [o.uid for o in outcomes]
-            assert summary(store.attempts(), store.outcomes())["problems"] == 3  # sessions kept apart
+            attempts, outcomes_here = store.attempts(), store.outcomes()
+            history = History.of(attempts, outcomes_here)
+            now = datetime.now(timezone.utc)
+            assert summary(history, attempts, outcomes_here, now)["problems"] == 3  # sessions kept apart
     assert stats(home) == stats(laptop)
     assert json.loads(stats(home)[0])["attempts"] == 15
 
