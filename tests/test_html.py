@@ -1,0 +1,192 @@
+"""HTML pages (issue 16, point 3): `tutor solve --format html` and `tutor generate --html` write
+self-contained pages, the formulas as MathML, the tables as tables, the steps collapsible.
+What a browser makes of them is tests/test_html_browser.py; here, their structure and text."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+from click.testing import CliRunner
+
+from backprop_tutor.bank.folders import Bank
+from backprop_tutor.bank.generate import generate
+from backprop_tutor.bank.report import problem_report
+from backprop_tutor.cli.app import cli
+from backprop_tutor.worked.html import render_html
+from backprop_tutor.worked.latex_html import latex_blocks, latex_inline
+from backprop_tutor.worked.mathml import mathml
+from backprop_tutor.worked.texescape import escape as tex_escape
+
+from conftest import EXAMPLE
+
+HOSTILE = '<script>alert("x")</script> & \'q\' <b>bold</b>'
+MATH = re.compile(r"<math\b.*?</math>", re.S)
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+class Page(HTMLParser):
+    """A page read as a browser's parser reads it: its elements, and its visible text (the text
+    of every element but <style>, <title> and <head>), each table's rows."""
+
+    def __init__(self, source: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._skip = 0
+        self._cell: list[str] | None = None
+        self.feed(source)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("style", "title"):
+            self._skip += 1
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "title"):
+            self._skip -= 1
+        elif tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+            if self._cell is not None:
+                self._cell.append(data)
+
+    def visible(self) -> str:
+        return "".join(self.text)
+
+    def count(self, tag: str) -> int:
+        return sum(1 for t, _ in self.tags if t == tag)
+
+
+def check_page(source: str) -> Page:
+    """What every page must be: a whole document, self-contained, its MathML well-formed, every
+    formula converted and no LaTeX command left in its text."""
+    assert source.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert '<meta charset="utf-8">' in source and re.search(r"<title>[^<]+</title>", source)
+    page = Page(source)
+    assert "http" not in source and "url(" not in source  # nothing is fetched: no network needed
+    assert not any(t in ("script", "link", "img", "iframe", "object") for t, _ in page.tags)
+    assert all(not a.get("href", "").startswith(("/", "//")) and "src" not in a for _, a in page.tags)
+    for formula in MATH.findall(source):
+        ET.fromstring(formula)  # well-formed: a browser reads every element as written
+    assert 'class="unconverted"' not in source
+    assert not re.search(r"\\[A-Za-z]+|\$", page.visible()), re.search(r".{40}(\\[A-Za-z]+|\$).{40}", page.visible())
+    return page
+
+
+def numbers_in(cell: str) -> float:
+    return float(cell.replace("−", "-").replace(" ", ""))
+
+
+# --- tutor solve --format html ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mlp_page() -> tuple[str, dict]:
+    html = run("solve", "mlp_2_2_1", "--seed", 7, "--format", "html")
+    data = run("solve", "mlp_2_2_1", "--seed", 7, "--format", "json")
+    assert html.exit_code == 0 and data.exit_code == 0, html.output
+    return html.stdout, json.loads(data.stdout)
+
+
+def test_a_solution_page_is_a_self_contained_document_with_mathml(mlp_page):
+    source, data = mlp_page
+    page = check_page(source)
+    assert page.count("math") > 100
+    assert "<title>Backprop through a 2-2-1 network  (mlp_2_2_1, seed 7)</title>" in source
+    assert page.count("details") == page.count("summary") == len(data["steps"])
+    assert source.count("<details") - source.count('<details class="step">') == 1  # the first step open
+
+
+def test_the_tables_show_the_numbers_of_the_solution_json(mlp_page):
+    source, data = mlp_page
+    tables = {title: table for title, table in zip(re.findall(r"<h2>([^<]+)</h2>\n<table>", source), Page(source).tables)}
+    forward = tables["Forward pass"]
+    assert forward[0] == ["layer", "unit", "z", "f", "a = f(z)"]
+    z = [value for layer in sorted(data["preactivations"]) for value in data["preactivations"][layer]]
+    assert len(forward) - 1 == len(z)
+    assert [numbers_in(row[2]) for row in forward[1:]] == pytest.approx(z, rel=1e-10)
+    gradients = tables["Gradients and one step of gradient descent"]
+    shown = {row[0]: numbers_in(row[2]) for row in gradients[1:]}
+    assert shown["w01(1)"] == pytest.approx(data["gradients"]["W1"][0][1], rel=1e-10)  # msubsup: w, 01, (1)
+    assert shown["b0(2)"] == pytest.approx(data["gradients"]["b2"][0], rel=1e-10)
+    assert len(gradients) - 1 == 9  # 6 + 3 parameters of a 2-2-1 network
+    assert re.search(r'<td class="num"><math display="inline"><mrow><mo>&#x02212;</mo><mn>0\.', source)
+
+
+def test_an_expression_page_draws_its_graph_in_a_pre(tmp_path):
+    out = tmp_path / "f.html"
+    result = run("solve", "--expression", "tanh(w*x+b)", "--at", "w=0.5,x=1,b=0", "--format", "html", "--out", out)
+    assert result.exit_code == 0 and result.stdout == ""
+    page = check_page(out.read_text(encoding="utf-8"))
+    assert page.count("pre") == 1 and "┌───┐" in page.visible()
+    assert "Computational graph (topological order)" not in page.visible()  # the drawing stands for it
+
+
+def test_a_network_file_with_a_hostile_name_shows_it_as_text(write_network):
+    path = write_network({**EXAMPLE, "name": HOSTILE})
+    result = run("solve", "--network", path, "--format", "html")
+    assert result.exit_code == 0, result.output
+    page = check_page(result.stdout)
+    assert HOSTILE in page.visible()
+    assert [t for t, _ in page.tags].count("b") == 0
+
+
+def test_the_same_seed_gives_the_same_page():
+    first = run("solve", "mlp_2_2_1", "--seed", 3, "--format", "html").stdout
+    assert first == run("solve", "mlp_2_2_1", "--seed", 3, "--format", "html").stdout
+    assert first != run("solve", "mlp_2_2_1", "--seed", 4, "--format", "html").stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 11])
+def test_every_template_converts_every_formula(seed):
+    for template in Bank.open().templates():
+        check_page(render_html(problem_report(generate(template, seed))))
+
+
+# --- the LaTeX tutor writes, as HTML ----------------------------------------------------------
+
+def test_hostile_text_in_a_formula_stays_text():
+    converted = mathml(r"\text{" + HOSTILE.replace("&", r"\&") + "}")  # as a step writes a name into a formula
+    assert "<script" not in converted and "<b>" not in converted
+    assert "".join(ET.fromstring(converted).itertext()).replace("\u00a0", " ") == HOSTILE
+    prose = latex_inline(tex_escape(HOSTILE))  # a template's prompt, typeset as the .tex sheet does
+    assert "<script" not in prose and "<b>" not in prose
+    assert re.sub(r"\s", "", Page(prose).visible()) == re.sub(r"\s", "", HOSTILE)
+
+
+def test_what_the_converter_lacks_is_settled_or_shown_as_source():
+    assert "unconverted" not in mathml(r"\begin{aligned} a &= b \\ &= c \end{aligned}", display=True)
+    assert "unconverted" not in mathml(r"\operatorname{leaky\_relu}'(z)")
+    assert mathml(r"\foo x") == r'<code class="unconverted">\foo x</code>'
+    assert latex_inline(r"a \unknowncommand b") == r'a <code class="unconverted">\unknowncommand</code> b'
+
+
+def test_a_tabular_is_a_table_with_its_header():
+    source = latex_blocks("Gradients:\n\n\\begin{tabular}{rr} layer & $f'(z)$ \\\\ \\hline 2 & $1$ \\\\ 1 & --- \\\\ "
+                          "\\end{tabular}")
+    table = Page(source).tables[0]
+    assert source.count("<th>") == 2 and table[1:] == [["2", "1"], ["1", "—"]]
+
+
+def test_a_key_in_texttt_keeps_its_formula():
+    source = latex_inline(r"\texttt{$(z\cdot(1 - \operatorname{sigmoid}(z)) + 1)$,\allowbreak{} 2}")
+    assert source.startswith("<code><math") and source.endswith("</math>,<wbr> 2</code>")
