@@ -8,6 +8,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -190,3 +191,73 @@ def test_a_tabular_is_a_table_with_its_header():
 def test_a_key_in_texttt_keeps_its_formula():
     source = latex_inline(r"\texttt{$(z\cdot(1 - \operatorname{sigmoid}(z)) + 1)$,\allowbreak{} 2}")
     assert source.startswith("<code><math") and source.endswith("</math>,<wbr> 2</code>")
+
+
+# --- tutor generate --html --------------------------------------------------------------------
+
+TEMPLATES = ["mlp_2_2_1", "deep_chain_relu_6"]
+
+
+@pytest.fixture(scope="module")
+def html_set(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("html")
+    roster = folder / "class.csv"
+    roster.write_text(f'id,name\ns01,"{HOSTILE.replace(chr(34), chr(34) * 2)}"\nAna Lu,Ana\n', encoding="utf-8")
+    out = folder / "hw"
+    result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 5, "--out", out, "--html", "--title", HOSTILE)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_every_student_has_an_html_sheet_and_key_and_the_index_links_them(html_set):
+    files = {str(p.relative_to(html_set)) for p in html_set.rglob("*.html")}
+    assert files == {"index.html", "sheets/s01.html", "keys/s01.html", "sheets/Ana Lu.html", "keys/Ana Lu.html"}
+    index = check_page((html_set / "index.html").read_text(encoding="utf-8"))
+    links = [a["href"] for t, a in index.tags if t == "a"]
+    assert links == ["sheets/s01.html", "keys/s01.html", "sheets/Ana%20Lu.html", "keys/Ana%20Lu.html"]
+    assert "Set seed 5; templates: mlp_2_2_1, deep_chain_relu_6; 2 students." in index.visible()
+    for page in files - {"index.html"}:
+        check_page((html_set / page).read_text(encoding="utf-8"))
+
+
+def test_roster_names_and_titles_are_text_on_every_page(html_set):
+    for path in ("index.html", "sheets/s01.html", "keys/s01.html"):
+        page = check_page((html_set / path).read_text(encoding="utf-8"))
+        assert HOSTILE in page.visible() and page.count("b") == 0, path
+    assert f"{HOSTILE} — {HOSTILE}" in Page((html_set / "sheets/s01.html").read_text(encoding="utf-8")).visible()
+
+
+def test_the_sheet_asks_every_part_and_the_key_answers_it(html_set):
+    data = json.loads((html_set / "set.json").read_text(encoding="utf-8"))
+    student = data["students"][0]
+    sheet = Page((html_set / "sheets/s01.html").read_text(encoding="utf-8"))
+    key_source = (html_set / "keys/s01.html").read_text(encoding="utf-8")
+    key = Page(key_source)
+    labels = [row[0] for table in sheet.tables for row in table[1:]]
+    assert labels == [f"{p['number']}.{part['id']}" for p in student["problems"] for part in p["parts"]]
+    keys = [row for table in key.tables if table[0] == ["label", "question", "key"] for row in table[1:]]
+    assert [(row[0], row[2]) for row in keys] == [(f"{p['number']}.{part['id']}", part["answer"])
+                                                   for p in student["problems"] for part in p["parts"]]
+    assert key_source.count("<details") == key.count("summary") and key_source.count("<details open") == 0
+    assert key_source.count('<details class="step" open>') == 2  # the first step of each problem
+    assert '<table class="worked">' in key_source  # the deep chain's table of layers
+
+
+def test_html_is_the_same_for_any_jobs_and_force_without_html_removes_it(html_set, tmp_path):
+    again = tmp_path / "again"
+    roster = html_set.parent / "class.csv"
+    result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 5, "--out", again, "--html", "--title", HOSTILE,
+                 "--jobs", 2)
+    assert result.exit_code == 0, result.output
+    for path in html_set.rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (again / path.relative_to(html_set)).read_bytes(), path
+    result = run("generate", TEMPLATES[0], "--roster", roster, "--seed", 5, "--out", again, "--force")
+    assert result.exit_code == 0, result.output
+    assert not list(again.rglob("*.html"))  # no stale page of the old set beside the new one
+
+
+def test_without_html_no_page_is_written(tmp_path):
+    out = tmp_path / "hw"
+    assert run("generate", TEMPLATES[0], "--count", 1, "--seed", 1, "--out", out).exit_code == 0
+    assert not list(out.rglob("*.html"))
