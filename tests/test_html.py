@@ -150,6 +150,33 @@ def test_a_network_file_with_a_hostile_name_shows_it_as_text(write_network):
     assert [t for t, _ in page.tags].count("b") == 0
 
 
+NETWORKS = {  # each a form of network file whose steps write their own LaTeX (docs/formats.md, Network file)
+    "adam": {"input": [0.5, -0.3], "target": [0.2], "loss": "bce", "learning_rate": 0.1, "weight_decay": 0.01,
+             "layers": [{"activation": "relu", "weights": [[0.3, -0.6], [0.1, 0.2]], "bias": [0, 0]},
+                        {"activation": "sigmoid", "weights": [[0.4, 0.5]], "bias": [0.1]}],
+             "optimizer": {"kind": "adam", "steps": 2}},  # a gradient of about 1e-8, squared
+    "kink": {"input": [1.0], "target": [1.0], "loss": "half_sse", "learning_rate": 0.1,
+             "layers": [{"activation": "relu", "weights": [[0.5]], "bias": [-0.5]},  # relu′(0), by convention
+                        {"activation": "identity", "weights": [[1.0]], "bias": [0]}]},
+    "batch": {"examples": [{"input": [0.5, -0.3], "target": [0.2]}, {"input": [-0.4, 0.8], "target": [0.7]}],
+              "layers": [{"activation": "sigmoid", "weights": [[0.3, -0.6]], "bias": [0.1]}], "loss": "half_sse",
+              "learning_rate": 0.5},
+    "recurrent": {"recurrent": {"inputs": [0.5, -0.3, 0.8], "w_x": 0.9, "w_h": 0.7, "target": 0.4,
+                                "output": {"w": 1.3, "b": -0.2, "activation": "identity"}},
+                  "loss": "half_sse", "learning_rate": 0.1},
+    "conv1d": {"input": [0.5, -0.3, 0.8, 0.1], "target": [0.3], "loss": "mse", "learning_rate": 0.1,
+               "layers": [{"type": "conv1d", "kernel": [0.2, -0.1], "bias": 0.1, "activation": "relu"},
+                          {"activation": "identity", "weights": [[0.3, 0.2, -0.4]], "bias": [0]}]},
+}
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_every_kind_of_network_file_converts_every_formula(write_network, name):
+    result = run("solve", "--network", write_network(NETWORKS[name]), "--format", "html")
+    assert result.exit_code == 0, result.output
+    check_page(result.stdout)
+
+
 def test_the_same_seed_gives_the_same_page():
     first = run("solve", "mlp_2_2_1", "--seed", 3, "--format", "html").stdout
     assert first == run("solve", "mlp_2_2_1", "--seed", 3, "--format", "html").stdout
@@ -177,6 +204,8 @@ def test_hostile_text_in_a_formula_stays_text():
 def test_what_the_converter_lacks_is_settled_or_shown_as_source():
     assert "unconverted" not in mathml(r"\begin{aligned} a &= b \\ &= c \end{aligned}", display=True)
     assert "unconverted" not in mathml(r"\operatorname{leaky\_relu}'(z)")
+    kink = mathml(r"\operatorname{relu}'(z) = 0 \text{ ($\operatorname{relu}'(0) = 0$ by convention)}")
+    assert "unconverted" not in kink and "<mtext>&#x000A0;by&#x000A0;convention)</mtext>" in kink
     assert mathml(r"\foo x") == r'<code class="unconverted">\foo x</code>'
     assert latex_inline(r"a \unknowncommand b") == r'a <code class="unconverted">\unknowncommand</code> b'
 

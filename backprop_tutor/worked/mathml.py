@@ -55,22 +55,28 @@ def unconverted(tex: str) -> str:
 
 
 def _prepared(tex: str) -> str:
-    """The formula with the text inside \\text{…} and \\texttt{…} unescaped and made inert, and
-    a function name with an underscore (leaky_relu) written as such text, one upright word."""
+    """The formula with the text inside \\text{…} and \\texttt{…} unescaped and made inert (a
+    formula inside the text, `\\text{ ($x = 0$ by convention)}`, back in the formula), and a
+    function name with an underscore (leaky_relu) written as such text, one upright word."""
     def text(match: re.Match) -> str:
         command, inner = match[1], match[2]
         if command == "operatorname":
             if r"\_" not in inner:
                 return match[0]
             command = "text"
-        for escaped, plain in _TEXT_ESCAPES.items():
-            inner = inner.replace(escaped, plain)
-        inner = "".join(_STAND_IN.get(ch, ch) if ch in '<>&"' else ch for ch in inner)
-        return rf"\{command}{{{inner}}}"
+        pieces = re.split(r"(?<!\\)\$", inner)  # text, formula, text, …
+        return "".join(piece if i % 2 else _inert(command, piece) for i, piece in enumerate(pieces) if piece)
 
     # latex2mathml has no aligned environment (it reads each & as a letter); split is the same
     # layout, and it has that
     return _TEXT.sub(text, tex).replace(r"\begin{aligned}", r"\begin{split}").replace(r"\end{aligned}", r"\end{split}")
+
+
+def _inert(command: str, text: str) -> str:
+    for escaped, plain in _TEXT_ESCAPES.items():
+        text = text.replace(escaped, plain)
+    text = "".join(_STAND_IN.get(ch, ch) if ch in '<>&"' else ch for ch in text)
+    return rf"\{command}{{{text}}}"
 
 
 def _is_mathml(converted: str) -> bool:
