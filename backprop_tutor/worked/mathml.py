@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from xml.etree import ElementTree
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -34,6 +35,9 @@ _ALLOWED = {"math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "msub", "msup",
             "menclose", "merror", "ms"}
 
 
+# Half of a class's formulas are the same in every key (symbols, the conventions, short numbers):
+# converted once each. Bounded, so memory stays flat over a class of any size.
+@lru_cache(maxsize=8192)
 def mathml(tex: str, display: bool = False) -> str:
     """`tex` (math mode, without delimiters) as one <math> element, inline or as a block."""
     try:
