@@ -235,6 +235,8 @@ def html_set(tmp_path_factory) -> Path:
     out = folder / "hw"
     result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 5, "--out", out, "--html", "--title", HOSTILE)
     assert result.exit_code == 0, result.output
+    assert "set.json, moodle.xml, index.html, sheets/" in result.stdout
+    assert "sheets/<id>.md (or .tex/.pdf/.html, or index.html's links)" in result.stdout
     return out
 
 

@@ -117,7 +117,8 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, htm
     _warn_untypesettable_names(students, names)
     if pdf:
         _compile(out, students, jobs, console)
-    click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
+    formats = ".tex/.pdf/.html, or index.html's links" if html else ".tex/.pdf"
+    click.echo(f"next: give each student sheets/<id>.md (or {formats}) and answers/<id>.yaml; grade the returned "
                f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
 
 
