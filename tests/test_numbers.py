@@ -35,3 +35,11 @@ def test_latex_forms():
 def test_json_numbers():
     assert num.json_number(sp.Integer(3)) == 3 and isinstance(num.json_number(sp.Integer(3)), int)
     assert num.json_number(sp.Float("-0.0", 50)) == 0.0
+
+
+def test_a_square_holds_its_whole_number():
+    tiny = sp.Rational(99999, 10**13)
+    assert num.squared(tiny, tex=True) == r"(9.9999 \times 10^{-9})^2"  # never 10^{-9}^2, which LaTeX refuses
+    assert num.squared(tiny) == "(9.9999×10⁻⁹)²"
+    assert num.squared(sp.Rational(-3, 10), tex=True) == "(-0.3)^2"
+    assert num.squared(sp.Rational(3, 10)) == "0.3²"

@@ -16,7 +16,7 @@ from backprop_tutor.cli.common import UsageError, bank_options, count, drawn_see
 from backprop_tutor.cli.common import fail_on_tutor_errors as _fail_on_tutor_errors
 from backprop_tutor.cli.common import open_bank as _open_bank
 
-FORMATS = ("text", "json", "markdown", "latex", "dot")
+FORMATS = ("text", "json", "markdown", "latex", "html", "dot")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -60,12 +60,14 @@ def solve(template: str | None, seed: int | None, banks, only_bank: bool, networ
       tutor solve --network net.yaml --format json --out solution.json
       tutor solve --expression "tanh(w*x+b)" --at w=0.5,x=1,b=0
       tutor solve --expression "max(x, y)*z" --at x=2,y=-1,z=3 --format markdown
+      tutor solve mlp_2_2_1 --seed 7 --format html --out solution.html
       tutor solve --expression "x*y + x^2" --at x=3,y=-2 --format dot | dot -Tsvg > graph.svg
 
     \b
     An expression's computational graph is drawn in the text output when it fits the terminal
     (values above each wire, gradients below); --format dot and --format latex draw it for a
-    network or template too.
+    network or template too. --format html writes one self-contained page: the formulas as
+    MathML, the tables as tables, each worked step a section that opens and closes.
 
     \b
     A network file (YAML; JSON works too):
@@ -169,6 +171,12 @@ def _emit(report, data, fmt: str, out: Path | None, graph=lambda: None) -> None:
         from backprop_tutor.worked.render import render_latex
 
         text = render_latex(with_tikz(report, graph()))
+    elif fmt == "html":
+        from backprop_tutor.cli.plaintext import WIDTH
+        from backprop_tutor.worked.graph_drawing import with_drawing
+        from backprop_tutor.worked.html import render_html
+
+        text = render_html(with_drawing(report, graph(), WIDTH))  # the drawing as a file gets it: within 80
     elif out is None and make_console().is_terminal:
         from backprop_tutor.cli.render import render_rich
         from backprop_tutor.worked.graph_drawing import with_drawing

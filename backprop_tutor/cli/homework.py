@@ -46,6 +46,8 @@ def _check_out(out: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Write into a non-empty --out, replacing the files of a set.")
 @click.option("--pdf", is_flag=True, help="Also compile the LaTeX sheets and keys (needs latexmk or pdflatex).")
 @click.option("--qti", is_flag=True, help="Also write qti.zip, a QTI 1.2 quiz for Canvas's 'QTI .zip file' import.")
+@click.option("--html", is_flag=True,
+              help="Also write each sheet and key as a self-contained HTML page (formulas as MathML) and index.html.")
 @click.option("--jobs", "-j", type=click.IntRange(0), default=1, show_default=True,
               help="Processes to use; 0 = one per core. The output is the same for any value.")
 @click.option("--moodle-formulas", type=click.Choice(["stack", "essay"]), default="stack", show_default=True,
@@ -53,7 +55,7 @@ def _check_out(out: Path, force: bool) -> None:
                    "or essays graded by hand.")
 @bank_options
 @fail_on_tutor_errors
-def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, jobs, moodle_formulas, banks,
+def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, html, jobs, moodle_formulas, banks,
              only_bank) -> None:
     """Generate a class's homework: one variant per student, with keys and a Moodle import.
 
@@ -63,7 +65,9 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, job
     sheets/ID.md and .tex, keys/ID.md and .tex, answers/ID.yaml (blank, for the student) and
     moodle.xml (its formula parts as STACK questions graded by algebraic equivalence; essays
     with --moodle-formulas essay); with --qti also qti.zip (a QTI 1.2 quiz for Canvas: a question
-    group per problem and question, from which each student draws one variant).
+    group per problem and question, from which each student draws one variant); with --html
+    also sheets/ID.html and keys/ID.html (pages that open in any browser, no network needed:
+    formulas as MathML, the key's worked steps collapsible) and index.html linking them all.
 
     \b
     Examples:
@@ -71,6 +75,7 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, job
       tutor generate mlp_2_2_1 gradient_descent_step --roster class.csv --seed 7 --out hw2 --pdf --jobs 0
       tutor generate mlp_2_2_1 --roster class.csv --seed 7 --title "Homework 3: backprop" --out hw3
       tutor generate mlp_2_2_1 gradient_descent_step --count 40 --seed 11 --out hw4 --qti
+      tutor generate mlp_2_2_1 --roster class.csv --seed 7 --out hw5 --html
     """
     import os
 
@@ -95,7 +100,7 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, job
             task = bar.add_task("generate", total=len(students))
             written = homework_writer.generate_set(out, template_ids, templates, students, seed, jobs,
                                                    lambda: bar.advance(task), names, title, moodle_formulas,
-                                                   qti)
+                                                   qti, html)
     except BaseException as e:  # whatever stops the run (a template that fails too), it leaves no folder behind
         folders.remove_new()
         if isinstance(e, KeyboardInterrupt):
@@ -106,13 +111,14 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, job
         raise
     problems = len(templates)
     count = len(students)
-    package = "qti.zip, " if qti else ""
+    package = ("qti.zip, " if qti else "") + ("index.html, " if html else "")
     click.echo(f"wrote {written} files for {count_of(count, 'student')} × {count_of(problems, 'problem')} "
                f"to {out}/ (set seed {seed}): set.json, moodle.xml, {package}sheets/, keys/, answers/")
     _warn_untypesettable_names(students, names)
     if pdf:
         _compile(out, students, jobs, console)
-    click.echo(f"next: give each student sheets/<id>.md (or .tex/.pdf) and answers/<id>.yaml; grade the returned "
+    formats = ".tex/.pdf/.html, or index.html's links" if html else ".tex/.pdf"
+    click.echo(f"next: give each student sheets/<id>.md (or {formats}) and answers/<id>.yaml; grade the returned "
                f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
 
 

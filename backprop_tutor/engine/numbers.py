@@ -137,6 +137,15 @@ def factor(value: sp.Expr, digits: int = SHOW_DIGITS, tex: bool = False) -> str:
     return f"({text})" if is_negative(value, digits) else text
 
 
+def squared(value: sp.Expr, digits: int = SHOW_DIGITS, tex: bool = False) -> str:
+    """`(−0.3)²`, `(1.5×10⁻⁹)²`: the square of a number, parenthesised where the power would
+    otherwise reach only its last part (LaTeX refuses `10^{-9}^2` outright)."""
+    text = factor(value, digits, tex)
+    if not text.startswith("(") and ("×" in text or r"\times" in text):
+        text = f"({text})"
+    return text + ("^2" if tex else "²")
+
+
 def product(values: Sequence[sp.Expr], digits: int = SHOW_DIGITS, tex: bool = False) -> str:
     """`0.15·(−0.3)·0.1`: every factor after the first parenthesised when negative."""
     dot = r" \cdot " if tex else "·"

@@ -21,14 +21,14 @@ PRECISION = ("A number counts as correct within 0.1% of the exact value, so give
              "digits; formulas may be written in any equivalent form.")
 
 
-def _intro(assignment: Assignment, set_seed: int) -> str:
+def intro(assignment: Assignment, set_seed: int) -> str:
     count = len(assignment.problems)
     return (f"Set seed {set_seed}, {count} problem{'s' if count != 1 else ''}. Write your answers in "
             f"answers/{assignment.student}.yaml, each under the label shown (problem number, dot, part). "
             + PRECISION)
 
 
-def _own_tolerance(part) -> str:
+def own_tolerance(part) -> str:
     """A part whose tolerance is not the default says so beside its question."""
     if not part.tolerance:
         return ""
@@ -63,23 +63,23 @@ def latex_who(assignment: Assignment) -> str:
 
 def sheet_markdown(assignment: Assignment, set_seed: int) -> str:
     # names, titles and prompts come from files: escaped, so "*Ana*" is not read as emphasis
-    out = [f"# {markdown_text(sheet_heading(assignment))}", "", markdown_text(_intro(assignment, set_seed)), ""]
+    out = [f"# {markdown_text(sheet_heading(assignment))}", "", markdown_text(intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [f"## Problem {n}: {markdown_text(problem.title)}", ""]
         out += markdown_paragraphs(problem.statement.lines)
         out += ["| label | question | points |", "|---|---|---:|"]
-        out += [f"| `{n}.{p.id}` | {markdown_cell(p.prompt + _own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
+        out += [f"| `{n}.{p.id}` | {markdown_cell(p.prompt + own_tolerance(p))} | {p.points:g} |" for p in problem.parts]
         out.append("")
     return "\n".join(out)
 
 
 def sheet_latex(assignment: Assignment, set_seed: int) -> str:
     out = [LATEX_PREAMBLE, r"\begin{document}", rf"\section*{{{escape(sheet_heading(assignment, latex_who(assignment)))}}}",
-           escape(_intro(assignment, set_seed)), ""]
+           escape(intro(assignment, set_seed)), ""]
     for n, problem in enumerate(assignment.problems, 1):
         out += [rf"\subsection*{{Problem {n}: {escape(problem.title)}}}", problem.statement.latex, "",
                 r"\begin{description}"]
-        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + _own_tolerance(p))} \hfill ({points(p.points)})"
+        out += [rf"\item[\texttt{{{n}.{escape(p.id)}}}] {escape(p.prompt + own_tolerance(p))} \hfill ({points(p.points)})"
                 for p in problem.parts]
         out += [r"\end{description}", ""]
     out.append(r"\end{document}")
@@ -97,7 +97,7 @@ def _key_report(problem, n: int):
     return replace(report, title=f"Problem {n}: {problem.title}", tables=(keys,) + report.tables[1:])
 
 
-def _origin(problem) -> str:
+def origin(problem) -> str:
     return f"Template {problem.template}, seed {problem.seed}."
 
 
@@ -111,7 +111,7 @@ def key_markdown(assignment: Assignment, set_seed: int, reports: list | None = N
     out = [f"# {markdown_text(key_heading(assignment))}", "", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = render_markdown(reports[n - 1], depth=2, summary=False).split("\n")
-        out += body[:2] + markdown_paragraphs([_origin(problem), *problem.statement.lines]) + body[2:]
+        out += body[:2] + markdown_paragraphs([origin(problem), *problem.statement.lines]) + body[2:]
     return "\n".join(out) + "\n"
 
 
@@ -121,6 +121,6 @@ def key_latex(assignment: Assignment, set_seed: int, reports: list | None = None
            r"\date{}", r"\maketitle", f"Set seed {set_seed}. The worked solution of every problem.", ""]
     for n, problem in enumerate(assignment.problems, 1):
         body = latex_body(reports[n - 1], summary=False, nested=True)
-        out += body[:1] + [escape(_origin(problem)), "", problem.statement.latex, ""] + body[1:]
+        out += body[:1] + [escape(origin(problem)), "", problem.statement.latex, ""] + body[1:]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -29,7 +29,7 @@ from typing import IO, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from backprop_tutor.engine.files import ReadProblem, read_text
 from backprop_tutor.homework import assignment as homework
-from backprop_tutor.homework import moodle, qti as qti_package
+from backprop_tutor.homework import html_pages, moodle, qti as qti_package
 from backprop_tutor.homework.gradebook import MAX_SET_BYTES
 from backprop_tutor.homework import sheets
 from backprop_tutor.bank.problem import Problem
@@ -48,7 +48,8 @@ class StudentFiles:
 
 
 def render_student(templates: Sequence[Template], student: str, set_seed: int, name: str = "",
-                   title: str = "") -> StudentFiles:
+                   title: str = "", html: bool = False) -> StudentFiles:
+    """The student's files; with `html`, the sheet and key as HTML pages too."""
     assignment = homework.assign(list(templates), student, set_seed, name, title)
     reports = why_once(sheets.key_reports(assignment))  # a key with many problems says why once
     texts = ((f"sheets/{student}.md", sheets.sheet_markdown(assignment, set_seed)),
@@ -56,6 +57,9 @@ def render_student(templates: Sequence[Template], student: str, set_seed: int, n
              (f"keys/{student}.md", sheets.key_markdown(assignment, set_seed, reports)),
              (f"keys/{student}.tex", sheets.key_latex(assignment, set_seed, reports)),
              (f"answers/{student}.yaml", homework.blank_answers(assignment)))
+    if html:
+        texts += ((f"sheets/{student}.html", html_pages.sheet_html(assignment, set_seed)),
+                  (f"keys/{student}.html", html_pages.key_html(assignment, set_seed, reports)))
     light = tuple(replace(p, solution=None, steps=()) for p in assignment.problems)
     return StudentFiles(student, homework.student_json(assignment), texts, light)
 
@@ -63,26 +67,27 @@ def render_student(templates: Sequence[Template], student: str, set_seed: int, n
 _worker_args: tuple = ()
 
 
-def _init_worker(templates, set_seed, names, title) -> None:
+def _init_worker(templates, set_seed, names, title, html) -> None:
     global _worker_args
-    _worker_args = (templates, set_seed, names, title)
+    _worker_args = (templates, set_seed, names, title, html)
 
 
 def _render_in_worker(student: str) -> StudentFiles:
-    templates, set_seed, names, title = _worker_args
-    return render_student(templates, student, set_seed, names.get(student, ""), title)
+    templates, set_seed, names, title, html = _worker_args
+    return render_student(templates, student, set_seed, names.get(student, ""), title, html)
 
 
 def render_all(templates: Sequence[Template], students: Sequence[str], set_seed: int, jobs: int = 1,
                advance: Callable[[], None] = lambda: None, names: Mapping[str, str] | None = None,
-               title: str = "") -> Iterator[StudentFiles]:
+               title: str = "", html: bool = False) -> Iterator[StudentFiles]:
     """Every student's files, one at a time in roster order; `advance` is called once per student
     done. With one job, the next student is rendered only once the caller asks for it. `names`
-    (id → the roster's name) and `title` change the sheets' headings only."""
+    (id → the roster's name) and `title` change the sheets' headings only; `html` adds the HTML
+    sheet and key."""
     names = dict(names or {})
     if jobs <= 1 or len(students) < 2:
         for student in students:
-            yield render_student(templates, student, set_seed, names.get(student, ""), title)
+            yield render_student(templates, student, set_seed, names.get(student, ""), title, html)
             advance()
         return
     # fork where the platform has it: the workers inherit SymPy already imported.
@@ -90,7 +95,7 @@ def render_all(templates: Sequence[Template], students: Sequence[str], set_seed:
     context = multiprocessing.get_context(method)
     chunk = max(1, min(len(students) // (jobs * 8), 16))  # bounded: a chunk's results arrive together
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                               initargs=(list(templates), set_seed, names, title))
+                               initargs=(list(templates), set_seed, names, title, html))
     try:
         for files in pool.map(_render_in_worker, students, chunksize=chunk):  # in order, as they come
             yield files
@@ -130,12 +135,11 @@ def previous_set_files(out: Path) -> list[Path]:
         ids = [s["id"] for s in data["students"] if isinstance(s["id"], str)]
     except (ReadProblem, ValueError, KeyError, TypeError, RecursionError):
         return []
-    files = [out / "set.json", out / "moodle.xml", out / "qti.zip"]
+    files = [out / "set.json", out / "moodle.xml", out / "qti.zip", out / "index.html"]
     for student in ids:
         if "/" in student or "\\" in student or student.startswith("."):
             continue  # never follow a hand-edited id out of the folder
-        files += [out / "sheets" / f"{student}.{ext}" for ext in ("md", "tex", "pdf")]
-        files += [out / "keys" / f"{student}.{ext}" for ext in ("md", "tex", "pdf")]
+        files += [out / folder / f"{student}.{ext}" for folder in ("sheets", "keys") for ext in ("md", "tex", "pdf", "html")]
         files.append(out / "answers" / f"{student}.yaml")
     return [f for f in files if f.is_file()]
 
@@ -143,25 +147,27 @@ def previous_set_files(out: Path) -> list[Path]:
 def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Template], students: Sequence[str],
                  set_seed: int, jobs: int = 1, advance: Callable[[], None] = lambda: None,
                  names: Mapping[str, str] | None = None, title: str = "", formulas: str = "stack",
-                 qti: bool = False) -> int:
+                 qti: bool = False, html: bool = False) -> int:
     """Render every student and write the set into `out` (the module's docstring says how), with
-    qti.zip when `qti`; returns the number of files written. Only the files of the student being
+    qti.zip when `qti`, and with `html` each sheet and key as a page and index.html; returns the
+    number of files written. Only the files of the student being
     written are in memory at any time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
     for folder in FOLDERS:  # a file where a folder goes fails here, before any work
         (out / folder).mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=out))
     try:
-        rendered = render_all(templates, students, set_seed, jobs, advance, names, title)
-        count = _stage(staging, template_ids, set_seed, rendered, title, formulas, qti)
+        rendered = render_all(templates, students, set_seed, jobs, advance, names, title, html)
+        count = _stage(staging, template_ids, set_seed, rendered, title, formulas, qti, html)
         for old in previous_set_files(out):
             old.unlink()
         for folder in FOLDERS:
             for name in os.listdir(staging / folder):
                 os.replace(staging / folder / name, inside(out, out / folder / name))
         os.replace(staging / "moodle.xml", out / "moodle.xml")
-        if qti:
-            os.replace(staging / "qti.zip", inside(out, out / "qti.zip"))
+        for optional, wanted in (("qti.zip", qti), ("index.html", html)):
+            if wanted:
+                os.replace(staging / optional, inside(out, out / optional))
         os.replace(staging / "set.json", out / "set.json")  # last: a folder with a set.json is a complete set
         return count
     finally:
@@ -191,13 +197,15 @@ def _running(pid: int) -> bool:
 
 
 def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: Iterable[StudentFiles],
-           title: str = "", formulas: str = "stack", qti: bool = False) -> int:
+           title: str = "", formulas: str = "stack", qti: bool = False, html: bool = False) -> int:
     """Write each student's files into `staging` as they come, set.json with them; then moodle.xml
-    (and qti.zip) from the spooled problems. The number of files written."""
+    (and qti.zip) from the spooled problems, and index.html from the roster. The number of files
+    written."""
     for folder in FOLDERS:
         (staging / folder).mkdir()
     count, scale = 2, 1
     spools: dict[int, IO[bytes]] = {}  # problem number → its variants, pickled in roster order
+    roster: list[tuple[str, str]] = []  # (id, name): all index.html needs of a student
     with ExitStack() as stack:
         document = SetDocument(stack.enter_context((staging / "set.json").open("w", encoding="utf-8")),
                                template_ids, set_seed, title)
@@ -206,6 +214,7 @@ def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: 
                 inside(staging, staging / relative).write_text(content, encoding="utf-8")
                 count += 1
             document.add(files.record)
+            roster.append((files.student, files.record.get("name", "")))
             for number, problem in enumerate(files.problems, 1):
                 if number not in spools:
                     spools[number] = stack.enter_context(tempfile.TemporaryFile(dir=staging))
@@ -220,6 +229,10 @@ def _stage(staging: Path, template_ids: Sequence[str], set_seed: int, rendered: 
                 qti_package.write_package(handle, [(number, lambda spool=spools[number]: _unspooled(spool))
                                                    for number in sorted(spools)],
                                           qti_package.package_id(set_seed, template_ids), title)
+            count += 1
+        if html:
+            (staging / "index.html").write_text(html_pages.index_html(set_seed, list(template_ids), roster, title),
+                                                encoding="utf-8")
             count += 1
     return count
 

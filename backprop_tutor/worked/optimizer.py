@@ -142,10 +142,11 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
             + f" = {_fmt(value[Kind.VELOCITY], tex)}")
         update = [value[Kind.VELOCITY]]
     else:
-        for kind, beta, letter, power in ((Kind.MOMENT, optimizer.beta1, "m", ""), (Kind.VELOCITY, optimizer.beta2, "v", "²")):
-            lines.math(lambda tex, kind=kind, beta=beta, letter=letter, power=power: f"{name(letter, tex)} = " + num.signed_sum(
+        for kind, beta, letter, squared in ((Kind.MOMENT, optimizer.beta1, "m", False), (Kind.VELOCITY, optimizer.beta2, "v", True)):
+            lines.math(lambda tex, kind=kind, beta=beta, letter=letter, squared=squared: f"{name(letter, tex)} = " + num.signed_sum(
                 [num.product([beta, before[kind]], tex=tex),
-                 num.product([1 - beta, value[Kind.STEP_GRADIENT]], tex=tex) + ("^2" if tex and power else power)], tex)
+                 num.product([1 - beta], tex=tex) + (r" \cdot " if tex else "·")
+                 + (num.squared if squared else num.factor)(value[Kind.STEP_GRADIENT], tex=tex)], tex)
                 + f" = {_fmt(value[kind], tex)}")
         t = optimizer.t0 + s
         for hat, raw, beta, letter in ((Kind.M_HAT, Kind.MOMENT, optimizer.beta1, "m̂"), (Kind.V_HAT, Kind.VELOCITY, optimizer.beta2, "v̂")):
