@@ -129,7 +129,7 @@ def test_the_tables_show_the_numbers_of_the_solution_json(mlp_page):
     assert shown["w01(1)"] == pytest.approx(data["gradients"]["W1"][0][1], rel=1e-10)  # msubsup: w, 01, (1)
     assert shown["b0(2)"] == pytest.approx(data["gradients"]["b2"][0], rel=1e-10)
     assert len(gradients) - 1 == 9  # 6 + 3 parameters of a 2-2-1 network
-    assert re.search(r'<td class="num"><math display="inline"><mrow><mo>&#x02212;</mo><mn>0\.', source)
+    assert re.search(r'<td class="num"><math display="inline"><mrow><mn>&#x02212;0\.', source)  # one signed number
 
 
 def test_an_expression_page_draws_its_graph_in_a_pre(tmp_path):
@@ -208,6 +208,19 @@ def test_what_the_converter_lacks_is_settled_or_shown_as_source():
     assert "unconverted" not in kink and "<mtext>&#x000A0;by&#x000A0;convention)</mtext>" in kink
     assert mathml(r"\foo x") == r'<code class="unconverted">\foo x</code>'
     assert latex_inline(r"a \unknowncommand b") == r'a <code class="unconverted">\unknowncommand</code> b'
+
+
+def test_a_sign_before_a_number_is_part_of_the_number_and_a_subtraction_is_not():
+    def tokens(tex: str) -> list[tuple[str, str]]:
+        return [(e.tag, e.text) for e in ET.fromstring(mathml(tex)).iter() if e.tag in ("mn", "mo")]
+
+    # first in the row, after an opening bracket, after = and after ·: one number, spaced as one
+    assert tokens(r"-0.3 \cdot (-0.7) = -0.21") == [("mn", "−0.3"), ("mo", "·"), ("mo", "("), ("mn", "−0.7"),
+                                                     ("mo", ")"), ("mo", "="), ("mn", "−0.21")]
+    # after a number, a closing bracket or f′ (a superscript) it subtracts: an operator of its own
+    assert tokens(r"2 - 1 + (a) - 3 + f' - 1") == [("mn", "2"), ("mo", "−"), ("mn", "1"), ("mo", "+"), ("mo", "("),
+                                                   ("mo", ")"), ("mo", "−"), ("mn", "3"), ("mo", "+"), ("mo", "−"),
+                                                   ("mn", "1")]
 
 
 def test_a_tabular_is_a_table_with_its_header():

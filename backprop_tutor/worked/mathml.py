@@ -34,6 +34,21 @@ _ALLOWED = {"math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "msub", "msup",
             "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom",
             "menclose", "merror", "ms"}
 
+# A minus sign before a number, where it cannot be a subtraction (first in its row, or after an
+# operator that is not a closing bracket or a prime): latex2mathml writes it as an operator of
+# its own, which browsers space as a binary minus, "( − 0.7)". One number token keeps it tight.
+_SIGNED = re.compile(r"(<mrow>|<math[^>]*>|<mtd>|<mo[^>]*>([^<]*)</mo>)<mo>&#x02212;</mo><mn>([^<]*)</mn>")
+_NOT_BEFORE_A_SIGN = {"&#x00029;", "&#x0005D;", "&#x0007C;", "&#x0007D;", "&#x02016;", "&#x02032;"}  # ) ] | } ‖ ′
+
+
+def _signed_numbers(converted: str) -> str:
+    def joined(match: re.Match) -> str:
+        if match[2] in _NOT_BEFORE_A_SIGN:
+            return match[0]
+        return f"{match[1]}<mn>&#x02212;{match[3]}</mn>"
+
+    return _SIGNED.sub(joined, converted)
+
 
 # Half of a class's formulas are the same in every key (symbols, the conventions, short numbers):
 # converted once each. Bounded, so memory stays flat over a class of any size.
@@ -48,6 +63,7 @@ def mathml(tex: str, display: bool = False) -> str:
         return unconverted(tex)
     if "\\" in converted or not _is_mathml(converted):
         return unconverted(tex)
+    converted = _signed_numbers(converted)
     for stand_in, reference in _RESTORED.items():
         converted = converted.replace(stand_in, reference)
     # HTML puts <math> in the MathML namespace itself; without the attribute no URL is left in a page
