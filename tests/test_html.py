@@ -249,7 +249,8 @@ def html_set(tmp_path_factory) -> Path:
     result = run("generate", *TEMPLATES, "--roster", roster, "--seed", 5, "--out", out, "--html", "--title", HOSTILE)
     assert result.exit_code == 0, result.output
     assert "set.json, moodle.xml, index.html, sheets/" in result.stdout
-    assert "sheets/<id>.md (or .tex/.pdf/.html, or index.html's links)" in result.stdout
+    assert "sheets/<id>.md (or .tex/.pdf/.html)" in result.stdout
+    assert "index.html links every sheet and key: it is for you, not for the students" in result.stdout
     return out
 
 

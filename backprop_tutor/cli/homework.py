@@ -117,9 +117,11 @@ def generate(template_ids, count, roster, seed, title, out, force, pdf, qti, htm
     _warn_untypesettable_names(students, names)
     if pdf:
         _compile(out, students, jobs, console)
-    formats = ".tex/.pdf/.html, or index.html's links" if html else ".tex/.pdf"
+    formats = ".tex/.pdf/.html" if html else ".tex/.pdf"
     click.echo(f"next: give each student sheets/<id>.md (or {formats}) and answers/<id>.yaml; grade the returned "
                f"answer files with: tutor grade {out / 'set.json'} RETURNED_FOLDER --out grades.csv")
+    if html:  # it links the keys too: the instructor's page, never the class's
+        click.echo(f"{out / 'index.html'} links every sheet and key: it is for you, not for the students")
 
 
 def _warn_untypesettable_names(students: list[str], names: dict[str, str]) -> None:
