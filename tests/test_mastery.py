@@ -22,15 +22,16 @@ def at(seconds: int) -> str:
     return (T0 + timedelta(seconds=seconds)).isoformat()
 
 
-def tried(part: str, right: bool, seconds: int, skill: str = "hidden_delta", seed: int = 1) -> Attempt:
+def tried(part: str, right: bool, seconds: int, skill: str = "hidden_delta", seed: int = 1,
+          session: int = 1) -> Attempt:
     return Attempt("mlp_2_2_1", seed, part, skill, "0.5", Status.CORRECT if right else Status.INCORRECT,
-                   float(right), 1.0, None, at(seconds))
+                   float(right), 1.0, None, at(seconds), session)
 
 
 def ended(part: str, how: PartOutcome, attempts: int, hints: int, seconds: int, skill: str = "hidden_delta",
-          seed: int = 1) -> Outcome:
-    return Outcome("mlp_2_2_1", seed, part, skill, how, attempts, hints, float(how is PartOutcome.CORRECT), 1.0, 1,
-                   at(seconds))
+          seed: int = 1, session: int = 1) -> Outcome:
+    return Outcome("mlp_2_2_1", seed, part, skill, how, attempts, hints, float(how is PartOutcome.CORRECT), 1.0,
+                   session, at(seconds))
 
 
 # --- the update ----------------------------------------------------------------------------------
@@ -122,6 +123,13 @@ def test_attempts_of_a_part_left_open_keep_their_verdict():
     # the same part done twice (two sessions, same seed); the second never ended
     attempts = [tried("d", True, 1), tried("d", True, 10)]
     assert verdicts(attempts, [ended("d", PartOutcome.CORRECT, 1, 1, 1)]) == [False, True]
+
+
+def test_a_part_left_open_in_one_session_is_not_matched_to_the_same_part_in_the_next():
+    # `tutor practice --template X --seed 7` twice: a wrong answer left open in session 1, then in
+    # session 2 a hint and a right answer; the hint belongs to session 2's answer
+    attempts = [tried("d", False, 1, session=1), tried("d", True, 10, session=2)]
+    assert verdicts(attempts, [ended("d", PartOutcome.CORRECT, 1, 1, 10, session=2)]) == [False, False]
 
 
 def test_observations_are_in_time_order_with_their_skill():

@@ -43,15 +43,16 @@ def observations(attempts: Sequence[Attempt], outcomes: Sequence[Outcome]) -> li
     plain skip says nothing.
 
     Attempts are matched to the outcome of their part: each outcome claims the `attempts` earliest
-    unclaimed attempts of its (template, seed, part). Attempts of a part that never ended (the
-    session was left inside it) keep their own verdict."""
+    unclaimed attempts of its (session, template, seed, part), so a part left unfinished in one
+    session is not matched to the same problem practised again in another (`--template X --seed
+    7` twice). Attempts of a part that never ended keep their own verdict."""
     queues: dict[tuple, deque[int]] = {}
     for index, attempt in enumerate(attempts):
-        queues.setdefault((attempt.template, attempt.seed, attempt.part), deque()).append(index)
+        queues.setdefault((attempt.session, attempt.template, attempt.seed, attempt.part), deque()).append(index)
     hinted: set[int] = set()
     extra: list[Observation] = []
     for outcome in outcomes:
-        queue = queues.get((outcome.template, outcome.seed, outcome.part), deque())
+        queue = queues.get((outcome.session, outcome.template, outcome.seed, outcome.part), deque())
         claimed = [queue.popleft() for _ in range(min(outcome.attempts, len(queue)))]
         if outcome.hints:
             hinted.update(claimed)
