@@ -114,11 +114,17 @@ def test_since_with_nothing_in_the_window_says_so(db):
     assert (code, out) == (0, f"No practice saved in {db} since 2999-01-01T00:00. Start with: tutor practice\n")
 
 
-@pytest.mark.parametrize("since", ["7x", "d", "-3d", "yesterday", "2026-13-01"])
+@pytest.mark.parametrize("since", ["7x", "d", "-3d", "yesterday", "2026-13-01", "²d", "1e3d", ""])
 def test_a_bad_since_is_one_line_and_exit_2(db, since):
     code, out = stats("--db", str(db), "--since", since)
     assert code == 2
     assert out == f"Error: --since {since}: give a time ago (7d, 12h, 2w) or a date (2026-11-01)\n"
+
+
+@pytest.mark.parametrize("since", ["99999999d", "9999999999d", "0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00"])
+def test_a_since_outside_the_calendar_is_one_line_and_exit_2(db, since):
+    code, out = stats("--db", str(db), "--since", since)
+    assert (code, out) == (2, f"Error: --since {since}: outside the calendar (years 1 to 9999)\n")
 
 
 def test_plot_writes_a_png_of_mastery_over_time(db, tmp_path):

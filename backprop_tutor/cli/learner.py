@@ -8,6 +8,7 @@ Engine imports stay inside the commands so `tutor --help` stays fast.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -172,13 +173,16 @@ def since_start(value: str, now):
     from datetime import datetime, timedelta, timezone
 
     text = value.strip()
-    if text[:-1].isdigit() and text[-1:].lower() in SINCE_UNITS:
-        return now - timedelta(**{SINCE_UNITS[text[-1].lower()]: int(text[:-1])})
     try:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+        if re.fullmatch(r"[0-9]+[hdwHDW]", text):
+            return now - timedelta(**{SINCE_UNITS[text[-1].lower()]: int(text[:-1])})
         when = datetime.fromisoformat(text)
+        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    except OverflowError:  # 99999999d, or a date at the edge of the calendar moved to UTC
+        raise UsageError(f"--since {value}: outside the calendar (years 1 to 9999)") from None
     except ValueError:
         raise UsageError(f"--since {value}: give a time ago (7d, 12h, 2w) or a date (2026-11-01)") from None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 @click.command()
