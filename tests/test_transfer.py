@@ -272,6 +272,13 @@ HOSTILE = {
                   "attempts[0].seed: true: expected a whole number (of at most 19 digits)"),
     "seed past SQLite": (spoilt(set_field("attempts", "seed", 2**63)),
                          "attempts[0].seed: 9223372036854775808: expected a whole number (of at most 19 digits)"),
+    "a time before 1970 in UTC": (spoilt(set_field("attempts", "at", "0001-01-01T00:00:00+01:00")),
+                                  'attempts[0].at: "0001-01-01T00:00:00+01:00": expected a time from 1970 to 2999'),
+    "a time at the calendar's end": (spoilt(set_field("outcomes", "at", "9999-12-31T23:59:00+00:00")),
+                                     'outcomes[0].at: "9999-12-31T23:59:00+00:00": expected a time from 1970 to 2999'),
+    "a key twice": (json.dumps(good())[:-1] + ', "attempts": []}',
+                    'not JSON as tutor writes it ("attempts" appears twice in one object); give a file written by '
+                    "`tutor progress export`"),
     "NaN score": ('{"format": "backprop-tutor-progress", "score": NaN}',
                   "not JSON as tutor writes it (NaN is not a number); give a file written by `tutor progress export`"),
     "infinite score": (spoilt(set_field("attempts", "score", 1e999)).replace("Infinity", "1e999"),
@@ -311,6 +318,24 @@ def test_a_bad_file_is_one_line_and_changes_nothing(tmp_path, name, store):
     assert result.exit_code == 2
     assert result.output == f"Error: {file}: {message}\n"
     assert (rows(db) if db.exists() else None) == before  # with no store, none is made
+
+
+def test_times_in_other_zones_are_stored_in_utc_and_read_in_the_order_they_happened(tmp_path):
+    """The store orders records by their time's text, so an import writes every time in UTC: 12:00
+    at +05:00 is 07:00 UTC, before 10:00 UTC, though its text sorts after."""
+    data = good()
+    late, early = dict(data["attempts"][0]), dict(data["attempts"][0])
+    late.update(uid="late", at="2026-11-01T10:00:00+00:00", status="incorrect", score=0.0)
+    early.update(uid="early", at="2026-11-01T12:00:00+05:00", status="correct", score=1.0)
+    data["attempts"] = [late, early]
+    file = tmp_path / "zones.json"
+    file.write_text(json.dumps(data))
+    db = tmp_path / "p.sqlite3"
+    ok("progress", "import", str(file), "--db", str(db))
+    with Store.open(db) as store:
+        assert [(a.uid, a.at) for a in store.attempts()] == [("early", "2026-11-01T07:00:00+00:00"),
+                                                              ("late", "2026-11-01T10:00:00+00:00")]
+    assert json.loads(stats(db)[0])["streak"] == 0  # the last answer was the wrong one
 
 
 def test_the_good_file_of_those_tests_imports(tmp_path):

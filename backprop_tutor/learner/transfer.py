@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ def parse_export(raw: bytes, source: str) -> dict[str, list[dict]]:
         return TransferError(problem, source=source, key=key, fix=fix)
 
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise error(f"not UTF-8 text, so not {WHAT}", fix=FIX) from None
     except json.JSONDecodeError as e:
@@ -99,6 +99,8 @@ def parse_export(raw: bytes, source: str) -> dict[str, list[dict]]:
         raise error(f"not JSON as tutor writes it ({e})", fix=FIX) from None
     except RecursionError:
         raise error("not JSON as tutor writes it (nested too deep)", fix=FIX) from None
+    except _DuplicateKey as e:  # json keeps the last silently: a list of attempts could vanish
+        raise error(f"not JSON as tutor writes it ({_shown(e.key)} appears twice in one object)", fix=FIX) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         shown = _shown(data.get("format")) if isinstance(data, dict) and "format" in data else "missing"
         raise error(f"not {WHAT} (format: {shown}, not \"{FORMAT}\")", fix=FIX)
@@ -119,6 +121,10 @@ def parse_export(raw: bytes, source: str) -> dict[str, list[dict]]:
     if (problem := _time(data["exported"])) is not None:
         raise error(f"{_shown(data['exported'])}: {problem}", key="exported")
     history = {table: _records(data[table], table, error) for table in RECORDS}
+    for table, records in history.items():
+        for record in records:
+            for field in TIMES[table]:
+                record[field] = _as_stored(record[field])
     sessions = {s["uid"] for s in history["sessions"]}
     for table in ("attempts", "outcomes"):
         for index, record in enumerate(history[table]):
@@ -153,6 +159,19 @@ def _records(records: Any, table: str, error: Callable[..., TransferError]) -> l
     return records
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
+
+
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number")
 
@@ -179,14 +198,38 @@ def _uid(value: Any) -> str | None:
     return None
 
 
+# The years a saved time may have: the models add review intervals to them and order them, and a
+# time near the calendar's ends (0001-01-01T00:00+01:00 is year 0 in UTC) would break both.
+YEARS = (1970, 2999)
+
+
 def _time(value: Any) -> str | None:
     try:
-        if isinstance(value, str) and len(value) <= 64:
-            datetime.fromisoformat(value)
-            return None
+        if not isinstance(value, str) or len(value) > 64:
+            raise ValueError
+        datetime.fromisoformat(value)
     except ValueError:
-        pass
-    return "expected a time, e.g. 2025-03-01T09:30:00+00:00"
+        return "expected a time, e.g. 2025-03-01T09:30:00+00:00"
+    try:
+        year = utc_time(value).year
+    except OverflowError:  # past the calendar's end once moved to UTC
+        year = None
+    if year is None or not YEARS[0] <= year <= YEARS[1]:
+        return f"expected a time from {YEARS[0]} to {YEARS[1]}"
+    return None
+
+
+def utc_time(value: str) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime (one without a zone is UTC, as the store writes)."""
+    when = datetime.fromisoformat(value)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _as_stored(value: str) -> str:
+    """A checked time as the store writes its own: UTC, to the second unless it has a fraction.
+    The store orders records by this text, so every time in it must be in the same zone."""
+    when = utc_time(value)
+    return when.isoformat(timespec="seconds" if not when.microsecond else "microseconds")
 
 
 def _integer(value: Any) -> str | None:
@@ -245,3 +288,4 @@ SCHEMA: dict[str, dict[str, Check]] = {
                  "part": _name, "skill": _name, "outcome": _one_of(tuple(o.value for o in PartOutcome)),
                  "attempts": _count, "hints": _count, "score": _number, "points": _number},
 }
+TIMES = {table: tuple(field for field, check in fields.items() if check is _time) for table, fields in SCHEMA.items()}
