@@ -86,6 +86,20 @@ def test_the_table_shows_probabilities_due_dates_and_the_chart(db):
     assert "Due for review: hidden_delta. This practises them:" in lines and "  tutor practice --review" in lines
 
 
+def test_a_skill_learnt_only_from_a_revealed_solution_was_practised_then(db):
+    when = ago(minutes=30)
+    with Store.open(db) as store:
+        store.start_session(2)
+        store.record_outcome(Outcome("mlp_2_2_1", 4, "z1", "weight_gradient", PartOutcome.REVEALED, 0, 0, 0.0, 1.0,
+                                     store.session, when))
+        store.record_outcome(Outcome("mlp_2_2_1", 4, "b1", "bias_gradient", PartOutcome.SKIPPED, 0, 0, 0.0, 1.0,
+                                     store.session, when))  # a plain skip: not practice
+    skills = json.loads(stats("--db", str(db), "--format", "json")[1])["skills"]
+    assert (skills["weight_gradient"]["attempts"], skills["weight_gradient"]["last_practised"]) == (0, when)
+    assert skills["weight_gradient"]["mastery"] < 0.2 and skills["weight_gradient"]["due"] is not None
+    assert skills["bias_gradient"]["last_practised"] is None
+
+
 def test_since_counts_and_charts_the_window_but_mastery_is_of_the_whole_history(db):
     before = datetime.now(timezone.utc).replace(microsecond=0)  # the command reads the clock itself
     code, out = stats("--db", str(db), "--since", "12h", "--format", "json")

@@ -79,14 +79,24 @@ class SkillStats:
                 "last_practised": self.last_practised}
 
 
-def skill_stats(attempts: Sequence[Attempt], history: History, known: Sequence[str] = ()) -> dict[str, SkillStats]:
+def skill_stats(attempts: Sequence[Attempt], history: History, known: Sequence[str] = (),
+                outcomes: Sequence[Outcome] = ()) -> dict[str, SkillStats]:
     """Every skill attempted, reviewed or `known` (with zeros), sorted by name. The counts are of
-    `attempts` (a window of the history, for --since); mastery and due date of all of it."""
+    `attempts` (a window of the history, for --since); mastery and due date of all of it. A skill
+    was last practised at its last attempt, or at the end of a part of `outcomes` that taught it
+    without one (a solution revealed, a hint taken): both are evidence the models use."""
     by_skill: dict[str, list[Attempt]] = {s: [] for s in [*known, *history.due, *history.trajectories]}
     for attempt in attempts:
         by_skill.setdefault(attempt.skill, []).append(attempt)
+    last: dict[str, tuple[datetime, str]] = {}
+    for record in [*attempts, *(o for o in outcomes if o.attempts or o.hints or o.outcome == PartOutcome.REVEALED)]:
+        when = moment(record.at)
+        if record.skill not in last or when >= last[record.skill][0]:
+            last[record.skill] = (when, record.at)
+        by_skill.setdefault(record.skill, [])
     return {skill: SkillStats(skill, len(tried), sum(a.status == Status.CORRECT for a in tried),
-                              history.mastery(skill), history.due.get(skill), tried[-1].at if tried else None)
+                              history.mastery(skill), history.due.get(skill),
+                              last[skill][1] if skill in last else None)
             for skill, tried in sorted(by_skill.items())}
 
 
@@ -127,7 +137,7 @@ def summary(history: History, attempts: Sequence[Attempt], outcomes: Sequence[Ou
     With `start` (--since), the counts are of the attempts and problems since then; mastery and
     due dates are still of the whole history (what the learner knows now rests on all of it)."""
     window = since(attempts, start)
-    stats = skill_stats(window, history, known)
+    stats = skill_stats(window, history, known, since(outcomes, start))
     correct = sum(a.status == Status.CORRECT for a in window)
     coming = next_due(history.due, now)
     return {
