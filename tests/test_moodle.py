@@ -18,7 +18,7 @@ import sympy as sp
 from backprop_tutor.bank.folders import Bank
 from backprop_tutor.bank.generate import generate
 from backprop_tutor.grading.answers import DEFAULT_TOLERANCE, read_answer, within
-from backprop_tutor.homework.moodle import quiz_xml
+from backprop_tutor.homework.moodle import quiz_xml, tolerance_band
 
 TEMPLATES = list(Bank.open().paths())
 SUBQUESTION = re.compile(r"\{(\d+):NUMERICAL:=([^:}]+):([^}]+)\}")
@@ -192,16 +192,27 @@ def test_template_tolerances_carry_over(tolerance):
     assert check_tolerances(p, quiz_xml([("s1", 1, p)])) == 6
 
 
-def test_significant_figures_become_half_a_unit_in_the_last_kept_digit():
+def test_significant_figures_become_the_rounded_key_and_half_a_unit_in_the_last_kept_digit():
     base = problem("mlp_2_2_1", 3)
     part = dataclasses.replace(base.parts[0], tolerance=("sigfigs", 3))  # a2 = 0.562950693534
     q, = questions(parse(quiz_xml([("s1", 1, dataclasses.replace(base, parts=(part,)))])), "numerical")
-    key, tol = numeric_answers(q)[0]
-    assert (key, tol) == (part.answer, "0.0005")
-    # the key rounded to 3 figures is accepted by both Moodle and the grader
-    typed = sp.Rational("0.563")
-    assert abs(typed - exact(key)) <= exact(tol)
-    assert within(typed, part.value.approx, ("sigfigs", 3))
+    assert numeric_answers(q)[0] == ("0.563", "0.0005")  # the grader compares roundings: centred on one
+
+
+@pytest.mark.parametrize("key", ["0.0628602241622", "0.562950693534", "-0.0829246623601", "12.3449", "0.000999951",
+                                 "-0.000999951", "99.96"])
+@pytest.mark.parametrize("figures", [2, 3, 4])
+def test_a_significant_figures_band_accepts_what_the_grader_accepts(key, figures):
+    """Numbers across the band and beyond it: Moodle's and QTI's test (|x − centre| ≤ width)
+    agrees with the grader's (the same n figures) on every one off the band's two edges."""
+    centre, width = tolerance_band(key, ("sigfigs", figures))
+    value = sp.Rational(key)
+    for step in range(-40, 41):
+        typed = sp.Rational(centre) + sp.Rational(step, 16) * exact(str(width))
+        if abs(abs(typed - sp.Rational(centre)) - exact(str(width))) == 0:
+            continue  # an edge: which side a tie rounds to is the grader's rounding, not a band's
+        assert (abs(typed - sp.Rational(centre)) <= exact(str(width))) == within(typed, value, ("sigfigs", figures)), \
+            (key, figures, typed)
 
 
 # -- question types and weights ---------------------------------------------------------------

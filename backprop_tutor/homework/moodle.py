@@ -38,7 +38,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import TextIO
 
@@ -137,9 +137,10 @@ def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scal
     _element(question, "penalty", "0.3333333")
     _element(question, "hidden", "0")
     [(_, key, _)], = entries(part)
+    centre, width = tolerance_band(key, part.tolerance)
     answer = ET.SubElement(question, "answer", fraction="100", format="moodle_auto_format")
-    _element(answer, "text", key)
-    _element(answer, "tolerance", decimal_text(tolerance_width(key, part.tolerance)))
+    _element(answer, "text", centre)
+    _element(answer, "tolerance", decimal_text(width))
     _text(answer, "feedback", "Correct.", "html")
     # A numerical question without units: Moodle's own export writes these four.
     _element(question, "unitgradingtype", "0")
@@ -157,8 +158,7 @@ def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas
         rows = entries(part)
         weight = points(part) * scale / sum(len(row) for row in rows)
         assert weight.denominator == 1, "the scale makes every weight whole"
-        lines = [" &nbsp; ".join((f"{html_text(label)} " if label else "")
-                                 + f"{{{weight}:NUMERICAL:={key}:{decimal_text(tolerance_width(key, part.tolerance))}}}"
+        lines = [" &nbsp; ".join((f"{html_text(label)} " if label else "") + _numerical_blank(weight, key, part)
                                  for label, key, _ in row) for row in rows]
         body.append(f"<p>{_label(part)}{html_text(part.prompt)}<br>\n" + "<br>\n".join(lines) + "</p>")
     question = _question(quiz, "cloze", name, "\n".join(body), _general_feedback(problem))
@@ -207,16 +207,38 @@ def entries(part: Part) -> list[list[tuple[str, str, object]]]:
     return rows
 
 
-def tolerance_width(key: str, tolerance: tuple[str, float] | None) -> Decimal:
+def tolerance_band(key: str, tolerance: tuple[str, float] | None) -> tuple[str, Decimal]:
+    """The answers the grader accepts for `key` (numbers.within), as a centre and a half-width:
+    the key ∓ its tolerance; for n significant figures, the key rounded to n figures ∓ half a
+    unit in its last place (the grader compares the roundings, so the band is centred on the
+    rounded key, not on the key: 0.06286… to 3 figures takes 0.06294 and refuses 0.06282)."""
     kind, amount = tolerance or DEFAULT_TOLERANCE
     value = Decimal(key)
     # str() first: Decimal(0.001) would carry the binary float's 60 digits into the XML
     amount = Decimal(str(amount))
     if kind == "absolute":
-        return amount
+        return key, amount
     if kind == "sigfigs":
-        return Decimal(0) if value == 0 else Decimal(5).scaleb(value.adjusted() - int(amount))
-    return max(amount * abs(value), RELATIVE_FLOOR)
+        return (key, Decimal(0)) if value == 0 else _rounding_band(value, int(amount))
+    return key, max(amount * abs(value), RELATIVE_FLOOR)
+
+
+def _rounding_band(value: Decimal, figures: int) -> tuple[str, Decimal]:
+    """The numbers that round to the same `figures` significant figures as `value`, as a centre
+    and a half-width. Half a unit in the last kept figure each side of the rounded value r, but
+    where r is a power of ten the figures below it are a tenth as wide (0.00100 to 3 figures is
+    0.0009995 … 0.001005), so the band is centred between its two ends rather than on r."""
+    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - figures + 1), rounding=ROUND_HALF_EVEN)
+    unit = Decimal(1).scaleb(rounded.adjusted() - figures + 1)
+    toward_zero = unit / 10 if abs(rounded) == Decimal(1).scaleb(rounded.adjusted()) else unit
+    low, high = ((rounded - toward_zero / 2, rounded + unit / 2) if rounded > 0
+                 else (rounded - unit / 2, rounded + toward_zero / 2))
+    return decimal_text((low + high) / 2), (high - low) / 2
+
+
+def _numerical_blank(weight: Fraction, key: str, part: Part) -> str:
+    centre, width = tolerance_band(key, part.tolerance)
+    return f"{{{weight}:NUMERICAL:={centre}:{decimal_text(width)}}}"
 
 
 def points(part: Part) -> Fraction:

@@ -6,9 +6,9 @@ quiz exports are. Canvas reads the question type from each item's `qtimetadata`
 - each number of a numeric part is a `numerical_question` (a vector or matrix part gives one
   question per entry, its points shared equally among them): an exact answer, the key, with a
   margin written as the bounds `vargte`/`varlte`. The margin is the grader's tolerance, the same
-  width as in moodle.xml (moodle.tolerance_width): r·|key| for a relative tolerance r (the
-  default 1e-3; never below the grader's 1e-12 floor), an absolute one as it is, half a unit in
-  the last significant digit for a number of significant figures;
+  width as in moodle.xml (moodle.tolerance_band): r·|key| for a relative tolerance r (the
+  default 1e-3; never below the grader's 1e-12 floor), an absolute one as it is, and for n
+  significant figures half a unit in the n-th figure around the key rounded to n figures;
 - each symbolic part is an `essay_question` marked as graded by hand, with the key in the
   question's general comments, which Canvas shows the grader beside the answer.
 Canvas's `fill_in_multiple_blanks_question` is not used: it compares each blank as text, so it
@@ -37,7 +37,7 @@ from fractions import Fraction
 from typing import BinaryIO
 
 from backprop_tutor.bank.problem import Part, Problem
-from backprop_tutor.homework.moodle import decimal_text, entries, html_text, points, statement_html, tolerance_width
+from backprop_tutor.homework.moodle import decimal_text, entries, html_text, points, statement_html, tolerance_band
 
 QTI_NAMESPACE = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 _STAMP = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: the bytes must not depend on the day
@@ -173,13 +173,13 @@ def _item(section: ET.Element, ident: str, student: str, number: int, problem: P
         _html(ET.SubElement(feedback, "flow_mat"), f"<p>Key for the grader: {html_text(part.answer)}</p>")
         return
     key = next(key for row in entries(part) for entry, key, _ in row if entry == label)
-    width = tolerance_width(key, part.tolerance)
+    centre, width = tolerance_band(key, part.tolerance)
     condition = ET.SubElement(processing, "respcondition", {"continue": "No"})
     either = ET.SubElement(ET.SubElement(condition, "conditionvar"), "or")
     _element(either, "varequal", key, respident="response1")
     bounds = ET.SubElement(either, "and")
-    _element(bounds, "vargte", decimal_text(Decimal(key) - width), respident="response1")
-    _element(bounds, "varlte", decimal_text(Decimal(key) + width), respident="response1")
+    _element(bounds, "vargte", decimal_text(Decimal(centre) - width), respident="response1")
+    _element(bounds, "varlte", decimal_text(Decimal(centre) + width), respident="response1")
     _element(condition, "setvar", "100", action="Set", varname="SCORE")
 
 
