@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,34 @@ def test_the_manifest_has_the_content_packagings_required_structure(made):
         assert [f.get("href") for f in resource.findall(f"{CP}file")] == [resource.get("href")]
     identifiers = [r.get("identifier") for r in resources]
     assert len(identifiers) == len(set(identifiers))
+
+
+def test_variants_of_different_shapes_share_the_questions_and_the_points(tmp_path):
+    """conv1d_kernel_gradient draws a kernel of 2 or 3, so its variants ask 2 or 3 numbers for the
+    kernel gradient: each number any variant asks is a group of the variants that ask it, and a
+    part's points are shared among as many questions as its largest variant has, so every quiz
+    taker answers as many questions for as many points."""
+    out = tmp_path / "conv"
+    result = run("generate", "conv1d_kernel_gradient", "--count", 4, "--seed", 5, "--out", out, "--qti")
+    assert result.exit_code == 0, result.output
+    parts = set_parts(out)
+    sizes = {len(json.loads(part["answer"])) for (_, _, part_id), part in parts.items() if part_id == "dK1"}
+    assert sizes == {2, 3}  # both shapes are in this class
+    _, _, root = package(out)
+    sections = root.find(f"{Q}assessment").find(f"{Q}section").findall(f"{Q}section")
+    titles = [s.get("title").split(": ", 1)[1] for s in sections]
+    assert titles[titles.index("part dK1 [0]"):titles.index("part dK1 [0]") + 3] == \
+        ["part dK1 [0]", "part dK1 [1]", "part dK1 [2]"]
+    total = Fraction(0)
+    for section in sections:
+        share = section.findtext(f"{Q}selection_ordering/{Q}selection/{Q}selection_extension/{Q}points_per_item")
+        total += Fraction(share).limit_denominator(1000)
+        for item, part, label in items_with_keys(out, section):
+            assert fields(item)["points_possible"] == share
+            if label is not None:  # each variant asks this number: its own key, within the tolerance
+                condition = item.find(f"{Q}resprocessing/{Q}respcondition/{Q}conditionvar/{Q}or")
+                assert Decimal(condition.findtext(f"{Q}varequal")) == entry(part["answer"], label)
+    kernel = [s for s in sections if s.get("title").endswith("part dK1 [2]")][0]
+    assert len(kernel.findall(f"{Q}item")) == sum(size == 3 for size in (
+        len(json.loads(part["answer"])) for (_, _, part_id), part in parts.items() if part_id == "dK1"))
+    assert total == sum(part["points"] for (student, _, _), part in parts.items() if student == "s01")

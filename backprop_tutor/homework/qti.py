@@ -93,16 +93,16 @@ def _write_assessment(text: io.TextIOWrapper, groups, ident: str, title: str) ->
                f'  <assessment ident="{ident}" title={_attribute(title)}>\n'
                '    <section ident="root_section">')
     for number, variants in groups:
-        slots = next((_slots(problem) for _, problem in variants()), [])
+        slots, share = _questions(problem for _, problem in variants())
         for s, slot in enumerate(slots):
             section = ET.Element("section", ident=f"p{number}_q{s + 1}")
             for k, (student, problem) in enumerate(variants()):
-                if s == 0 and _slots(problem) != slots:  # a template's parts do not vary; checked once
-                    raise ValueError(f"problem {number}: the variants of {problem.template} ask different questions")
-                if k == 0:
+                if slot not in _slots(problem):  # a variant of another shape (a conv1d kernel of 2, not 3)
+                    continue
+                if len(section) == 0:
                     section.set("title", f"Problem {number} ({problem.template}): {_slot_name(slot)}")
-                    _selection(section, _slot_points(problem, slot))
-                _item(section, f"p{number}_q{s + 1}_v{k + 1}", str(student), number, problem, slot)
+                    _selection(section, share[slot])
+                _item(section, f"p{number}_q{s + 1}_v{k + 1}", str(student), number, problem, slot, share[slot])
             ET.indent(section, "  ", level=3)
             text.write("\n      " + ET.tostring(section, encoding="unicode"))
     text.write("\n    </section>\n  </assessment>\n</questestinterop>\n")
@@ -114,6 +114,28 @@ def _slots(problem: Problem) -> list[Slot]:
             for label, _, _ in row]
 
 
+def _questions(problems: Iterable[Problem]) -> tuple[list[Slot], dict[Slot, Fraction]]:
+    """The questions of one problem over all its variants, in order, and the points of each.
+    Mostly every variant asks the same ones. Where the shapes vary (conv1d_kernel_gradient draws
+    a kernel of 2 or 3), every question any variant asks is a group, holding the variants that
+    ask it, and a part's points are shared among as many questions as its largest variant has:
+    each quiz taker draws one question of every group, so everyone answers the same number of
+    questions for the same points."""
+    slots: list[Slot] = []
+    widest: dict[str, int] = {}
+    points_of: dict[str, Fraction] = {}
+    for problem in problems:
+        for slot in _slots(problem):
+            if slot not in slots:  # after its part's other questions: dK1 [2] follows dK1 [1]
+                same_part = [i for i, known in enumerate(slots) if known[0] == slot[0]]
+                slots.insert(same_part[-1] + 1 if same_part else len(slots), slot)
+        for part in problem.parts:
+            count = 1 if part.value.expression else sum(len(row) for row in entries(part))
+            widest[part.id] = max(widest.get(part.id, 0), count)
+            points_of.setdefault(part.id, points(part))
+    return slots, {slot: points_of[slot[0]] / widest[slot[0]] for slot in slots}
+
+
 def _slot_name(slot: Slot) -> str:
     part, label = slot
     return f"part {part}" + (" (graded by hand)" if label is None else f" {label}" if label else "")
@@ -121,11 +143,6 @@ def _slot_name(slot: Slot) -> str:
 
 def _part(problem: Problem, slot: Slot) -> Part:
     return next(part for part in problem.parts if part.id == slot[0])
-
-
-def _slot_points(problem: Problem, slot: Slot) -> Fraction:
-    part = _part(problem, slot)
-    return points(part) if slot[1] is None else points(part) / sum(len(row) for row in entries(part))
 
 
 def _points_text(value: Fraction) -> str:
@@ -138,13 +155,14 @@ def _selection(section: ET.Element, each: Fraction) -> None:
     _element(ET.SubElement(selection, "selection_extension"), "points_per_item", _points_text(each))
 
 
-def _item(section: ET.Element, ident: str, student: str, number: int, problem: Problem, slot: Slot) -> None:
+def _item(section: ET.Element, ident: str, student: str, number: int, problem: Problem, slot: Slot,
+          share: Fraction) -> None:
     part, (_, label) = _part(problem, slot), slot
     essay = label is None
     item = ET.SubElement(section, "item", ident=ident, title=f"{student} – problem {number}: {_slot_name(slot)}")
     fields = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
     for name, value in (("question_type", "essay_question" if essay else "numerical_question"),
-                        ("points_possible", _points_text(_slot_points(problem, slot)))):
+                        ("points_possible", _points_text(share))):
         field = ET.SubElement(fields, "qtimetadatafield")
         _element(field, "fieldlabel", name)
         _element(field, "fieldentry", value)
