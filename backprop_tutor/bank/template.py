@@ -22,7 +22,7 @@ from backprop_tutor.bank.catalogue import check_skill as _skill
 from backprop_tutor.bank.catalogue import check_text as _text
 from backprop_tutor.bank.kinds import NAMES as KINDS
 from backprop_tutor.bank.kinds import ProblemKind
-from backprop_tutor.bank.kinds import kinds as problem_kinds
+from backprop_tutor.bank.kinds import kind as problem_kind_named
 from backprop_tutor.errors import check_keys, did_you_mean
 
 DEFAULT_MAX_DRAWS = 200
@@ -116,7 +116,7 @@ def template_from_dict(data: Any, stem: str, source: str) -> Template:
     entry = entry_from_dict(data, stem, source)  # the file's shape, title, kind, skills and level
     fail = failure(source)
     kind, title, skills, level = entry.kind, entry.title, list(entry.skills), entry.level
-    problem_kind = problem_kinds()[kind]
+    problem_kind = problem_kind_named(kind)
     statement = _text(data.get("statement", ""), "statement", fail, allow_empty=True)
     parameters = _parameters(data.get("parameters", {}), fail)
     names = {p.name for p in parameters}

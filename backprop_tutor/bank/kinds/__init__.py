@@ -85,13 +85,22 @@ class ProblemKind(ABC):
         return ()
 
 
+# Where each kind lives. A kind is imported on first use, and only the kind a template needs:
+# each pulls in its part of the engine and of worked/, which practice's first prompt waits for.
+_HOMES = {"network": ("backprop_tutor.bank.kinds.network", "NETWORK"),
+          "activation": ("backprop_tutor.bank.kinds.activation", "ACTIVATION"),
+          "expression": ("backprop_tutor.bank.kinds.expression", "EXPRESSION")}
+NAMES = tuple(_HOMES)  # the kinds' names, without importing them
+
+
+def kind(name: str) -> ProblemKind:
+    """The kind called `name` (KeyError when there is none)."""
+    from importlib import import_module
+
+    module, attribute = _HOMES[name]
+    return getattr(import_module(module), attribute)
+
+
 def kinds() -> dict[str, ProblemKind]:
-    """Every kind, by name (imported on first use: each pulls in its part of the engine)."""
-    from backprop_tutor.bank.kinds.activation import ACTIVATION
-    from backprop_tutor.bank.kinds.expression import EXPRESSION
-    from backprop_tutor.bank.kinds.network import NETWORK
-
-    return {kind.name: kind for kind in (NETWORK, ACTIVATION, EXPRESSION)}
-
-
-NAMES = ("network", "activation", "expression")  # the keys of kinds(), without importing them (a test keeps them equal)
+    """Every kind, by name."""
+    return {name: kind(name) for name in NAMES}
