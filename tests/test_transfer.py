@@ -338,6 +338,18 @@ def test_times_in_other_zones_are_stored_in_utc_and_read_in_the_order_they_happe
     assert json.loads(stats(db)[0])["streak"] == 0  # the last answer was the wrong one
 
 
+def test_an_export_piped_into_an_import_moves_the_history(tmp_path):
+    home = practised(tmp_path / "home.sqlite3", 2)
+    exported = ok("progress", "export", "-", "--db", str(home)).stdout
+    laptop = tmp_path / "laptop.sqlite3"
+    result = CliRunner().invoke(cli, ["progress", "import", "-", "--db", str(laptop)], input=exported)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Imported ") and " from standard input into " in result.stdout
+    assert stats(laptop) == stats(home)
+    bad = CliRunner().invoke(cli, ["progress", "import", "-", "--db", str(laptop)], input="{")
+    assert bad.exit_code == 2 and bad.output.startswith("Error: standard input: not JSON")
+
+
 def test_the_good_file_of_those_tests_imports(tmp_path):
     """The control: each hostile file above is this one spoilt in one place."""
     file = tmp_path / "good.json"

@@ -6,6 +6,7 @@ Registered on the `tutor` group at the end of cli/app.py. Nothing here imports S
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -69,12 +70,12 @@ def export(file: Path, force: bool, db: Path | None) -> None:
 
 
 @progress.command("import")
-@click.argument("file", metavar="FILE.json", type=click.Path(path_type=Path))  # read_export checks it
+@click.argument("file", metavar="FILE.json", type=click.Path(path_type=Path, allow_dash=True))  # read_export checks it
 @db_option
 @fail_on_tutor_errors
 def import_(file: Path, db: Path | None) -> None:
-    """Merge FILE.json, written by `tutor progress export`, into your progress file (made if
-    there is none). Records already there are skipped; the rest go in as one transaction, so an
+    """Merge FILE.json (- for standard input), written by `tutor progress export`, into your
+    progress file (made if there is none). Records already there are skipped; the rest go in as one transaction, so an
     import stopped half-way (Ctrl-C) adds nothing. A file that is not a progress export, or has
     any field wrong, is refused as a whole, with the record and field named.
 
@@ -82,16 +83,17 @@ def import_(file: Path, db: Path | None) -> None:
     Examples:
       tutor progress import progress.json
       tutor progress import progress.json --db ./my-progress.sqlite3
+      ssh old-laptop tutor progress export - | tutor progress import -
     """
     from backprop_tutor.learner.store import Store, default_path
     from backprop_tutor.learner.transfer import read_export
 
-    history = read_export(file)  # all of it checked before the store is opened
+    history = read_export(file, sys.stdin.buffer)  # all of it checked before the store is opened
     path = db if db is not None else default_path()
     with Store.open(path) as store:
         counts = store.merge(history)
     (attempts, attempts_here), (outcomes, outcomes_here) = counts["attempts"], counts["outcomes"]
-    click.echo(f"Imported {_counted(attempts, outcomes)} from {file} into {path} "
+    click.echo(f"Imported {_counted(attempts, outcomes)} from {'standard input' if str(file) == '-' else file} into {path} "
                f"({attempts_here + outcomes_here} already there).")
 
 

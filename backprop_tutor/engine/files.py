@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 
 class ReadProblem(Exception):
@@ -65,6 +66,17 @@ def read_bytes(path: str | Path, limit: int, what: str = "a file") -> bytes:
     if total > limit:
         raise ReadProblem(f"larger than {_size(limit)}, the limit for {what}")
     return b"".join(chunks)
+
+
+def read_stream(stream: BinaryIO, limit: int, what: str = "a file") -> bytes:
+    """All of a stream (standard input) of at most `limit` bytes; ReadProblem past that."""
+    try:
+        data = stream.read(limit + 1)
+    except OSError as e:
+        raise ReadProblem(f"cannot read ({e.strerror})") from None
+    if len(data) > limit:
+        raise ReadProblem(f"larger than {_size(limit)}, the limit for {what}")
+    return data
 
 
 def read_text(path: str | Path, limit: int, what: str = "a file", encoding: str = "utf-8") -> str:

@@ -18,9 +18,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from backprop_tutor.engine.files import ReadProblem, read_bytes
+from backprop_tutor.engine.files import ReadProblem, read_bytes, read_stream
 from backprop_tutor.errors import TutorError
 from backprop_tutor.grading.result import Status
 from backprop_tutor.learner.store import RECORDS, PartOutcome
@@ -75,14 +75,15 @@ def write_export(path: Path, text: str, force: bool) -> None:
 
 # --- reading ---------------------------------------------------------------------------------------
 
-def read_export(path: Path) -> dict[str, list[dict]]:
-    """The history in the file at `path`, every field checked; TransferError, naming the record
-    and the field, when anything is wrong."""
+def read_export(path: Path, stdin: BinaryIO | None = None) -> dict[str, list[dict]]:
+    """The history in the file at `path` (`-`: read from `stdin`), every field checked;
+    TransferError, naming the record and the field, when anything is wrong."""
+    source = "standard input" if str(path) == "-" else str(path)
     try:
-        raw = read_bytes(path, LIMIT, WHAT)
+        raw = read_stream(stdin, LIMIT, WHAT) if str(path) == "-" and stdin is not None else read_bytes(path, LIMIT, WHAT)
     except ReadProblem as e:
-        raise TransferError(str(e), source=str(path)) from None
-    return parse_export(raw, str(path))
+        raise TransferError(str(e), source=source) from None
+    return parse_export(raw, source)
 
 
 def parse_export(raw: bytes, source: str) -> dict[str, list[dict]]:
