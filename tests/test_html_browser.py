@@ -121,3 +121,18 @@ def test_a_step_opens_and_closes_on_a_click(browser, pages, name):
     assert step.get_attribute("open") is None and not body.is_visible()
     assert errors == []
     page.close()
+
+
+@pytest.mark.parametrize("name", ["solve.html", "key"])
+def test_a_printed_page_shows_every_step_folded_or_not(browser, pages, name):
+    """On paper nothing can be unfolded: printed, a key shows every step's working."""
+    page, errors = _open(browser, pages[name])
+    folded = page.locator("details.step:not([open])")
+    assert folded.count() > 0 and not folded.first.locator("math").first.is_visible()  # on screen: folded
+    page.emulate_media(media="print")
+    for i in range(folded.count()):
+        assert folded.nth(i).locator("div.display, p").first.is_visible(), i
+    page.emulate_media(media="screen")
+    assert not folded.first.locator("math").first.is_visible()
+    assert errors == []
+    page.close()

@@ -32,6 +32,9 @@ nav.index li { margin: 0.2rem 0; }
 @media print {
   body { max-width: none; margin: 0; }
   details.step { border-left: none; padding-left: 0; break-inside: avoid; }
+  /* a printed key shows every step, open or folded, without the fold's marker */
+  details.step::details-content { content-visibility: visible; display: block; }
+  details.step > summary { list-style: none; }
 }
 """.strip()
 
