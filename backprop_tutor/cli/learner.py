@@ -164,21 +164,27 @@ def _nothing_due(path: Path, skills: list[str]) -> bool:
     return True
 
 
+def _check_png(plot_file: Path | None) -> None:
+    if plot_file is not None and plot_file.suffix.lower() != ".png":
+        raise UsageError(f"--plot {plot_file}: the plot is a PNG; give a file name ending in .png")
+
+
 SINCE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 def since_start(value: str, now):
     """--since as an aware UTC datetime: a time before `now` (Nh, Nd, Nw: hours, days, weeks) or a
     date or date-time (ISO 8601, UTC unless it names its zone); one line when it is neither."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
+    from backprop_tutor.learner.store import utc
 
     text = value.strip()
     try:
         # ASCII digits only: str.isdigit() also takes "²", which int() refuses
         if re.fullmatch(r"[0-9]+[hdwHDW]", text):
             return now - timedelta(**{SINCE_UNITS[text[-1].lower()]: int(text[:-1])})
-        when = datetime.fromisoformat(text)
-        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        return utc(datetime.fromisoformat(text))
     except OverflowError:  # 99999999d, or a date at the edge of the calendar moved to UTC
         raise UsageError(f"--since {value}: outside the calendar (years 1 to 9999)") from None
     except ValueError:
@@ -216,8 +222,7 @@ def stats(db, since, plot_file, fmt, banks, only_bank) -> None:
     from backprop_tutor.learner.progress import History, summary, utc_now
     from backprop_tutor.learner.store import Store, default_path
 
-    if plot_file is not None and plot_file.suffix.lower() != ".png":
-        raise UsageError(f"--plot {plot_file}: the plot is a PNG; give a file name ending in .png")
+    _check_png(plot_file)
     now = utc_now()
     start = None if since is None else since_start(since, now)
     path = db if db is not None else default_path()
@@ -294,8 +299,7 @@ def why(activation, seed, plot_file, what_if, vanishing, fmt) -> None:
         return _what_if(activation, seed, plot_file, fmt)
     from backprop_tutor.learner.why import lesson
 
-    if plot_file is not None and plot_file.suffix.lower() != ".png":
-        raise UsageError(f"--plot {plot_file}: the plot is a PNG; give a file name ending in .png")
+    _check_png(plot_file)
     result = lesson(activation, _seed(seed))
     if plot_file is not None:
         from backprop_tutor.cli.why_view import plot

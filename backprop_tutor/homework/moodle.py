@@ -36,6 +36,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from enum import Enum
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -53,11 +54,18 @@ _NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;"})
 
 
-FORMULAS = ("stack", "essay")  # how formula parts are asked: graded by STACK, or by hand
+class Formulas(str, Enum):
+    """How moodle.xml asks a formula part: a STACK question Moodle grades, or an essay graded by hand."""
+
+    STACK = "stack"
+    ESSAY = "essay"
+
+
+FORMULAS = tuple(f.value for f in Formulas)  # the names `--moodle-formulas` takes
 
 
 def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backprop-tutor",
-             formulas: str = "essay") -> str:
+             formulas: Formulas | str = Formulas.ESSAY) -> str:
     """entries: (student id, problem number from 1, Problem) in order; returns a Moodle XML quiz import.
 
     `category` is created under the course's top category; a `/` in it separates
@@ -72,7 +80,7 @@ def quiz_xml(entries: Sequence[tuple[str, int, Problem]], category: str = "backp
 
 
 def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, Problem]]]], scale: int,
-               category: str = "backprop-tutor", formulas: str = "essay") -> None:
+               category: str = "backprop-tutor", formulas: Formulas | str = Formulas.ESSAY) -> None:
     """quiz_xml's text, written into `handle` a question at a time, so that a class's quiz is never
     whole in memory (`tutor generate` reads the problems back from disk, one at a time).
 
@@ -82,6 +90,7 @@ def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, P
         raise ValueError("the Moodle category name is empty")
     if formulas not in FORMULAS:
         raise ValueError(f"formula parts are asked as one of {', '.join(FORMULAS)}, not {formulas!r}")
+    formulas = Formulas(formulas)  # the name given (`tutor generate --moodle-formulas`) as its member
     # ET.indent of the whole quiz gives <quiz>, each question at one level in, </quiz>: the same
     # bytes come from indenting each question at level 1 and writing it on its own line.
     handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<quiz>')
@@ -111,7 +120,7 @@ def write_quiz(handle: TextIO, groups: Iterable[tuple[int, Iterable[tuple[str, P
 
 
 def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, scale: int,
-                 formulas: str = "stack") -> None:
+                 formulas: Formulas = Formulas.STACK) -> None:
     numeric = [p for p in problem.parts if not p.value.expression]
     heading = f"<p><strong>Problem {number}: {html_text(problem.title)}</strong></p>\n{statement_html(problem)}"
     name = f"{student} – problem {number}: {problem.title}"
@@ -120,7 +129,7 @@ def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, 
     elif numeric:
         _cloze(quiz, name, heading, problem, scale, formulas)
     for part in problem.parts:
-        if part.value.expression and formulas == "essay":
+        if part.value.expression and formulas is Formulas.ESSAY:
             essay_name = f"{student} – problem {number} part {part.id} (manual grading)"
             _essay(quiz, essay_name, number, problem, part, scale)
         elif part.value.expression:
@@ -129,27 +138,27 @@ def _add_problem(quiz: ET.Element, student: str, number: int, problem: Problem, 
             stack.add_question(quiz, f"{student} – problem {number} part {part.id}", number, problem, part, scale)
 
 
-def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int, formulas: str) -> None:
+def _numerical(quiz, name: str, heading: str, problem: Problem, part: Part, scale: int, formulas: Formulas) -> None:
     body = [heading] + [_asked_apart(p, formulas) if p.value.expression else f"<p>{_label(p)}{html_text(p.prompt)}</p>"
                         for p in problem.parts]
     question = _question(quiz, "numerical", name, "\n".join(body), _general_feedback(problem))
-    _element(question, "defaultgrade", str(points(part) * scale))
-    _element(question, "penalty", "0.3333333")
-    _element(question, "hidden", "0")
+    element(question, "defaultgrade", str(points(part) * scale))
+    element(question, "penalty", "0.3333333")
+    element(question, "hidden", "0")
     [(_, key, _)], = entries(part)
     centre, width = tolerance_band(key, part.tolerance)
     answer = ET.SubElement(question, "answer", fraction="100", format="moodle_auto_format")
-    _element(answer, "text", centre)
-    _element(answer, "tolerance", decimal_text(width))
+    element(answer, "text", centre)
+    element(answer, "tolerance", decimal_text(width))
     _text(answer, "feedback", "Correct.", "html")
     # A numerical question without units: Moodle's own export writes these four.
-    _element(question, "unitgradingtype", "0")
-    _element(question, "unitpenalty", "0.1000000")
-    _element(question, "showunits", "3")
-    _element(question, "unitsleft", "0")
+    element(question, "unitgradingtype", "0")
+    element(question, "unitpenalty", "0.1000000")
+    element(question, "showunits", "3")
+    element(question, "unitsleft", "0")
 
 
-def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas: str) -> None:
+def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas: Formulas) -> None:
     body = [heading]
     for part in problem.parts:
         if part.value.expression:
@@ -162,22 +171,22 @@ def _cloze(quiz, name: str, heading: str, problem: Problem, scale: int, formulas
                                  for label, key, _ in row) for row in rows]
         body.append(f"<p>{_label(part)}{html_text(part.prompt)}<br>\n" + "<br>\n".join(lines) + "</p>")
     question = _question(quiz, "cloze", name, "\n".join(body), _general_feedback(problem))
-    _element(question, "penalty", "0.3333333")
-    _element(question, "hidden", "0")
+    element(question, "penalty", "0.3333333")
+    element(question, "hidden", "0")
 
 
 def _essay(quiz, name: str, number: int, problem: Problem, part: Part, scale: int) -> None:
     text = (f"<p><strong>Problem {number}: {html_text(problem.title)}, part {html_text(part.id)}</strong></p>\n"
             f"{statement_html(problem)}\n<p>{html_text(part.prompt)}</p>")
     question = _question(quiz, "essay", name, text, f"<p>Key: {html_text(part.answer)}</p>")
-    _element(question, "defaultgrade", str(points(part) * scale))
-    _element(question, "penalty", "0")
-    _element(question, "hidden", "0")
-    _element(question, "responseformat", "plain")
-    _element(question, "responserequired", "1")
-    _element(question, "responsefieldlines", "5")
-    _element(question, "attachments", "0")
-    _element(question, "attachmentsrequired", "0")
+    element(question, "defaultgrade", str(points(part) * scale))
+    element(question, "penalty", "0")
+    element(question, "hidden", "0")
+    element(question, "responseformat", "plain")
+    element(question, "responserequired", "1")
+    element(question, "responsefieldlines", "5")
+    element(question, "attachments", "0")
+    element(question, "attachmentsrequired", "0")
     # plain_text: the grader sees the key exactly as the tutor prints it, never reinterpreted as HTML.
     _text(question, "graderinfo", part.answer, "plain_text")
     _text(question, "responsetemplate", "", "html")
@@ -263,8 +272,8 @@ def _general_feedback(problem: Problem) -> str:
     return "<p>Key: " + "; ".join(keys) + "</p>"
 
 
-def _asked_apart(part: Part, formulas: str) -> str:
-    where = ("This part is graded by hand: answer it in the separate essay question" if formulas == "essay"
+def _asked_apart(part: Part, formulas: Formulas) -> str:
+    where = ("This part is graded by hand: answer it in the separate essay question" if formulas is Formulas.ESSAY
              else "Answer this part in the separate question")
     return f"<p>{_label(part)}{html_text(part.prompt)}<br>\n<em>{where} for part {html_text(part.id)}.</em></p>"
 
@@ -292,13 +301,14 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "e").replace("e+", "e")
 
 
-def _element(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    element.text = text
-    return element
+def element(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    """A child element holding `text` (moodle.xml's and qti.zip's XML alike)."""
+    child = ET.SubElement(parent, tag, attributes)
+    child.text = text
+    return child
 
 
 def _text(parent: ET.Element, tag: str, text: str, text_format: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, tag, format=text_format) if text_format else ET.SubElement(parent, tag)
-    _element(element, "text", text)
-    return element
+    node = ET.SubElement(parent, tag, format=text_format) if text_format else ET.SubElement(parent, tag)
+    element(node, "text", text)
+    return node

@@ -37,7 +37,8 @@ from fractions import Fraction
 from typing import BinaryIO
 
 from backprop_tutor.bank.problem import Part, Problem
-from backprop_tutor.homework.moodle import decimal_text, entries, html_text, points, statement_html, tolerance_band
+from backprop_tutor.homework.moodle import (decimal_text, element, entries, html_text, points, statement_html,
+                                           tolerance_band)
 
 QTI_NAMESPACE = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 _STAMP = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: the bytes must not depend on the day
@@ -74,8 +75,8 @@ def _manifest(ident: str, title: str) -> str:
     manifest = ET.Element("manifest", {
         "identifier": f"{ident}_manifest", "xmlns": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"})
     metadata = ET.SubElement(manifest, "metadata")
-    _element(metadata, "schema", "IMS Content")
-    _element(metadata, "schemaversion", "1.1.3")
+    element(metadata, "schema", "IMS Content")
+    element(metadata, "schemaversion", "1.1.3")
     ET.SubElement(manifest, "organizations")
     resources = ET.SubElement(manifest, "resources")
     resource = ET.SubElement(resources, "resource", identifier=ident, type="imsqti_xmlv1p2",
@@ -151,8 +152,8 @@ def _points_text(value: Fraction) -> str:
 
 def _selection(section: ET.Element, each: Fraction) -> None:
     selection = ET.SubElement(ET.SubElement(section, "selection_ordering"), "selection")
-    _element(selection, "selection_number", "1")
-    _element(ET.SubElement(selection, "selection_extension"), "points_per_item", _points_text(each))
+    element(selection, "selection_number", "1")
+    element(ET.SubElement(selection, "selection_extension"), "points_per_item", _points_text(each))
 
 
 def _item(section: ET.Element, ident: str, student: str, number: int, problem: Problem, slot: Slot,
@@ -164,8 +165,8 @@ def _item(section: ET.Element, ident: str, student: str, number: int, problem: P
     for name, value in (("question_type", "essay_question" if essay else "numerical_question"),
                         ("points_possible", _points_text(share))):
         field = ET.SubElement(fields, "qtimetadatafield")
-        _element(field, "fieldlabel", name)
-        _element(field, "fieldentry", value)
+        element(field, "fieldlabel", name)
+        element(field, "fieldentry", value)
     if essay:
         ask = ("<p><em>This part is graded by hand: type the expression as you would in the answer "
                "file.</em></p>")
@@ -194,21 +195,15 @@ def _item(section: ET.Element, ident: str, student: str, number: int, problem: P
     centre, width = tolerance_band(key, part.tolerance)
     condition = ET.SubElement(processing, "respcondition", {"continue": "No"})
     either = ET.SubElement(ET.SubElement(condition, "conditionvar"), "or")
-    _element(either, "varequal", key, respident="response1")
+    element(either, "varequal", key, respident="response1")
     bounds = ET.SubElement(either, "and")
-    _element(bounds, "vargte", decimal_text(Decimal(centre) - width), respident="response1")
-    _element(bounds, "varlte", decimal_text(Decimal(centre) + width), respident="response1")
-    _element(condition, "setvar", "100", action="Set", varname="SCORE")
+    element(bounds, "vargte", decimal_text(Decimal(centre) - width), respident="response1")
+    element(bounds, "varlte", decimal_text(Decimal(centre) + width), respident="response1")
+    element(condition, "setvar", "100", action="Set", varname="SCORE")
 
 
 def _html(parent: ET.Element, text: str) -> None:
-    _element(ET.SubElement(parent, "material"), "mattext", text, texttype="text/html")
-
-
-def _element(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attributes)
-    element.text = text
-    return element
+    element(ET.SubElement(parent, "material"), "mattext", text, texttype="text/html")
 
 
 def _attribute(value: str) -> str:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from backprop_tutor.bank.problem import Part, Problem
 from backprop_tutor.homework import maxima
-from backprop_tutor.homework.moodle import _element, _question, _text, html_text, points, statement_html
+from backprop_tutor.homework.moodle import _question, _text, element, html_text, points, statement_html
 
 _CASTEXT = str.maketrans({"[": "&#91;", "\\": "&#92;", "@": "&#64;"})
 INPUT, PRT, KEY = "ans1", "prt1", "ta"
@@ -41,53 +41,53 @@ def add_question(quiz: ET.Element, name: str, number: int, problem: Problem, par
             f"{_prose(statement_html(problem), escaped=True)}\n<p>{_prose(part.prompt)}</p>\n"
             f"<p>{_prose(_how_to_write(part))}</p>\n<p>[[input:{INPUT}]] [[validation:{INPUT}]]</p>")
     question = _question(quiz, "stack", name, text, f"<p>Key: {_prose(part.answer)}</p>")
-    _element(question, "defaultgrade", str(points(part) * scale))
-    _element(question, "penalty", "0.1000000")
-    _element(question, "hidden", "0")
+    element(question, "defaultgrade", str(points(part) * scale))
+    element(question, "penalty", "0.1000000")
+    element(question, "hidden", "0")
     _text(question, "questionvariables", f"{name_of_key}: {key};")
     _text(question, "specificfeedback", f"[[feedback:{PRT}]]", "html")
     _text(question, "questionnote", "")
-    _element(question, "questionsimplify", "1")
-    _element(question, "assumepositive", "0")
-    _element(question, "assumereal", "1")  # our variables are real (engine.parsing makes them so)
+    element(question, "questionsimplify", "1")
+    element(question, "assumepositive", "0")
+    element(question, "assumereal", "1")  # our variables are real (engine.parsing makes them so)
     _text(question, "prtcorrect", "Correct answer, well done.", "html")
     _text(question, "prtpartiallycorrect", "Your answer is partially correct.", "html")
     _text(question, "prtincorrect", "Incorrect answer.", "html")
-    _element(question, "multiplicationsign", "dot")
-    _element(question, "sqrtsign", "1")
-    _element(question, "complexno", "symi")  # i a letter like any other (%i is √−1): our answers are real
-    _element(question, "variantsselectionseed", "")
+    element(question, "multiplicationsign", "dot")
+    element(question, "sqrtsign", "1")
+    element(question, "complexno", "symi")  # i a letter like any other (%i is √−1): our answers are real
+    element(question, "variantsselectionseed", "")
     _input(question, name_of_key)
     _prt(question, name_of_key)
     return question
 
 
 def _input(question: ET.Element, key: str) -> None:
-    element = ET.SubElement(question, "input")
+    box = ET.SubElement(question, "input")
     for tag, text in (("name", INPUT), ("type", "algebraic"), ("tans", key), ("boxsize", "40"),
                       ("strictsyntax", "1"), ("insertstars", "0"), ("syntaxhint", ""),
                       # diff would let Maxima do the differentiating the part asks for
                       ("forbidwords", "diff,integrate"), ("forbidfloat", "0"), ("requirelowestterms", "0"),
                       ("checkanswertype", "0"), ("mustverify", "1"), ("showvalidation", "1")):
-        _element(element, tag, text)
+        element(box, tag, text)
 
 
 def _prt(question: ET.Element, key: str) -> None:
     prt = ET.SubElement(question, "prt")
-    _element(prt, "name", PRT)
-    _element(prt, "value", "1.0000000")
-    _element(prt, "autosimplify", "1")
+    element(prt, "name", PRT)
+    element(prt, "value", "1.0000000")
+    element(prt, "autosimplify", "1")
     _text(prt, "feedbackvariables", "")
     node = ET.SubElement(prt, "node")
     for tag, text in (("name", "0"), ("answertest", "AlgEquiv"), ("sans", INPUT), ("tans", key),
                       ("testoptions", ""), ("quiet", "0")):
-        _element(node, tag, text)
+        element(node, tag, text)
     for branch, score in (("true", "1.0000000"), ("false", "0.0000000")):
-        _element(node, f"{branch}scoremode", "=")
-        _element(node, f"{branch}score", score)
-        _element(node, f"{branch}penalty", "")
-        _element(node, f"{branch}nextnode", "-1")
-        _element(node, f"{branch}answernote", f"{PRT}-0-{branch[0].upper()}")
+        element(node, f"{branch}scoremode", "=")
+        element(node, f"{branch}score", score)
+        element(node, f"{branch}penalty", "")
+        element(node, f"{branch}nextnode", "-1")
+        element(node, f"{branch}answernote", f"{PRT}-0-{branch[0].upper()}")
         _text(node, f"{branch}feedback", "", "html")
 
 

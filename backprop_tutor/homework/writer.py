@@ -150,8 +150,8 @@ def generate_set(out: Path, template_ids: Sequence[str], templates: Sequence[Tem
                  qti: bool = False, html: bool = False) -> int:
     """Render every student and write the set into `out` (the module's docstring says how), with
     qti.zip when `qti`, and with `html` each sheet and key as a page and index.html; returns the
-    number of files written. Only the files of the student being
-    written are in memory at any time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
+    number of files written. Only the files of the student being written are in memory at any
+    time. `formulas`: how moodle.xml asks formula parts (moodle.FORMULAS)."""
     for folder in FOLDERS:  # a file where a folder goes fails here, before any work
         (out / folder).mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)

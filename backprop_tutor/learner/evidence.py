@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import IntEnum
 
 from backprop_tutor.grading.result import Status
-from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, StoreError
+from backprop_tutor.learner.store import Attempt, Outcome, PartOutcome, StoreError, utc
 
 
 def moment(at: str) -> datetime:
@@ -24,7 +24,7 @@ def moment(at: str) -> datetime:
     except ValueError:
         raise StoreError(f"a saved time {at!r} is not an ISO 8601 date-time; the progress file was "
                          f"not written by backprop-tutor, or was edited") from None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return utc(when)
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,12 @@ def streak(attempts: Sequence[Attempt]) -> int:
 def least_mastered(stats: dict[str, SkillStats]) -> list[str]:
     """Skills not yet mastered, least mastered first; of equal mastery, a skill tried comes
     before one never tried."""
-    open_skills = [s for s in stats.values() if not s.mastered]
-    return [s.skill for s in sorted(open_skills, key=lambda s: (s.mastery, s.attempts == 0, s.skill))]
+    return [s.skill for s in sorted((s for s in stats.values() if not s.mastered), key=_need)]
+
+
+def _need(s: SkillStats) -> tuple:
+    """The order of practice: least mastered first; of equal mastery, a skill tried first."""
+    return s.mastery, s.attempts == 0, s.skill
 
 
 def problems_done(outcomes: Sequence[Outcome]) -> list[tuple[str, int, bool]]:
@@ -179,7 +183,7 @@ def choose_next(templates: Sequence[Any], attempts: Sequence[Attempt], outcomes:
     if review_only:
         return None
     stats = skill_stats(attempts, history, offered)
-    skill = min(offered, key=lambda s: (stats[s].mastery, stats[s].attempts == 0, s))
+    skill = min(offered, key=lambda s: _need(stats[s]))
     why = ("a skill you have not practised yet" if stats[skill].attempts == 0
            else f"your least-mastered skill (mastery {stats[skill].mastery:.0%})")
     return Choice(_easiest(templates, skill, outcomes, rng), f"{skill}: {why}")

@@ -183,6 +183,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def utc(when: datetime) -> datetime:
+    """`when` as an aware UTC datetime; one without a zone is UTC, the zone the store writes."""
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
 def _new_uid() -> str:
     # Random, not a hash of the content: two attempts alike in every field within one second
     # (the resolution of `at`) are still two attempts.

@@ -16,14 +16,14 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from backprop_tutor.engine.files import ReadProblem, read_bytes, read_stream
 from backprop_tutor.errors import TutorError
 from backprop_tutor.grading.result import Status
-from backprop_tutor.learner.store import RECORDS, PartOutcome
+from backprop_tutor.learner.store import RECORDS, PartOutcome, utc
 
 FORMAT = "backprop-tutor-progress"
 VERSION = 1
@@ -221,9 +221,8 @@ def _time(value: Any) -> str | None:
 
 
 def utc_time(value: str) -> datetime:
-    """An ISO 8601 time as an aware UTC datetime (one without a zone is UTC, as the store writes)."""
-    when = datetime.fromisoformat(value)
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    """An ISO 8601 time as an aware UTC datetime (store.utc)."""
+    return utc(datetime.fromisoformat(value))
 
 
 def _as_stored(value: str) -> str:

@@ -14,12 +14,11 @@ import html
 import re
 
 from backprop_tutor.worked.mathml import mathml, unconverted
+from backprop_tutor.worked.texescape import TEXT_ESCAPES
 
 _BLOCK = re.compile(r"\\\[(.*?)\\\]|\\begin\{tabular\}\{[^}]*\}(.*?)\\end\{tabular\}", re.S)
-# The text escapes of worked/texescape.py, and the few commands tutor writes around text.
-_SYMBOLS = {r"\textbackslash{}": "\\", r"\textasciitilde{}": "~", r"\textasciicircum{}": "^", r"\ldots{}": "…",
-            r"\_": "_", r"\%": "%", r"\&": "&", r"\#": "#", r"\{": "{", r"\}": "}", r"\$": "$",
-            "---": "—", "--": "–", "~": "\u00a0"}
+# The text escapes of worked/texescape.py read back, and the few commands tutor writes around text.
+_SYMBOLS = {**{tex: char for char, tex in TEXT_ESCAPES.items()}, "~": "\u00a0"}  # a bare ~ is a tie
 _WRAPPERS = {"texttt": "code", "textsuperscript": "sup", "emph": "em", "textbf": "strong", "textit": "em"}
 _SPACING = {r"\allowbreak{}": "<wbr>", r"\hfill": " ", r"\\": "<br>", r"\hline": ""}
 _INLINE = re.compile(r"(?<!\\)\$(?P<math>.+?)(?<!\\)\$|\\(?P<wrap>" + "|".join(_WRAPPERS) + r")\{", re.S)

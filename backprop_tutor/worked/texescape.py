@@ -10,13 +10,18 @@ import unicodedata
 from backprop_tutor.engine.numbers import UNRAISED
 from backprop_tutor.worked.texmath import formula_runs, typeset
 
-_REPLACE = {
+# The characters text mode must escape, and the punctuation it writes with ASCII: what
+# worked/latex_html.py reads back as text.
+TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}",
-    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "$": r"\$",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "$": r"\$", "…": r"\ldots{}", "—": "---", "–": "--",
+}
+_REPLACE = {
+    **TEXT_ESCAPES,
     "−": "-", "→": r"$\to$", "←": r"$\leftarrow$", "η": r"$\eta$", "δ": r"$\delta$", "σ": r"$\sigma$",
     "∂": r"$\partial$", "·": r"$\cdot$", "′": "'", "Σ": r"$\Sigma$", "≈": r"$\approx$", "½": r"$\tfrac12$",
     "≥": r"$\ge$", "≤": r"$\le$", "⊙": r"$\odot$", "×": r"$\times$", "Φ": r"$\Phi$", "φ": r"$\varphi$",
-    "√": r"$\surd$", "π": r"$\pi$", "ε": r"$\varepsilon$", "…": r"\ldots{}", "—": "---", "–": "--",
+    "√": r"$\surd$", "π": r"$\pi$", "ε": r"$\varepsilon$",
 }
 _ASCII_MATH = re.compile(r"[=+*/<>^]|(?<![A-Za-z0-9])[A-Za-z]\(| - ")  # an ASCII formula: 1 - tanh(z)^2
 _AFTER_WORD = re.compile(r"\w\s+$")
