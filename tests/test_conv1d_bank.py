@@ -115,3 +115,19 @@ def test_dot_of_a_conv_problem_is_one_line_naming_why():
     result = CliRunner().invoke(cli, ["solve", "conv1d_kernel_gradient", "--seed", "2", "--format", "dot"])
     assert result.exit_code == 2
     assert "so is a conv1d layer's shared kernel" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("template_id", ["conv1d_relu_dense", "conv1d_kernel_gradient"])
+def test_practice_shows_the_kernel_not_a_banded_matrix(template_id):
+    """A table of layers would show the kernel as a banded W with a bias per position, hiding the
+    shared kernel and bias the parts ask about: practice shows the statement's own lines."""
+    from rich.console import Console
+
+    from backprop_tutor.cli.practice_view import problem_view
+
+    problem = generate(Bank.open().load(template_id), 1)
+    assert NETWORK.network(problem.solution) is None  # the kind says a table cannot show it
+    console = Console(width=100, record=True)
+    console.print(problem_view(problem, "", 1, None))
+    shown = console.export_text()
+    assert "kernel k = (" in shown and "shared bias b = " in shown and "W (row j = unit j)" not in shown

@@ -34,9 +34,9 @@ def problem_view(problem: Problem, reason: str, number: int, total: int | None, 
         parts.append(Text(f"Chosen for {reason}.", style="dim"))
     statement = problem.statement
     net = problem.kind.network(problem.solution)
-    # the network drawn, in place of the statement's lines that list it (a recurrent cell's lines say
-    # what a table of layers cannot: h₀ and the state carried from step to step)
-    if net is not None and net.recurrent is None:
+    # the network drawn, in place of the statement's lines that list it (where a table of layers can
+    # show it: the kind says)
+    if net is not None:
         words = ((statement.intro,) if statement.intro else ()) + statement.notes
         shown: RenderableType = Group(_diagram(net), _layers(net), Text("\n".join(words)))
     else:

@@ -86,8 +86,12 @@ class NetworkKind(ProblemKind):
             return "kernel_symmetric"  # it reads the same backwards: a flipped kernel could not be seen
         return None
 
-    def network(self, solution: NetworkSolution) -> Network:
-        return solution.network
+    def network(self, solution: NetworkSolution) -> Network | None:
+        """The network, for a view that draws it as a table of layers (W, b); None for a
+        recurrent cell (h₀ and the state carried from step to step) or a convolution (one kernel
+        and a shared bias), which such a table cannot show: the statement's own lines say them."""
+        net = solution.network
+        return None if net.recurrent is not None or any(layer.kernel is not None for layer in net.layers) else net
 
     def graph(self, solution: NetworkSolution) -> tuple[Network, dict]:
         return solution.network, {}
