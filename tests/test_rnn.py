@@ -216,3 +216,20 @@ def test_dot_says_in_one_line_that_a_recurrent_cell_is_not_drawn(tmp_path):
     result = CliRunner().invoke(cli, ["solve", "--network", str(path), "--format", "dot"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "a recurrent cell's steps are in its worked solution" in result.stderr
+
+
+def test_the_solution_json_lists_the_cells_parameters_once_not_an_empty_entry_per_step(tmp_path):
+    """Steps 2..T share step 1's w_x, w_h and b: their gradients are summed into W1 and b1, and the
+    JSON has no W2/b2 … of their own (they were [] before, and a part with the answer "[]")."""
+    from click.testing import CliRunner
+
+    from backprop_tutor.cli.app import cli
+
+    path = tmp_path / "cell.json"
+    path.write_text(__import__("json").dumps(_three_steps()), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", "--network", str(path), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = __import__("json").loads(result.stdout)
+    assert set(data["gradients"]) == set(data["updated"]) == set(data["exact"]["gradients"]) == {"W1", "b1", "W4", "b4"}
+    assert [p["id"] for p in data["parts"] if p["id"][0] in "Wb"] == ["W1", "b1", "W4", "b4"]
+    assert all(p["answer"] != "[]" for p in data["parts"])

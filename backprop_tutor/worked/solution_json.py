@@ -9,7 +9,7 @@ import sympy as sp
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, of_example, q
-from backprop_tutor.engine.rules import conv_layers, examples, standard_rule
+from backprop_tutor.engine.rules import conv_layers, examples, own_parameters, standard_rule
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked.steps import Step
 
@@ -48,6 +48,12 @@ def _exact_vector(values) -> list:
     return [exact_string(v) for v in values]
 
 
+def _owning(sol: NetworkSolution) -> list[int]:
+    """The layers with weights and biases of their own: a recurrent cell's later steps share step
+    1's, whose gradient sums over the steps (engine/rules.py), and have none to list."""
+    return [l for l in range(1, sol.depth + 1) if own_parameters(sol.network, l)]
+
+
 def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
     """The questions a network problem asks, with keys as a learner would type them."""
     n, L = sol.numeric, sol.depth
@@ -58,7 +64,7 @@ def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
             parts.append({"id": f"{name}delta{l}", "prompt": f"δ⁽{l}⁾ = ∂L/∂z⁽{l}⁾{whose} (a vector)",
                           "answer": num.typed(each.delta[l]),
                           "skill": standard_rule(sol.network, of_example(q(Kind.DELTA, l), e if n.examples else None)).name})
-    for l in range(1, L + 1):
+    for l in _owning(sol):
         parts.append({"id": f"W{l}", "prompt": f"∂L/∂W⁽{l}⁾ (a matrix, rows j, columns k)",
                       "answer": num.typed(n.grad_W[l]), "skill": "weight_gradient"})
         parts.append({"id": f"b{l}", "prompt": f"∂L/∂b⁽{l}⁾ (a vector)",
@@ -70,7 +76,7 @@ def network_parts(sol: NetworkSolution) -> list[dict[str, str]]:
 
 def network_json(sol: NetworkSolution, steps: tuple[Step, ...]) -> dict[str, Any]:
     n, e, L = sol.numeric, sol.exact, sol.depth
-    layers = range(1, L + 1)
+    layers = _owning(sol)
     exact: dict[str, Any] = {
         "loss": exact_string(e.loss),
         "gradients": {},
