@@ -10,14 +10,10 @@ from __future__ import annotations
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import function, partial, symbol, times
+from backprop_tutor.worked.notation import function, partial, symbol, times, value_text, vector
 from backprop_tutor.worked.steps import Lines, Step
 
 DETAIL_POSITIONS = 6  # positions written out in full; the rest are in the tables
-
-
-def _fmt(value, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
 
 
 def _sum_sign(tex: bool, over: str) -> str:
@@ -29,11 +25,11 @@ def conv_forward(sol: NetworkSolution, l: int) -> Step:
     layer = net.layers[l - 1]
     K, positions = len(layer.kernel), layer.units
     lines = Lines()
-    lines.say(f"A conv1d layer: one kernel k = {_vec(layer.kernel, False)} and one bias b = {num.pretty(layer.bias[0])}, "
+    lines.say(f"A conv1d layer: one kernel k = {vector(layer.kernel, False)} and one bias b = {num.pretty(layer.bias[0])}, "
               f"shared by every position; stride 1, no padding, so {len(n.a[l - 1])} inputs give "
               f"{len(n.a[l - 1])} − {K} + 1 = {positions} positions. At position i the kernel covers "
               f"{symbol('a', l - 1, 'i')} … {symbol('a', l - 1, f'i+{K - 1}')}:",
-              rf"A conv1d layer: one kernel $k = {_vec(layer.kernel, True)}$ and one bias "
+              rf"A conv1d layer: one kernel $k = {vector(layer.kernel, True)}$ and one bias "
               rf"$b = {num.latex(layer.bias[0])}$, shared by every position; stride 1, no padding, so "
               rf"{len(n.a[l - 1])} inputs give ${len(n.a[l - 1])} - {K} + 1 = {positions}$ positions. At position $i$ "
               rf"the kernel covers $a^{{({l - 1})}}_i \dots a^{{({l - 1})}}_{{i+{K - 1}}}$:")
@@ -44,14 +40,14 @@ def conv_forward(sol: NetworkSolution, l: int) -> Step:
             terms = [f"{symbol('k', None, j, tex=tex)}{times(tex)}{symbol('a', l - 1, i + j, tex=tex)}" for j in range(K)]
             numbers = [num.product([layer.kernel[j], n.a[l - 1][i + j]], tex=tex) for j in range(K)]
             return (f"{symbol('z', l, i, tex=tex)} = " + " + ".join(terms) + " + b = "
-                    + num.signed_sum(numbers + [_fmt(layer.bias[0], tex)], tex) + f" = {_fmt(n.z[l][i], tex)}")
+                    + num.signed_sum(numbers + [value_text(layer.bias[0], tex)], tex) + f" = {value_text(n.z[l][i], tex)}")
         lines.math(weighted)
         lines.math(lambda tex, i=i: f"{symbol('a', l, i, tex=tex)} = {function(layer.activation, tex)}"
-                   f"({_fmt(n.z[l][i], tex)}) = {_fmt(n.a[l][i], tex)}")
+                   f"({value_text(n.z[l][i], tex)}) = {value_text(n.a[l][i], tex)}")
     _more(lines, positions)
     if l == 1:
-        lines.say(f"Here a⁽⁰⁾ is the input x = {_vec(net.input, False)}.",
-                  rf"Here $a^{{(0)}}$ is the input $x = {_vec(net.input, True)}$.")
+        lines.say(f"Here a⁽⁰⁾ is the input x = {vector(net.input, False)}.",
+                  rf"Here $a^{{(0)}}$ is the input $x = {vector(net.input, True)}$.")
     return lines.step(f"Forward pass, layer {l} (conv1d): the kernel slid along the input", q(Kind.Z, l), q(Kind.A, l))
 
 
@@ -77,11 +73,11 @@ def conv_gradients(sol: NetworkSolution, l: int) -> Step:
             numbers = num.signed_sum([num.product([n.delta[l][i], n.a[l - 1][i + j]], tex=tex) for i in shown], tex)
             more = (r" + \dots" if tex else " + …") if positions > DETAIL_POSITIONS else ""
             return (f"{partial('L', symbol('k', None, j, tex=tex), tex)} = {terms}{more} = {numbers}{more}"
-                    f" = {_fmt(dK[j], tex)}")
+                    f" = {value_text(dK[j], tex)}")
         lines.math(kernel)
     lines.math(lambda tex: f"{partial('L', 'b', tex)} = "
-               + num.signed_sum([_fmt(n.delta[l][i], tex) for i in shown], tex)
-               + ((r" + \dots" if tex else " + …") if positions > DETAIL_POSITIONS else "") + f" = {_fmt(db, tex)}")
+               + num.signed_sum([value_text(n.delta[l][i], tex) for i in shown], tex)
+               + ((r" + \dots" if tex else " + …") if positions > DETAIL_POSITIONS else "") + f" = {value_text(db, tex)}")
     return lines.step(f"Gradients of layer {l} (conv1d): the kernel's sums over positions",
                       q(Kind.KERNEL_GRADIENT, l), q(Kind.BIAS_GRADIENT, l))
 
@@ -93,18 +89,13 @@ def conv_update(lines: Lines, sol: NetworkSolution, l: int) -> None:
     dK, new = sol.value(q(Kind.KERNEL_GRADIENT, l)), sol.value(q(Kind.KERNEL_NEW, l))
     minus = {True: "-", False: "−"}
     for j, k in enumerate(layer.kernel):
-        lines.math(lambda tex, j=j, k=k: f"{symbol('k', None, j, tex=tex)} = {_fmt(k, tex)} {minus[tex]} "
-                   f"{num.product([net.learning_rate, dK[j]], tex=tex)} = {_fmt(new[j], tex)}")
+        lines.math(lambda tex, j=j, k=k: f"{symbol('k', None, j, tex=tex)} = {value_text(k, tex)} {minus[tex]} "
+                   f"{num.product([net.learning_rate, dK[j]], tex=tex)} = {value_text(new[j], tex)}")
     db, b_new = sol.numeric.grad_b[l][0], sol.numeric.b_new[l][0]
-    lines.math(lambda tex: f"b = {_fmt(layer.bias[0], tex)} {minus[tex]} "
-               f"{num.product([net.learning_rate, db], tex=tex)} = {_fmt(b_new, tex)}")
+    lines.math(lambda tex: f"b = {value_text(layer.bias[0], tex)} {minus[tex]} "
+               f"{num.product([net.learning_rate, db], tex=tex)} = {value_text(b_new, tex)}")
 
 
 def _more(lines: Lines, positions: int) -> None:
     if positions > DETAIL_POSITIONS:
         lines.say(f"… and likewise for the other {positions - DETAIL_POSITIONS} positions (all values are in the tables).")
-
-
-def _vec(values, tex: bool) -> str:
-    inner = ", ".join(_fmt(v, tex) for v in values)
-    return rf"\left({inner}\right)" if tex else f"({inner})"

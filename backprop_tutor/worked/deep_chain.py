@@ -19,7 +19,7 @@ from backprop_tutor.engine.evaluation import Evaluation
 from backprop_tutor.engine.network import Network
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import partial, prime, symbol, times
+from backprop_tutor.worked.notation import prime, symbol, times, value_text
 from backprop_tutor.worked.steps import Lines, Step
 
 COMPARED = ("sigmoid", "relu")
@@ -71,10 +71,6 @@ def compared(network: Network) -> dict[str, sp.Float]:
     return {name: first_layer_gradient(with_activation(network, name)) for name in COMPARED}
 
 
-def _fmt(value, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
-
-
 def _inactive(relu_gradient, tex: bool = False) -> str:
     if relu_gradient != 0:
         return ""
@@ -97,7 +93,7 @@ def chain_step(sol: NetworkSolution) -> Step:
         l = row.layer
         lines.math(lambda tex, row=row, l=l: f"{symbol('delta', l, tex=tex)} = "
                    + num.product([sol.numeric.delta[l + 1][0], row.weight_above, row.slope], tex=tex)
-                   + f" = {_fmt(row.delta, tex)}")
+                   + f" = {value_text(row.delta, tex)}")
     names = [layer.activation for layer in net.layers[:-1]]
     slopes = " · ".join(f"{prime(name)}({symbol('z', l)})" for l, name in enumerate(names, 1))
     lines.say(f"So {symbol('delta', 1)} = {symbol('delta', L)} · {symbol('w', 2)}·…·{symbol('w', L)} · {slopes}: "

@@ -13,7 +13,7 @@ from backprop_tutor.engine.network import example_network
 from backprop_tutor.engine.quantities import Kind, of_example, q
 from backprop_tutor.engine.solution import NetworkSolution
 from backprop_tutor.worked import network as single
-from backprop_tutor.worked.notation import partial, sub, symbol
+from backprop_tutor.worked.notation import partial, sub, symbol, value_text, vector
 from backprop_tutor.worked.steps import Lines, Step
 
 
@@ -62,9 +62,9 @@ def _example_steps(sol: NetworkSolution, e: int) -> list[Step]:
     steps += [single._gradients(view, l) for l in range(1, L + 1)]
     first = steps[0]
     x, t = view.network.input, view.network.target
-    intro = (f"Example {e}: x = {single._vec(x)}, t = {single._vec(t)}. In the steps of this example L is its own "
+    intro = (f"Example {e}: x = {vector(x)}, t = {vector(t)}. In the steps of this example L is its own "
              f"loss L{sub(str(e))} and ∂L/∂w its own gradient ∂L{sub(str(e))}/∂w.",
-             rf"Example {e}: $x = {single._vec(x, True)}$, $t = {single._vec(t, True)}$. In the steps of this example "
+             rf"Example {e}: $x = {vector(x, True)}$, $t = {vector(t, True)}$. In the steps of this example "
              rf"$L$ is its own loss $L_{{{e}}}$ and $\partial L/\partial w$ its own gradient $\partial L_{{{e}}}/\partial w$.")
     steps[0] = replace(first, text=intro[0] + "\n" + first.text, latex=intro[1] + "\n\n" + first.latex)
     return [replace(s, title=f"Example {e}: {s.title[0].lower()}{s.title[1:]}",
@@ -93,7 +93,7 @@ def _batch_loss(sol: NetworkSolution) -> Step:
     B = len(n.examples)
     lines = Lines()
     lines.math(lambda tex: f"L = {_terms(lambda e: f'L_{{{e}}}' if tex else f'L{sub(str(e))}', B, tex)} = "
-               f"{_mean([each.loss for each in n.examples], tex)} = {single._fmt(n.loss, tex)}")
+               f"{_mean([each.loss for each in n.examples], tex)} = {value_text(n.loss, tex)}")
     return lines.step("The batch's loss: the mean of the examples' losses", q(Kind.LOSS))
 
 
@@ -109,10 +109,10 @@ def _batch_gradients(sol: NetworkSolution, l: int) -> Step:
         for k in single._units(len(n.grad_W[l][j])):
             lines.math(lambda tex, j=j, k=k: f"{partial('L', symbol('w', l, j, k, tex=tex), tex)} = "
                        f"{mean_of(symbol('w', l, j, k, tex=tex), tex)} = "
-                       f"{_mean([each.grad_W[l][j][k] for each in n.examples], tex)} = {single._fmt(n.grad_W[l][j][k], tex)}")
+                       f"{_mean([each.grad_W[l][j][k] for each in n.examples], tex)} = {value_text(n.grad_W[l][j][k], tex)}")
         lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = "
                    f"{mean_of(symbol('b', l, j, tex=tex), tex)} = "
-                   f"{_mean([each.grad_b[l][j] for each in n.examples], tex)} = {single._fmt(n.grad_b[l][j], tex)}")
+                   f"{_mean([each.grad_b[l][j] for each in n.examples], tex)} = {value_text(n.grad_b[l][j], tex)}")
     single._more(lines, len(n.grad_b[l]), "units")
     return lines.step(f"The batch's gradients of layer {l}: the means of the examples'",
                       q(Kind.WEIGHT_GRADIENT, l), q(Kind.BIAS_GRADIENT, l))

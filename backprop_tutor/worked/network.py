@@ -27,8 +27,8 @@ from backprop_tutor.worked.residual import skip_activation, skip_delta_step
 from backprop_tutor.engine.rules import conv_layers
 from backprop_tutor.worked.conv1d import conv_forward, conv_gradients, conv_update
 from backprop_tutor.worked.optimizer import decay_lines, decay_rule_line, decayed_gradient, optimizer_steps
-from backprop_tutor.worked.notation import (formula, function, parameter_letter, parameter_symbol, partial, prime,
-                                            symbol, sympy_unicode, times)
+from backprop_tutor.worked.notation import (apart, formula, function, parameter_letter, parameter_symbol, partial,
+                                            prime, symbol, sympy_unicode, times, value_text, vector)
 from backprop_tutor.worked.slopes import substituted, unit_slope
 from backprop_tutor.worked.steps import Lines as _Lines, Step, WhyStep
 from backprop_tutor.worked.texescape import escape
@@ -119,13 +119,13 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
                      for k in range(len(layer.weights[j]))]
             numbers = [num.product([layer.weights[j][k], n.a[l - 1][k]], tex=tex) for k in range(len(layer.weights[j]))]
             return (f"{symbol('z', l, j, tex=tex)} = " + " + ".join(terms) + f" + {symbol('b', l, j, tex=tex)}"
-                    + " = " + num.signed_sum(numbers + [_fmt(layer.bias[j], tex)], tex) + f" = {_fmt(n.z[l][j], tex)}")
+                    + " = " + num.signed_sum(numbers + [value_text(layer.bias[j], tex)], tex) + f" = {value_text(n.z[l][j], tex)}")
         lines.math(weighted)
         if layer.skip is not None:  # a residual layer: a = f(z) + a⁽ᵏ⁾
             lines.math(lambda tex, j=j: skip_activation(sol, l, j, tex))
         elif layer.activation != activations.SOFTMAX:
             lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = {_act_formula(layer.activation, symbol('z', l, j, tex=tex), tex)}"
-                       f" = {_act_formula(layer.activation, _fmt(n.z[l][j], tex), tex)} = {_fmt(n.a[l][j], tex)}")
+                       f" = {_act_formula(layer.activation, value_text(n.z[l][j], tex), tex)} = {value_text(n.a[l][j], tex)}")
     _more(lines, layer.units, "units")
     if layer.activation == activations.SOFTMAX:
         total = activations.softmax_sum(n.z[l])
@@ -133,11 +133,11 @@ def _forward_layer(sol: NetworkSolution, l: int) -> Step:
                   rf"Softmax: $o_j = e^{{z_j}} / \sum_k e^{{z_k}}$, with $\sum_k e^{{z_k}} = {num.latex(total)}$.")
         for j in _units(layer.units):
             lines.math(lambda tex, j=j: f"{symbol('a', l, j, tex=tex)} = "
-                       + (rf"\frac{{e^{{{_fmt(n.z[l][j], tex)}}}}}{{{num.latex(total)}}}" if tex
-                          else f"e^({_fmt(n.z[l][j], tex)}) / {num.pretty(total)}")
-                       + f" = {_fmt(n.a[l][j], tex)}")
+                       + (rf"\frac{{e^{{{value_text(n.z[l][j], tex)}}}}}{{{num.latex(total)}}}" if tex
+                          else f"e^({value_text(n.z[l][j], tex)}) / {num.pretty(total)}")
+                       + f" = {value_text(n.a[l][j], tex)}")
     if l == 1:
-        lines.say(f"Here a⁽⁰⁾ is the input x = {_vec(net.input)}.", rf"Here $a^{{(0)}}$ is the input $x = {_vec(net.input, True)}$.")
+        lines.say(f"Here a⁽⁰⁾ is the input x = {vector(net.input)}.", rf"Here $a^{{(0)}}$ is the input $x = {vector(net.input, True)}$.")
     return lines.step(f"Forward pass, layer {l}: weighted sums {symbol('z', l)} and activations {symbol('a', l)}",
                       q(Kind.Z, l), q(Kind.A, l))
 
@@ -147,15 +147,15 @@ def _loss(sol: NetworkSolution) -> Step:
     loss = losses.LOSSES[net.loss]
     o, t = n.a[-1], net.target
     lines = _Lines()
-    lines.say(f"{loss.unicode}, with o = {symbol('a', sol.depth)} and the target t = {_vec(t)}.",
-              rf"${loss.latex}$, with $o = a^{{({sol.depth})}}$ and the target $t = {_vec(t, True)}$.")
+    lines.say(f"{loss.unicode}, with o = {symbol('a', sol.depth)} and the target t = {vector(t)}.",
+              rf"${loss.latex}$, with $o = a^{{({sol.depth})}}$ and the target $t = {vector(t, True)}$.")
     # with weight decay, this is the data loss, and the decay term comes on top
     data = sol.value(q(Kind.DATA_LOSS)) if net.weight_decay else n.loss
     name = (lambda tex: r"L_{\text{data}}" if tex else "L_data") if net.weight_decay else (lambda tex: "L")
     if len(o) <= 2 * DETAIL_UNITS:
-        lines.math(lambda tex: f"{name(tex)} = {loss.substituted(o, t, tex)} = {_fmt(data, tex)}")
+        lines.math(lambda tex: f"{name(tex)} = {loss.substituted(o, t, tex)} = {value_text(data, tex)}")
     else:
-        lines.math(lambda tex: f"{name(tex)} = {_fmt(data, tex)}")
+        lines.math(lambda tex: f"{name(tex)} = {value_text(data, tex)}")
     if net.weight_decay:
         decay_lines(lines, sol)
     return lines.step("The loss", q(Kind.LOSS), q(Kind.DECAY))
@@ -189,7 +189,7 @@ def _loss_gradient(sol: NetworkSolution) -> Step:
               "The backward pass starts at the loss: how $L$ changes with each output.")
     for j in _units(len(n.a[-1])):
         lines.math(lambda tex, j=j: f"{partial('L', symbol('a', L, j, tex=tex), tex)} = "
-                   + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {_fmt(n.dL_da[j], tex)}")
+                   + _gradient_formula(net.loss, len(n.a[-1]), j, tex) + f" = {value_text(n.dL_da[j], tex)}")
     _more(lines, len(n.a[-1]), "outputs")
     return lines.step(f"Backward pass: the loss's derivative ∂L/∂{symbol('a', L)}", q(Kind.LOSS_GRADIENT))
 
@@ -219,7 +219,7 @@ def _output_delta(sol: NetworkSolution) -> Step:
                 terms = [num.product([n.dL_da[j], column[j]], tex=tex) for j in range(size)]
                 head = (rf"\delta^{{({L})}}_{{{k}}} = \sum_j \frac{{\partial L}}{{\partial o_j}} \frac{{\partial o_j}}{{\partial z_{{{k}}}}}"
                         if tex else f"{symbol('delta', L, k)} = Σⱼ ∂L/∂oⱼ · ∂oⱼ/∂z{symbol('', None, k)}")
-                return f"{head} = {num.signed_sum(terms, tex)} = {_fmt(n.delta[L][k], tex)}"
+                return f"{head} = {num.signed_sum(terms, tex)} = {value_text(n.delta[L][k], tex)}"
             lines.math(chain)
     else:
         lines.say(f"Chain rule: {symbol('delta', L, 'j')} = ∂L/∂{symbol('a', L, 'j')} · {prime(name)}({symbol('z', L, 'j')}).",
@@ -227,7 +227,7 @@ def _output_delta(sol: NetworkSolution) -> Step:
         slopes = n.slope[L]
         for j in _units(len(n.a[-1])):
             _slope(lines, sol, L, j)
-            lines.math(lambda tex, j=j: f"{symbol('delta', L, j, tex=tex)} = {num.product([n.dL_da[j], slopes[j]], tex=tex)} = {_fmt(n.delta[L][j], tex)}")
+            lines.math(lambda tex, j=j: f"{symbol('delta', L, j, tex=tex)} = {num.product([n.dL_da[j], slopes[j]], tex=tex)} = {value_text(n.delta[L][j], tex)}")
             _cancellation(lines, sol, j)
         _more(lines, len(n.a[-1]), "outputs")
     return lines.step(f"Backward pass: the output delta {symbol('delta', L)} = ∂L/∂{symbol('z', L)}",
@@ -243,12 +243,12 @@ def _jacobian_entry(p, j: int, k: int, entry: sp.Expr, tex: bool) -> str:
     minus = "-" if tex else "−"
     if j == k:
         rule = f"{pk}(1 {minus} {pk})"
-        numbers = (f"{_fmt(p[k], tex)}" + (r" \cdot " if tex else "·") + f"({num.difference(1, p[k], tex=tex)})"
+        numbers = (f"{value_text(p[k], tex)}" + (r" \cdot " if tex else "·") + f"({num.difference(1, p[k], tex=tex)})"
                    + f" = {num.product([p[k], 1 - p[k]], tex=tex)}")
     else:
         rule = f"{minus}{pj}" + (r" \cdot " if tex else "·") + pk
         numbers = f"{minus}{num.product([p[j], p[k]], tex=tex)}"
-    return f"{head} = {rule} = {numbers} = {_fmt(entry, tex)}"
+    return f"{head} = {rule} = {numbers} = {value_text(entry, tex)}"
 
 
 def _softmax_shortcut(sol: NetworkSolution) -> Step:
@@ -265,7 +265,7 @@ def _softmax_shortcut(sol: NetworkSolution) -> Step:
                   r" = -t_k + o_k \sum_j t_j = o_k - t_k$, since $\sum_j t_j = 1$:")
         for k in _units(len(net.target)):
             lines.math(lambda tex, k=k: f"{symbol('delta', L, k, tex=tex)} = {num.difference(n.a[L][k], net.target[k], tex=tex)} = "
-                       f"{_fmt(n.delta[L][k], tex)}")
+                       f"{value_text(n.delta[L][k], tex)}")
         lines.say("Same numbers as the full chain: the shortcut is the chain rule, simplified.")
     else:
         lines.say(f"The shortcut δ = p − t holds for cross-entropy with targets summing to 1; here (loss {net.loss}, "
@@ -300,8 +300,8 @@ def _hidden_delta(sol: NetworkSolution, l: int) -> Step:
             inner = num.signed_sum(terms, tex)
             if above.units > 1:
                 inner = rf"\left({inner}\right)" if tex else f"({inner})"
-            return (f"{symbol('delta', l, k, tex=tex)} = {_fmt(slopes[k], tex)}{times(tex)}{inner}"
-                    f" = {_fmt(n.delta[l][k], tex)}")
+            return (f"{symbol('delta', l, k, tex=tex)} = {value_text(slopes[k], tex)}{times(tex)}{inner}"
+                    f" = {value_text(n.delta[l][k], tex)}")
         lines.math(chain)
     _more(lines, len(slopes), "units")
     return lines.step(f"Backward pass: hidden delta {symbol('delta', l)} (reuses {symbol('delta', l + 1)})",
@@ -333,7 +333,7 @@ def _cancellation(lines: _Lines, sol: NetworkSolution, j: int) -> None:
             quotient = (f"{factor}·" if factor else "") + f"({difference})/({slope}) · {slope}"
         numbers = substituted(shown.result, {o[j]: n.a[L][j], t[j]: net.target[j]}, tex)[0]
         return (f"{symbol('delta', L, j, tex=tex)} = {quotient} = {formula(shown.result, tex)} = {formula(numbers, tex)}"
-                f" = {_fmt(n.delta[L][j], tex)}")
+                f" = {value_text(n.delta[L][j], tex)}")
 
     lines.say("The slope cancels the denominator of ∂L/∂o, which is why δ is so simple:",
               r"The slope cancels the denominator of $\partial L/\partial o$, which is why $\delta$ is so simple:")
@@ -344,7 +344,7 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
     n = sol.numeric
     lines = _Lines()
     lines.math(lambda tex: f"{partial('L', symbol('w', l, 'jk', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}"
-               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)}{_apart(tex)}"
+               f"{times(tex)}{symbol('a', l - 1, 'k', tex=tex)}{apart(tex)}"
                f"{partial('L', symbol('b', l, 'j', tex=tex), tex)} = {symbol('delta', l, 'j', tex=tex)}")
     if sol.network.weight_decay:
         decay_rule_line(lines)
@@ -354,8 +354,8 @@ def _gradients(sol: NetworkSolution, l: int) -> Step:
                 lines.math(lambda tex, j=j, k=k: decayed_gradient(sol, l, j, k, tex))
                 continue
             lines.math(lambda tex, j=j, k=k: f"{partial('L', symbol('w', l, j, k, tex=tex), tex)} = "
-                       f"{num.product([n.delta[l][j], n.a[l - 1][k]], tex=tex)} = {_fmt(n.grad_W[l][j][k], tex)}")
-        lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = {_fmt(n.grad_b[l][j], tex)}")
+                       f"{num.product([n.delta[l][j], n.a[l - 1][k]], tex=tex)} = {value_text(n.grad_W[l][j][k], tex)}")
+        lines.math(lambda tex, j=j: f"{partial('L', symbol('b', l, j, tex=tex), tex)} = {value_text(n.grad_b[l][j], tex)}")
     _more(lines, len(n.delta[l]), "units")
     return lines.step(f"Gradients of layer {l}", q(Kind.WEIGHT_GRADIENT, l), q(Kind.BIAS_GRADIENT, l))
 
@@ -373,10 +373,10 @@ def _update(sol: NetworkSolution) -> Step:
         for j in _units(layer.units):
             for k in _units(len(layer.weights[j])):
                 lines.math(lambda tex, l=l, j=j, k=k, w=layer.weights[j][k]: f"{symbol('w', l, j, k, tex=tex)} = "
-                           f"{_fmt(w, tex)} − {num.product([net.learning_rate, n.grad_W[l][j][k]], tex=tex)} = {_fmt(n.W_new[l][j][k], tex)}"
+                           f"{value_text(w, tex)} − {num.product([net.learning_rate, n.grad_W[l][j][k]], tex=tex)} = {value_text(n.W_new[l][j][k], tex)}"
                            .replace("−", "-" if tex else "−"))
             lines.math(lambda tex, l=l, j=j, v=layer.bias[j]: f"{symbol('b', l, j, tex=tex)} = "
-                       f"{_fmt(v, tex)} {'-' if tex else '−'} {num.product([net.learning_rate, n.grad_b[l][j]], tex=tex)} = {_fmt(n.b_new[l][j], tex)}")
+                       f"{value_text(v, tex)} {'-' if tex else '−'} {num.product([net.learning_rate, n.grad_b[l][j]], tex=tex)} = {value_text(n.b_new[l][j], tex)}")
         _more(lines, layer.units, f"units of layer {l}")
     return lines.step("The update", *(q(kind, l) for l in range(1, sol.depth + 1)
                                       for kind in (Kind.WEIGHT_NEW, Kind.BIAS_NEW, Kind.KERNEL_NEW)))
@@ -407,10 +407,10 @@ def _nudges(sol: NetworkSolution) -> Step:
     def rows(check, p: str, ratios) -> None:
         for h, ratio in ratios:
             gap = ratio - check.derivative
-            lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {_fmt(h, tex)}: "
+            lines.math(lambda tex, h=h, ratio=ratio, gap=gap: f"h = {value_text(h, tex)}: "
                        + (rf"\frac{{L({p}+h) - L({p})}}{{h}}" if tex else f"(L({p}+h) − L({p}))/h")
-                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)}{_apart(tex)}"
-                       + ("difference " if not tex else r"\text{difference } ") + f"{_fmt(gap, tex, 3)}")
+                       + f" = {num.latex(ratio, 10) if tex else num.pretty(ratio, 10)}{apart(tex)}"
+                       + ("difference " if not tex else r"\text{difference } ") + f"{value_text(gap, tex, 3)}")
 
     for check in sol.nudges:
         target, target_tex = parameter_symbol(check.parameter), parameter_symbol(check.parameter, tex=True)
@@ -440,8 +440,8 @@ def _loss_after(sol: NetworkSolution) -> Step:
     n = sol.numeric
     lines = _Lines()
     change = n.loss_after - n.loss
-    lines.math(lambda tex: f"L = {_fmt(n.loss, tex)} " + (r"\to" if tex else "→") + f" {_fmt(n.loss_after, tex)}"
-               + (rf"{_apart(tex)}\Delta L" if tex else f"{_apart(tex)}ΔL") + f" = {_fmt(change, tex)}")
+    lines.math(lambda tex: f"L = {value_text(n.loss, tex)} " + (r"\to" if tex else "→") + f" {value_text(n.loss_after, tex)}"
+               + (rf"{apart(tex)}\Delta L" if tex else f"{apart(tex)}ΔL") + f" = {value_text(change, tex)}")
     if change < 0:
         lines.say("The loss went down: stepping every weight against its derivative moved downhill.")
     elif change > 0:
@@ -450,20 +450,6 @@ def _loss_after(sol: NetworkSolution) -> Step:
         lines.say("The loss did not move: every derivative is 0 (as with a step activation), so descent has no direction to follow.")
     two = sol.network.optimizer is not None and sol.network.optimizer.steps == 2
     return lines.step(f"The loss after {'two steps' if two else 'one step'}", q(Kind.LOSS_AFTER))
-
-
-def _apart(tex: bool) -> str:
-    """Between two formulas on one line: a comma and a quad of space, not words run together."""
-    return r",\quad " if tex else ",  "
-
-
-def _fmt(value: sp.Expr, tex: bool, digits: int = num.SHOW_DIGITS) -> str:
-    return num.latex(value, digits) if tex else num.pretty(value, digits)
-
-
-def _vec(values, tex: bool = False) -> str:
-    inner = ", ".join(_fmt(v, tex) for v in values)
-    return rf"\left({inner}\right)" if tex else f"({inner})"
 
 
 @lru_cache(maxsize=None)  # the same few formulas in every problem; printing them costs

@@ -7,6 +7,7 @@ import re
 import sympy as sp
 
 from backprop_tutor.engine import activations
+from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.numbers import superscript
 from backprop_tutor.engine.quantities import Kind
 
@@ -93,6 +94,21 @@ def partial(numerator: str, denominator: str, tex: bool = False) -> str:
 
 def times(tex: bool = False) -> str:
     return r" \cdot " if tex else "·"
+
+
+def apart(tex: bool) -> str:
+    """Between two formulas on one line: a comma and a quad of space, not words run together."""
+    return r",\quad " if tex else ",  "
+
+
+def value_text(value, tex: bool, digits: int = num.SHOW_DIGITS) -> str:
+    """A number as a worked step prints it: LaTeX, or Unicode text."""
+    return num.latex(value, digits) if tex else num.pretty(value, digits)
+
+
+def vector(values, tex: bool = False) -> str:
+    inner = ", ".join(value_text(v, tex) for v in values)
+    return rf"\left({inner}\right)" if tex else f"({inner})"
 
 
 def points(value: float) -> str:

@@ -7,20 +7,15 @@ each formula one function of `tex` as in worked/network.py.
 
 from __future__ import annotations
 
-import sympy as sp
 
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import parameters, start, state, weights
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import parameter_symbol, partial, symbol, times
+from backprop_tutor.worked.notation import parameter_symbol, partial, symbol, times, value_text
 from backprop_tutor.worked.steps import Lines, Step
 
 DETAIL_PARAMETERS = 6  # parameters written out in full per step; the rest are in the tables
-
-
-def _fmt(value: sp.Expr, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
 
 
 def _minus(tex: bool) -> str:
@@ -40,15 +35,15 @@ def decay_lines(lines: Lines, sol: NetworkSolution) -> None:
               "weight (the biases are not decayed):")
 
     def penalty(tex: bool) -> str:
-        squares = [f"({_fmt(sol.value(w), tex)})^2" if tex else f"({_fmt(sol.value(w), tex)})²" for w in shown]
+        squares = [f"({value_text(sol.value(w), tex)})^2" if tex else f"({value_text(sol.value(w), tex)})²" for w in shown]
         more = " + \\dots" if tex else " + …"
         half = rf"\frac{{{num.latex(rate)}}}{{2}}" if tex else f"({num.pretty(rate)}/2)"
         inner = " + ".join(squares) + (more if len(weights(net)) > len(shown) else "")
-        return f"{half}" + (rf"\left[{inner}\right]" if tex else f"[{inner}]") + f" = {_fmt(decay, tex)}"
+        return f"{half}" + (rf"\left[{inner}\right]" if tex else f"[{inner}]") + f" = {value_text(decay, tex)}"
 
     lines.math(penalty)
     lines.math(lambda tex: (r"L = L_{\text{data}} + \tfrac{\lambda}{2}\sum w^2 = " if tex else "L = L_data + (λ/2)·Σ w² = ")
-               + num.signed_sum([data, decay], tex) + f" = {_fmt(sol.numeric.loss, tex)}")
+               + num.signed_sum([data, decay], tex) + f" = {value_text(sol.numeric.loss, tex)}")
 
 
 def decayed_gradient(sol: NetworkSolution, l: int, j: int, k: int, tex: bool) -> str:
@@ -59,7 +54,7 @@ def decayed_gradient(sol: NetworkSolution, l: int, j: int, k: int, tex: bool) ->
     lam = r"\lambda" if tex else "λ"
     return (f"{partial('L', symbol('w', l, j, k, tex=tex), tex)} = {symbol('delta', l, j, tex=tex)}{times(tex)}"
             f"{symbol('a', l - 1, k, tex=tex)} + {lam}{times(tex)}{symbol('w', l, j, k, tex=tex)} = "
-            f"{num.signed_sum(terms, tex)} = {_fmt(n.grad_W[l][j][k], tex)}")
+            f"{num.signed_sum(terms, tex)} = {value_text(n.grad_W[l][j][k], tex)}")
 
 
 def decay_rule_line(lines: Lines) -> None:
@@ -135,11 +130,11 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
         return f"{letter}_{{{parameter_symbol(p, tex=True)}}}" if tex else f"{letter}[{parameter_symbol(p)}]"
 
     g = lambda tex: name("g", tex)  # noqa: E731 - one short name per line below
-    lines.math(lambda tex: f"{g(tex)} = {_fmt(value[Kind.STEP_GRADIENT], tex)}")
+    lines.math(lambda tex: f"{g(tex)} = {value_text(value[Kind.STEP_GRADIENT], tex)}")
     if optimizer.kind == "momentum":
         lines.math(lambda tex: f"{name('v', tex)} = " + num.signed_sum(
             [num.product([optimizer.beta, before[Kind.VELOCITY]], tex=tex), value[Kind.STEP_GRADIENT]], tex)
-            + f" = {_fmt(value[Kind.VELOCITY], tex)}")
+            + f" = {value_text(value[Kind.VELOCITY], tex)}")
         update = [value[Kind.VELOCITY]]
     else:
         for kind, beta, letter, squared in ((Kind.MOMENT, optimizer.beta1, "m", False), (Kind.VELOCITY, optimizer.beta2, "v", True)):
@@ -147,13 +142,13 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
                 [num.product([beta, before[kind]], tex=tex),
                  num.product([1 - beta], tex=tex) + (r" \cdot " if tex else "·")
                  + (num.squared if squared else num.factor)(value[Kind.STEP_GRADIENT], tex=tex)], tex)
-                + f" = {_fmt(value[kind], tex)}")
+                + f" = {value_text(value[kind], tex)}")
         t = optimizer.t0 + s
         for hat, raw, beta, letter in ((Kind.M_HAT, Kind.MOMENT, optimizer.beta1, "m̂"), (Kind.V_HAT, Kind.VELOCITY, optimizer.beta2, "v̂")):
             lines.math(lambda tex, hat=hat, raw=raw, beta=beta, letter=letter: f"{name(_hat_tex(letter) if tex else letter, tex)} = "
-                       + (rf"\frac{{{_fmt(value[raw], tex)}}}{{1 - {num.latex(beta)}^{{{t}}}}}" if tex
-                          else f"{_fmt(value[raw], tex)}/(1 − {num.pretty(beta)}^{t})")
-                       + f" = {_fmt(value[hat], tex)}")
+                       + (rf"\frac{{{value_text(value[raw], tex)}}}{{1 - {num.latex(beta)}^{{{t}}}}}" if tex
+                          else f"{value_text(value[raw], tex)}/(1 − {num.pretty(beta)}^{t})")
+                       + f" = {value_text(value[hat], tex)}")
         update = [value[Kind.M_HAT], value[Kind.V_HAT]]
 
     def step_line(tex: bool) -> str:
@@ -161,11 +156,11 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
         if optimizer.kind == "momentum":
             moved = num.product([net.learning_rate, update[0]], tex=tex)
         else:
-            root = rf"\sqrt{{{_fmt(update[1], tex)}}}" if tex else f"√{_fmt(update[1], tex)}"
-            moved = (rf"{num.latex(net.learning_rate)} \cdot \frac{{{_fmt(update[0], tex)}}}{{{root} + {num.latex(optimizer.epsilon)}}}"
+            root = rf"\sqrt{{{value_text(update[1], tex)}}}" if tex else f"√{value_text(update[1], tex)}"
+            moved = (rf"{num.latex(net.learning_rate)} \cdot \frac{{{value_text(update[0], tex)}}}{{{root} + {num.latex(optimizer.epsilon)}}}"
                      if tex else f"{num.pretty(net.learning_rate)}·{num.factor(update[0])}/({root} + {num.pretty(optimizer.epsilon)})")
         arrow = r"\leftarrow" if tex else "←"
-        return f"{target} {arrow} {_fmt(w_before, tex)} {_minus(tex)} {moved} = {_fmt(value[Kind.STEPPED], tex)}"
+        return f"{target} {arrow} {value_text(w_before, tex)} {_minus(tex)} {moved} = {value_text(value[Kind.STEPPED], tex)}"
 
     lines.math(step_line)
     return [state(kind, p, s) for kind in _KINDS[optimizer.kind]]

@@ -14,29 +14,14 @@ import sympy as sp
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import function, prime, sub
+from backprop_tutor.worked.notation import apart, function, partial, prime, sub, times, value_text
 from backprop_tutor.worked.steps import Lines, Step
-
-
-def _fmt(value, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
 
 
 def _s(name: str, t, tex: bool) -> str:
     """hₜ, z₂, δ₃ (h_{t} in LaTeX)."""
     base = {"delta": r"\delta" if tex else "δ"}.get(name, name)
     return f"{base}_{{{t}}}" if tex else f"{base}{sub(str(t))}" if str(t).isdigit() else f"{base}_{t}"
-
-
-_APART = {False: ",  ", True: r",\quad "}
-
-
-def _partial(name: str, tex: bool) -> str:
-    return rf"\frac{{\partial L}}{{\partial {name}}}" if tex else f"∂L/∂{name}"
-
-
-def _dot(tex: bool) -> str:
-    return r" \cdot " if tex else "·"
 
 
 class Unrolled:
@@ -94,20 +79,20 @@ def _setup(sol: NetworkSolution, u: Unrolled) -> Step:
 
 def _forward_step(u: Unrolled, t: int) -> Step:
     lines = Lines()
-    lines.math(lambda tex: f"{_s('z', t, tex)} = w_x{_dot(tex)}{_s('x', t, tex)} + w_h{_dot(tex)}{_s('h', t - 1, tex)} + b"
+    lines.math(lambda tex: f"{_s('z', t, tex)} = w_x{times(tex)}{_s('x', t, tex)} + w_h{times(tex)}{_s('h', t - 1, tex)} + b"
                f" = {num.product([u.w_x, u.x[t]], tex=tex)} + {num.product([u.w_h, u.h[t - 1]], tex=tex)} + "
-               f"{num.factor(u.b, tex=tex)} = {_fmt(u.z[t], tex)}")
+               f"{num.factor(u.b, tex=tex)} = {value_text(u.z[t], tex)}")
     lines.math(lambda tex: f"{_s('h', t, tex)} = {function(u.f, tex)}({_s('z', t, tex)}) = "
-               f"{function(u.f, tex)}({_fmt(u.z[t], tex)}) = {_fmt(u.h[t], tex)}")
+               f"{function(u.f, tex)}({value_text(u.z[t], tex)}) = {value_text(u.h[t], tex)}")
     return lines.step(f"Forward, step {t}", q(Kind.Z, t), q(Kind.A, t))
 
 
 def _output(sol: NetworkSolution, u: Unrolled) -> Step:
     n, L = sol.numeric, u.T + 1
     lines = Lines()
-    lines.math(lambda tex: f"{_s('z', 'o', tex)} = w_o{_dot(tex)}{_s('h', u.T, tex)} + b_o = "
-               f"{num.product([u.w_o, u.h[u.T]], tex=tex)} + {num.factor(u.b_o, tex=tex)} = {_fmt(n.z[L][0], tex)}")
-    lines.math(lambda tex: f"o = {function(u.g, tex)}({_fmt(n.z[L][0], tex)}) = {_fmt(n.a[L][0], tex)}")
+    lines.math(lambda tex: f"{_s('z', 'o', tex)} = w_o{times(tex)}{_s('h', u.T, tex)} + b_o = "
+               f"{num.product([u.w_o, u.h[u.T]], tex=tex)} + {num.factor(u.b_o, tex=tex)} = {value_text(n.z[L][0], tex)}")
+    lines.math(lambda tex: f"o = {function(u.g, tex)}({value_text(n.z[L][0], tex)}) = {value_text(n.a[L][0], tex)}")
     return lines.step("Forward, the output", q(Kind.Z, L), q(Kind.A, L))
 
 
@@ -115,15 +100,15 @@ def _slopes(u: Unrolled) -> Step:
     lines = Lines()
     lines.say("The local slopes of the cell at each step, for the backward pass:")
     for t in range(1, u.T + 1):
-        lines.math(lambda tex, t=t: f"{prime(u.f, tex)}({_s('z', t, tex)}) = {_fmt(u.slope[t], tex)}")
+        lines.math(lambda tex, t=t: f"{prime(u.f, tex)}({_s('z', t, tex)}) = {value_text(u.slope[t], tex)}")
     return lines.step("Backward through time: the local slopes", *(q(Kind.SLOPE, t) for t in range(1, u.T + 1)))
 
 
 def _delta_formula(u: Unrolled, t: int, above, weight: str, value):
     """δₜ = δ_above·weight·f′(zₜ) with the numbers (δ_above is the next step's, or the output's)."""
-    return lambda tex: (f"{_s('delta', t, tex)} = {_s('delta', above, tex)}{_dot(tex)}{weight}{_dot(tex)}"
+    return lambda tex: (f"{_s('delta', t, tex)} = {_s('delta', above, tex)}{times(tex)}{weight}{times(tex)}"
                         f"{prime(u.f, tex)}({_s('z', t, tex)}) = "
-                        f"{num.product([u.delta[t + 1], value, u.slope[t]], tex=tex)} = {_fmt(u.delta[t], tex)}")
+                        f"{num.product([u.delta[t + 1], value, u.slope[t]], tex=tex)} = {value_text(u.delta[t], tex)}")
 
 
 def _last_delta(u: Unrolled) -> Step:
@@ -148,12 +133,12 @@ def _earlier_delta(u: Unrolled, t: int) -> Step:
 def _sum_line(u: Unrolled, name: str, factors, total, tex: bool) -> str:
     """∂L/∂w_h = δ₃·h₂ + δ₂·h₁ + δ₁·h₀ = … + … + … = …, from the last step back."""
     steps = range(u.T, 0, -1)
-    symbols = " + ".join(_s("delta", t, tex) + (f"{_dot(tex)}{factors[t][0]}" if factors else "") for t in steps)
+    symbols = " + ".join(_s("delta", t, tex) + (f"{times(tex)}{factors[t][0]}" if factors else "") for t in steps)
     numbers = " + ".join(num.factor(u.delta[t] * (factors[t][1] if factors else 1), tex=tex) for t in steps)
     products = " + ".join(num.product([u.delta[t], factors[t][1]], tex=tex) for t in steps) if factors else None
-    derivative = _partial(name, tex)
+    derivative = partial('L', name, tex)
     middle = f" = {products}" if products else ""
-    return f"{derivative} = {symbols}{middle} = {numbers} = {_fmt(total, tex)}"
+    return f"{derivative} = {symbols}{middle} = {numbers} = {value_text(total, tex)}"
 
 
 def _sums_over_time(sol: NetworkSolution, u: Unrolled) -> Step:
@@ -171,9 +156,9 @@ def _sums_over_time(sol: NetworkSolution, u: Unrolled) -> Step:
     lines.math(lambda tex: _sum_line(u, "w_x", x_tex if tex else x, u.grad_x, tex))
     lines.math(lambda tex: _sum_line(u, "b", None, u.grad_b, tex))
     lines.say("The output's weights are used once: ", r"The output's weights are used once: ")
-    lines.math(lambda tex: f"{_partial('w_o', tex)} = {_s('delta', 'o', tex)}{_dot(tex)}{_s('h', u.T, tex)} = "
-               f"{num.product([u.delta[L], u.h[u.T]], tex=tex)} = {_fmt(n.grad_W[L][0][0], tex)}"
-               f"{_APART[tex]}{_partial('b_o', tex)} = {_s('delta', 'o', tex)} = {_fmt(n.grad_b[L][0], tex)}")
+    lines.math(lambda tex: f"{partial('L', 'w_o', tex)} = {_s('delta', 'o', tex)}{times(tex)}{_s('h', u.T, tex)} = "
+               f"{num.product([u.delta[L], u.h[u.T]], tex=tex)} = {value_text(n.grad_W[L][0][0], tex)}"
+               f"{apart(tex)}{partial('L', 'b_o', tex)} = {_s('delta', 'o', tex)} = {value_text(n.grad_b[L][0], tex)}")
     return lines.step("The shared weights' gradients: sums over time", q(Kind.WEIGHT_GRADIENT, 1),
                       q(Kind.BIAS_GRADIENT, 1), q(Kind.WEIGHT_GRADIENT, L), q(Kind.BIAS_GRADIENT, L))
 
@@ -189,10 +174,10 @@ def _vanishing(u: Unrolled) -> Step:
     lines = Lines()
     factors = {t: u.w_h * u.slope[t] for t in range(1, u.T)}
     product = sp.Mul(*factors.values())
-    lines.math(lambda tex: f"{_s('delta', 1, tex)} = {_s('delta', u.T, tex)}{_dot(tex)}" + _dot(tex).join(
-        f"(w_h{_dot(tex)}{prime(u.f, tex)}({_s('z', t, tex)}))" for t in range(u.T - 1, 0, -1)) +
-        f" = {num.factor(u.delta[u.T], tex=tex)}{_dot(tex)}" + _dot(tex).join(
-            num.factor(factors[t], tex=tex) for t in range(u.T - 1, 0, -1)) + f" = {_fmt(u.delta[1], tex)}")
+    lines.math(lambda tex: f"{_s('delta', 1, tex)} = {_s('delta', u.T, tex)}{times(tex)}" + times(tex).join(
+        f"(w_h{times(tex)}{prime(u.f, tex)}({_s('z', t, tex)}))" for t in range(u.T - 1, 0, -1)) +
+        f" = {num.factor(u.delta[u.T], tex=tex)}{times(tex)}" + times(tex).join(
+            num.factor(factors[t], tex=tex) for t in range(u.T - 1, 0, -1)) + f" = {value_text(u.delta[1], tex)}")
     terms = ", ".join(f"|δ{sub(str(t))}| = {num.pretty(abs(u.delta[t]))}" for t in range(u.T, 0, -1))
     shrink = "shrinks" if abs(product) < 1 else "grows"
     lines.say(f"Why gradients vanish through time: each step back multiplies δ by w_h·{prime(u.f)}(z) of that step, here "
@@ -213,7 +198,7 @@ def _update(sol: NetworkSolution, u: Unrolled) -> Step:
             ("b", u.b, u.grad_b, n.b_new[1][0]), ("w_o", u.w_o, n.grad_W[L][0][0], n.W_new[L][0][0]),
             ("b_o", u.b_o, n.grad_b[L][0], n.b_new[L][0])]
     for name, old, grad, new in rows:
-        lines.math(lambda tex, name=name, old=old, grad=grad, new=new: f"{name} = {_fmt(old, tex)} "
-                   f"{'-' if tex else '−'} {num.product([eta, grad], tex=tex)} = {_fmt(new, tex)}")
+        lines.math(lambda tex, name=name, old=old, grad=grad, new=new: f"{name} = {value_text(old, tex)} "
+                   f"{'-' if tex else '−'} {num.product([eta, grad], tex=tex)} = {value_text(new, tex)}")
     return lines.step("The update", q(Kind.WEIGHT_NEW, 1), q(Kind.BIAS_NEW, 1), q(Kind.WEIGHT_NEW, L),
                       q(Kind.BIAS_NEW, L))

@@ -15,12 +15,8 @@ from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.rules import skipped_to
 from backprop_tutor.engine.solution import NetworkSolution
-from backprop_tutor.worked.notation import function, partial, prime, symbol, times
+from backprop_tutor.worked.notation import function, partial, prime, symbol, times, value_text
 from backprop_tutor.worked.steps import Lines, Step
-
-
-def _fmt(value, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
 
 
 def _da(l: int, k, tex: bool) -> str:
@@ -34,9 +30,9 @@ def skip_activation(sol: NetworkSolution, l: int, j: int, tex: bool) -> str:
     f = activations.ELEMENTWISE[name].expr.subs(activations.z, n.z[l][j])
     fz = sp.N(f, 50)  # f(z⁽ˡ⁾ⱼ) alone, by SymPy
     return (f"{symbol('a', l, j, tex=tex)} = {function(name, tex)}({symbol('z', l, j, tex=tex)}) + "
-            f"{symbol('a', k, j, tex=tex)} = {function(name, tex)}({_fmt(n.z[l][j], tex)}) + "
-            f"{num.factor(n.a[k][j], tex=tex)} = {num.signed_sum([_fmt(fz, tex), n.a[k][j]], tex)} = "
-            f"{_fmt(n.a[l][j], tex)}")
+            f"{symbol('a', k, j, tex=tex)} = {function(name, tex)}({value_text(n.z[l][j], tex)}) + "
+            f"{num.factor(n.a[k][j], tex=tex)} = {num.signed_sum([value_text(fz, tex), n.a[k][j]], tex)} = "
+            f"{value_text(n.a[l][j], tex)}")
 
 
 def skip_delta_step(sol: NetworkSolution, l: int) -> Step:
@@ -57,7 +53,7 @@ def skip_delta_step(sol: NetworkSolution, l: int) -> Step:
                + "".join(f" + {_da(m, 'k', tex)}" for m in receivers))
     for k in range(len(n.a[l])):
         for m in receivers:  # the gradient arriving at the skip's end, as the layers above gave it
-            lines.math(lambda tex, m=m, k=k: f"{_da(m, k, tex)} = {_fmt(sol.value(q(Kind.ACTIVATION_GRADIENT, m, k)), tex)}"
+            lines.math(lambda tex, m=m, k=k: f"{_da(m, k, tex)} = {value_text(sol.value(q(Kind.ACTIVATION_GRADIENT, m, k)), tex)}"
                        + (" (the loss's derivative)" if m == sol.depth and not tex else ""))
 
         def paths(tex: bool, k=k) -> str:
@@ -69,12 +65,12 @@ def skip_delta_step(sol: NetworkSolution, l: int) -> Step:
             if above.units > 1:
                 layers_path = rf"\left({layers_path}\right)" if tex else f"({layers_path})"
             return (f"{_da(l, k, tex)} = {num.signed_sum([layers_path, *skip_values], tex)}"
-                    + f" = {num.signed_sum([_fmt(through, tex), *skip_values], tex)}"
-                    + f" = {_fmt(total, tex)}")
+                    + f" = {num.signed_sum([value_text(through, tex), *skip_values], tex)}"
+                    + f" = {value_text(total, tex)}")
         lines.math(paths)
         lines.math(lambda tex, k=k: f"{symbol('delta', l, k, tex=tex)} = {prime(name, tex)}({symbol('z', l, k, tex=tex)})"
                    f"{times(tex)}{_da(l, k, tex)} = {num.product([n.slope[l][k], sol.value(q(Kind.ACTIVATION_GRADIENT, l, k))], tex=tex)}"
-                   f" = {_fmt(n.delta[l][k], tex)}")
+                   f" = {value_text(n.delta[l][k], tex)}")
     lines.say("Leaving out the skip's path would keep only the first sum: the skip is a second road for the gradient, "
               "which is why deep residual networks still train.")
     return lines.step(f"Backward pass: {symbol('delta', l)} at the skip's source (two paths add)",

@@ -17,7 +17,7 @@ import sympy as sp
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.activations import ELEMENTWISE, z
 from backprop_tutor.engine.derivations import branch_at, expanded
-from backprop_tutor.worked.notation import formula, prime, symbol
+from backprop_tutor.worked.notation import formula, prime, symbol, value_text
 from backprop_tutor.worked.texescape import escape
 
 
@@ -29,13 +29,13 @@ def slope_chain(name: str, z_label: str, z_value: sp.Expr, slope: sp.Expr, tex: 
     lines, places = _chain_template(branch.result, z_label, tex)
     numbers = {place: (num.latex(z_value) if tex else num.pretty(z_value)) if how is _PLAIN_Z
                else num.factor(_evaluate(how, z_value), tex=tex) for place, how in places.items()}
-    shown = [_filled(line, numbers) for line in lines] + [_fmt(slope, tex)]
+    shown = [_filled(line, numbers) for line in lines] + [value_text(slope, tex)]
     chain = " = ".join(dict.fromkeys(shown))  # a line that adds nothing (a bare number) is said once
     if branch.condition is not sp.true:
         side = "> 0" if z_value > 0 else (r"\le 0" if tex else "≤ 0")
         label = formula(sp.Symbol(z_label), tex)
-        chain += (rf", \quad \text{{as }} {label} = {_fmt(z_value, tex)} {side}" if tex
-                  else f", as {label} = {_fmt(z_value, tex)} {side}")
+        chain += (rf", \quad \text{{as }} {label} = {value_text(z_value, tex)} {side}" if tex
+                  else f", as {label} = {value_text(z_value, tex)} {side}")
         note = ELEMENTWISE[name].kink_note
         if z_value == 0 and note:  # on the kink itself the convention decides
             chain += rf" \text{{ ({escape(note)})}}" if tex else f" ({note})"
@@ -133,7 +133,3 @@ def _unevaluated_xreplace(expr: sp.Expr, rule: dict) -> sp.Expr:
 def _number_symbol(value: sp.Expr, tex: bool) -> sp.Symbol:
     """A number as a symbol named by its printed decimals, so SymPy prints it as written."""
     return sp.Symbol(num.factor(value, tex=tex))
-
-
-def _fmt(value: sp.Expr, tex: bool) -> str:
-    return num.latex(value) if tex else num.pretty(value)
