@@ -209,3 +209,18 @@ def test_a_weighted_sum_that_is_exactly_zero_is_printed_as_0():
     output = CliRunner().invoke(cli, ["why", "--activation", "softplus", "--seed", "15"]).output
     assert "z⁽¹⁾ = 0," in output and "with z⁽¹⁾ = 0 put in: softplus′(z⁽¹⁾) = σ(z⁽¹⁾) = 0.5" in output
     assert "×10⁻⁵²" not in output
+
+
+@pytest.mark.parametrize("activation, seed", [("tanh", 3), ("relu", 1), ("step", 2), ("gelu", 4)])
+def test_the_drawn_curve_is_the_loss_of_the_network_with_w_replaced(activation, seed):
+    """L(w) across the window comes from the forward pass run again; a whole solution of the
+    network with w replaced (the second formulation) gives the same 50-digit loss at every point."""
+    from backprop_tutor.engine.solution import solve_network
+    from backprop_tutor.learner.why import with_weight
+
+    taught = lesson(activation, seed)
+    curve = taught.curve(9)
+    assert [w for w, _ in curve] == [taught.window[0] + (taught.window[1] - taught.window[0]) * sp.Rational(k, 8)
+                                     for k in range(9)]
+    for w, loss in curve:
+        assert loss == solve_network(with_weight(taught.network, w)).numeric.loss

@@ -22,6 +22,7 @@ from typing import Any
 import sympy as sp
 
 from backprop_tutor.engine import activations
+from backprop_tutor.engine.entries import values
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.solution import FD_STEPS, NetworkSolution, solve_network
 from backprop_tutor.errors import TutorError
@@ -159,10 +160,14 @@ class Lesson:
 
     def curve(self, points: int) -> tuple[tuple[sp.Rational, sp.Float], ...]:
         """L(w) at `points` evenly spaced w across the window, ends included: the engine's loss
-        (50 digits) of the network with w replaced."""
+        (50 digits) with w replaced, its forward pass alone run again (as a nudge is), not a
+        whole solution per point."""
         low, high = self.window
+        evaluation, weight = self.solution.evaluation, q(Kind.WEIGHT, 1, 0, 0)
         ws = [low + (high - low) * sp.Rational(k, points - 1) for k in range(points)]
-        return tuple((w, solve_network(with_weight(self.network, w)).numeric.loss) for w in ws)
+        with evaluation.ops.context():  # w at the working precision, not mpmath's default 53 bits
+            moved = [evaluation.ops.given(w) for w in ws]
+        return tuple((w, values(evaluation.rerun({weight: m}), q(Kind.LOSS))) for w, m in zip(ws, moved))
 
     def to_json(self) -> dict[str, Any]:
         small = self.small_factor
