@@ -71,7 +71,20 @@ def _fingerprint(expr: sp.Expr) -> str:
     """A digest of the expression's tree, in SymPy's canonical order of arguments. Not srepr or
     str: those sort the terms of a sum for printing, which evaluates them (e^(−10^740) included),
     and write out every repeat of a shared subexpression (3^depth of them for elu nests). Each
-    distinct node is digested once, from its type, its value and its arguments' digests."""
+    distinct node is digested once, from its type, its value and its arguments' digests.
+    Remembered for the few expressions in play: equivalent() and the test points ask for the same
+    answer's and key's digests once per comparison and once per point."""
+    kept = _DIGESTS.get(id(expr))
+    if kept is not None and kept[0] is expr:  # the same object (held here, so its id is not reused)
+        return kept[1]
+    digest = _digest(expr)
+    if len(_DIGESTS) >= _VALUES_KEPT:
+        _DIGESTS.clear()
+    _DIGESTS[id(expr)] = (expr, digest)
+    return digest
+
+
+def _digest(expr: sp.Expr) -> str:
     digests: dict[int, str] = {}
     stack = [expr]
     while stack:
@@ -138,3 +151,4 @@ def _value_at(expr: sp.Expr, point: tuple) -> sp.Expr | None:
 
 _VALUES: dict = {}
 _VALUES_KEPT = 256
+_DIGESTS: dict[int, tuple[sp.Expr, str]] = {}
