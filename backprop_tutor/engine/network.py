@@ -11,6 +11,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ class Layer:
         return len(self.weights)
 
 
+class OptimizerKind(str, Enum):
+    """The optimizers a network file may name (`optimizer.kind`)."""
+
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Optimizer:
     """How the gradient becomes a step (docs/rules-and-slips.md): momentum, v ← β·v + ∂L/∂w and
@@ -62,7 +73,7 @@ class Optimizer:
     v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε). The state starts at 0 (t at `t0`, steps before these);
     `steps` (1 or 2) are taken, the gradient recomputed at the new weights for the second."""
 
-    kind: str  # "momentum" or "adam"
+    kind: OptimizerKind
     beta: sp.Rational = sp.Rational(9, 10)  # momentum's β
     beta1: sp.Rational = sp.Rational(9, 10)
     beta2: sp.Rational = sp.Rational(999, 1000)
@@ -80,10 +91,10 @@ class Optimizer:
     def to_json(self, layers: tuple[Layer, ...]) -> dict[str, Any]:
         from backprop_tutor.engine.numbers import json_number
 
-        if self.kind == "momentum":
-            data: dict[str, Any] = {"kind": self.kind, "beta": json_number(self.beta)}
+        if self.kind is OptimizerKind.MOMENTUM:
+            data: dict[str, Any] = {"kind": self.kind.value, "beta": json_number(self.beta)}
         else:
-            data = {"kind": self.kind, "beta1": json_number(self.beta1), "beta2": json_number(self.beta2),
+            data = {"kind": self.kind.value, "beta1": json_number(self.beta1), "beta2": json_number(self.beta2),
                     "epsilon": json_number(self.epsilon)}
             if self.t0:
                 data["t"] = self.t0
@@ -428,10 +439,10 @@ def unit_network(activation: str) -> Network:
 
 # --- weight decay and the optimizer (issue 15) -------------------------------------------------------
 
-OPTIMIZERS = ("momentum", "adam")
-_OPTIMIZER_KEYS = {"momentum": ("kind", "beta", "steps", "velocity"),
-                   "adam": ("kind", "beta1", "beta2", "epsilon", "t", "steps", "m", "v")}
-STATES = {"momentum": ("velocity",), "adam": ("m", "v")}
+OPTIMIZERS = tuple(k.value for k in OptimizerKind)  # as a network file names them
+_OPTIMIZER_KEYS = {OptimizerKind.MOMENTUM: ("kind", "beta", "steps", "velocity"),
+                   OptimizerKind.ADAM: ("kind", "beta1", "beta2", "epsilon", "t", "steps", "m", "v")}
+STATES = {OptimizerKind.MOMENTUM: ("velocity",), OptimizerKind.ADAM: ("m", "v")}
 MAX_STEPS = 2  # one and two steps: enough to see the state carry over, and each step is a full backprop
 
 
@@ -451,12 +462,13 @@ def _optimizer(raw: Any, layers: list[Layer], fail) -> Optimizer:
     if kind not in OPTIMIZERS:
         raise fail("optimizer.kind", f"{'missing' if kind is None else f'unknown optimizer {kind!r}'}"
                    f"{did_you_mean(kind, OPTIMIZERS) if isinstance(kind, str) else ''}; use one of {', '.join(OPTIMIZERS)}")
+    kind = OptimizerKind(kind)
     check_keys(raw, _OPTIMIZER_KEYS[kind], "optimizer.", fail, f"allowed keys for {kind}")
     fraction = {name: _fraction(raw, name, fail) for name in _OPTIMIZER_KEYS[kind] if name.startswith("beta")}
     steps = _count_field(raw, "steps", 1, 1, MAX_STEPS, fail)
     initial = tuple(entry for state in STATES[kind] if state in raw
                     for entry in _initial_state(raw[state], state, layers, fail))
-    if kind == "momentum":
+    if kind is OptimizerKind.MOMENTUM:
         return Optimizer(kind, beta=fraction["beta"], steps=steps, initial=initial)
     epsilon = _number(raw["epsilon"], "optimizer.epsilon", fail) if "epsilon" in raw else Optimizer.epsilon
     if epsilon <= 0:

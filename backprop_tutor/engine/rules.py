@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from backprop_tutor.engine import activations, losses
-from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.network import Network, OptimizerKind
 from backprop_tutor.engine.quantities import PER_EXAMPLE, Kind, QuantityError, QuantityId, of_example, q
 
 if TYPE_CHECKING:
@@ -434,7 +434,7 @@ def _prior(site: Site, v: Sequence) -> Any:
 def start(network: Network, kind: Kind, parameter: QuantityId) -> sp.Rational:
     """v(p, 0) or m(p, 0): the optimizer's state before its first step."""
     optimizer = network.optimizer
-    name = "m" if kind is Kind.MOMENT else ("velocity" if optimizer.kind == "momentum" else "v")
+    name = "m" if kind is Kind.MOMENT else ("velocity" if optimizer.kind is OptimizerKind.MOMENTUM else "v")
     return optimizer.start(name, parameter.text)
 
 
@@ -514,8 +514,8 @@ ADAM_UPDATE = Rule("adam_update", _adam_step_reads, _adam_step)
 AFTER_STEPS = Rule("after_steps", _after_steps_reads, itself)  # W_new, b_new: the parameter after the last step
 
 _OPTIMIZER_RULES = {
-    "momentum": {Kind.VELOCITY: MOMENTUM_VELOCITY_RULE, Kind.STEPPED: MOMENTUM_UPDATE},
-    "adam": {Kind.MOMENT: ADAM_FIRST_MOMENT_RULE, Kind.VELOCITY: ADAM_SECOND_MOMENT_RULE, Kind.M_HAT: BIAS_CORRECTION,
+    OptimizerKind.MOMENTUM: {Kind.VELOCITY: MOMENTUM_VELOCITY_RULE, Kind.STEPPED: MOMENTUM_UPDATE},
+    OptimizerKind.ADAM: {Kind.MOMENT: ADAM_FIRST_MOMENT_RULE, Kind.VELOCITY: ADAM_SECOND_MOMENT_RULE, Kind.M_HAT: BIAS_CORRECTION,
              Kind.V_HAT: BIAS_CORRECTION, Kind.STEPPED: ADAM_UPDATE},
 }
 _OPTIMIZED = frozenset({Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.MOMENT, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED,

@@ -19,7 +19,7 @@ from backprop_tutor.engine import activations
 from backprop_tutor.engine import rules as r
 from backprop_tutor.engine.chain import is_deep_chain
 from backprop_tutor.engine.evaluation import GRADER, RuleBook, Site
-from backprop_tutor.engine.network import Network
+from backprop_tutor.engine.network import Network, OptimizerKind
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import Rule
 
@@ -217,8 +217,8 @@ def _data_part(net: Network, g: QuantityId) -> tuple[QuantityId, ...]:
     return (QuantityId(Kind.DATA_GRADIENT, g.layer, g.index),)
 
 
-def _optimizer_is(kind: str):
-    return lambda net, layer: net.optimizer is not None and net.optimizer.kind == kind
+def _optimizer_is(kind: OptimizerKind):
+    return lambda net, layer: net.optimizer is not None and net.optimizer.kind is kind
 
 
 SLIPS: tuple[Slip, ...] = (
@@ -300,11 +300,11 @@ SLIPS: tuple[Slip, ...] = (
          _text("The weight decay term is missing from the gradient{in_layer}: the loss has + (λ/2)·Σ w², so "
                "∂L/∂w = δ·a + λ·w.")),
     Slip("momentum_sign", "momentum_update", Rule("momentum_update", r.MOMENTUM_UPDATE.reads, _uphill),
-         _optimizer_is("momentum"),
+         _optimizer_is(OptimizerKind.MOMENTUM),
          _text("The momentum step went uphill: the velocity v accumulates the gradient, so the step subtracts it, "
                "w ← w − η·v.")),
     Slip("adam_no_bias_correction", "bias_correction", Rule("bias_correction", r.BIAS_CORRECTION.reads, r.itself),
-         _optimizer_is("adam"),
+         _optimizer_is(OptimizerKind.ADAM),
          _text("Adam's moments start at 0, so they are too small in the first steps: divide by (1 − βᵗ), "
                "m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), before the step.")),
     # Names a template may give its own mistakes, with no rule of the network engine:

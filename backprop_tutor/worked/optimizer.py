@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from backprop_tutor.engine import numbers as num
+from backprop_tutor.engine.network import OptimizerKind
 from backprop_tutor.engine.quantities import Kind, QuantityId, q
 from backprop_tutor.engine.rules import parameters, start, state, weights
 from backprop_tutor.engine.solution import NetworkSolution
@@ -81,7 +82,7 @@ def _optimizer_step(sol: NetworkSolution, s: int, after: tuple[QuantityId, ...])
     optimizer = net.optimizer
     lines = Lines()
     eta = net.learning_rate
-    if optimizer.kind == "momentum":
+    if optimizer.kind is OptimizerKind.MOMENTUM:
         lines.say(f"Momentum with β = {num.pretty(optimizer.beta)}, η = {num.pretty(eta)}: v ← β·v + ∂L/∂w, then "
                   f"w ← w − η·v (the velocity starts at {'the given values' if optimizer.initial else '0'}).",
                   rf"Momentum with $\beta = {num.latex(optimizer.beta)}$, $\eta = {num.latex(eta)}$: "
@@ -110,11 +111,11 @@ def _optimizer_step(sol: NetworkSolution, s: int, after: tuple[QuantityId, ...])
         lines.say(f"… and likewise for the other {len(shown) - DETAIL_PARAMETERS} parameters (all values are in the tables).")
     for p in shown[DETAIL_PARAMETERS:]:
         computes += [state(kind, p, s) for kind in _KINDS[optimizer.kind]]
-    return lines.step(f"{'Momentum' if optimizer.kind == 'momentum' else 'Adam'}, step {s}", *computes, *after)
+    return lines.step(f"{'Momentum' if optimizer.kind is OptimizerKind.MOMENTUM else 'Adam'}, step {s}", *computes, *after)
 
 
-_KINDS = {"momentum": (Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.STEPPED),
-          "adam": (Kind.STEP_GRADIENT, Kind.MOMENT, Kind.VELOCITY, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED)}
+_KINDS = {OptimizerKind.MOMENTUM: (Kind.STEP_GRADIENT, Kind.VELOCITY, Kind.STEPPED),
+          OptimizerKind.ADAM: (Kind.STEP_GRADIENT, Kind.MOMENT, Kind.VELOCITY, Kind.M_HAT, Kind.V_HAT, Kind.STEPPED)}
 
 
 def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) -> list[QuantityId]:
@@ -131,7 +132,7 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
 
     g = lambda tex: name("g", tex)  # noqa: E731 - one short name per line below
     lines.math(lambda tex: f"{g(tex)} = {value_text(value[Kind.STEP_GRADIENT], tex)}")
-    if optimizer.kind == "momentum":
+    if optimizer.kind is OptimizerKind.MOMENTUM:
         lines.math(lambda tex: f"{name('v', tex)} = " + num.signed_sum(
             [num.product([optimizer.beta, before[Kind.VELOCITY]], tex=tex), value[Kind.STEP_GRADIENT]], tex)
             + f" = {value_text(value[Kind.VELOCITY], tex)}")
@@ -153,7 +154,7 @@ def _parameter_lines(lines: Lines, sol: NetworkSolution, p: QuantityId, s: int) 
 
     def step_line(tex: bool) -> str:
         target = parameter_symbol(p, tex=tex)
-        if optimizer.kind == "momentum":
+        if optimizer.kind is OptimizerKind.MOMENTUM:
             moved = num.product([net.learning_rate, update[0]], tex=tex)
         else:
             root = rf"\sqrt{{{value_text(update[1], tex)}}}" if tex else f"√{value_text(update[1], tex)}"
