@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_tutor.cli.what_if_view import bars
+from backprop_tutor.cli.bars import bars
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.learner.vanishing import Chain, Vanishing
 from backprop_tutor.worked.notation import prime, symbol

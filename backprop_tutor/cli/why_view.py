@@ -17,35 +17,18 @@ from backprop_tutor.engine import activations
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.worked.notation import function, symbol
 from backprop_tutor.learner.why import CONVERGED, Lesson
+from backprop_tutor.cli.bars import bars
 from backprop_tutor.cli.common import pyplot, save_png
 from backprop_tutor.cli.why_drawn import LimitPlot, lines_of
 
 KEY = num.KEY_DIGITS
 BAR = 20
-_EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def _bar(fraction: float) -> str:
-    eighths = int(round(fraction * BAR * 8))
-    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
-
-
 def _bars(losses) -> tuple[list[str], str]:
     """Bars for the loss column. Descent often takes the loss down many orders of magnitude in
     a few steps; linear bars would then vanish after step 2, so past a 100× range the bars are
     drawn on a log scale (and the column says so)."""
-    import math
-
-    values = [float(v) for v in losses]
-    largest = max(values)
-    if largest <= 0:
-        return ["" for _ in values], "chart of L"
-    smallest = min((v for v in values if v > 0), default=largest)
-    if largest / smallest <= 100:
-        return [_bar(v / largest) for v in values], "chart of L"
-    floor = math.log10(smallest) - 1  # so the smallest loss still gets a sliver
-    span = math.log10(largest) - floor
-    return [_bar((math.log10(v) - floor) / span) if v > 0 else "" for v in values], "chart of L (log scale)"
+    (drawn,), log = bars([[float(v) for v in losses]], BAR)
+    return drawn, "chart of L (log scale)" if log else "chart of L"
 
 
 def render(lesson: Lesson, plot_width: int | None = None) -> RenderableType:
