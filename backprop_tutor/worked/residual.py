@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backprop_tutor.engine import activations
 from backprop_tutor.engine import numbers as num
 from backprop_tutor.engine.quantities import Kind, q
 from backprop_tutor.engine.rules import skipped_to
@@ -27,8 +26,7 @@ def skip_activation(sol: NetworkSolution, l: int, j: int, tex: bool) -> str:
     """a⁽ˡ⁾ⱼ = f(z⁽ˡ⁾ⱼ) + a⁽ᵏ⁾ⱼ = f(−0.077) + 0.462 = −0.0771 + 0.462 = 0.385."""
     net, n = sol.network, sol.numeric
     name, k = net.layers[l - 1].activation, net.layers[l - 1].skip
-    f = activations.ELEMENTWISE[name].expr.subs(activations.z, n.z[l][j])
-    fz = sp.N(f, 50)  # f(z⁽ˡ⁾ⱼ) alone, by SymPy
+    fz = n.a[l][j] - n.a[k][j]  # f(z⁽ˡ⁾ⱼ): the engine's a less the skipped a it added
     return (f"{symbol('a', l, j, tex=tex)} = {function(name, tex)}({symbol('z', l, j, tex=tex)}) + "
             f"{symbol('a', k, j, tex=tex)} = {function(name, tex)}({value_text(n.z[l][j], tex)}) + "
             f"{num.factor(n.a[k][j], tex=tex)} = {num.signed_sum([value_text(fz, tex), n.a[k][j]], tex)} = "
